@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest'
+import {
+  ALPHABET, CODE_LENGTH, SYMBOL_COUNT, checkCharacter, findCodeCandidates, generateCode, isValidCode,
+  nearbyValidCodes, normaliseCode, step
+} from './hpn-code.js'
+
+describe('HPN code check character', () => {
+  it('uses the 32-character Crockford alphabet without I, L, O, U', () => {
+    expect(ALPHABET).toHaveLength(32)
+    expect(new Set(ALPHABET).size).toBe(32)
+    expect(ALPHABET).not.toMatch(/[ILOU]/)
+  })
+
+  it('accepts the codes in the public examples', () => {
+    expect(isValidCode('HKMVR2')).toBe(true)
+    expect(isValidCode('K7M3F6')).toBe(true)
+  })
+
+  // The proof. A code is read left to right through states s_{k+1} = s_k ∘ x_k and is valid when the
+  // final state is 0. Every state 0..31 is reachable before every position (the first position
+  // starts from a fixed state, and s∘x runs over all 32 states as x does), so enumerating every
+  // state × every symbol pair covers every position of every code.
+  it('detects every single substitution: from any state, two different symbols lead to different states', () => {
+    for (let s = 0; s < SYMBOL_COUNT; s++) {
+      for (let x = 0; x < SYMBOL_COUNT; x++) {
+        for (let y = 0; y < SYMBOL_COUNT; y++) {
+          if (x !== y) expect(step(s, x)).not.toBe(step(s, y))
+        }
+      }
+    }
+  })
+
+  it('detects every adjacent transposition: (s∘x)∘y differs from (s∘y)∘x whenever x ≠ y', () => {
+    for (let s = 0; s < SYMBOL_COUNT; s++) {
+      for (let x = 0; x < SYMBOL_COUNT; x++) {
+        for (let y = 0; y < SYMBOL_COUNT; y++) {
+          if (x !== y) expect(step(step(s, x), y)).not.toBe(step(step(s, y), x))
+        }
+      }
+    }
+  })
+
+  it('keeps a difference once made: the same symbol read from two different states gives two different states', () => {
+    for (let z = 0; z < SYMBOL_COUNT; z++) {
+      const images = new Set<number>()
+      for (let s = 0; s < SYMBOL_COUNT; s++) images.add(step(s, z))
+      expect(images.size).toBe(SYMBOL_COUNT)
+    }
+  })
+
+  it('confirms on real codes: every substitution and adjacent transposition of 2,000 codes is invalid', () => {
+    let seed = 7
+    const random = (max: number): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % max }
+    for (let n = 0; n < 2000; n++) {
+      const code = generateCode(random)
+      expect(isValidCode(code)).toBe(true)
+      for (let i = 0; i < CODE_LENGTH; i++) {
+        for (const c of ALPHABET) {
+          if (c === code[i]) continue
+          expect(isValidCode(code.slice(0, i) + c + code.slice(i + 1))).toBe(false)
+        }
+        if (i < CODE_LENGTH - 1 && code[i] !== code[i + 1]) {
+          const swapped = code.slice(0, i) + code[i + 1] + code[i] + code.slice(i + 2)
+          expect(isValidCode(swapped)).toBe(false)
+        }
+      }
+    }
+  })
+
+  it('computes the check character of the data characters', () => {
+    expect(checkCharacter('HKMVR')).toBe('2')
+    expect(checkCharacter('K7M3F')).toBe('6')
+  })
+})
+
+describe('reading a typed reference', () => {
+  it.each([
+    ['hk mvr2', ['HKMVR2']],
+    ['Ref:HKMVR2.', ['HKMVR2']],
+    ['NAME ,233200000001,HKMVR2 from VODAFONE', ['HKMVR2']],
+    ['Ref HK MVR2 order 8821', ['HKMVR2']],
+    ['hkmvr2', ['HKMVR2']],
+    ['HKM-VR2', ['HKMVR2']],
+    ['k7m3f6 and HKMVR2', ['K7M3F6', 'HKMVR2']],
+    ['payment for order 1234', []],
+    ['', []]
+  ])('finds the codes in %j', (text, codes) => {
+    expect(findCodeCandidates(text).valid).toEqual(codes)
+  })
+
+  it('reads O as zero and I or L as one', () => {
+    const code = `A${'0'}${'1'}BC`
+    const full = code + checkCharacter(code)
+    const typed = full.replace('0', 'o').replace('1', 'l')
+    expect(normaliseCode(typed)).toBe(full)
+    expect(findCodeCandidates(`ref ${typed}`).valid).toEqual([full])
+  })
+
+  it('never cuts a code out of a longer run such as a phone number', () => {
+    expect(findCodeCandidates('233200000001').valid).toEqual([])
+    expect(findCodeCandidates('XHKMVR2').valid).toEqual([])
+  })
+
+  it('reports six-character candidates with a wrong check character for correction', () => {
+    const c = findCodeCandidates('ref HKMVR3')
+    expect(c.valid).toEqual([])
+    expect(c.invalid).toEqual(['HKMVR3'])
+    expect(nearbyValidCodes('HKMVR3')).toContain('HKMVR2')
+    expect(nearbyValidCodes('HKMRV2')).toContain('HKMVR2')
+  })
+
+  it('rejects characters outside the alphabet', () => {
+    expect(normaliseCode('HKMVR!')).toBeNull()
+    expect(normaliseCode('HKMVRU')).toBeNull()
+    expect(normaliseCode('HKMVR')).toBeNull()
+  })
+})
