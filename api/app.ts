@@ -1,0 +1,107 @@
+import rateLimit from '@fastify/rate-limit'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import type { Ledger } from '../ledger/ledger.js'
+import { registerAuth } from './auth.js'
+import { errorBody } from './envelope.js'
+import { errorHandler } from './error-handler.js'
+import { HttpError } from './http-errors.js'
+import { registerIdempotency } from './idempotency.js'
+import type { Metrics } from './metrics.js'
+import { keyRoutes } from './routes/keys.js'
+import { paymentRoutes, type Wallet } from './routes/payments.js'
+import { systemRoutes, type ModemStatus } from './routes/system.js'
+
+export const BODY_LIMIT = 64 * 1024
+
+export interface ApiDeps {
+  ledger: Ledger
+  logger: Logger
+  metrics: Metrics
+  version: string
+  maxAmountMinor: number
+  defaultExpiresIn: number
+  rateLimit: { max: number, windowMs: number }
+  trustProxy: boolean
+  wallets: (merchantId: string) => readonly Wallet[]
+  modems: () => readonly ModemStatus[]
+  /** Extra `/v1` route plugins from later layers (webhooks, credits, test SMS). */
+  plugins?: ReadonlyArray<(app: FastifyInstance) => Promise<void>>
+}
+
+/**
+ * The HTTP API as a Fastify instance, not yet listening: the daemon calls `listen`, tests too (on
+ * port 0). Building it has no side effects beyond the instance.
+ */
+export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger and Fastify's base logger differ only in optional typing details.
+    loggerInstance: deps.logger as unknown as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    trustProxy: deps.trustProxy,
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false, useDefaults: true } },
+    // Timeouts for a server that may face the internet through a proxy: slow clients are cut off.
+    connectionTimeout: 60_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 5_000
+  })
+
+  // Keep the exact bytes of every JSON body: idempotency fingerprints them.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string
+    request.rawBody = text
+    if (text.trim() === '') { done(null, undefined); return }
+    parseJson(request, text, (err, value) => {
+      if (err !== null) done(new HttpError(400, 'malformed_json', 'request body is not valid JSON'), undefined)
+      else done(null, value)
+    })
+  })
+
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`))
+  })
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched'
+    deps.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) })
+    deps.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000)
+  })
+
+  registerAuth(app, deps.ledger.apiKeys)
+  await app.register(rateLimit, {
+    global: true,
+    max: deps.rateLimit.max,
+    timeWindow: deps.rateLimit.windowMs,
+    // Per key; requests without a valid key share their client address's budget.
+    keyGenerator: (request) => request.auth?.keyId ?? `ip:${request.ip}`,
+    addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },
+    addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true, 'retry-after': true },
+    errorResponseBuilder: (_request, context) => new HttpError(429, 'rate_limited', `rate limit of ${context.max} requests per ${context.after} exceeded; retry after ${Math.ceil(context.ttl / 1000)} s`)
+  })
+  registerIdempotency(app, deps.ledger.idempotency)
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Harpoon daemon API', version: deps.version, description: 'Verify mobile-money payments from the telcos\' confirmation SMS. Every /v1 call needs Authorization: Bearer <key>.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'hpn_live_sk_… or hpn_test_sk_…' } } },
+      security: [{ bearer: [] }]
+    }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  await app.register(systemRoutes({ ledger: deps.ledger, metrics: deps.metrics, modems: deps.modems, version: deps.version }))
+  await app.register(async (v1) => {
+    await v1.register(paymentRoutes({ ledger: deps.ledger, maxAmountMinor: deps.maxAmountMinor, defaultExpiresIn: deps.defaultExpiresIn, wallets: deps.wallets }))
+    await v1.register(keyRoutes(deps.ledger))
+    for (const plugin of deps.plugins ?? []) await v1.register(plugin)
+  }, { prefix: '/v1' })
+
+  return app
+}

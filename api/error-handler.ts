@@ -1,0 +1,45 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { isHarpoonError } from '../core/errors.js'
+import { ConflictError, InvalidFieldError, NotFoundError } from '../ledger/errors.js'
+import { errorBody } from './envelope.js'
+import { HttpError } from './http-errors.js'
+import { fieldProblems } from './validation.js'
+
+interface Mapped { status: number, body: ReturnType<typeof errorBody> }
+
+function mapError (err: FastifyError | Error): Mapped {
+  if (err instanceof HttpError) return { status: err.statusCode, body: errorBody(err.code, err.message, err.details) }
+  if (err instanceof NotFoundError) return { status: 404, body: errorBody('not_found', err.message) }
+  if (err instanceof ConflictError) return { status: 409, body: errorBody(err.code, err.message) }
+  if (err instanceof InvalidFieldError) return { status: 422, body: errorBody('validation_failed', err.message, err.details) }
+  const fe = err as FastifyError
+  if (fe.validation !== undefined) {
+    const details = fieldProblems(fe.validation, fe.validationContext)
+    return { status: 422, body: errorBody('validation_failed', `${details.length} field${details.length === 1 ? '' : 's'} failed validation: ${details.map((d) => d.field).join(', ')}`, details) }
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return { status: 413, body: errorBody('payload_too_large', 'request body is larger than 64 KiB') }
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return { status: 415, body: errorBody('unsupported_media_type', 'send the body as application/json') }
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'malformed_json':
+      return { status: 400, body: errorBody('malformed_json', `request body is not valid JSON: ${fe.message}`) }
+    default: break
+  }
+  if (fe.statusCode === 429) return { status: 429, body: errorBody('rate_limited', 'too many requests for this key; slow down and retry after the Retry-After seconds') }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return { status: fe.statusCode, body: errorBody(isHarpoonError(err) ? err.code : 'bad_request', fe.message) }
+  }
+  return { status: 500, body: errorBody('internal_error', 'the server failed to handle this request; it has been logged') }
+}
+
+/**
+ * One place where errors become HTTP. Client mistakes are logged at info; anything else is a bug or
+ * an outage, logged in full at error, and the client learns only that it happened.
+ */
+export function errorHandler (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const { status, body } = mapError(err)
+  if (status >= 500) request.log.error({ err }, 'request failed')
+  else request.log.info({ code: body.error.code, status }, 'request rejected')
+  void reply.code(status).type('application/json; charset=utf-8').send(body)
+}

@@ -1,0 +1,17 @@
+import { HarpoonError } from '../core/errors.js'
+import type { FieldProblem } from './envelope.js'
+
+/** An error that already knows its HTTP status. Everything else is mapped in error-handler.ts. */
+export class HttpError extends HarpoonError {
+  readonly statusCode: number
+  constructor (statusCode: number, code: string, message: string, details: readonly FieldProblem[] = []) {
+    super(code, message, details)
+    this.name = 'HttpError'
+    this.statusCode = statusCode
+  }
+}
+
+export const unauthorized = (message: string): HttpError => new HttpError(401, 'unauthorized', message)
+export const forbidden = (message: string): HttpError => new HttpError(403, 'insufficient_scope', message)
+export const validationFailed = (details: readonly FieldProblem[]): HttpError =>
+  new HttpError(422, 'validation_failed', `${details.length} field${details.length === 1 ? '' : 's'} failed validation: ${details.map((d) => d.field).join(', ')}`, details)

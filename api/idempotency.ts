@@ -1,0 +1,71 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { fingerprint, type IdempotencyStore } from '../ledger/idempotency.js'
+import type { Db } from '../ledger/db.js'
+import type { Owner } from '../ledger/modes.js'
+import { ok } from './envelope.js'
+import { validationFailed } from './http-errors.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBody: string | null
+    idempotency: { owner: Owner, key: string, stored: boolean } | null
+  }
+}
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key'
+
+/**
+ * SPEC §4 `Idempotency-Key` on every authenticated POST. Runs after validation, so a request
+ * rejected for its fields never claims a key. A replay sends the first response back byte for byte.
+ */
+export function registerIdempotency (app: FastifyInstance, store: IdempotencyStore): void {
+  app.decorateRequest('rawBody', null)
+  app.decorateRequest('idempotency', null)
+
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.method !== 'POST' || request.auth === null) return
+    const header = request.headers[IDEMPOTENCY_HEADER]
+    if (header === undefined) return
+    const key = Array.isArray(header) ? header[0] ?? '' : header
+    if (key.length === 0 || key.length > 255 || Array.isArray(header)) {
+      throw validationFailed([{ field: 'Idempotency-Key', message: 'must be one header of 1 to 255 characters' }])
+    }
+    const owner: Owner = { merchantId: request.auth.merchantId, mode: request.auth.mode }
+    const path = request.url.split('?')[0] ?? request.url
+    const found = store.begin(owner, key, fingerprint(request.method, path, request.rawBody ?? ''))
+    if (found.kind === 'replay') {
+      return reply.code(found.response.statusCode).header('Idempotent-Replayed', 'true')
+        .type('application/json; charset=utf-8').send(found.response.body)
+    }
+    request.idempotency = { owner, key, stored: false }
+  })
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const claim = request.idempotency
+    if (claim === null || claim.stored) return payload
+    claim.stored = true
+    // A server error is not an answer worth replaying: free the key so the client can retry.
+    if (reply.statusCode >= 500 || typeof payload !== 'string') store.release(claim.owner, claim.key)
+    else store.complete(claim.owner, claim.key, { statusCode: reply.statusCode, body: payload })
+    return payload
+  })
+}
+
+/**
+ * Runs a synchronous ledger change and stores its idempotent response in the same transaction,
+ * so a crash cannot keep the change and lose the response (which would let a retry do it twice).
+ */
+export function commitResponse<T> (db: Db, store: IdempotencyStore, request: FastifyRequest, reply: FastifyReply, statusCode: number | (() => number), change: () => T): FastifyReply {
+  const response = db.transaction(() => {
+    const body = JSON.stringify(ok(change()))
+    // The status may depend on what the change found (201 created, 200 already there).
+    const status = typeof statusCode === 'function' ? statusCode() : statusCode
+    const claim = request.idempotency
+    if (claim !== null) {
+      store.complete(claim.owner, claim.key, { statusCode: status, body })
+      claim.stored = true
+    }
+    return { status, body }
+  }).immediate()
+  return reply.code(response.status).type('application/json; charset=utf-8').send(response.body)
+}

@@ -1,0 +1,92 @@
+import type { Static } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import { isoOrNull, isoSeconds } from '../../core/time.js'
+import type { ApiKey, NewApiKey } from '../../ledger/api-keys.js'
+import { NotFoundError } from '../../ledger/errors.js'
+import type { Ledger } from '../../ledger/ledger.js'
+import { caller } from '../auth.js'
+import { ok } from '../envelope.js'
+import { validationFailed } from '../http-errors.js'
+import { commitResponse } from '../idempotency.js'
+import { CreateKeyBody, ErrorSchema, KeyIdParams, KeySchema, RollKeyBody, envelope } from '../schemas.js'
+import { Type } from '@sinclair/typebox'
+
+export function keyView (key: ApiKey | NewApiKey): Static<typeof KeySchema> {
+  return {
+    id: key.id,
+    name: key.name,
+    mode: key.mode,
+    scopes: key.scopes,
+    hint: key.hint,
+    merchant: key.merchantId,
+    created_at: isoSeconds(key.createdAt),
+    expires_at: isoOrNull(key.expiresAt),
+    revoked_at: isoOrNull(key.revokedAt),
+    last_used_at: isoOrNull(key.lastUsedAt),
+    rolled_from: key.rolledFrom,
+    ...('secret' in key ? { key: key.secret } : {})
+  }
+}
+
+const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema, 429: ErrorSchema }
+
+/** `/v1/keys`: a merchant manages its own keys; a key never grants more than it has. */
+export function keyRoutes (ledger: Ledger) {
+  return async function register (app: FastifyInstance): Promise<void> {
+    app.post('/keys', {
+      config: { scope: 'keys:manage' },
+      schema: { tags: ['keys'], summary: 'Create an API key (the secret is shown once)', body: CreateKeyBody, response: { 201: envelope(KeySchema), ...errors } }
+    }, async (request, reply) => {
+      const auth = caller(request)
+      const body = request.body as Static<typeof CreateKeyBody>
+      const problems = []
+      const mode = body.mode ?? auth.mode
+      if (mode !== auth.mode) problems.push({ field: 'mode', message: `a ${auth.mode} key can only create ${auth.mode} keys` })
+      const beyond = body.scopes.filter((s) => !auth.scopes.has(s))
+      if (beyond.length > 0) problems.push({ field: 'scopes', message: `cannot grant scopes this key does not have: ${beyond.join(', ')}` })
+      if (problems.length > 0) throw validationFailed(problems)
+      return commitResponse(ledger.db, ledger.idempotency, request, reply, 201, () =>
+        keyView(ledger.apiKeys.create({ merchantId: auth.merchantId, name: body.name, mode, scopes: body.scopes })))
+    })
+
+    app.get('/keys', {
+      config: { scope: 'keys:manage' },
+      schema: { tags: ['keys'], summary: 'List this merchant\'s keys of this mode', response: { 200: envelope(Type.Array(KeySchema)), ...errors } }
+    }, async (request) => {
+      const auth = caller(request)
+      return ok(ledger.apiKeys.list(auth.merchantId).filter((k) => k.mode === auth.mode).map(keyView))
+    })
+
+    app.post('/keys/:id/roll', {
+      config: { scope: 'keys:manage' },
+      schema: {
+        tags: ['keys'],
+        summary: 'Roll a key: a new key with the same scopes; the old one works until expires_in seconds',
+        params: KeyIdParams,
+        body: RollKeyBody,
+        response: { 201: envelope(Type.Object({ key: KeySchema, previous: KeySchema })), ...errors }
+      }
+    }, async (request, reply) => {
+      const auth = caller(request)
+      const { id } = request.params as Static<typeof KeyIdParams>
+      const body = (request.body ?? { expires_in: 86400 }) as Static<typeof RollKeyBody>
+      return commitResponse(ledger.db, ledger.idempotency, request, reply, 201, () => {
+        const existing = ledger.apiKeys.get(id, auth.merchantId)
+        if (existing === undefined || existing.mode !== auth.mode) throw new NotFoundError('api key')
+        const { key, previous } = ledger.apiKeys.roll(id, auth, body.expires_in)
+        return { key: keyView(key), previous: keyView(previous) }
+      })
+    })
+
+    app.delete('/keys/:id', {
+      config: { scope: 'keys:manage' },
+      schema: { tags: ['keys'], summary: 'Revoke a key at once', params: KeyIdParams, response: { 200: envelope(KeySchema), ...errors } }
+    }, async (request) => {
+      const auth = caller(request)
+      const { id } = request.params as Static<typeof KeyIdParams>
+      const existing = ledger.apiKeys.get(id, auth.merchantId)
+      if (existing === undefined || existing.mode !== auth.mode || !ledger.apiKeys.revoke(id, auth.merchantId)) throw new NotFoundError('api key')
+      return ok(keyView(ledger.apiKeys.get(id) as ApiKey))
+    })
+  }
+}

@@ -1,0 +1,89 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import type { Ledger } from '../../ledger/ledger.js'
+import { ok } from '../envelope.js'
+import type { Metrics } from '../metrics.js'
+import { ErrorSchema, envelope } from '../schemas.js'
+
+/** What the API shows of one modem (SPEC §4 GET /v1/modems); the modem layer fills it. */
+export interface ModemStatus {
+  id: string
+  port: string
+  network: string | null
+  msisdn: string | null
+  connected: boolean
+  signal_dbm: number | null
+  registered: boolean | null
+  sim_ready: boolean | null
+  imei: string | null
+  imsi: string | null
+  last_sms_at: string | null
+  storage_used: number | null
+  storage_total: number | null
+  counters: Record<string, number>
+  last_error: string | null
+  virtual?: boolean
+  state?: string
+}
+
+export interface SystemRouteDeps {
+  ledger: Ledger
+  metrics: Metrics
+  modems: () => readonly ModemStatus[]
+  version: string
+}
+
+const ModemSchema = Type.Object({
+  id: Type.String(),
+  port: Type.String(),
+  network: Type.Union([Type.String(), Type.Null()]),
+  msisdn: Type.Union([Type.String(), Type.Null()]),
+  connected: Type.Boolean(),
+  signal_dbm: Type.Union([Type.Number(), Type.Null()]),
+  registered: Type.Union([Type.Boolean(), Type.Null()]),
+  sim_ready: Type.Union([Type.Boolean(), Type.Null()]),
+  imei: Type.Union([Type.String(), Type.Null()]),
+  imsi: Type.Union([Type.String(), Type.Null()]),
+  last_sms_at: Type.Union([Type.String(), Type.Null()]),
+  storage_used: Type.Union([Type.Number(), Type.Null()]),
+  storage_total: Type.Union([Type.Number(), Type.Null()]),
+  counters: Type.Record(Type.String(), Type.Number()),
+  last_error: Type.Union([Type.String(), Type.Null()]),
+  virtual: Type.Optional(Type.Boolean()),
+  state: Type.Optional(Type.String())
+})
+
+export function systemRoutes (deps: SystemRouteDeps) {
+  return async function register (app: FastifyInstance): Promise<void> {
+    app.get('/healthz', {
+      schema: {
+        tags: ['system'],
+        summary: 'Liveness and modem health (no key needed)',
+        description: '200 with status "ok", or "degraded" when a configured modem is not connected; 503 when the database does not answer.'
+      }
+    }, async (_request, reply) => {
+      let database = 'ok'
+      try {
+        deps.ledger.db.prepare('SELECT 1').get()
+      } catch {
+        database = 'unavailable'
+      }
+      const modems = deps.modems().map((m) => ({ id: m.id, network: m.network, connected: m.connected, state: m.state ?? (m.connected ? 'connected' : 'disconnected'), last_error: m.last_error }))
+      const status = database !== 'ok' ? 'down' : modems.every((m) => m.connected) ? 'ok' : 'degraded'
+      return reply.code(database === 'ok' ? 200 : 503).send({ status, version: deps.version, database, modems })
+    })
+
+    app.get('/metrics', {
+      config: { scope: 'operator' },
+      schema: { tags: ['system'], summary: 'Prometheus metrics (operator key)' }
+    }, async (_request, reply) => {
+      const text = await deps.metrics.registry.metrics()
+      return reply.type(deps.metrics.registry.contentType).send(text)
+    })
+
+    app.get('/v1/modems', {
+      config: { scope: 'operator' },
+      schema: { tags: ['operator'], summary: 'Modems and their health', response: { 200: envelope(Type.Array(ModemSchema)), 401: ErrorSchema, 403: ErrorSchema } }
+    }, async () => ok(deps.modems()))
+  }
+}

@@ -1,0 +1,114 @@
+import { Type, type TLiteral, type TNull, type TSchema, type TUnion } from '@sinclair/typebox'
+import { MATCH_METHODS, PAYMENT_STATUSES } from '../ledger/payment-model.js'
+import { SCOPES } from '../ledger/api-keys.js'
+
+/** Route schemas: they validate requests, and the OpenAPI document is generated from them. */
+const literals = <T extends string>(values: readonly T[]): TUnion<Array<TLiteral<T>>> => Type.Union(values.map((v) => Type.Literal(v)))
+const nullable = <S extends TSchema>(schema: S): TUnion<[S, TNull]> => Type.Union([schema, Type.Null()])
+const Amount = Type.String({ pattern: '^-?\\d+\\.\\d{2}$', examples: ['150.00'] })
+const Time = Type.String({ format: 'date-time', examples: ['2026-04-10T12:00:00Z'] })
+
+export const PaymentStatusSchema = literals(PAYMENT_STATUSES)
+export const ScopeSchema = literals(SCOPES)
+
+export const ErrorSchema = Type.Object({
+  success: Type.Literal(false),
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    details: Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))
+  })
+})
+
+export const PaymentSchema = Type.Object({
+  reference: Type.String({ examples: ['hpn_trx_a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6'] }),
+  hpn_code: Type.String({ examples: ['K7M3F6'] }),
+  status: PaymentStatusSchema,
+  expected_amount: Amount,
+  actual_amount: nullable(Amount),
+  difference: nullable(Amount),
+  difference_type: nullable(literals(['EXACT', 'UNDERPAID', 'OVERPAID'] as const)),
+  currency: Type.String(),
+  customer_phone: nullable(Type.String()),
+  payer_phone: nullable(Type.String()),
+  telco_provider: nullable(literals(['mtn', 'telecel', 'at'] as const)),
+  telco_transaction_id: nullable(Type.String()),
+  meta: nullable(Type.Record(Type.String(), Type.Unknown())),
+  client_reference: nullable(Type.String()),
+  mode: literals(['live', 'test'] as const),
+  expires_at: Time,
+  verified_at: nullable(Time),
+  created_at: Time,
+  updated_at: Time,
+  credits: Type.Array(Type.Object({
+    telco_provider: Type.String(),
+    telco_transaction_id: Type.String(),
+    amount: Amount,
+    payer_phone: nullable(Type.String()),
+    payer_name: nullable(Type.String()),
+    received_at: Time,
+    match_method: nullable(literals(MATCH_METHODS))
+  })),
+  pay_to: Type.Array(Type.Object({ network: Type.String(), msisdn: Type.String(), instructions: Type.String() }))
+})
+
+export const InitializeBody = Type.Object({
+  amount: Type.Union([Type.Number({ exclusiveMinimum: 0 }), Type.String({ pattern: '^\\s*\\d+(\\.\\d{1,2})?\\s*$' })], { description: 'greater than 0, at most 2 decimals, at most payments.max_amount' }),
+  currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', default: 'GHS' })),
+  client_reference: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  reference: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'alias of client_reference' })),
+  customer_phone: Type.Optional(Type.String({ maxLength: 20, description: '0XXXXXXXXX, +233XXXXXXXXX or 233XXXXXXXXX' })),
+  meta: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'at most 4 KiB of JSON' })),
+  expires_in: Type.Optional(Type.Integer({ minimum: 60, maximum: 7 * 86400 }))
+}, { additionalProperties: false })
+
+export const PaymentIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) })
+
+export const ListPaymentsQuery = Type.Object({
+  status: Type.Optional(PaymentStatusSchema),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 }))
+}, { additionalProperties: false })
+
+export const NoteBody = Type.Object({ note: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false })
+
+export const ResolveBody = Type.Object({
+  status: literals(['SUCCESS', 'PARTIAL', 'OVERPAID', 'FAILED'] as const),
+  note: Type.Optional(Type.String({ maxLength: 1000 }))
+}, { additionalProperties: false })
+
+export const KeySchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  mode: literals(['live', 'test'] as const),
+  scopes: Type.Array(ScopeSchema),
+  hint: Type.String(),
+  merchant: Type.String(),
+  created_at: Time,
+  expires_at: nullable(Time),
+  revoked_at: nullable(Time),
+  last_used_at: nullable(Time),
+  rolled_from: nullable(Type.String()),
+  key: Type.Optional(Type.String({ description: 'the secret, present only in the response that created the key' }))
+})
+
+export const CreateKeyBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  scopes: Type.Array(ScopeSchema, { minItems: 1, uniqueItems: true }),
+  mode: Type.Optional(literals(['live', 'test'] as const))
+}, { additionalProperties: false })
+
+export const RollKeyBody = Type.Object({
+  expires_in: Type.Integer({ minimum: 0, maximum: 30 * 86400, default: 86400 })
+}, { additionalProperties: false })
+
+export const KeyIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) })
+
+/** Success envelope around a data schema, for the OpenAPI document. */
+export function envelope (data: TSchema): TSchema {
+  return Type.Object({ success: Type.Literal(true), data })
+}
+
+export function listEnvelope (item: TSchema): TSchema {
+  return Type.Object({ success: Type.Literal(true), data: Type.Array(item), has_more: Type.Boolean(), next_cursor: nullable(Type.String()) })
+}

@@ -1,0 +1,114 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { Value } from '@sinclair/typebox/value'
+import { HarpoonError } from '../core/errors.js'
+import { parseAmount } from '../core/money.js'
+import { normaliseGhanaPhone } from '../core/phone.js'
+import { ConfigSchema, type ConfigFile } from './schema.js'
+
+export interface Config extends ConfigFile {
+  /** Where the configuration came from, for the start-up log ("defaults" when no file). */
+  readonly source: string
+  /** `payments.max_amount` in minor units. */
+  readonly maxAmountMinor: number
+  /** `virtual_modems` resolved: true when not set and no modem is configured. */
+  readonly virtualModems: boolean
+}
+
+export class ConfigError extends HarpoonError {
+  constructor (message: string, details: ReadonlyArray<{ field: string, message: string }> = []) {
+    super('config_invalid', message, details)
+    this.name = 'ConfigError'
+  }
+}
+
+export const DEFAULT_CONFIG_PATH = './config/harpoon.json'
+
+/**
+ * Picks the configuration file: `--config`, else `HARPOON_CONFIG`, else ./config/harpoon.json when
+ * present, else none (built-in defaults). Only this function reads the environment.
+ */
+export function resolveConfigPath (flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (flag !== undefined && flag !== '') return flag
+  const fromEnv = env['HARPOON_CONFIG']
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv
+  return existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : null
+}
+
+export function loadConfig (flag?: string, env: NodeJS.ProcessEnv = process.env): Config {
+  const path = resolveConfigPath(flag, env)
+  if (path === null) return validateConfig({}, 'defaults')
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`)
+  }
+  return validateConfig(raw, resolve(path))
+}
+
+/** "/webhooks/retry_schedule/2" → "webhooks.retry_schedule[2]" */
+function keyName (path: string): string {
+  return path.split('/').filter((p) => p !== '').reduce((acc, part) => /^\d+$/.test(part) ? `${acc}[${part}]` : acc === '' ? part : `${acc}.${part}`, '')
+}
+
+/**
+ * Validates a parsed configuration object, fills defaults and returns it frozen. Every problem is
+ * reported at once, each naming the key.
+ */
+export function validateConfig (raw: unknown, source: string): Config {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(`config ${source} must be a JSON object`)
+  }
+  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw))
+  const details: Array<{ field: string, message: string }> = []
+  for (const e of Value.Errors(ConfigSchema, withDefaults)) {
+    // TypeBox reports an unexpected key on the key's own path.
+    const field = keyName(e.path) || '(root)'
+    const message = e.message === 'Unexpected property'
+      ? 'is not a known key'
+      : e.value === undefined ? 'is required' : `${e.message} (got ${JSON.stringify(e.value)?.slice(0, 60)})`
+    if (!details.some((d) => d.field === field)) details.push({ field, message })
+  }
+  const file = withDefaults as ConfigFile
+  if (details.length === 0) {
+    const ids = new Set<string>()
+    const ports = new Set<string>()
+    file.modems.forEach((m, i) => {
+      if (ids.has(m.id)) details.push({ field: `modems[${i}].id`, message: `duplicate modem id ${JSON.stringify(m.id)}` })
+      if (ports.has(m.port)) details.push({ field: `modems[${i}].port`, message: `port ${m.port} is already used by another modem` })
+      ids.add(m.id)
+      ports.add(m.port)
+      if (m.msisdn !== null) m.msisdn = normaliseGhanaPhone(m.msisdn)
+    })
+  }
+  const maxAmountMinor = details.length === 0 ? parseAmount(file.payments.max_amount) : null
+  if (details.length === 0 && (maxAmountMinor === null || maxAmountMinor <= 0)) {
+    details.push({ field: 'payments.max_amount', message: 'must be a positive amount' })
+  }
+  if (details.length > 0) {
+    const list = details.map((d) => `  - ${d.field}: ${d.message}`).join('\n')
+    throw new ConfigError(`invalid configuration in ${source}:\n${list}`, details)
+  }
+  const config: Config = {
+    ...file,
+    source,
+    maxAmountMinor: maxAmountMinor as number,
+    virtualModems: file.virtual_modems ?? file.modems.length === 0
+  }
+  return deepFreeze(config)
+}
+
+function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}

@@ -1,0 +1,67 @@
+import { type Static, Type } from '@sinclair/typebox'
+
+/**
+ * The configuration file of SPEC §3, as one schema: the single source of its shape, defaults and
+ * the start-up error messages. Unknown keys are errors (a misspelt `retry_schedul` must stop the
+ * daemon, not be ignored).
+ */
+const strict = { additionalProperties: false } as const
+
+export const NETWORKS = ['mtn', 'telecel', 'at'] as const
+export type Network = typeof NETWORKS[number]
+
+export const NetworkSchema = Type.Union(NETWORKS.map((n) => Type.Literal(n)))
+
+const ModemSchema = Type.Object({
+  id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'a short name for logs and the API' }),
+  port: Type.String({ minLength: 1, description: 'serial device, best a /dev/serial/by-id path' }),
+  baud_rate: Type.Integer({ minimum: 300, maximum: 4_000_000, default: 115200 }),
+  network: Type.Optional(NetworkSchema),
+  msisdn: Type.Union([Type.String({ pattern: '^(0\\d{9}|\\+?233\\d{9})$' }), Type.Null()], { default: null }),
+  merchant: Type.String({ minLength: 1, default: 'default' }),
+  pin: Type.Union([Type.String({ pattern: '^\\d{4,8}$' }), Type.Null()], { default: null })
+}, strict)
+
+/** One operator-defined message format; the parsers module validates the pattern itself. */
+export const FormatEntryPlaceholderSchema = Type.Object({}, { additionalProperties: true })
+
+const NetworkSettingsSchema = Type.Object({
+  senders: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { minItems: 1 })),
+  formats: Type.Array(FormatEntryPlaceholderSchema, { default: [] })
+}, strict)
+
+export const ConfigSchema = Type.Object({
+  api: Type.Object({
+    host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    rate_limit: Type.Object({
+      max: Type.Integer({ minimum: 1, default: 100, description: 'requests per key per window' }),
+      window_ms: Type.Integer({ minimum: 100, default: 1000 })
+    }, { ...strict, default: {} }),
+    trust_proxy: Type.Boolean({ default: false })
+  }, { ...strict, default: {} }),
+  database: Type.Object({
+    path: Type.String({ minLength: 1, default: './data/harpoon.db' })
+  }, { ...strict, default: {} }),
+  modems: Type.Array(ModemSchema, { default: [] }),
+  virtual_modems: Type.Union([Type.Boolean(), Type.Null()], { default: null, description: 'default: true only when modems is empty' }),
+  payments: Type.Object({
+    default_expires_in: Type.Integer({ minimum: 60, maximum: 7 * 86400, default: 3600 }),
+    max_amount: Type.String({ pattern: '^\\d{1,11}(\\.\\d{1,2})?$', default: '100000.00' }),
+    expiry_sweep_ms: Type.Integer({ minimum: 100, maximum: 60_000, default: 1000 })
+  }, { ...strict, default: {} }),
+  webhooks: Type.Object({
+    retry_schedule: Type.Array(Type.Number({ minimum: 0, maximum: 7 * 86400 }), { minItems: 1, maxItems: 30, default: [300, 900, 3600, 14400, 28800, 43200, 86400, 86400] }),
+    timeout_ms: Type.Integer({ minimum: 100, maximum: 120_000, default: 30_000 }),
+    concurrency: Type.Integer({ minimum: 1, maximum: 1024, default: 16 }),
+    allow_private_targets: Type.Boolean({ default: false })
+  }, { ...strict, default: {} }),
+  networks: Type.Object({
+    mtn: Type.Object(NetworkSettingsSchema.properties, { ...strict, default: {} }),
+    telecel: Type.Object(NetworkSettingsSchema.properties, { ...strict, default: {} }),
+    at: Type.Object(NetworkSettingsSchema.properties, { ...strict, default: {} })
+  }, { ...strict, default: {} }),
+  log_level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' })
+}, strict)
+
+export type ConfigFile = Static<typeof ConfigSchema>

@@ -1,0 +1,30 @@
+import { DEFAULT_SCOPES, type NewApiKey } from '../ledger/api-keys.js'
+import type { Ledger } from '../ledger/ledger.js'
+import { DEFAULT_MERCHANT_ID } from '../ledger/merchants.js'
+
+/**
+ * On an empty database: the `default` merchant and one test-mode key, whose secret the caller
+ * prints once. The key can do everything, `operator` included, so a newcomer can try the whole API
+ * and the dashboard in test mode; live keys are made on purpose with `harpoon keys create`.
+ */
+export function bootstrapEmptyDatabase (ledger: Ledger): NewApiKey | null {
+  return ledger.db.transaction(() => {
+    if (ledger.merchants.count() > 0) return null
+    ledger.merchants.create({ id: DEFAULT_MERCHANT_ID, name: 'Default merchant' })
+    return ledger.apiKeys.create({ merchantId: DEFAULT_MERCHANT_ID, name: 'first test key', mode: 'test', scopes: [...DEFAULT_SCOPES, 'operator'] })
+  }).immediate()
+}
+
+export function firstKeyBanner (key: NewApiKey): string {
+  return [
+    '',
+    '  Harpoon: created the "default" merchant and a test-mode API key.',
+    '  It is shown this one time only; store it now:',
+    '',
+    `    ${key.secret}`,
+    '',
+    '  Try: curl -H "Authorization: Bearer <key>" http://HOST:PORT/v1/payments',
+    '  Live keys: harpoon keys create --name NAME --mode live',
+    ''
+  ].join('\n')
+}

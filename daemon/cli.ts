@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util'
+import { isHarpoonError } from '../core/errors.js'
+import { loadConfig, type Config } from '../config/load.js'
+import { openLedger } from '../ledger/ledger.js'
+import { CliError } from './commands/cli-error.js'
+import type { CommandIo } from './commands/io.js'
+import { keysCommand } from './commands/keys.js'
+import { merchantsCommand } from './commands/merchants.js'
+import { startDaemon } from './daemon.js'
+import { createLogger } from './logger.js'
+
+const USAGE = `usage: harpoon <command> [--config PATH]
+
+  start                         run the daemon (what npm start runs)
+  keys create --name LABEL [--merchant ID] [--mode live|test] [--scopes a,b,...] [--json]
+  keys list [--json]            keys revoke ID
+  merchants create --name NAME [--id SLUG] [--json]
+  merchants list [--json]`
+
+const OPTIONS = {
+  config: { type: 'string' },
+  name: { type: 'string' },
+  merchant: { type: 'string' },
+  mode: { type: 'string' },
+  scopes: { type: 'string' },
+  id: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false }
+} as const
+
+/** Runs one CLI invocation; returns the exit code. `start` resolves only when the daemon stops. */
+export async function runCli (argv: readonly string[], io: CommandIo): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })
+  } catch (err) {
+    io.stderr.write(`harpoon: ${(err as Error).message}\n${USAGE}\n`)
+    return 2
+  }
+  const { values, positionals } = parsed
+  const [command, action, ...rest] = positionals
+  if (values.help || command === undefined) {
+    io.stdout.write(`${USAGE}\n`)
+    return command === undefined && !values.help ? 2 : 0
+  }
+  let config: Config
+  try {
+    config = loadConfig(values.config)
+  } catch (err) {
+    io.stderr.write(`harpoon: ${(err as Error).message}\n`)
+    return 78 // EX_CONFIG: systemd shows it as a configuration failure
+  }
+  try {
+    switch (command) {
+      case 'start':
+        return await runStart(config, io)
+      case 'keys':
+      case 'merchants': {
+        const ledger = openLedger(config.database.path)
+        try {
+          return command === 'keys'
+            ? keysCommand(ledger, action, rest, { name: values.name, merchant: values.merchant, mode: values.mode, scopes: values.scopes, json: values.json }, io)
+            : merchantsCommand(ledger, action, { name: values.name, id: values.id, json: values.json }, io)
+        } finally {
+          ledger.close()
+        }
+      }
+      default:
+        throw new CliError(`unknown command ${JSON.stringify(command)}\n${USAGE}`)
+    }
+  } catch (err) {
+    if (isHarpoonError(err)) {
+      io.stderr.write(`harpoon: ${err.message}\n`)
+      return err instanceof CliError ? 2 : 1
+    }
+    throw err
+  }
+}
+
+async function runStart (config: Config, io: CommandIo): Promise<number> {
+  const logger = createLogger(config.log_level)
+  process.on('unhandledRejection', (reason) => { logger.error({ err: reason }, 'unhandled promise rejection') })
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception: exiting so the supervisor restarts a clean process')
+    logger.flush()
+    process.exit(70)
+  })
+  const daemon = await startDaemon(config, { logger, print: (text) => io.stdout.write(`${text}\n`) })
+  return await new Promise<number>((resolve) => {
+    let signals = 0
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals++
+      if (signals > 1) {
+        logger.warn({ signal }, 'second signal: exiting now')
+        logger.flush()
+        process.exit(130)
+      }
+      logger.info({ signal }, 'signal received: stopping gracefully')
+      daemon.stop().then(() => { logger.flush(); resolve(0) }, (err: unknown) => { logger.error({ err }, 'error while stopping'); logger.flush(); resolve(1) })
+    }
+    process.on('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+  })
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href
+if (isMain || process.argv[1]?.endsWith('/harpoon') === true) {
+  runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }).then(
+    (code) => { process.exitCode = code },
+    (err: unknown) => { process.stderr.write(`harpoon: ${(err as Error).stack ?? String(err)}\n`); process.exitCode = 1 }
+  )
+}

@@ -1,0 +1,94 @@
+import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import { buildApi } from '../api/app.js'
+import { createMetrics } from '../api/metrics.js'
+import type { Wallet } from '../api/routes/payments.js'
+import type { ModemStatus } from '../api/routes/system.js'
+import type { Config } from '../config/load.js'
+import { startExpirySweeper } from '../ledger/expiry-sweeper.js'
+import { openLedger, type Ledger } from '../ledger/ledger.js'
+import { bootstrapEmptyDatabase, firstKeyBanner } from './bootstrap.js'
+import { packageVersion } from './version.js'
+
+export interface RunningDaemon {
+  api: FastifyInstance
+  ledger: Ledger
+  /** "http://127.0.0.1:8080" */
+  url: string
+  /** The first-start test key's secret, when this start created it. */
+  firstKey: string | null
+  stop: () => Promise<void>
+}
+
+export interface StartOptions {
+  logger: Logger
+  /** Where the first-start banner goes (stdout in production). */
+  print: (text: string) => void
+}
+
+/**
+ * The composition root: opens the ledger, builds the API, starts background work, and knows how to
+ * stop it all in reverse order. A component that fails is logged and reported as unhealthy; it
+ * never takes the API down.
+ */
+export async function startDaemon (config: Config, options: StartOptions): Promise<RunningDaemon> {
+  const { logger } = options
+  const version = packageVersion()
+  logger.info({ version, config: config.source, database: config.database.path }, 'starting harpoon daemon')
+
+  const ledger = openLedger(config.database.path)
+  const firstKey = bootstrapEmptyDatabase(ledger)
+  if (firstKey !== null) {
+    options.print(firstKeyBanner(firstKey))
+    logger.info({ merchant: firstKey.merchantId, key_id: firstKey.id }, 'empty database: created the default merchant and a test key')
+  }
+
+  const metrics = createMetrics()
+  // Until the modem layer runs them, configured modems are reported, honestly, as not connected.
+  const modemStatuses: ModemStatus[] = config.modems.map((m) => ({
+    id: m.id, port: m.port, network: m.network ?? null, msisdn: m.msisdn, connected: false, signal_dbm: null, registered: null,
+    sim_ready: null, imei: null, imsi: null, last_sms_at: null, storage_used: null, storage_total: null, counters: {},
+    last_error: 'modem layer not started', state: 'not_started'
+  }))
+  for (const m of config.modems) logger.warn({ modem: m.id, port: m.port }, 'modem configured but not connected')
+
+  const wallets = (merchantId: string): Wallet[] => config.modems
+    .filter((m) => m.merchant === merchantId && m.msisdn !== null && m.network !== undefined)
+    .map((m) => ({ network: m.network as Wallet['network'], msisdn: m.msisdn as string }))
+
+  const api = await buildApi({
+    ledger,
+    logger,
+    metrics,
+    version,
+    maxAmountMinor: config.maxAmountMinor,
+    defaultExpiresIn: config.payments.default_expires_in,
+    rateLimit: { max: config.api.rate_limit.max, windowMs: config.api.rate_limit.window_ms },
+    trustProxy: config.api.trust_proxy,
+    wallets,
+    modems: () => modemStatuses
+  })
+  const url = await api.listen({ host: config.api.host, port: config.api.port })
+  logger.info({ url }, 'API listening')
+
+  const sweeper = startExpirySweeper(ledger.payments, logger, config.payments.expiry_sweep_ms)
+  const purge = setInterval(() => {
+    try { ledger.idempotency.purgeExpired() } catch (err) { logger.error({ err }, 'idempotency purge failed') }
+  }, 3600_000)
+  purge.unref()
+
+  let stopping: Promise<void> | null = null
+  async function stop (): Promise<void> {
+    stopping ??= (async () => {
+      logger.info('shutting down: finishing requests in hand')
+      sweeper.stop()
+      clearInterval(purge)
+      await api.close()
+      ledger.close()
+      logger.info('stopped')
+    })()
+    return stopping
+  }
+
+  return { api, ledger, url, firstKey: firstKey?.secret ?? null, stop }
+}

@@ -1,0 +1,126 @@
+import { formatAmount } from '../core/money.js'
+import { isoOrNull, isoSeconds } from '../core/time.js'
+import type { Mode } from './modes.js'
+
+export const PAYMENT_STATUSES = ['PENDING', 'SUCCESS', 'PARTIAL', 'OVERPAID', 'FAILED', 'EXPIRED', 'CANCELLED', 'REFUNDED', 'MANUAL_REVIEW'] as const
+export type PaymentStatus = typeof PAYMENT_STATUSES[number]
+
+/** Statuses in which the payment has been paid (in full, in part or more). */
+export const COMPLETED_STATUSES: readonly PaymentStatus[] = ['SUCCESS', 'PARTIAL', 'OVERPAID']
+/** Statuses whose code still pays the payment (SPEC §6 rule 2). */
+export const PAYABLE_STATUSES: readonly PaymentStatus[] = ['PENDING', 'PARTIAL']
+
+export const MATCH_METHODS = ['code', 'corrected_code', 'phone_amount', 'assigned', 'reconciled'] as const
+export type MatchMethod = typeof MATCH_METHODS[number]
+
+export interface PaymentRow {
+  id: number
+  reference: string
+  merchant_id: string
+  mode: Mode
+  hpn_code: string
+  status: PaymentStatus
+  expected_minor: number
+  actual_minor: number | null
+  currency: string
+  client_reference: string | null
+  customer_phone: string | null
+  payer_phone: string | null
+  telco_provider: string | null
+  telco_transaction_id: string | null
+  meta: string | null
+  note: string | null
+  expires_at: number
+  verified_at: number | null
+  created_at: number
+  updated_at: number
+}
+
+export interface AppliedCreditRow {
+  network: string
+  telco_transaction_id: string
+  amount_minor: number
+  payer_phone: string | null
+  payer_name: string | null
+  received_at: number
+  match_method: MatchMethod | null
+}
+
+/** A telco payment applied to a payment, as merchants see it. */
+export interface AppliedCredit {
+  telco_provider: string
+  telco_transaction_id: string
+  amount: string
+  payer_phone: string | null
+  payer_name: string | null
+  received_at: string
+  match_method: MatchMethod | null
+}
+
+/** The payment as the API returns it and webhooks carry it (without `pay_to`, which the API adds). */
+export interface PaymentData {
+  reference: string
+  hpn_code: string
+  status: PaymentStatus
+  expected_amount: string
+  actual_amount: string | null
+  difference: string | null
+  difference_type: 'EXACT' | 'UNDERPAID' | 'OVERPAID' | null
+  currency: string
+  customer_phone: string | null
+  payer_phone: string | null
+  telco_provider: string | null
+  telco_transaction_id: string | null
+  meta: Record<string, unknown> | null
+  client_reference: string | null
+  mode: Mode
+  expires_at: string
+  verified_at: string | null
+  created_at: string
+  updated_at: string
+  credits: AppliedCredit[]
+}
+
+export function differenceOf (expected: number, actual: number | null): Pick<PaymentData, 'difference' | 'difference_type'> {
+  if (actual === null) return { difference: null, difference_type: null }
+  if (actual === expected) return { difference: null, difference_type: 'EXACT' }
+  return { difference: formatAmount(actual - expected), difference_type: actual < expected ? 'UNDERPAID' : 'OVERPAID' }
+}
+
+/** Status that a paid amount gives a payment (SPEC §6 rule 2). */
+export function statusForAmount (expected: number, actual: number): 'SUCCESS' | 'PARTIAL' | 'OVERPAID' {
+  if (actual === expected) return 'SUCCESS'
+  return actual < expected ? 'PARTIAL' : 'OVERPAID'
+}
+
+export function toPaymentData (row: PaymentRow, credits: readonly AppliedCreditRow[]): PaymentData {
+  return {
+    reference: row.reference,
+    hpn_code: row.hpn_code,
+    status: row.status,
+    expected_amount: formatAmount(row.expected_minor),
+    actual_amount: row.actual_minor === null ? null : formatAmount(row.actual_minor),
+    ...differenceOf(row.expected_minor, row.actual_minor),
+    currency: row.currency,
+    customer_phone: row.customer_phone,
+    payer_phone: row.payer_phone,
+    telco_provider: row.telco_provider,
+    telco_transaction_id: row.telco_transaction_id,
+    meta: row.meta === null ? null : JSON.parse(row.meta) as Record<string, unknown>,
+    client_reference: row.client_reference,
+    mode: row.mode,
+    expires_at: isoSeconds(row.expires_at),
+    verified_at: isoOrNull(row.verified_at),
+    created_at: isoSeconds(row.created_at),
+    updated_at: isoSeconds(row.updated_at),
+    credits: credits.map((c) => ({
+      telco_provider: c.network,
+      telco_transaction_id: c.telco_transaction_id,
+      amount: formatAmount(c.amount_minor),
+      payer_phone: c.payer_phone,
+      payer_name: c.payer_name,
+      received_at: isoSeconds(c.received_at),
+      match_method: c.match_method
+    }))
+  }
+}
