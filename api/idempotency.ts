@@ -13,6 +13,7 @@ declare module 'fastify' {
 }
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key'
+const NOT_REPLAYED = new Set([400, 413, 415, 422])
 
 /**
  * SPEC §4 `Idempotency-Key` on every authenticated POST. Runs after validation, so a request
@@ -44,8 +45,9 @@ export function registerIdempotency (app: FastifyInstance, store: IdempotencySto
     const claim = request.idempotency
     if (claim === null || claim.stored) return payload
     claim.stored = true
-    // A server error is not an answer worth replaying: free the key so the client can retry.
-    if (reply.statusCode >= 500 || typeof payload !== 'string') store.release(claim.owner, claim.key)
+    // A rejected request (bad fields, bad JSON) changed nothing and a server error is not an answer
+    // worth replaying: free the key so the client can fix the request and retry with it.
+    if (NOT_REPLAYED.has(reply.statusCode) || reply.statusCode >= 500 || typeof payload !== 'string') store.release(claim.owner, claim.key)
     else store.complete(claim.owner, claim.key, { statusCode: reply.statusCode, body: payload })
     return payload
   })

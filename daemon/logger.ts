@@ -1,4 +1,4 @@
-import pino, { type DestinationStream, type Logger } from 'pino'
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino'
 
 /**
  * Structured logs with secrets removed by path, whatever logs them: Authorization headers, API
@@ -11,11 +11,34 @@ export const REDACT_PATHS = [
   'config.modems[*].pin', 'modems[*].pin'
 ]
 
-export function createLogger (level: string, destination?: DestinationStream): Logger {
-  return pino({
+const SECRET_IN_TEXT = /(hpn_(?:live|test)_sk_|whsec_)[0-9A-Za-z+/=_-]+/g
+
+/** Masks API keys and webhook secrets inside free text (a client may paste a key into a URL). */
+export function maskSecrets (text: string): string {
+  return text.replace(SECRET_IN_TEXT, '$1[redacted]')
+}
+
+interface LoggedRequest { method?: string, url?: string, hostname?: string, host?: string, ip?: string, socket?: { remotePort?: number } }
+
+export function loggerOptions (level: string): LoggerOptions {
+  return {
     level,
     base: { service: 'harpoon' },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    timestamp: pino.stdTimeFunctions.isoTime
-  }, destination ?? pino.destination({ dest: 1, sync: false }))
+    timestamp: pino.stdTimeFunctions.isoTime,
+    serializers: {
+      err: pino.stdSerializers.err,
+      req: (req: LoggedRequest) => ({
+        method: req.method,
+        url: maskSecrets(req.url ?? ''),
+        host: req.host ?? req.hostname,
+        remoteAddress: req.ip,
+        remotePort: req.socket?.remotePort
+      })
+    }
+  }
+}
+
+export function createLogger (level: string, destination?: DestinationStream): Logger {
+  return pino(loggerOptions(level), destination ?? pino.destination({ dest: 1, sync: false }))
 }

@@ -1,0 +1,84 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
+import { afterEach, describe, expect, it } from 'vitest'
+import { tempDir } from '../test/helpers/temp-dir.js'
+import { runCli } from './cli.js'
+
+const cleanups: Array<() => void> = []
+afterEach(() => { while (cleanups.length > 0) cleanups.pop()?.() })
+
+function setup (): string {
+  const dir = tempDir()
+  cleanups.push(dir.cleanup)
+  const config = join(dir.path, 'harpoon.json')
+  writeFileSync(config, JSON.stringify({ database: { path: join(dir.path, 'h.db') }, log_level: 'silent' }))
+  return config
+}
+
+async function cli (args: string[]): Promise<{ code: number, out: string, err: string }> {
+  const stdout = new PassThrough()
+  const stderr = new PassThrough()
+  let out = ''
+  let err = ''
+  stdout.on('data', (c: Buffer) => { out += c.toString() })
+  stderr.on('data', (c: Buffer) => { err += c.toString() })
+  const code = await runCli(args, { stdin: new PassThrough(), stdout, stderr })
+  return { code, out, err }
+}
+
+describe('harpoon merchants and keys', () => {
+  it('creates the default merchant first, then slugs, and lists them', async () => {
+    const config = setup()
+    const first = await cli(['merchants', 'create', '--name', 'Kofi Shop', '--json', '--config', config])
+    expect(first.code).toBe(0)
+    expect(JSON.parse(first.out)).toEqual({ id: 'default', name: 'Kofi Shop' })
+    const second = await cli(['merchants', 'create', '--name', "Ama's Kitchen Ltd.", '--json', '--config', config])
+    expect(JSON.parse(second.out)).toEqual({ id: 'ama-s-kitchen-ltd', name: "Ama's Kitchen Ltd." })
+    const third = await cli(['merchants', 'create', '--name', 'X', '--id', 'custom-1', '--json', '--config', config])
+    expect(JSON.parse(third.out).id).toBe('custom-1')
+    const dup = await cli(['merchants', 'create', '--name', 'X', '--id', 'custom-1', '--config', config])
+    expect(dup.code).toBe(1)
+    expect(dup.err).toContain('already exists')
+    const list = await cli(['merchants', 'list', '--config', config])
+    expect(list.out).toMatch(/ID\s+NAME\s+CREATED/)
+    expect(list.out).toContain('ama-s-kitchen-ltd')
+  })
+
+  it('creates a key whose secret is printed once, lists it without the secret, and revokes it', async () => {
+    const config = setup()
+    await cli(['merchants', 'create', '--name', 'Shop', '--config', config])
+    const created = await cli(['keys', 'create', '--name', 'pos', '--mode', 'live', '--scopes', 'payments:read,payments:write', '--json', '--config', config])
+    expect(created.code).toBe(0)
+    const key = JSON.parse(created.out) as { id: string, key: string, mode: string, scopes: string[], merchant: string }
+    expect(key).toMatchObject({ mode: 'live', scopes: ['payments:read', 'payments:write'], merchant: 'default' })
+    expect(key.key).toMatch(/^hpn_live_sk_[0-9A-Za-z]{40}$/)
+    const defaults = JSON.parse((await cli(['keys', 'create', '--name', 'all', '--json', '--config', config])).out) as { scopes: string[], mode: string }
+    expect(defaults.scopes).toEqual(['payments:read', 'payments:write', 'webhooks:manage', 'keys:manage'])
+    expect(defaults.mode).toBe('test')
+    const list = await cli(['keys', 'list', '--config', config])
+    expect(list.out).toContain(key.id)
+    expect(list.out).not.toContain(key.key)
+    expect((await cli(['keys', 'revoke', key.id, '--config', config])).code).toBe(0)
+    expect((await cli(['keys', 'list', '--config', config])).out).toMatch(/revoked/)
+  })
+
+  it('explains mistakes with exit code 2', async () => {
+    const config = setup()
+    await cli(['merchants', 'create', '--name', 'Shop', '--config', config])
+    expect((await cli(['keys', 'create', '--config', config])).err).toContain('--name')
+    expect((await cli(['keys', 'create', '--name', 'x', '--scopes', 'payments:rule', '--config', config])).err).toContain('unknown scope')
+    expect((await cli(['frobnicate', '--config', config])).code).toBe(2)
+    expect((await cli(['keys', 'list', '--bogus'])).code).toBe(2)
+  })
+
+  it('stops with exit code 78 and the key name on a bad config', async () => {
+    const dir = tempDir()
+    cleanups.push(dir.cleanup)
+    const config = join(dir.path, 'bad.json')
+    writeFileSync(config, JSON.stringify({ api: { port: 70000 } }))
+    const res = await cli(['start', '--config', config])
+    expect(res.code).toBe(78)
+    expect(res.err).toContain('api.port')
+  })
+})

@@ -1,0 +1,62 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { tempDir } from '../helpers/temp-dir.js'
+import { spawnDaemon, type DaemonProcess } from '../helpers/daemon-process.js'
+
+const running: DaemonProcess[] = []
+const cleanups: Array<() => void> = []
+afterEach(async () => {
+  for (const d of running.splice(0)) { if (d.child.exitCode === null) { d.child.kill('SIGKILL'); await d.exited } }
+  while (cleanups.length > 0) cleanups.pop()?.()
+})
+
+function dir (): string {
+  const d = tempDir()
+  cleanups.push(d.cleanup)
+  return d.path
+}
+
+describe('harpoon start', () => {
+  it('on an empty database prints one test key, serves the API with it, and stops cleanly on SIGTERM', async () => {
+    const path = dir()
+    const daemon = await spawnDaemon(path, { virtual_modems: false })
+    running.push(daemon)
+    const key = /hpn_test_sk_[0-9A-Za-z]{40}/.exec(daemon.output())?.[0]
+    expect(key).toBeDefined()
+
+    const health = await fetch(`${daemon.url}/healthz`)
+    expect(await health.json()).toMatchObject({ status: 'ok', database: 'ok' })
+    const created = await fetch(`${daemon.url}/v1/payments/initialize`, {
+      method: 'POST', headers: { authorization: `Bearer ${key as string}`, 'content-type': 'application/json' }, body: JSON.stringify({ amount: '12.50' })
+    })
+    expect(created.status).toBe(201)
+    const metrics = await fetch(`${daemon.url}/metrics`, { headers: { authorization: `Bearer ${key as string}` } })
+    expect(metrics.status).toBe(200)
+
+    daemon.child.kill('SIGTERM')
+    expect(await daemon.exited).toBe(0)
+    const messages = daemon.logs().map((l) => l['msg'])
+    expect(messages).toContain('signal received: stopping gracefully')
+    expect(messages.at(-1)).toBe('stopped')
+    // Logs never carry the key; only the one-time banner does.
+    expect(daemon.logs().some((l) => JSON.stringify(l).includes(key as string))).toBe(false)
+
+    // Second start on the same database: no new key, the old one still works.
+    const again = await spawnDaemon(path, { virtual_modems: false })
+    running.push(again)
+    expect(again.output()).not.toMatch(/hpn_test_sk_/)
+    const list = await fetch(`${again.url}/v1/payments`, { headers: { authorization: `Bearer ${key as string}` } })
+    expect((await list.json() as { data: unknown[] }).data).toHaveLength(1)
+  })
+
+  it('keeps the API up and reports degraded health when a configured modem is not connected', async () => {
+    const daemon = await spawnDaemon(dir(), { modems: [{ id: 'mtn-1', port: '/dev/does-not-exist', network: 'mtn', msisdn: '0244000000' }] })
+    running.push(daemon)
+    const health = await (await fetch(`${daemon.url}/healthz`)).json() as { status: string, modems: Array<{ id: string, connected: boolean }> }
+    expect(health.status).toBe('degraded')
+    expect(health.modems).toEqual([expect.objectContaining({ id: 'mtn-1', connected: false })])
+  })
+
+  it('refuses to start on a bad config, naming the key', async () => {
+    await expect(spawnDaemon(dir(), { api: { port: 0, colour: 'red' } })).rejects.toThrow(/api\.colour: is not a known key/)
+  })
+})

@@ -1,0 +1,76 @@
+import { Writable } from 'node:stream'
+import { join } from 'node:path'
+import pino from 'pino'
+import { buildApi, type ApiDeps } from '../../api/app.js'
+import { createMetrics } from '../../api/metrics.js'
+import type { ModemStatus } from '../../api/routes/system.js'
+import { DEFAULT_SCOPES, SCOPES, type Scope } from '../../ledger/api-keys.js'
+import { openLedger, type Ledger } from '../../ledger/ledger.js'
+import type { Mode } from '../../ledger/modes.js'
+import { loggerOptions } from '../../daemon/logger.js'
+import { tempDir } from './temp-dir.js'
+
+export interface TestApi {
+  url: string
+  ledger: Ledger
+  /** Every log line the server wrote, raw. */
+  logs: string[]
+  dbPath: string
+  key: (opts?: { merchant?: string, mode?: Mode, scopes?: readonly Scope[] }) => string
+  request: (method: string, path: string, opts?: { key?: string | null, body?: unknown, raw?: string, headers?: Record<string, string> }) => Promise<{ status: number, headers: Headers, body: any }>
+  close: () => Promise<void>
+}
+
+/**
+ * The real API on a real port over a real SQLite file, with two merchants (`default` and `other`)
+ * and an in-memory log sink. Everything a merchant's HTTP client would see.
+ */
+export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => number } = {}): Promise<TestApi> {
+  const dir = tempDir()
+  const dbPath = join(dir.path, 'harpoon.db')
+  const ledger = openLedger(dbPath, overrides.now)
+  ledger.merchants.create({ id: 'default', name: 'Default' })
+  ledger.merchants.create({ id: 'other', name: 'Other shop' })
+  const logs: string[] = []
+  const sink = new Writable({ write (chunk: Buffer, _enc, cb) { logs.push(...chunk.toString('utf8').split('\n').filter((l) => l !== '')); cb() } })
+  const logger = pino(loggerOptions('debug'), sink)
+  const modems: ModemStatus[] = []
+  const app = await buildApi({
+    ledger,
+    logger,
+    metrics: createMetrics(),
+    version: 'test',
+    maxAmountMinor: 10_000_000,
+    defaultExpiresIn: 3600,
+    rateLimit: { max: 1000, windowMs: 1000 },
+    trustProxy: false,
+    wallets: (merchantId) => merchantId === 'default' ? [{ network: 'mtn', msisdn: '0244000000' }] : [],
+    modems: () => modems,
+    ...overrides
+  })
+  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+
+  function key (opts: { merchant?: string, mode?: Mode, scopes?: readonly Scope[] } = {}): string {
+    return ledger.apiKeys.create({ merchantId: opts.merchant ?? 'default', name: 'test', mode: opts.mode ?? 'test', scopes: opts.scopes ?? [...SCOPES] }).secret
+  }
+  const defaultKey = key({ scopes: [...DEFAULT_SCOPES, 'operator'] })
+
+  async function request (method: string, path: string, opts: { key?: string | null, body?: unknown, raw?: string, headers?: Record<string, string> } = {}) {
+    const headers: Record<string, string> = { ...opts.headers }
+    const k = opts.key === undefined ? defaultKey : opts.key
+    if (k !== null) headers['authorization'] = `Bearer ${k}`
+    let body: string | undefined
+    if (opts.raw !== undefined) { body = opts.raw; headers['content-type'] ??= 'application/json' }
+    else if (opts.body !== undefined) { body = JSON.stringify(opts.body); headers['content-type'] = 'application/json' }
+    const res = await fetch(url + path, { method, headers, body })
+    const text = await res.text()
+    let parsed: unknown = text
+    try { parsed = JSON.parse(text) } catch { /* not JSON: keep text */ }
+    return { status: res.status, headers: res.headers, body: parsed as any }
+  }
+
+  return {
+    url, ledger, logs, dbPath, key, request,
+    close: async () => { await app.close(); ledger.close(); dir.cleanup() }
+  }
+}

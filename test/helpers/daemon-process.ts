@@ -1,0 +1,40 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+
+export const CLI = resolve(import.meta.dirname, '../../dist/daemon/cli.js')
+
+export interface DaemonProcess {
+  child: ChildProcess
+  url: string
+  /** Everything printed so far, stdout and stderr. */
+  output: () => string
+  /** Parsed pino JSON lines from stdout. */
+  logs: () => Array<Record<string, unknown>>
+  exited: Promise<number | null>
+}
+
+/**
+ * Runs the built daemon (`dist/daemon/cli.js start`) as an operator would, with a config file in
+ * `dir`; resolves once the API listens. `npm test` builds dist first.
+ */
+export async function spawnDaemon (dir: string, config: Record<string, unknown>, timeoutMs = 20_000): Promise<DaemonProcess> {
+  const configPath = join(dir, 'harpoon.json')
+  writeFileSync(configPath, JSON.stringify({ api: { port: 0 }, database: { path: join(dir, 'harpoon.db') }, ...config }))
+  const child = spawn(process.execPath, [CLI, 'start', '--config', configPath], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  let text = ''
+  child.stdout?.on('data', (c: Buffer) => { text += c.toString() })
+  child.stderr?.on('data', (c: Buffer) => { text += c.toString() })
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)))
+  const logs = (): Array<Record<string, unknown>> => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
+  const url = await new Promise<string>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`daemon did not start in time:\n${text}`)), timeoutMs)
+    const check = (): void => {
+      const line = logs().find((l) => l['msg'] === 'API listening')
+      if (line !== undefined) { clearTimeout(timer); res(line['url'] as string) }
+    }
+    child.stdout?.on('data', check)
+    void exited.then((code) => { clearTimeout(timer); rej(new Error(`daemon exited with ${String(code)} before listening:\n${text}`)) })
+  })
+  return { child, url, output: () => text, logs, exited }
+}
