@@ -1,0 +1,88 @@
+import { parseTelcoAmount } from '../core/money.js'
+import type { BalanceChain } from '../ledger/balance-chain.js'
+import type { CreditLedger, MatchOutcome } from '../ledger/credits.js'
+import type { Mode } from '../ledger/modes.js'
+import type { ParsedSms, SmsParser } from '../parsers/index.js'
+import type { Network } from '../parsers/types.js'
+
+/** What the inbox records about one SMS once it is settled (SPEC §4 GET /v1/sms `outcome`). */
+export type SmsOutcome = 'credit' | 'debit' | 'other' | 'unparsed' | 'untrusted' | 'duplicate'
+
+/** A complete (or released-incomplete) SMS, already stored, about to be settled. */
+export interface IncomingSms {
+  smsId: number | null
+  merchantId: string
+  mode: Mode
+  /** Whose balance chain this message continues: the modem (wallet SIM) it arrived on. */
+  wallet: string
+  network: Network
+  sender: string
+  text: string
+  receivedAt: number
+  /** Parts were missing when the message was released. */
+  incomplete: boolean
+}
+
+export interface Settlement {
+  outcome: SmsOutcome
+  parsed: ParsedSms
+  match: MatchOutcome | null
+}
+
+export interface SettleDeps {
+  parser: SmsParser
+  credits: CreditLedger
+  balances: BalanceChain
+  /** Config: send credits whose balance chain broke to MANUAL_REVIEW instead of settling them. */
+  holdBrokenChains: boolean
+}
+
+const minor = (text: string | null): number | null => text === null ? null : parseTelcoAmount(text)
+
+/**
+ * From a stored SMS to a settled payment: parse, keep the balance chain, record the credit and
+ * match it. Pure ledger work inside the caller's transaction (the caller also marks the SMS
+ * processed in it), so a crash leaves either nothing or everything.
+ */
+export function settleSms (deps: SettleDeps, sms: IncomingSms): Settlement {
+  const parsed = deps.parser.parse({ network: sms.network, sender: sms.sender, text: sms.text })
+  // An untrusted message is stored and counted by the caller; it never reaches money or balances.
+  if (parsed.kind === 'untrusted' || parsed.kind === 'unparsed') return { outcome: parsed.kind, parsed, match: null }
+
+  const amount = minor(parsed.amount)
+  const fee = minor(parsed.fee) ?? 0
+  const balance = minor(parsed.balance)
+  if (parsed.kind === 'debit') {
+    deps.balances.observe(sms.wallet, sms.mode, amount === null ? null : -(amount + fee), balance)
+    return { outcome: 'debit', parsed, match: null }
+  }
+  if (parsed.kind === 'other') {
+    deps.balances.observe(sms.wallet, sms.mode, null, balance)
+    return { outcome: 'other', parsed, match: null }
+  }
+
+  // The parser never calls a message a credit without an amount and a transaction id.
+  if (amount === null || parsed.transaction_id === null) return { outcome: 'unparsed', parsed, match: null }
+  const flags: string[] = []
+  if (deps.balances.observe(sms.wallet, sms.mode, amount - fee, balance)) flags.push('balance_break')
+  if (sms.incomplete) flags.push('incomplete_sms')
+  const match = deps.credits.record({
+    merchantId: sms.merchantId,
+    mode: sms.mode,
+    network: sms.network,
+    telcoTransactionId: parsed.transaction_id,
+    amountMinor: amount,
+    currency: parsed.currency ?? 'GHS',
+    payerPhone: parsed.payer_phone,
+    payerName: parsed.payer_name,
+    reference: parsed.reference,
+    text: sms.text,
+    balanceMinor: balance,
+    feeMinor: minor(parsed.fee),
+    receivedAt: sms.receivedAt,
+    smsId: sms.smsId,
+    riskFlags: flags,
+    holdForReview: deps.holdBrokenChains && flags.includes('balance_break')
+  })
+  return { outcome: match.kind === 'duplicate' ? 'duplicate' : 'credit', parsed, match }
+}
