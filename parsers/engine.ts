@@ -110,7 +110,6 @@ export function cleanText (text: string): string {
   return text
     .replace(/\r\n?|[\u2028\u2029\u0085]/g, '\n')
     .replace(/[\u200b-\u200d\u2060\ufeff]/g, '')
-    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u0009\u000b-\u001f\u007f\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g, ' ')
 }
 
