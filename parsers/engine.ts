@@ -46,10 +46,7 @@ const BUILT_IN: Readonly<Record<Network, CompiledFormat[]>> = Object.fromEntries
 ])) as Record<Network, CompiledFormat[]>
 
 const FALLBACK_FIELDS: Readonly<Record<Network, FieldSearch[]>> = Object.fromEntries(NETWORKS.map((n) => [
-  n, FIELD_NAMES.flatMap((f) => {
-    const source = NETWORK_FIELDS[n][f]
-    return source === undefined ? [] : [toSearch(f, new RegExp(source, 'id'))]
-  })
+  n, NETWORK_FIELDS[n].map(([f, source]) => toSearch(f, new RegExp(source, 'id')))
 ])) as Record<Network, FieldSearch[]>
 
 /**

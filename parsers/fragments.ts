@@ -31,11 +31,14 @@ export const GREETING = String.raw`(?:[^\n.!:]{0,30}[.!:,]\s{0,3})?`
 
 /**
  * A name ending before the terminator given (a lookahead). It starts with something that is not
- * a digit or punctuation, so ". Your balance…" is never read as a name.
+ * punctuation or a date clause, so ". Your balance…" or "on 2026-05-01 at …" is never read as a name.
  */
 export function name (group: 'payer_name', terminator: string): string {
-  return String.raw`(?<${group}>[^\s\d.,;:()\-][^\n]{0,79}?)(?=${terminator})`
+  return String.raw`(?!(?:on|at)\s{1,3}\d)(?<${group}>[^\s.,;:()\-][^\n]{0,79}?)(?=${terminator})`
 }
+
+/** "received GHS 5.00", "received a payment of GHS 5.00". */
+export const RECEIVED_AMOUNT = String.raw`received\s{1,3}(?:a\s{1,3}(?:payment|transfer|deposit)\s{1,3}of\s{1,3})?${AMOUNT}`
 
 /** Where a sentence or line ends. */
 export const END = String.raw`\s{0,3}(?:[.,;](?:\s|$)|\n|$)`

@@ -32,6 +32,14 @@ describe('MTN credit variants', () => {
       { payer_phone: '0201234567', reference: 'gift from mum', payer_name: 'ESI ADJEI' }],
     ['"You have received" wording', 'You have received GHS 75.00 from JOHN DOE (0244123456). Reference: K7M3F6. Transaction ID: 51234567896. Your new balance: GHS 80.00',
       { amount: '75.00', payer_name: 'JOHN DOE', payer_phone: '0244123456', reference: 'K7M3F6', transaction_id: '51234567896', balance: '80.00' }],
+    ['note with a full stop inside', 'Payment received for GHS 20.00 from ABA Current Balance: GHS 25.00 . Reference: order no. HKMVR2. Transaction ID: 51234567810. TRANSACTION FEE: 0.00',
+      { reference: 'order no. HKMVR2', transaction_id: '51234567810' }],
+    ['note that mentions a balance', 'Payment received for GHS 20.00 from ABA Current Balance: GHS 25.00 . Reference: balance payment HKMVR2. Transaction ID: 51234567811.',
+      { reference: 'balance payment HKMVR2' }],
+    ['payer shown only by number', 'Payment received for GHS 20.00 from 233244123456. Current Balance: GHS 25.00 . Reference: 1. Transaction ID: 51234567812.',
+      { payer_phone: '0244123456', payer_name: null }],
+    ['"received a payment of"', 'You have received a payment of GHS 12.00 from ADWOA. Reference: HKMVR2. Transaction ID: 51234567813.',
+      { amount: '12.00', payer_name: 'ADWOA', reference: 'HKMVR2' }],
     ['promotion footer and emoji', 'Payment received for GHS 5.00 from ABA Current Balance: GHS 5.00 . Reference: 1. Transaction ID: 51234567897. TRANSACTION FEE: 0.00 Download the MoMo App 🎉 https://example.invalid',
       { amount: '5.00', transaction_id: '51234567897', fee: '0.00' }]
   ]
@@ -51,6 +59,10 @@ describe('Telecel credit variants', () => {
       { amount: '30.00', payer_phone: '0201234567', payer_name: 'AMA SERWAA', reference: null }],
     ['reference on its own line', '0000014535180496 Confirmed. You have received GHS20.00 from 233501234567 - KOFI on 2026-05-01 at 10:15:22. Your Telecel Cash balance is GHS20.00.\nReference: 1.\nStay alert. Never share your PIN or OTP with anyone.',
       { reference: '1', transaction_id: '0000014535180496' }],
+    ['phone and name without the hyphen', '0000014535180498 Confirmed. You have received GHS9.00 from 0241234567 KWAME on 2026-05-01 at 10:15:22. Your Telecel Cash balance is GHS9.00.',
+      { payer_phone: '0241234567', payer_name: 'KWAME' }],
+    ['phone without a name', '0000014535180499 Confirmed. You have received GHS9.00 from 233241234567 on 2026-05-01 at 10:15:22. Your Telecel Cash balance is GHS9.00.',
+      { payer_phone: '0241234567', payer_name: null, time: '2026-05-01T10:15:22Z' }],
     ['cross-network from AirtelTigo', '0000014535180497 confirmed. you have received ghs12.00 from AIRTELTIGO MONEY with transaction reference: Transfer From: 233271234567-YAA ASANTEWAA on 2026-05-01 at 10:15:22. Your Telecel Cash balance is GHS12.00. Ref: rent',
       { payer_phone: '0271234567', payer_name: 'YAA ASANTEWAA', reference: 'rent' }]
   ]

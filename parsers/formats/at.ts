@@ -1,4 +1,4 @@
-import { AMOUNT, END, PHONE, name } from '../fragments.js'
+import { AMOUNT, END, PHONE, RECEIVED_AMOUNT, name } from '../fragments.js'
 import type { FormatEntry } from '../types.js'
 import { TRANSACTION_ID_FIELD, moneyNotices, plainNotices } from './common.js'
 
@@ -12,7 +12,7 @@ import { TRANSACTION_ID_FIELD, moneyNotices, plainNotices } from './common.js'
 
 const HEADER = String.raw`^[\s\S]{0,80}?\b`
 const NAME_END = String.raw`\s{0,3}[(,]?\s{0,3}${PHONE}|\s{1,3}on\s{1,3}\d|${END}`
-const RECEIVED = String.raw`${HEADER}you\s{1,3}have\s{1,3}received\s{1,3}${AMOUNT}\s{0,3}from\s{0,3}:?\s{0,3}`
+const RECEIVED = String.raw`${HEADER}you\s{1,3}have\s{1,3}${RECEIVED_AMOUNT}\s{0,3}from\s{0,3}:?\s{0,3}`
 
 export const AT_FORMATS: readonly FormatEntry[] = [
   {

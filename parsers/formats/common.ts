@@ -8,19 +8,27 @@ import type { FieldName, FormatEntry, Network } from '../types.js'
  */
 export const TRANSACTION_ID_FIELD = String.raw`(?<!external\s{1,3})\b(?:financial\s{1,3})?(?:transaction|trans|txn|tran)\.?\s{0,3}id\b\s{0,3}[:.#]?\s{0,3}(?<transaction_id>[A-Z0-9]{4,40})\b`
 
+/** Where a payer's note ends: the telco's next clause, a footer, a line break or the end. */
+const NOTE_END = String.raw`\s{0,3}[.,]\s{0,3}(?:(?:financial\s{1,3}|external\s{1,3})?(?:transaction|trans|txn)\.?\s{0,3}id\b|transaction\s{1,3}fee|fee\s{1,3}(?:charged|was)|tax\b|(?:your\s{1,3})?(?:new\s{1,3}|current\s{1,3}|available\s{1,3})?(?:telecel\s{1,3}cash\s{1,3})?balance\b|message\s{1,3}to\s{1,3}receiver|stay\s{1,3}alert|never\s{1,3}share|sendi\b|do\s{1,3}more|download\b|thank\s{1,3}you|click\b|dial\b)|\s{0,3}\n|\s{0,3}$`
+
+/** "Reference:", "Ref:", MTN's "Message from sender:"; never Telecel's fixed "transaction reference:". */
+const NOTE_LABEL = String.raw`(?<!transaction\s{1,3})\b(?:reference|ref|message\s{1,3}from\s{1,3}sender)\s{0,3}:\s{0,3}`
+
 /**
- * Field patterns every network shares. The engine searches them, after a format's own `fields`,
- * for any field the matching format left empty, so a clause that moves in the next release
- * ("Reference" before or after "Transaction ID") is still found.
+ * Field patterns every network shares, tried in order. The engine searches them, after a format's
+ * own `fields`, for any field the matching format left empty, so a clause that moves in the next
+ * release ("Reference" before or after "Transaction ID") is still found.
  */
-export const COMMON_FIELDS: Partial<Record<FieldName, string>> = {
-  transaction_id: TRANSACTION_ID_FIELD,
-  balance: String.raw`\bbalance\b(?:\s{1,3}is)?\s{0,3}[:.]?\s{0,3}${money('balance')}`,
-  fee: String.raw`\b(?:transaction\s{1,3}fee|fee\s{1,3}charged|fee|charged)\b(?:\s{1,3}(?:is|was))?\s{0,3}[:.]?\s{0,3}(?:${CUR}\s{0,3})?(?<fee>${NUM})`,
-  // "transaction reference: Transfer From: …" is Telecel's fixed wording, not the payer's note.
-  reference: String.raw`(?<!transaction\s{1,3})\b(?:reference|ref|message\s{1,3}from\s{1,3}sender)\s{0,3}:\s{0,3}(?<reference>[^\n]{0,160}?)(?=\s{0,3}\.(?:\s|$)|\s{0,3}\n|\s{0,3}$)`,
-  time: String.raw`(?<time>${DATE_TIME})`
-}
+export const COMMON_FIELDS: ReadonlyArray<readonly [FieldName, string]> = [
+  ['transaction_id', TRANSACTION_ID_FIELD],
+  ['balance', String.raw`\bbalance\b(?:\s{1,3}is)?\s{0,3}[:.]?\s{0,3}${money('balance')}`],
+  ['fee', String.raw`\b(?:transaction\s{1,3}fee|fee\s{1,3}charged|fee|charged)\b(?:\s{1,3}(?:is|was))?\s{0,3}[:.]?\s{0,3}(?:${CUR}\s{0,3})?(?<fee>${NUM})`],
+  // The note runs to the telco's next clause, so "order no. HKMVR2" keeps its code; only when no
+  // known clause follows does the first full stop end it.
+  ['reference', String.raw`${NOTE_LABEL}(?<reference>[^\n]{0,160}?)(?=${NOTE_END})`],
+  ['reference', String.raw`${NOTE_LABEL}(?<reference>[^\n]{0,160}?)(?=\s{0,3}\.(?:\s|$))`],
+  ['time', String.raw`(?<time>${DATE_TIME})`]
+]
 
 /** Money in the text other than a balance, so notices still show what they were about. */
 const SOME_AMOUNT = AMOUNT_NOT_BALANCE

@@ -25,7 +25,7 @@ export const BUILT_IN_FORMATS: Readonly<Record<Network, readonly FormatEntry[]>>
 }
 
 /** Fallback field patterns per network (all alike today; a network may diverge here). */
-export const NETWORK_FIELDS: Readonly<Record<Network, Partial<Record<FieldName, string>>>> = {
+export const NETWORK_FIELDS: Readonly<Record<Network, ReadonlyArray<readonly [FieldName, string]>>> = {
   mtn: COMMON_FIELDS,
   telecel: COMMON_FIELDS,
   at: COMMON_FIELDS,

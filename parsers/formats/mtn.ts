@@ -1,4 +1,4 @@
-import { AMOUNT, END, GREETING, PHONE, name } from '../fragments.js'
+import { AMOUNT, END, GREETING, PHONE, RECEIVED_AMOUNT, name } from '../fragments.js'
 import type { FormatEntry } from '../types.js'
 import { TRANSACTION_ID_FIELD, moneyNotices, plainNotices } from './common.js'
 
@@ -13,8 +13,9 @@ import { TRANSACTION_ID_FIELD, moneyNotices, plainNotices } from './common.js'
  */
 
 /** Where MTN ends a payer's name: two spaces, a sentence end, the balance clause, or a phone. */
-const NAME_END = String.raw`\s{2}|${END}|\s{1,3}(?:current|available)\s{1,3}balance\b|\s{0,3}[,(]?\s{0,3}${PHONE}|\s{1,3}(?:reference|ref|transaction\s{1,3}id)\b`
-const PAYER = String.raw`${name('payer_name', NAME_END)}(?:\s{0,3}[,(]?\s{0,3}(?<payer_phone>${PHONE})\)?)?`
+const NAME_END = String.raw`${END}|\s{1,3}(?:current|available)\s{1,3}balance\b|\s{0,3}[,(]?\s{0,3}${PHONE}|\s{1,3}(?:reference|ref|transaction\s{1,3}id)\b`
+// Both optional: "from 233244123456." has no name, and a payer MTN cannot name still paid.
+const PAYER = String.raw`(?:${name('payer_name', NAME_END)})?(?:\s{0,3}[,(]?\s{0,3}(?<payer_phone>${PHONE})\)?)?`
 
 export const MTN_FORMATS: readonly FormatEntry[] = [
   {
@@ -32,7 +33,7 @@ export const MTN_FORMATS: readonly FormatEntry[] = [
     kind: 'credit',
     fields: { transaction_id: TRANSACTION_ID_FIELD },
     description: 'You have received GHS X from NAME',
-    pattern: String.raw`^\s{0,3}${GREETING}(?:you\s{1,3}have\s{1,3})?received\s{1,3}${AMOUNT}\s{1,3}from\s{1,3}${PAYER}`,
+    pattern: String.raw`^\s{0,3}${GREETING}(?:you\s{1,3}have\s{1,3})?${RECEIVED_AMOUNT}\s{1,3}from\s{1,3}${PAYER}`,
     reference_style: 'cross_network'
   },
   ...moneyNotices('mtn'),
@@ -41,7 +42,7 @@ export const MTN_FORMATS: readonly FormatEntry[] = [
     network: 'mtn',
     kind: 'debit',
     description: 'payments, transfers, cash-outs and purchases out of the wallet',
-    pattern: String.raw`^\s{0,3}${GREETING}(?:(?:your\s{1,3})?(?:payment|transfer|withdrawal|cash[\s-]{0,2}out)(?:\s{1,3}made)?\s{1,3}(?:for|of)|you\s{1,3}have\s{1,3}(?:successfully\s{1,3})?(?:transferred|sent|paid|withdrawn|bought|purchased|made\s{1,3}a\s{1,3}payment\s{1,3}of)|you\s{1,3}(?:sent|paid|bought|withdrew|transferred))\s{1,3}${AMOUNT}`
+    pattern: String.raw`^\s{0,3}${GREETING}(?:(?:your\s{1,3})?(?:payment|transfer|withdrawal|cash[\s-]{0,2}out|(?:airtime\s{1,3})?purchase)(?:\s{1,3}made)?\s{1,3}(?:for|of)|you\s{1,3}have\s{1,3}(?:successfully\s{1,3})?(?:transferred|sent|paid|withdrawn|bought|purchased|made\s{1,3}a\s{1,3}payment\s{1,3}of)|you\s{1,3}(?:sent|paid|bought|withdrew|transferred))\s{1,3}${AMOUNT}`
   },
   ...plainNotices('mtn')
 ]

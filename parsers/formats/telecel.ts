@@ -1,4 +1,4 @@
-import { AMOUNT, END, GREETING, PHONE, name } from '../fragments.js'
+import { AMOUNT, END, GREETING, PHONE, RECEIVED_AMOUNT, name } from '../fragments.js'
 import type { FormatEntry } from '../types.js'
 import { moneyNotices, plainNotices } from './common.js'
 
@@ -14,7 +14,7 @@ import { moneyNotices, plainNotices } from './common.js'
 /** Telecel's leading "<id> Confirmed." — the id is required for credits (no id, no credit). */
 const CONFIRMED = String.raw`^\s{0,3}(?:(?<transaction_id>\d{4,20})\s{1,3})?confirmed[.!,]?\s{1,3}`
 const NAME_END = String.raw`\s{1,3}on\s{1,3}(?:telecel|vodafone|mtn|airteltigo|at\b|\d{4}-\d|\d{1,2}/)|\s{1,3}with\s{1,3}transaction\b|${END}`
-const RECEIVED = String.raw`you\s{1,3}have\s{1,3}received\s{1,3}${AMOUNT}\s{1,3}(?:as\s{1,3}payment\s{1,3})?from\s{1,3}`
+const RECEIVED = String.raw`you\s{1,3}have\s{1,3}${RECEIVED_AMOUNT}\s{1,3}(?:as\s{1,3}payment\s{1,3})?from\s{1,3}`
 
 export const TELECEL_FORMATS: readonly FormatEntry[] = [
   {
@@ -29,8 +29,8 @@ export const TELECEL_FORMATS: readonly FormatEntry[] = [
     id: 'telecel.credit.phone_name',
     network: 'telecel',
     kind: 'credit',
-    description: 'received from a Telecel wallet: "from 233XXXXXXXXX - NAME on …"',
-    pattern: String.raw`${CONFIRMED}${RECEIVED}(?<payer_phone>${PHONE})\s{0,3}-\s{0,3}${name('payer_name', NAME_END)}`
+    description: 'received from a Telecel wallet: "from 233XXXXXXXXX - NAME on …" (hyphen or name may be missing)',
+    pattern: String.raw`${CONFIRMED}${RECEIVED}(?<payer_phone>${PHONE})(?:(?:\s{0,3}-\s{0,3}|\s{1,3})${name('payer_name', NAME_END)})?`
   },
   {
     id: 'telecel.credit.name',
