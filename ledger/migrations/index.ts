@@ -1,12 +1,14 @@
 import type { Migration } from './migration.js'
 import { foundation } from './001-foundation.js'
+import { smsInbox } from './002-sms-inbox.js'
 import { matching } from './004-matching.js'
 
 /**
  * Every schema step, in order. Numbers are never reused or edited once released: a new change is a
- * new file. Reserved: 002 SMS inbox (modem layer), 003 webhooks outbox; 004 matching.
+ * new file. Reserved: 003 webhooks outbox.
  */
 export const MIGRATIONS: readonly Migration[] = [
   foundation,
+  smsInbox,
   matching
 ]
