@@ -14,6 +14,10 @@ ALTER TABLE credits ADD COLUMN duplicate_of INTEGER REFERENCES credits(id);
 ALTER TABLE credits ADD COLUMN note TEXT;
 CREATE INDEX credits_telco_lookup ON credits(telco_transaction_id);
 
+-- Whose inbox a message belongs to, set when it is settled (the merchant of its modem).
+ALTER TABLE sms_messages ADD COLUMN merchant_id TEXT REFERENCES merchants(id);
+CREATE INDEX sms_messages_list ON sms_messages(merchant_id, mode, id);
+
 -- The last balance each wallet reported, per (modem or virtual wallet, mode).
 CREATE TABLE wallet_balances (
   wallet        TEXT NOT NULL,
