@@ -19,7 +19,7 @@ export const MAX_TEXT_LENGTH = 4096
  * is still turned into `other` when any of these appears outside the payer's own note (the note is
  * typed by the payer and may say anything; the rest is the telco's text).
  */
-const NOT_A_CREDIT = /\b(?:refund(?:ed|s)?|revers(?:al|als|ed|e)|interest|failed|failure|unsuccessful|declined|cancell?ed|cash\s?back|bonus|commission|reward)\b/i
+const NOT_A_CREDIT = /\b(?:refund(?:ed|s)?|revers(?:al|als|ed|e)|interest|failed|failure|unsuccessful|declined|rejected|cancell?ed|voided|pending|on\s{1,3}hold|not\s{1,3}(?:successful|completed|processed)|could\s{1,3}not|unable|cash\s?back|bonus|commission|reward)\b/i
 
 interface FieldSearch { field: FieldName, regex: RegExp, global: RegExp }
 

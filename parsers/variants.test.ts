@@ -98,6 +98,9 @@ describe('never a credit', () => {
     ['mtn', 'balance notice', 'Your current balance is GHS 120.00. Available balance GHS 120.00.'],
     ['telecel', 'interest', 'Dear customer, you have received GHS0.04 from Telecel Cash as interest earned on your mobile money wallet. Your new balance is GHS6.01.'],
     ['telecel', 'reversal', '0000019472100349 Confirmed. You have received GHS150.00 from 233541234567 - AMA on 2026-01-14 at 09:05:44 as a reversal. Your Telecel Cash balance is GHS205.58.'],
+    ['telecel', 'id only in the payer note', 'Confirmed. You have received GHS15.00 from 233500000008 - YAW on 2026-09-19 at 21:37:35. Ref: Transaction ID 12345678'],
+    ['mtn', 'not successful', 'Payment received for GHS 50.00 from KOJO was not successful. Transaction ID: 51234567814.'],
+    ['mtn', 'pending', 'Payment received for GHS 50.00 from KOJO is pending approval. Transaction ID: 51234567815.'],
     ['telecel', 'sent', '0000019472630582 Confirmed. GHS25.00 sent to 0241234567 - KWAME on 2026-01-15 at 14:22:08. Your Telecel Cash balance is GHS180.45.'],
     ['at', 'sent', 'Trans. ID: 313821006061 You have sent 20GHS to 233261234567. Your available balance is 250.67GHS.']
   ]

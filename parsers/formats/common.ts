@@ -46,7 +46,7 @@ function keyword (words: string): string {
  */
 export function moneyNotices (network: Network): FormatEntry[] {
   return [
-    { id: `${network}.other.failed`, network, kind: 'other', description: 'failed or declined transaction', pattern: keyword(String.raw`failed|failure|unsuccessful|declined|not\s{1,3}successful|could\s{1,3}not\s{1,3}be\s{1,3}(?:completed|processed)`) },
+    { id: `${network}.other.failed`, network, kind: 'other', description: 'failed or declined transaction', pattern: keyword(String.raw`failed|failure|unsuccessful|declined|rejected|voided|not\s{1,3}(?:successful|completed|processed)|could\s{1,3}not|unable`) },
     { id: `${network}.other.refund`, network, kind: 'other', description: 'refund into the wallet', pattern: keyword(String.raw`refund(?:ed|s)?`) },
     { id: `${network}.other.reversal`, network, kind: 'other', description: 'reversal', pattern: keyword(String.raw`revers(?:al|als|ed|e)`) },
     { id: `${network}.other.interest`, network, kind: 'other', description: 'interest paid on the wallet', pattern: keyword('interest') },

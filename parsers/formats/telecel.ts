@@ -11,8 +11,11 @@ import { moneyNotices, plainNotices } from './common.js'
  * (fixed wording, not the payer's note). The note comes as "Reference:", "Ref:" or not at all.
  */
 
-/** Telecel's leading "<id> Confirmed." — the id is required for credits (no id, no credit). */
-const CONFIRMED = String.raw`^\s{0,3}(?:(?<transaction_id>\d{4,20})\s{1,3})?confirmed[.!,]?\s{1,3}`
+/**
+ * Telecel's leading "<id> Confirmed.". Credits require the id here, at the start where the payer
+ * cannot write: a later "Transaction ID" could come from the payer's note.
+ */
+const CONFIRMED = String.raw`^\s{0,3}(?<transaction_id>\d{4,20})\s{1,3}confirmed[.!,]?\s{1,3}`
 const NAME_END = String.raw`\s{1,3}on\s{1,3}(?:telecel|vodafone|mtn|airteltigo|at\b|\d{4}-\d|\d{1,2}/)|\s{1,3}with\s{1,3}transaction\b|${END}`
 const RECEIVED = String.raw`you\s{1,3}have\s{1,3}${RECEIVED_AMOUNT}\s{1,3}(?:as\s{1,3}payment\s{1,3})?from\s{1,3}`
 
