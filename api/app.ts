@@ -10,7 +10,10 @@ import { errorHandler } from './error-handler.js'
 import { HttpError } from './http-errors.js'
 import { registerIdempotency } from './idempotency.js'
 import type { Metrics } from './metrics.js'
+import { creditRoutes } from './routes/credits.js'
 import { keyRoutes } from './routes/keys.js'
+import { testSmsRoutes } from './routes/test-sms.js'
+import { paymentViewer } from './payment-view.js'
 import { paymentRoutes, type Wallet } from './routes/payments.js'
 import { systemRoutes, type ModemStatus } from './routes/system.js'
 
@@ -27,7 +30,9 @@ export interface ApiDeps {
   trustProxy: boolean
   wallets: (merchantId: string) => readonly Wallet[]
   modems: () => readonly ModemStatus[]
-  /** Extra `/v1` route plugins from later layers (webhooks, credits, test SMS). */
+  /** Delivers a test-mode SMS (through a virtual modem when one runs); without it the route is absent. */
+  testSms?: Parameters<typeof testSmsRoutes>[0]
+  /** Extra `/v1` route plugins from later layers (webhooks). */
   plugins?: ReadonlyArray<(app: FastifyInstance) => Promise<void>>
 }
 
@@ -100,6 +105,8 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(async (v1) => {
     await v1.register(paymentRoutes({ ledger: deps.ledger, maxAmountMinor: deps.maxAmountMinor, defaultExpiresIn: deps.defaultExpiresIn, wallets: deps.wallets }))
     await v1.register(keyRoutes(deps.ledger))
+    await v1.register(creditRoutes({ ledger: deps.ledger, credits: deps.ledger.credits, paymentView: paymentViewer(deps.ledger, deps.wallets) }))
+    if (deps.testSms !== undefined) await v1.register(testSmsRoutes(deps.testSms))
     for (const plugin of deps.plugins ?? []) await v1.register(plugin)
   }, { prefix: '/v1' })
 

@@ -4,7 +4,8 @@ import { Value } from '@sinclair/typebox/value'
 import { HarpoonError } from '../core/errors.js'
 import { parseAmount } from '../core/money.js'
 import { normaliseGhanaPhone } from '../core/phone.js'
-import { ConfigSchema, type ConfigFile } from './schema.js'
+import { checkFormats } from '../parsers/format-schema.js'
+import { ConfigSchema, NETWORKS, type ConfigFile } from './schema.js'
 
 export interface Config extends ConfigFile {
   /** Where the configuration came from, for the start-up log ("defaults" when no file). */
@@ -87,6 +88,11 @@ export function validateConfig (raw: unknown, source: string): Config {
       ports.add(m.port)
       if (m.msisdn !== null) m.msisdn = normaliseGhanaPhone(m.msisdn)
     })
+    // Operator formats: a bad regex or a credit format without amount and transaction id stops
+    // start-up here, not at the first SMS.
+    for (const net of NETWORKS) {
+      details.push(...checkFormats(net, file.networks[net].formats, `networks.${net}.formats`).problems)
+    }
   }
   const maxAmountMinor = details.length === 0 ? parseAmount(file.payments.max_amount) : null
   if (details.length === 0 && (maxAmountMinor === null || maxAmountMinor <= 0)) {

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
+import { FormatEntrySchema } from '../parsers/format-schema.js'
 
 /**
  * The configuration file of SPEC §3, as one schema: the single source of its shape, defaults and
@@ -22,12 +23,11 @@ const ModemSchema = Type.Object({
   pin: Type.Union([Type.String({ pattern: '^\\d{4,8}$' }), Type.Null()], { default: null })
 }, strict)
 
-/** One operator-defined message format; the parsers module validates the pattern itself. */
-export const FormatEntryPlaceholderSchema = Type.Object({}, { additionalProperties: true })
-
 const NetworkSettingsSchema = Type.Object({
+  /** Trusted sender IDs; replaces the built-in list of the network when given. */
   senders: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { minItems: 1 })),
-  formats: Type.Array(FormatEntryPlaceholderSchema, { default: [] })
+  /** Operator message formats (parsers/format-schema.ts checks their patterns). */
+  formats: Type.Array(FormatEntrySchema, { default: [], maxItems: 500 })
 }, strict)
 
 export const ConfigSchema = Type.Object({
@@ -55,6 +55,10 @@ export const ConfigSchema = Type.Object({
     timeout_ms: Type.Integer({ minimum: 100, maximum: 120_000, default: 30_000 }),
     concurrency: Type.Integer({ minimum: 1, maximum: 1024, default: 16 }),
     allow_private_targets: Type.Boolean({ default: false })
+  }, { ...strict, default: {} }),
+  matching: Type.Object({
+    /** Send credits whose wallet balance chain broke to MANUAL_REVIEW instead of settling them. */
+    balance_break_review: Type.Boolean({ default: false })
   }, { ...strict, default: {} }),
   networks: Type.Object({
     mtn: Type.Object(NetworkSettingsSchema.properties, { ...strict, default: {} }),

@@ -9,6 +9,8 @@ import { keysCommand } from './commands/keys.js'
 import { merchantsCommand } from './commands/merchants.js'
 import { startDaemon } from './daemon.js'
 import { createLogger } from './logger.js'
+import { parseOptionsFrom } from './parser.js'
+import { runParseCommand } from '../parsers/parse-command.js'
 
 const USAGE = `usage: harpoon <command> [--config PATH]
 
@@ -16,7 +18,9 @@ const USAGE = `usage: harpoon <command> [--config PATH]
   keys create --name LABEL [--merchant ID] [--mode live|test] [--scopes a,b,...] [--json]
   keys list [--json]            keys revoke ID
   merchants create --name NAME [--id SLUG] [--json]
-  merchants list [--json]`
+  merchants list [--json]
+  parse [--network mtn|telecel|at] [--sender ID] [TEXT]   parse one SMS (TEXT, else stdin)
+  parse --jsonl                 one {"network","sender","text"} per stdin line`
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -26,6 +30,9 @@ const OPTIONS = {
   scopes: { type: 'string' },
   id: { type: 'string' },
   json: { type: 'boolean', default: false },
+  network: { type: 'string' },
+  sender: { type: 'string' },
+  jsonl: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false }
 } as const
 
@@ -55,6 +62,14 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
     switch (command) {
       case 'start':
         return await runStart(config, io)
+      case 'parse': {
+        const text = [action, ...rest].filter((t): t is string => t !== undefined).join(' ')
+        const options = parseOptionsFrom(config)
+        return await runParseCommand({
+          network: values.network, sender: values.sender, text: text === '' ? undefined : text, jsonl: values.jsonl,
+          formats: options.formats, trustedSenders: options.trustedSenders
+        }, io)
+      }
       case 'keys':
       case 'merchants': {
         const ledger = openLedger(config.database.path)

@@ -9,6 +9,10 @@ import { startExpirySweeper } from '../ledger/expiry-sweeper.js'
 import { openLedger, type Ledger } from '../ledger/ledger.js'
 import { bootstrapEmptyDatabase, firstKeyBanner } from './bootstrap.js'
 import { packageVersion } from './version.js'
+import { parserFrom } from './parser.js'
+import { deliverTestSmsToIngest } from './test-sms.js'
+import { createIngest } from '../ingest/ingest.js'
+import { DEFAULT_MERCHANT_ID } from '../ledger/merchants.js'
 
 export interface RunningDaemon {
   api: FastifyInstance
@@ -56,6 +60,17 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     .filter((m) => m.merchant === merchantId && m.msisdn !== null && m.network !== undefined)
     .map((m) => ({ network: m.network as Wallet['network'], msisdn: m.msisdn as string }))
 
+  const parser = parserFrom(config)
+  const ingest = createIngest({
+    db: ledger.db,
+    logger,
+    parser,
+    credits: ledger.credits,
+    balances: ledger.balances,
+    holdBrokenChains: config.matching.balance_break_review,
+    merchantOf: (modemId) => config.modems.find((m) => m.id === modemId)?.merchant ?? DEFAULT_MERCHANT_ID
+  })
+
   const api = await buildApi({
     ledger,
     logger,
@@ -66,7 +81,8 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     rateLimit: { max: config.api.rate_limit.max, windowMs: config.api.rate_limit.window_ms },
     trustProxy: config.api.trust_proxy,
     wallets,
-    modems: () => modemStatuses
+    modems: () => modemStatuses,
+    testSms: deliverTestSmsToIngest(ledger, ingest)
   })
   const url = await api.listen({ host: config.api.host, port: config.api.port })
   logger.info({ url }, 'API listening')

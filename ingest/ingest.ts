@@ -14,9 +14,12 @@ export interface IngestDeps extends SettleDeps {
   onSettled?: (sms: CompleteSms, settlement: Settlement) => void
 }
 
-/** A message typed into the API in test mode, stored like any other SMS before it is settled. */
-export interface TestSmsInput {
+/** A message that did not come through a modem (test mode), stored like any other SMS before it is settled. */
+export interface TextSmsInput {
   merchantId: string
+  mode: Mode
+  /** The wallet it counts against; `api` for messages typed into the API. */
+  modemId: string
   network: 'mtn' | 'telecel' | 'at'
   sender: string
   text: string
@@ -34,7 +37,7 @@ export function createIngest (deps: IngestDeps) {
   const mark = db.prepare('UPDATE sms_messages SET processed = 1, outcome = ?, credit_id = ?, merchant_id = ? WHERE id = ? AND processed = 0')
   const insertApiSms = db.prepare(`INSERT INTO sms_messages (modem_id, modem_key, network, mode, sender, text, smsc, sent_at, sent_at_ms,
       received_at, parts, parts_expected, complete, raw)
-    VALUES ('api', 'api', ?, ?, ?, ?, NULL, NULL, NULL, ?, 1, 1, 1, '[]')`)
+    VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, 1, 1, 1, '[]')`)
   const load = db.prepare('SELECT id, modem_id, network, mode, sender, text, received_at, complete FROM sms_messages WHERE id = ?')
 
   function settleInTransaction (sms: CompleteSms, merchantId: string): Settlement | null {
@@ -92,17 +95,16 @@ export function createIngest (deps: IngestDeps) {
       return n
     },
 
-    /** POST /v1/test/sms without a virtual modem: store the text as a test-mode SMS, then settle it. */
-    ingestTestSms (input: TestSmsInput, now: number): { sms: CompleteSms, settlement: Settlement | null } {
-      const mode: Mode = 'test'
+    /** POST /v1/test/sms without a virtual modem: store the text as an SMS, then settle it. */
+    ingestText (input: TextSmsInput, now: number): { sms: CompleteSms, settlement: Settlement | null } {
       let sms: CompleteSms | undefined
       const settlement = db.transaction(() => {
-        const id = Number(insertApiSms.run(input.network, mode, input.sender, input.text, now).lastInsertRowid)
+        const id = Number(insertApiSms.run(input.modemId, `text:${input.modemId}`, input.network, input.mode, input.sender, input.text, now).lastInsertRowid)
         const r = load.get(id) as { id: number, modem_id: string, network: string, mode: Mode, sender: string, text: string, received_at: number, complete: number }
         sms = { id: r.id, modemId: r.modem_id, network: input.network, mode: r.mode, sender: r.sender, text: r.text, smsc: null, sentAt: null, receivedAt: r.received_at, parts: [], complete: true }
         return settleInTransaction(sms, input.merchantId)
       }).immediate()
-      if (sms === undefined) throw new Error('test SMS was not stored')
+      if (sms === undefined) throw new Error('SMS was not stored')
       if (settlement !== null) deps.onSettled?.(sms, settlement)
       return { sms, settlement }
     }

@@ -13,6 +13,11 @@ export function createBalanceChain (db: Db, now: () => number = Date.now) {
     ON CONFLICT (wallet, mode) DO UPDATE SET balance_minor = excluded.balance_minor, updated_at = excluded.updated_at`)
 
   return {
+    /** The last balance a wallet reported, or null. */
+    current (wallet: string, mode: Mode): number | null {
+      return (get.get(wallet, mode) as number | undefined) ?? null
+    },
+
     /**
      * Records a reported balance. `movementMinor` is the signed change this message describes (null
      * when unknown). Returns true when the chain is broken.

@@ -1,4 +1,6 @@
 import { createApiKeyRepository } from './api-keys.js'
+import { createBalanceChain } from './balance-chain.js'
+import { createCreditLedger } from './credits.js'
 import { openDatabase, type Db } from './db.js'
 import { createEventLog } from './events.js'
 import { createIdempotencyStore } from './idempotency.js'
@@ -22,6 +24,8 @@ export function createLedger (db: Db, now: () => number = Date.now) {
     apiKeys: createApiKeyRepository(db, now),
     payments: createPaymentRepository(db, paymentStatus, now),
     idempotency: createIdempotencyStore(db, now),
+    credits: createCreditLedger(db, events, paymentStatus, now),
+    balances: createBalanceChain(db, now),
     close (): void {
       if (db.open) db.close()
     }

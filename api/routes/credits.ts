@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { formatAmount, parseAmount } from '../../core/money.js'
-import { isoOrNull, isoSeconds } from '../../core/time.js'
+import { isoSeconds } from '../../core/time.js'
 import type { CreditLedger, CreditRow } from '../../ledger/credits.js'
 import { ConflictError, NotFoundError } from '../../ledger/errors.js'
 import type { Ledger } from '../../ledger/ledger.js'
@@ -179,4 +179,4 @@ export function creditRoutes (deps: CreditRouteDeps) {
   }
 }
 
-export { isoOrNull }
+

@@ -1,9 +1,9 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { formatAmount, parseAmount } from '../../core/money.js'
+import { paymentViewer, type Wallet } from '../payment-view.js'
 import { normaliseGhanaPhone } from '../../core/phone.js'
 import type { Ledger } from '../../ledger/ledger.js'
-import type { PaymentRow } from '../../ledger/payment-model.js'
 import { caller } from '../auth.js'
 import { okList, type FieldProblem } from '../envelope.js'
 import { validationFailed } from '../http-errors.js'
@@ -12,9 +12,8 @@ import {
   ErrorSchema, InitializeBody, ListPaymentsQuery, NoteBody, PaymentIdParams, PaymentSchema, ResolveBody, envelope, listEnvelope
 } from '../schemas.js'
 import { fieldProblems } from '../validation.js'
-import type { Network } from '../../config/schema.js'
 
-export interface Wallet { network: Network, msisdn: string }
+export type { Wallet }
 
 export interface PaymentRouteDeps {
   ledger: Ledger
@@ -24,7 +23,6 @@ export interface PaymentRouteDeps {
   wallets: (merchantId: string) => readonly Wallet[]
 }
 
-const NETWORK_NAMES: Record<Network, string> = { mtn: 'MTN MoMo', telecel: 'Telecel Cash', at: 'AT Money' }
 const META_LIMIT = 4096
 
 const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema, 429: ErrorSchema }
@@ -32,16 +30,7 @@ const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: Erro
 export function paymentRoutes (deps: PaymentRouteDeps) {
   const { ledger } = deps
 
-  function view (row: PaymentRow): Static<typeof PaymentSchema> {
-    const data = ledger.paymentStatus.dataOf(row)
-    const amount = `${row.currency} ${formatAmount(row.expected_minor)}`
-    const pay_to = deps.wallets(row.merchant_id).map((w) => ({
-      network: w.network,
-      msisdn: w.msisdn,
-      instructions: `Pay ${amount} to ${w.msisdn} with ${NETWORK_NAMES[w.network]} and enter ${row.hpn_code} as the reference.`
-    }))
-    return { ...data, pay_to } as Static<typeof PaymentSchema>
-  }
+  const view = paymentViewer(ledger, deps.wallets)
 
   return async function register (app: FastifyInstance): Promise<void> {
     app.post('/payments/initialize', {

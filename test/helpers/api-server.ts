@@ -9,6 +9,9 @@ import { openLedger, type Ledger } from '../../ledger/ledger.js'
 import type { Mode } from '../../ledger/modes.js'
 import { loggerOptions } from '../../daemon/logger.js'
 import { tempDir } from './temp-dir.js'
+import { createIngest, type Ingest } from '../../ingest/ingest.js'
+import { createSmsParser } from '../../parsers/index.js'
+import { deliverTestSmsToIngest } from '../../daemon/test-sms.js'
 
 export interface TestApi {
   url: string
@@ -17,6 +20,9 @@ export interface TestApi {
   logs: string[]
   dbPath: string
   key: (opts?: { merchant?: string, mode?: Mode, scopes?: readonly Scope[] }) => string
+  ingest: Ingest
+  /** An SMS arriving on a modem (`mtn-1` by default) of merchant `default`, in `mode`. */
+  sms: (input: { mode?: Mode, network?: 'mtn' | 'telecel' | 'at', sender?: string, text: string, modemId?: string, merchant?: string }) => ReturnType<Ingest['ingestText']>
   request: (method: string, path: string, opts?: { key?: string | null, body?: unknown, raw?: string, headers?: Record<string, string> }) => Promise<{ status: number, headers: Headers, body: any }>
   close: () => Promise<void>
 }
@@ -25,7 +31,7 @@ export interface TestApi {
  * The real API on a real port over a real SQLite file, with two merchants (`default` and `other`)
  * and an in-memory log sink. Everything a merchant's HTTP client would see.
  */
-export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => number } = {}): Promise<TestApi> {
+export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => number, holdBrokenChains?: boolean } = {}): Promise<TestApi> {
   const dir = tempDir()
   const dbPath = join(dir.path, 'harpoon.db')
   const ledger = openLedger(dbPath, overrides.now)
@@ -35,6 +41,10 @@ export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => 
   const sink = new Writable({ write (chunk: Buffer, _enc, cb) { logs.push(...chunk.toString('utf8').split('\n').filter((l) => l !== '')); cb() } })
   const logger = pino(loggerOptions('debug'), sink)
   const modems: ModemStatus[] = []
+  const ingest = createIngest({
+    db: ledger.db, logger, parser: createSmsParser(), credits: ledger.credits, balances: ledger.balances,
+    holdBrokenChains: overrides.holdBrokenChains ?? false, merchantOf: () => 'default'
+  })
   const app = await buildApi({
     ledger,
     logger,
@@ -46,6 +56,7 @@ export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => 
     trustProxy: false,
     wallets: (merchantId) => merchantId === 'default' ? [{ network: 'mtn', msisdn: '0244000000' }] : [],
     modems: () => modems,
+    testSms: deliverTestSmsToIngest(ledger, ingest),
     ...overrides
   })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
@@ -69,8 +80,14 @@ export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => 
     return { status: res.status, headers: res.headers, body: parsed as any }
   }
 
+  const senders = { mtn: 'MobileMoney', telecel: 'T-CASH', at: 'AT Money' } as const
+  const sms: TestApi['sms'] = (input) => ingest.ingestText({
+    merchantId: input.merchant ?? 'default', mode: input.mode ?? 'live', modemId: input.modemId ?? 'mtn-1',
+    network: input.network ?? 'mtn', sender: input.sender ?? senders[input.network ?? 'mtn'], text: input.text
+  }, Date.now())
+
   return {
-    url, ledger, logs, dbPath, key, request,
+    url, ledger, logs, dbPath, key, request, ingest, sms,
     close: async () => { await app.close(); ledger.close(); dir.cleanup() }
   }
 }

@@ -1,0 +1,86 @@
+import { Type, type Static } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import { parseAmount } from '../../core/money.js'
+import { normaliseGhanaPhone } from '../../core/phone.js'
+import type { Owner } from '../../ledger/modes.js'
+import { caller } from '../auth.js'
+import { ok } from '../envelope.js'
+import { validationFailed } from '../http-errors.js'
+import { ErrorSchema, envelope } from '../schemas.js'
+
+export type TestNetwork = 'mtn' | 'telecel' | 'at'
+
+/** A test SMS, either typed out or described (the daemon then writes the telco's wording). */
+export type TestSmsRequest =
+  | { network: TestNetwork, text: string, sender: string | null }
+  | { network: TestNetwork, amountMinor: number, reference: string, payerPhone: string | null }
+
+export interface TestSmsResult {
+  sms_id: number
+  network: string
+  sender: string
+  text: string
+  outcome: string | null
+  credit_id: string | null
+  payment: string | null
+  payment_status: string | null
+  /** How the message travelled: through a virtual modem's AT/PDU path, or straight into ingest. */
+  path: 'virtual_modem' | 'ingest'
+}
+
+const Body = Type.Object({
+  network: Type.Union([Type.Literal('mtn'), Type.Literal('telecel'), Type.Literal('at')]),
+  text: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+  sender: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+  amount: Type.Optional(Type.Union([Type.Number(), Type.String()])),
+  reference: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  payer_phone: Type.Optional(Type.String({ maxLength: 20 }))
+}, { additionalProperties: false })
+
+const Result = Type.Object({
+  sms_id: Type.Integer(),
+  network: Type.String(),
+  sender: Type.String(),
+  text: Type.String(),
+  outcome: Type.Union([Type.String(), Type.Null()]),
+  credit_id: Type.Union([Type.String(), Type.Null()]),
+  payment: Type.Union([Type.String(), Type.Null()]),
+  payment_status: Type.Union([Type.String(), Type.Null()]),
+  path: Type.String()
+})
+
+/** POST /v1/test/sms: test keys only; the message goes through the same parse and match path. */
+export function testSmsRoutes (deliver: (owner: Owner, request: TestSmsRequest) => Promise<TestSmsResult>) {
+  return async function register (app: FastifyInstance): Promise<void> {
+    app.post('/test/sms', {
+      config: { scope: 'payments:write', testOnly: true },
+      schema: {
+        tags: ['test mode'],
+        summary: 'Feed a test SMS through parsing and matching (test keys only)',
+        description: 'Either {network, text, sender?} or {network, amount, reference, payer_phone?}; the second writes the telco\'s real wording.',
+        body: Body,
+        response: { 200: envelope(Result), 401: ErrorSchema, 403: ErrorSchema, 422: ErrorSchema }
+      }
+    }, async (request) => {
+      const auth = caller(request)
+      const body = request.body as Static<typeof Body>
+      const problems: Array<{ field: string, message: string }> = []
+      let req: TestSmsRequest | undefined
+      if (body.text !== undefined) {
+        for (const f of ['amount', 'reference', 'payer_phone'] as const) if (body[f] !== undefined) problems.push({ field: f, message: 'cannot be combined with text' })
+        req = { network: body.network, text: body.text, sender: body.sender ?? null }
+      } else {
+        const amountMinor = parseAmount(body.amount)
+        if (body.amount === undefined) problems.push({ field: 'amount', message: 'is required when text is not given' })
+        else if (amountMinor === null || amountMinor <= 0) problems.push({ field: 'amount', message: 'must be a positive amount with at most 2 decimals' })
+        if (body.reference === undefined) problems.push({ field: 'reference', message: 'is required when text is not given' })
+        const payer = body.payer_phone === undefined ? null : normaliseGhanaPhone(body.payer_phone)
+        if (body.payer_phone !== undefined && payer === null) problems.push({ field: 'payer_phone', message: 'must be a Ghanaian number' })
+        if (body.sender !== undefined) problems.push({ field: 'sender', message: 'only with text' })
+        req = { network: body.network, amountMinor: amountMinor ?? 0, reference: body.reference ?? '', payerPhone: payer }
+      }
+      if (problems.length > 0) throw validationFailed(problems)
+      return ok(await deliver(auth, req))
+    })
+  }
+}

@@ -1,0 +1,50 @@
+import type { TestSmsRequest, TestSmsResult } from '../api/routes/test-sms.js'
+import type { Ingest } from '../ingest/ingest.js'
+import { SIMULATED_SENDER, simulatedTransactionId, telcoCreditText } from '../ingest/telco-wording.js'
+import type { Ledger } from '../ledger/ledger.js'
+import type { Owner } from '../ledger/modes.js'
+
+/** The wallet test messages typed into the API count against (their balance chain). */
+export const API_TEST_WALLET = 'api'
+
+/** Turns a described payment into the telco's wording; a typed text is used as it is. */
+export function testSmsText (ledger: Ledger, request: TestSmsRequest, wallet: string, now: number): { sender: string, text: string } {
+  if ('text' in request) return { sender: request.sender ?? SIMULATED_SENDER[request.network], text: request.text }
+  const balance = (ledger.balances.current(wallet, 'test') ?? 0) + request.amountMinor
+  return {
+    sender: SIMULATED_SENDER[request.network],
+    text: telcoCreditText({
+      network: request.network,
+      amountMinor: request.amountMinor,
+      reference: request.reference,
+      payerPhone: request.payerPhone ?? '0244123456',
+      payerName: 'TEST CUSTOMER',
+      transactionId: simulatedTransactionId(request.network),
+      balanceMinor: balance,
+      at: new Date(now)
+    })
+  }
+}
+
+/** POST /v1/test/sms without a virtual modem: store and settle the message in one step. */
+export function deliverTestSmsToIngest (ledger: Ledger, ingest: Ingest) {
+  const paymentOf = ledger.db.prepare('SELECT reference, status FROM payments WHERE id = ?')
+  return async (owner: Owner, request: TestSmsRequest): Promise<TestSmsResult> => {
+    const now = Date.now()
+    const { sender, text } = testSmsText(ledger, request, API_TEST_WALLET, now)
+    const { sms, settlement } = ingest.ingestText({ merchantId: owner.merchantId, mode: 'test', modemId: API_TEST_WALLET, network: request.network, sender, text }, now)
+    const credit = settlement?.match?.credit ?? null
+    const payment = credit?.payment_id == null ? undefined : paymentOf.get(credit.payment_id) as { reference: string, status: string } | undefined
+    return {
+      sms_id: sms.id,
+      network: request.network,
+      sender,
+      text,
+      outcome: settlement?.outcome ?? null,
+      credit_id: credit?.public_id ?? null,
+      payment: payment?.reference ?? null,
+      payment_status: payment?.status ?? null,
+      path: 'ingest'
+    }
+  }
+}
