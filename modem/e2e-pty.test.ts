@@ -6,7 +6,7 @@ import { startVirtualModem } from '../fixtures/modem-simulator/virtual-modem.js'
 import { encodeDeliver, encodeMultipart } from './pdu/encode.js'
 import type { ModemConfig } from './runner.js'
 import { ModemSupervisor } from './supervisor.js'
-import { silentLogger, testInbox, until, type TestInbox } from './test-support.js'
+import { silentLogger, testInbox, until, type TestInbox } from '../test/support/modem-inbox.js'
 
 /**
  * End to end over real pseudo-terminals (socat): the daemon side opens the link path with the real

@@ -4,7 +4,7 @@ import { inProcessTransport } from '../fixtures/modem-simulator/in-process.js'
 import { encodeDeliver, encodeMultipart } from './pdu/encode.js'
 import { ModemSupervisor } from './supervisor.js'
 import type { ModemConfig } from './runner.js'
-import { silentLogger, testInbox, until, type TestInbox } from './test-support.js'
+import { silentLogger, testInbox, until, type TestInbox } from '../test/support/modem-inbox.js'
 import type { ProfileName } from '../fixtures/modem-simulator/profiles.js'
 
 const cleanups: Array<() => Promise<void> | void> = []

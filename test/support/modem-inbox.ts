@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
-import { nextSequence } from '../fixtures/modem-simulator/sequence.js'
-import { openDatabase, type Db } from '../ledger/db.js'
-import { SqliteSmsInbox } from '../ledger/sms-inbox.js'
-import type { CompleteSms, ModemRef, PduRecord, RecordOutcome, SmsInboxPort } from './inbox-port.js'
-import { assembleText } from './pdu/assemble.js'
+import { nextSequence } from '../../fixtures/modem-simulator/sequence.js'
+import { openDatabase, type Db } from '../../ledger/db.js'
+import { SqliteSmsInbox } from '../../ledger/sms-inbox.js'
+import type { CompleteSms, ModemRef, PduRecord, RecordOutcome, SmsInboxPort } from '../../modem/inbox-port.js'
+import { assembleText } from '../../modem/pdu/assemble.js'
 
 /** Test wiring only (imported by *.test.ts): a real SQLite inbox in a temp dir, with commit order recorded. */
 export interface TestInbox {
