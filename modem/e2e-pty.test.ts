@@ -1,3 +1,8 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ModemSimulator } from '../fixtures/modem-simulator/engine.js'
 import type { ProfileName } from '../fixtures/modem-simulator/profiles.js'
@@ -99,6 +104,29 @@ describe('modem layer over a pseudo-terminal', () => {
     expect(restarted.db.prepare('SELECT COUNT(*) FROM sms_messages').pluck().get()).toBe(1)
     expect(restarted.db.prepare('SELECT COUNT(*) FROM sms_pdus').pluck().get()).toBe(1)
     expect(restarted.commits.filter((c) => !c.isNew).length).toBe(1)
+  })
+
+  it('kill -9 of a daemon process between commit and delete: the restarted daemon processes the message once', async () => {
+    const pty = await ptyModem('huawei-e173', '620020000000066')
+    const sim = pty.simulator
+    const text = 'Payment received for GHS 75.00 from YAW 0501234567. Transaction ID: 11223344.'
+    sim.store(encodeDeliver({ sender: 'T-CASH', text }), 0)
+    const dir = mkdtempSync(join(tmpdir(), 'harpoon-crash-'))
+    const root = fileURLToPath(new URL('..', import.meta.url))
+    const child = spawn(join(root, 'node_modules/.bin/vite-node'), [join(root, 'test/support/crash-child.ts'), join(dir, 'harpoon.db'), pty.path], { cwd: root, stdio: 'ignore' })
+    const exit = await new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)))
+    expect(exit).toBe('SIGKILL')
+    expect(sim.messages()).toHaveLength(1)
+    expect(sim.commands().some((c) => c.startsWith('AT+CMGD'))).toBe(false)
+
+    const restarted = testInbox(dir)
+    cleanups.push(() => restarted.cleanup())
+    expect(restarted.db.prepare('SELECT COUNT(*) FROM sms_pdus').pluck().get()).toBe(1)
+    const supervisor = supervise([{ id: 'telecel-1', port: pty.path }], restarted)
+    await supervisor.start()
+    await until(() => sim.messages().length === 0, 'the delete after restart')
+    expect(restarted.messages.map((m) => m.text)).toEqual([text])
+    expect(restarted.db.prepare('SELECT COUNT(*) FROM sms_messages').pluck().get()).toBe(1)
   })
 
   it('reads messages that arrived while the port was unplugged, after replug behind the same link', async () => {
