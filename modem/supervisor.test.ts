@@ -1,3 +1,4 @@
+import pino, { type Logger } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ModemSimulator } from '../fixtures/modem-simulator/engine.js'
 import { inProcessTransport } from '../fixtures/modem-simulator/in-process.js'
@@ -12,14 +13,14 @@ afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() 
 
 const credit = 'Payment received for GHS 100.00 from KOFI MENSAH 0244123456 Current Balance: GHS 1,100.00. Reference: HKMVR2. Transaction ID: 45678901234.'
 
-function rig (profile: ProfileName, inbox: TestInbox = testInbox(), config: Partial<ModemConfig> = {}) {
-  const sim = new ModemSimulator({ profile, imsi: '620010000000009', chunking: 'fragments', seed: 7, ...(config.pin ? { pin: config.pin } : {}) })
+function rig (profile: ProfileName, inbox: TestInbox = testInbox(), config: Partial<ModemConfig> = {}, logger: Logger = silentLogger) {
+  const sim = new ModemSimulator({ profile, imsi: '620010000000009', chunking: 'fragments', seed: 7, ...(config.pin ? { pin: config.pin, simBusyCommands: 3 } : {}) })
   const transports: Array<ReturnType<typeof inProcessTransport>> = []
   const supervisor = new ModemSupervisor({
     modems: [{ id: 'mtn-1', port: 'sim://mtn-1', ...config }],
     inbox: inbox.port,
     onMessage: inbox.onMessage,
-    logger: silentLogger,
+    logger,
     openTransport: async (path) => { const t = inProcessTransport(sim, path); transports.push(t); return t },
     scanIntervalMs: 50,
     commandTimeoutMs: 400,
@@ -56,12 +57,37 @@ describe('ModemSupervisor in process', () => {
     })
   }
 
-  it('enters the PIN once, after SIM-busy replies', async () => {
-    const { sim, supervisor, inbox } = rig('quectel-ec25', testInbox(), { pin: '1234' })
+  it('enters the PIN once and never logs it, even at trace level', async () => {
+    const lines: string[] = []
+    const logger = pino({ level: 'trace' }, { write: (l: string) => { lines.push(l) } })
+    const { sim, supervisor, inbox } = rig('quectel-ec25', testInbox(), { pin: '9731' }, logger)
     sim.deliver(encodeDeliver({ sender: 'MobileMoney', text: 'after pin' }))
     await supervisor.start()
     await until(() => inbox.messages.length === 1, 'message after PIN')
     expect(sim.commands().filter((c) => c.startsWith('AT+CPIN="')).length).toBe(1)
+    expect(lines.length).toBeGreaterThan(0)
+    expect(lines.join('\n')).not.toContain('9731')
+  })
+
+  it('gives up on a wrong PIN after one try instead of locking the SIM', async () => {
+    const sim = new ModemSimulator({ profile: 'sim800', pin: '1111' })
+    const inbox = testInbox()
+    const supervisor = new ModemSupervisor({
+      modems: [{ id: 'mtn-1', port: 'sim://x', pin: '2222' }],
+      inbox: inbox.port,
+      onMessage: inbox.onMessage,
+      logger: silentLogger,
+      openTransport: async (path) => inProcessTransport(sim, path),
+      backoff: { initialMs: 10, maxMs: 20 },
+      resyncQuietMs: 10,
+      busyDelayMs: 1
+    })
+    cleanups.push(() => inbox.cleanup())
+    cleanups.push(async () => { await supervisor.stop() })
+    await supervisor.start()
+    await until(() => supervisor.list()[0]!.counters.reconnects >= 3, 'several reconnect attempts')
+    expect(sim.commands().filter((c) => c.startsWith('AT+CPIN="')).length).toBe(1)
+    expect(supervisor.list()[0]!.last_error).toMatch(/PIN/)
   })
 
   it('stores an undecodable PDU raw, then deletes it', async () => {
