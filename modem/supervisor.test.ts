@@ -1,0 +1,125 @@
+import pino, { type Logger } from 'pino'
+import { afterEach, describe, expect, it } from 'vitest'
+import { ModemSimulator } from '../fixtures/modem-simulator/engine.js'
+import { inProcessTransport } from '../fixtures/modem-simulator/in-process.js'
+import { encodeDeliver, encodeMultipart } from './pdu/encode.js'
+import { ModemSupervisor } from './supervisor.js'
+import type { ModemConfig } from './runner.js'
+import { silentLogger, testInbox, until, type TestInbox } from '../test/support/modem-inbox.js'
+import type { ProfileName } from '../fixtures/modem-simulator/profiles.js'
+
+const cleanups: Array<() => Promise<void> | void> = []
+afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
+
+const credit = 'Payment received for GHS 100.00 from KOFI MENSAH 0244123456 Current Balance: GHS 1,100.00. Reference: HKMVR2. Transaction ID: 45678901234.'
+
+function rig (profile: ProfileName, inbox: TestInbox = testInbox(), config: Partial<ModemConfig> = {}, logger: Logger = silentLogger) {
+  const sim = new ModemSimulator({ profile, imsi: '620010000000009', chunking: 'fragments', seed: 7, ...(config.pin ? { pin: config.pin, simBusyCommands: 3 } : {}) })
+  const transports: Array<ReturnType<typeof inProcessTransport>> = []
+  const supervisor = new ModemSupervisor({
+    modems: [{ id: 'mtn-1', port: 'sim://mtn-1', ...config }],
+    inbox: inbox.port,
+    onMessage: inbox.onMessage,
+    logger,
+    openTransport: async (path) => { const t = inProcessTransport(sim, path); transports.push(t); return t },
+    scanIntervalMs: 50,
+    commandTimeoutMs: 400,
+    resyncQuietMs: 20,
+    backoff: { initialMs: 20, maxMs: 100 },
+    busyDelayMs: 5
+  })
+  cleanups.push(() => inbox.cleanup())
+  cleanups.push(async () => { await supervisor.stop() })
+  return { sim, supervisor, inbox, transports }
+}
+
+describe('ModemSupervisor in process', () => {
+  for (const profile of ['sim800', 'huawei-e173', 'quectel-ec25', 'wavecom'] as const) {
+    it(`${profile}: reads messages already on the SIM, then new ones, deleting only after commit`, async () => {
+      const { sim, supervisor, inbox } = rig(profile)
+      sim.store(encodeDeliver({ sender: 'MobileMoney', text: credit }), 1)
+      sim.store(encodeDeliver({ sender: 'me', text: 'sent' }), 3)
+      await supervisor.start()
+      await until(() => inbox.messages.length === 1, 'the stored message')
+      sim.deliver(encodeDeliver({ sender: '+233244123456', text: 'second €' }), 'before_echo')
+      await until(() => inbox.messages.length === 2, 'the new message')
+      expect(inbox.messages.map((m) => m.text)).toEqual([credit, 'second €'])
+      expect(inbox.messages[0]).toMatchObject({ network: 'mtn', sender: 'MobileMoney', modemId: 'mtn-1', complete: true })
+      // The stored outgoing message (stat 3) is left alone; the others go once committed.
+      await until(() => sim.messages().length === 1, 'the deletes')
+      expect(sim.messages().map((m) => m.stat)).toEqual([3])
+      const status = supervisor.list()[0]!
+      expect(status).toMatchObject({ connected: true, imsi: '620010000000009', network: 'mtn', sim_ready: true, signal_dbm: -73, registered: true })
+      expect(status.counters.received).toBe(2)
+      for (const del of sim.transcript.filter((t) => t.dir === 'in' && t.text.startsWith('AT+CMGD='))) {
+        expect(inbox.commits.some((c) => c.seq < del.seq && `AT+CMGD=${c.index}` === del.text)).toBe(true)
+      }
+    })
+  }
+
+  it('enters the PIN once and never logs it, even at trace level', async () => {
+    const lines: string[] = []
+    const logger = pino({ level: 'trace' }, { write: (l: string) => { lines.push(l) } })
+    const { sim, supervisor, inbox } = rig('quectel-ec25', testInbox(), { pin: '9731' }, logger)
+    sim.deliver(encodeDeliver({ sender: 'MobileMoney', text: 'after pin' }))
+    await supervisor.start()
+    await until(() => inbox.messages.length === 1, 'message after PIN')
+    expect(sim.commands().filter((c) => c.startsWith('AT+CPIN="')).length).toBe(1)
+    expect(lines.length).toBeGreaterThan(0)
+    expect(lines.join('\n')).not.toContain('9731')
+  })
+
+  it('gives up on a wrong PIN after one try instead of locking the SIM', async () => {
+    const sim = new ModemSimulator({ profile: 'sim800', pin: '1111' })
+    const inbox = testInbox()
+    const supervisor = new ModemSupervisor({
+      modems: [{ id: 'mtn-1', port: 'sim://x', pin: '2222' }],
+      inbox: inbox.port,
+      onMessage: inbox.onMessage,
+      logger: silentLogger,
+      openTransport: async (path) => inProcessTransport(sim, path),
+      backoff: { initialMs: 10, maxMs: 20 },
+      resyncQuietMs: 10,
+      busyDelayMs: 1
+    })
+    cleanups.push(() => inbox.cleanup())
+    cleanups.push(async () => { await supervisor.stop() })
+    await supervisor.start()
+    await until(() => supervisor.list()[0]!.counters.reconnects >= 3, 'several reconnect attempts')
+    expect(sim.commands().filter((c) => c.startsWith('AT+CPIN="')).length).toBe(1)
+    expect(supervisor.list()[0]!.last_error).toMatch(/PIN/)
+  })
+
+  it('stores an undecodable PDU raw, then deletes it', async () => {
+    const { sim, supervisor, inbox } = rig('huawei-e173')
+    const report = '079144973770939906660C91449788515605903021514363009030215143040000'
+    sim.store(report, 1)
+    await supervisor.start()
+    await until(() => sim.messages().length === 0, 'the delete')
+    expect(inbox.db.prepare('SELECT status, raw_hex FROM sms_pdus').get()).toEqual({ status: 'undecodable', raw_hex: report })
+    expect(supervisor.list()[0]!.counters.undecodable).toBe(1)
+  })
+
+  it('re-initialises after a reboot and keeps receiving multipart out of order', async () => {
+    const { sim, supervisor, inbox } = rig('sim800')
+    await supervisor.start()
+    await until(() => supervisor.list()[0]!.connected, 'connect')
+    sim.reboot()
+    const parts = encodeMultipart({ sender: 'MobileMoney', text: `${credit} ${'x'.repeat(200)}`, ref: 200 })
+    expect(parts).toHaveLength(3)
+    for (const i of [2, 0, 1]) sim.deliver(parts[i]!)
+    await until(() => inbox.messages.length === 1, 'multipart after reboot')
+    expect(inbox.messages[0]!.text).toBe(`${credit} ${'x'.repeat(200)}`)
+    expect(supervisor.list()[0]!.counters.reinits).toBeGreaterThanOrEqual(1)
+  })
+
+  it('reconnects after the port vanishes and reads what arrived meanwhile', async () => {
+    const { sim, supervisor, inbox, transports } = rig('huawei-e173')
+    await supervisor.start()
+    await until(() => supervisor.list()[0]!.connected, 'connect')
+    transports[0]!.unplug()
+    sim.store(encodeDeliver({ sender: 'MobileMoney', text: 'while unplugged' }))
+    await until(() => inbox.messages.length === 1, 'message after replug')
+    expect(supervisor.list()[0]!.counters.reconnects).toBeGreaterThanOrEqual(1)
+  })
+})
