@@ -2,8 +2,6 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { buildApi } from '../api/app.js'
 import { createMetrics } from '../api/metrics.js'
-import type { Wallet } from '../api/routes/payments.js'
-import type { ModemStatus } from '../api/routes/system.js'
 import type { Config } from '../config/load.js'
 import { startExpirySweeper } from '../ledger/expiry-sweeper.js'
 import { openLedger, type Ledger } from '../ledger/ledger.js'
@@ -12,6 +10,7 @@ import { packageVersion } from './version.js'
 import { parserFrom } from './parser.js'
 import { deliverTestSmsToIngest } from './test-sms.js'
 import { createIngest } from '../ingest/ingest.js'
+import { startModems, type ModemLayer } from './modems.js'
 import { DEFAULT_MERCHANT_ID } from '../ledger/merchants.js'
 
 export interface RunningDaemon {
@@ -48,18 +47,7 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
   }
 
   const metrics = createMetrics()
-  // Until the modem layer runs them, configured modems are reported, honestly, as not connected.
-  const modemStatuses: ModemStatus[] = config.modems.map((m) => ({
-    id: m.id, port: m.port, network: m.network ?? null, msisdn: m.msisdn, connected: false, signal_dbm: null, registered: null,
-    sim_ready: null, imei: null, imsi: null, last_sms_at: null, storage_used: null, storage_total: null, counters: {},
-    last_error: 'modem layer not started', state: 'not_started'
-  }))
-  for (const m of config.modems) logger.warn({ modem: m.id, port: m.port }, 'modem configured but not connected')
-
-  const wallets = (merchantId: string): Wallet[] => config.modems
-    .filter((m) => m.merchant === merchantId && m.msisdn !== null && m.network !== undefined)
-    .map((m) => ({ network: m.network as Wallet['network'], msisdn: m.msisdn as string }))
-
+  let modems: ModemLayer | null = null
   const parser = parserFrom(config)
   const ingest = createIngest({
     db: ledger.db,
@@ -68,8 +56,13 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     credits: ledger.credits,
     balances: ledger.balances,
     holdBrokenChains: config.matching.balance_break_review,
-    merchantOf: (modemId) => config.modems.find((m) => m.id === modemId)?.merchant ?? DEFAULT_MERCHANT_ID
+    merchantOf: (modemId) => config.modems.find((m) => m.id === modemId)?.merchant ?? DEFAULT_MERCHANT_ID,
+    onSettled: (sms, settlement) => { modems?.settled(sms, settlement) }
   })
+  // A modem that fails to open is retried by its runner; nothing here can stop the API starting.
+  modems = await startModems(config, ledger, ingest, logger)
+  const modemLayer = modems
+  const direct = deliverTestSmsToIngest(ledger, ingest)
 
   const api = await buildApi({
     ledger,
@@ -80,9 +73,9 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     defaultExpiresIn: config.payments.default_expires_in,
     rateLimit: { max: config.api.rate_limit.max, windowMs: config.api.rate_limit.window_ms },
     trustProxy: config.api.trust_proxy,
-    wallets,
-    modems: () => modemStatuses,
-    testSms: deliverTestSmsToIngest(ledger, ingest)
+    wallets: modemLayer.wallets,
+    modems: modemLayer.list,
+    testSms: async (owner, request) => await (modemLayer.deliverTestSms(owner, request) ?? direct(owner, request))
   })
   const url = await api.listen({ host: config.api.host, port: config.api.port })
   logger.info({ url }, 'API listening')
@@ -100,6 +93,7 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
       sweeper.stop()
       clearInterval(purge)
       await api.close()
+      await modemLayer.stop()
       ledger.close()
       logger.info('stopped')
     })()

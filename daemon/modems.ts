@@ -1,0 +1,130 @@
+import type { Logger } from 'pino'
+import { systemClock } from '../core/time.js'
+import type { Wallet } from '../api/payment-view.js'
+import type { TestSmsRequest, TestSmsResult } from '../api/routes/test-sms.js'
+import type { ModemStatus as ApiModemStatus } from '../api/routes/system.js'
+import type { Config } from '../config/load.js'
+import { NETWORKS, type Network } from '../config/schema.js'
+import { startVirtualModem, type VirtualModem } from '../fixtures/modem-simulator/virtual-modem.js'
+import type { Ingest } from '../ingest/ingest.js'
+import type { Settlement } from '../ingest/settle.js'
+import type { Ledger } from '../ledger/ledger.js'
+import { DEFAULT_MERCHANT_ID } from '../ledger/merchants.js'
+import type { Owner } from '../ledger/modes.js'
+import { SqliteSmsInbox } from '../ledger/sms-inbox.js'
+import type { CompleteSms } from '../modem/inbox-port.js'
+import { assembleText } from '../modem/pdu/assemble.js'
+import type { ModemConfig } from '../modem/runner.js'
+import { ModemSupervisor } from '../modem/supervisor.js'
+import { testSmsText } from './test-sms.js'
+
+/** Wallet numbers of the virtual modems: clearly not real subscribers' numbers. */
+const VIRTUAL_MSISDN: Record<Network, string> = { mtn: '0240000000', telecel: '0200000000', at: '0270000000' }
+const VIRTUAL_PREFIX = 'virtual-'
+
+export interface ModemLayer {
+  list: () => ApiModemStatus[]
+  wallets: (merchantId: string) => Wallet[]
+  merchantOf: (modemId: string) => string
+  /**
+   * Test SMS through a virtual modem's AT/PDU path; null when no virtual modem serves this network
+   * and merchant (the caller then settles the message directly).
+   */
+  deliverTestSms: (owner: Owner, request: TestSmsRequest) => Promise<TestSmsResult> | null
+  /** Ingest calls this after each settled message (resolves test SMS waiting for their outcome). */
+  settled: (sms: CompleteSms, settlement: Settlement) => void
+  stop: () => Promise<void>
+}
+
+/**
+ * The modem side of the daemon: one supervisor for the configured modems and, when none are
+ * configured (or `virtual_modems` is true), one simulated modem per network on a real
+ * pseudo-terminal, read through exactly the same serial code path, in test mode.
+ */
+export async function startModems (config: Config, ledger: Ledger, ingest: Ingest, logger: Logger): Promise<ModemLayer> {
+  const virtual = new Map<Network, VirtualModem>()
+  if (config.virtualModems) {
+    for (const network of NETWORKS) {
+      try {
+        const vm = await startVirtualModem({ network, msisdn: VIRTUAL_MSISDN[network] })
+        virtual.set(network, vm)
+        logger.warn({ modem: `${VIRTUAL_PREFIX}${network}`, port: vm.path, msisdn: vm.msisdn }, 'VIRTUAL modem started (simulated, test mode only): no real SMS will be read from it')
+      } catch (err) {
+        logger.error({ err, network }, 'could not start a virtual modem (is socat installed?); test SMS go straight to ingest')
+      }
+    }
+  }
+  const merchants = new Map<string, string>()
+  const merchantOf = (modemId: string): string => merchants.get(modemId) ?? DEFAULT_MERCHANT_ID
+  const modems: ModemConfig[] = config.modems.map((m) => {
+    merchants.set(m.id, m.merchant)
+    return { id: m.id, port: m.port, baudRate: m.baud_rate, network: m.network ?? null, msisdn: m.msisdn, pin: m.pin, mode: 'live' as const }
+  })
+  for (const [network, vm] of virtual) {
+    const id = `${VIRTUAL_PREFIX}${network}`
+    merchants.set(id, DEFAULT_MERCHANT_ID)
+    modems.push({ id, port: vm.path, network, msisdn: vm.msisdn, mode: 'test', virtual: true })
+  }
+
+  const waiting = new Map<string, (s: { sms: CompleteSms, settlement: Settlement }) => void>()
+  const inbox = new SqliteSmsInbox(ledger.db, { assemble: assembleText, clock: systemClock })
+  const supervisor = new ModemSupervisor({
+    modems,
+    inbox,
+    logger,
+    onMessage: (sms) => {
+      try {
+        ingest.process(sms, merchantOf(sms.modemId))
+      } catch (err) {
+        // The message stays stored and unprocessed: it is settled again at the next start.
+        logger.error({ err, sms_id: sms.id }, 'failed to settle an SMS; it stays stored for retry')
+      }
+    }
+  })
+  await supervisor.start()
+
+  const paymentOf = ledger.db.prepare('SELECT reference, status FROM payments WHERE id = ?')
+
+  return {
+    merchantOf,
+    list: () => supervisor.list().map((s) => ({ ...s, counters: { ...s.counters }, state: s.connected ? 'connected' : 'disconnected' })),
+    wallets: (merchantId) => supervisor.list()
+      .filter((s) => merchantOf(s.id) === merchantId && s.msisdn !== null && s.network !== null)
+      .map((s) => ({ network: s.network as Network, msisdn: s.msisdn as string })),
+    settled: (sms, settlement) => {
+      const resolve = waiting.get(sms.text)
+      if (resolve !== undefined) { waiting.delete(sms.text); resolve({ sms, settlement }) }
+    },
+    deliverTestSms: (owner, request) => {
+      const vm = virtual.get(request.network)
+      if (vm === undefined || owner.merchantId !== DEFAULT_MERCHANT_ID) return null
+      return (async () => {
+        const { sender, text } = testSmsText(ledger, request, `${VIRTUAL_PREFIX}${request.network}`, Date.now())
+        const done = new Promise<{ sms: CompleteSms, settlement: Settlement } | null>((resolve) => {
+          const timer = setTimeout(() => { waiting.delete(text); resolve(null) }, 15_000)
+          waiting.set(text, (s) => { clearTimeout(timer); resolve(s) })
+        })
+        vm.inject(text, sender)
+        supervisor.requestScan(`${VIRTUAL_PREFIX}${request.network}`)
+        const result = await done
+        const credit = result?.settlement.match?.credit ?? null
+        const payment = credit?.payment_id == null ? undefined : paymentOf.get(credit.payment_id) as { reference: string, status: string } | undefined
+        return {
+          sms_id: result?.sms.id ?? 0,
+          network: request.network,
+          sender,
+          text,
+          outcome: result?.settlement.outcome ?? null,
+          credit_id: credit?.public_id ?? null,
+          payment: payment?.reference ?? null,
+          payment_status: payment?.status ?? null,
+          path: 'virtual_modem' as const
+        }
+      })()
+    },
+    stop: async () => {
+      await supervisor.stop()
+      await Promise.all([...virtual.values()].map(async (vm) => { await vm.close() }))
+    }
+  }
+}
