@@ -7,6 +7,9 @@ import { CliError } from './commands/cli-error.js'
 import type { CommandIo } from './commands/io.js'
 import { keysCommand } from './commands/keys.js'
 import { merchantsCommand } from './commands/merchants.js'
+import { modemsCommand } from './commands/modems.js'
+import { simulateCommand } from './commands/simulate.js'
+import pino from 'pino'
 import { startDaemon } from './daemon.js'
 import { createLogger } from './logger.js'
 import { parseOptionsFrom } from './parser.js'
@@ -20,7 +23,9 @@ const USAGE = `usage: harpoon <command> [--config PATH]
   merchants create --name NAME [--id SLUG] [--json]
   merchants list [--json]
   parse [--network mtn|telecel|at] [--sender ID] [TEXT]   parse one SMS (TEXT, else stdin)
-  parse --jsonl                 one {"network","sender","text"} per stdin line`
+  parse --jsonl                 one {"network","sender","text"} per stdin line
+  simulate --network mtn|telecel|at --amount 250 --reference HKMVR2 [--payer 0244123456]
+  modems [--port PATH] [--json] list serial ports and probe each modem`
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -33,6 +38,10 @@ const OPTIONS = {
   network: { type: 'string' },
   sender: { type: 'string' },
   jsonl: { type: 'boolean', default: false },
+  amount: { type: 'string' },
+  reference: { type: 'string' },
+  payer: { type: 'string' },
+  port: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false }
 } as const
 
@@ -70,6 +79,16 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
           formats: options.formats, trustedSenders: options.trustedSenders
         }, io)
       }
+      case 'simulate': {
+        const ledger = openLedger(config.database.path)
+        try {
+          return await simulateCommand(config, ledger, { network: values.network, amount: values.amount, reference: values.reference, payer: values.payer, merchant: values.merchant }, io)
+        } finally {
+          ledger.close()
+        }
+      }
+      case 'modems':
+        return await modemsCommand(config, { port: values.port, json: values.json }, io, createLogger('warn', pino.destination(2)))
       case 'keys':
       case 'merchants': {
         const ledger = openLedger(config.database.path)

@@ -1,0 +1,68 @@
+import { execFile } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterEach, describe, expect, it } from 'vitest'
+import { tempDir } from '../helpers/temp-dir.js'
+import { CLI, spawnDaemon, type DaemonProcess } from '../helpers/daemon-process.js'
+
+const run = promisify(execFile)
+const running: DaemonProcess[] = []
+const cleanups: Array<() => void> = []
+afterEach(async () => {
+  for (const d of running.splice(0)) { if (d.child.exitCode === null) { d.child.kill('SIGTERM'); await d.exited } }
+  while (cleanups.length > 0) cleanups.pop()?.()
+})
+
+async function waitFor<T> (fn: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (v !== undefined) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+describe('npm start without modems: virtual modems', () => {
+  it('runs one virtual modem per network through the serial path, and harpoon simulate pays a test payment', async () => {
+    const dir = tempDir()
+    cleanups.push(dir.cleanup)
+    const daemon = await spawnDaemon(dir.path, {})
+    running.push(daemon)
+    const key = /hpn_test_sk_[0-9A-Za-z]{40}/.exec(daemon.output())?.[0] as string
+    const auth = { authorization: `Bearer ${key}` }
+
+    // Virtual modems are logged as such and come up connected over their pseudo-terminals.
+    expect(daemon.logs().filter((l) => String(l['msg']).startsWith('VIRTUAL modem started'))).toHaveLength(3)
+    const modems = await waitFor(async () => {
+      const body = await (await fetch(`${daemon.url}/v1/modems`, { headers: auth })).json() as { data: Array<{ id: string, connected: boolean, virtual: boolean, network: string }> }
+      return body.data.length === 3 && body.data.every((m) => m.connected) ? body.data : undefined
+    }, 'virtual modems to connect')
+    expect(modems.map((m) => m.network).sort()).toEqual(['at', 'mtn', 'telecel'])
+    expect(modems.every((m) => m.virtual)).toBe(true)
+
+    const created = await (await fetch(`${daemon.url}/v1/payments/initialize`, {
+      method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ amount: 250 })
+    })).json() as { data: { reference: string, hpn_code: string, pay_to: Array<{ network: string, msisdn: string }> } }
+    expect(created.data.pay_to.map((w) => w.network).sort()).toEqual(['at', 'mtn', 'telecel'])
+
+    const config = join(dir.path, 'harpoon.json')
+    const port = new URL(daemon.url).port
+    // The CLI reaches the daemon on the configured port; the test daemon listens on port 0, so
+    // point a copy of the config at the port it got.
+    const cfg = JSON.parse(readFileSync(config, 'utf8')) as { api: { port: number } }
+    cfg.api.port = Number(port)
+    writeFileSync(join(dir.path, 'cli.json'), JSON.stringify(cfg))
+    const { stdout } = await run(process.execPath, [CLI, 'simulate', '--config', join(dir.path, 'cli.json'), '--network', 'mtn', '--amount', '250', '--reference', created.data.hpn_code.toLowerCase()])
+    const result = JSON.parse(stdout) as { path: string, outcome: string, payment: string, payment_status: string }
+    expect(result).toMatchObject({ path: 'virtual_modem', outcome: 'credit', payment: created.data.reference, payment_status: 'SUCCESS' })
+
+    const payment = await (await fetch(`${daemon.url}/v1/payments/${created.data.reference}`, { headers: auth })).json() as { data: { status: string, credits: Array<{ match_method: string }> } }
+    expect(payment.data.status).toBe('SUCCESS')
+    expect(payment.data.credits[0]?.match_method).toBe('code')
+    // The simulated SMS is in the inbox like any other, with its parts.
+    const inbox = await (await fetch(`${daemon.url}/v1/sms`, { headers: auth })).json() as { data: Array<{ modem_id: string, outcome: string, parts: number }> }
+    expect(inbox.data[0]).toMatchObject({ modem_id: 'virtual-mtn', outcome: 'credit' })
+  })
+})
