@@ -56,7 +56,7 @@ describe('ledger invariants under random credits, crashes and restarts', () => {
 
     const messages: Message[] = []
     let txn = 80_000_000_000
-    const credit = (p: PaymentRow, amountMinor: number, reference: string, network: 'mtn' | 'telecel', payer: string | null, txnId?: string): string =>
+    const credit = (_p: PaymentRow, amountMinor: number, reference: string, network: 'mtn' | 'telecel', payer: string | null, txnId?: string): string =>
       telcoCreditText({ network, amountMinor, reference, payerPhone: payer ?? '0200000001', payerName: 'RANDOM PAYER', transactionId: txnId ?? (network === 'mtn' ? String(txn++) : `00000${String(txn++)}`), balanceMinor: 100_000 + r.int(1000), at: new Date() })
     for (let i = 0; i < 260; i++) {
       const p = r.pick(payments)
