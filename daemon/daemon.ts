@@ -11,6 +11,7 @@ import { parserFrom } from './parser.js'
 import { deliverTestSmsToIngest } from './test-sms.js'
 import { createIngest } from '../ingest/ingest.js'
 import { startModems, type ModemLayer } from './modems.js'
+import { registerDaemonMetrics } from './metrics.js'
 import { DEFAULT_MERCHANT_ID } from '../ledger/merchants.js'
 
 export interface RunningDaemon {
@@ -63,6 +64,7 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
   modems = await startModems(config, ledger, ingest, logger)
   const modemLayer = modems
   const direct = deliverTestSmsToIngest(ledger, ingest)
+  registerDaemonMetrics(metrics, modemLayer.list, ledger.db)
 
   const api = await buildApi({
     ledger,

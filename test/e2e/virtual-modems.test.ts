@@ -64,5 +64,8 @@ describe('npm start without modems: virtual modems', () => {
     // The simulated SMS is in the inbox like any other, with its parts.
     const inbox = await (await fetch(`${daemon.url}/v1/sms`, { headers: auth })).json() as { data: Array<{ modem_id: string, outcome: string, parts: number }> }
     expect(inbox.data[0]).toMatchObject({ modem_id: 'virtual-mtn', outcome: 'credit' })
+    const metrics = await (await fetch(`${daemon.url}/metrics`, { headers: auth })).text()
+    expect(metrics).toMatch(/harpoon_modem_connected\{modem="virtual-mtn",network="mtn",virtual="true"\} 1/)
+    expect(metrics).toMatch(/harpoon_sms_stored\{outcome="credit"\} 1/)
   })
 })
