@@ -13,7 +13,7 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => 
  * A real node:http receiver on loopback whose behaviour a test swaps at will (down, hanging,
  * trickling, redirecting…). Records every request it read completely.
  */
-export async function startReceiver (handler: Handler = (_q, res) => { res.end('ok') }) {
+export async function startReceiver (handler: Handler = (_q, res) => { res.end('ok') }, port = 0) {
   const requests: Received[] = []
   let current = handler
   const waiters: Array<() => void> = []
@@ -27,11 +27,11 @@ export async function startReceiver (handler: Handler = (_q, res) => { res.end('
     })
   })
   server.keepAliveTimeout = 1000
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+  const bound = (server.address() as AddressInfo).port
   return {
-    port,
-    url: `http://127.0.0.1:${port}/hook`,
+    port: bound,
+    url: `http://127.0.0.1:${bound}/hook`,
     requests,
     setHandler (h: Handler): void { current = h },
     /** Resolves once at least `n` requests arrived (polling-free). */
