@@ -4,15 +4,18 @@ import { buildApi } from '../api/app.js'
 import { createMetrics } from '../api/metrics.js'
 import type { Wallet } from '../api/routes/payments.js'
 import type { ModemStatus } from '../api/routes/system.js'
+import { webhookRoutes } from '../api/routes/webhooks.js'
 import type { Config } from '../config/load.js'
 import { startExpirySweeper } from '../ledger/expiry-sweeper.js'
 import { openLedger, type Ledger } from '../ledger/ledger.js'
+import { createWebhooks, type Webhooks } from '../webhooks/webhooks.js'
 import { bootstrapEmptyDatabase, firstKeyBanner } from './bootstrap.js'
 import { packageVersion } from './version.js'
 
 export interface RunningDaemon {
   api: FastifyInstance
   ledger: Ledger
+  webhooks: Webhooks
   /** "http://127.0.0.1:8080" */
   url: string
   /** The first-start test key's secret, when this start created it. */
@@ -44,6 +47,9 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
   }
 
   const metrics = createMetrics()
+  // Subscribed before anything can change a payment: every event from here on gets its deliveries
+  // in its own transaction.
+  const webhooks = createWebhooks({ ledger, settings: config.webhooks, logger, registry: metrics.registry })
   // Until the modem layer runs them, configured modems are reported, honestly, as not connected.
   const modemStatuses: ModemStatus[] = config.modems.map((m) => ({
     id: m.id, port: m.port, network: m.network ?? null, msisdn: m.msisdn, connected: false, signal_dbm: null, registered: null,
@@ -66,11 +72,14 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     rateLimit: { max: config.api.rate_limit.max, windowMs: config.api.rate_limit.window_ms },
     trustProxy: config.api.trust_proxy,
     wallets,
-    modems: () => modemStatuses
+    modems: () => modemStatuses,
+    plugins: [webhookRoutes(ledger, webhooks)]
   })
   const url = await api.listen({ host: config.api.host, port: config.api.port })
   logger.info({ url }, 'API listening')
 
+  // Deliveries left pending by the last run (waiting, or leased by a process that died) resume here.
+  webhooks.dispatcher.start()
   const sweeper = startExpirySweeper(ledger.payments, logger, config.payments.expiry_sweep_ms)
   const purge = setInterval(() => {
     try { ledger.idempotency.purgeExpired() } catch (err) { logger.error({ err }, 'idempotency purge failed') }
@@ -84,11 +93,14 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
       sweeper.stop()
       clearInterval(purge)
       await api.close()
+      // Attempts in hand may finish briefly; the rest are abandoned under their lease and re-sent
+      // (same webhook_id) after the next start, so stopping never loses or doubles a delivery.
+      await webhooks.dispatcher.stop(Math.min(config.webhooks.timeout_ms, 5_000))
       ledger.close()
       logger.info('stopped')
     })()
     return stopping
   }
 
-  return { api, ledger, url, firstKey: firstKey?.secret ?? null, stop }
+  return { api, ledger, webhooks, url, firstKey: firstKey?.secret ?? null, stop }
 }
