@@ -70,6 +70,19 @@ describe('outbox and dispatcher', () => {
     expect(new Set(rows.map((r) => r.webhook_id)).size).toBe(2)
   })
 
+  it('queues credit.unmatched for endpoints that subscribed to it, with the credit as data', () => {
+    h = webhookHarness()
+    const { endpoint } = h.webhooks.endpoints.create(h.owner, { url: 'http://127.0.0.1:9/x', events: ['credit.unmatched'] })
+    h.webhooks.endpoints.create(h.owner, { url: 'http://127.0.0.1:9/y', events: ['transaction.completed'] })
+    const credit = { telco_provider: 'mtn', telco_transaction_id: '12345678901', amount: '250.00', currency: 'GHS', payer_phone: '0244123456', payer_name: 'KOFI MENSAH', reference: 'HKMVR3' }
+    h.ledger.db.transaction(() => {
+      h.ledger.events.append({ merchantId: h.owner.merchantId, mode: h.owner.mode, type: 'credit.unmatched', paymentId: null, creditId: null, data: credit })
+    })()
+    const rows = h.deliveries()
+    expect(rows.map((r) => r['endpoint_id'])).toEqual([endpoint.id])
+    expect(JSON.parse(rows[0]?.body ?? '')).toMatchObject({ event: 'credit.unmatched', data: credit })
+  })
+
   it('retries a receiver that is down, then delivers once it is up, keeping the webhook_id', async () => {
     h = webhookHarness()
     const r = await receiver()
@@ -153,6 +166,8 @@ describe('outbox and dispatcher', () => {
     const slow = await receiver(() => { /* hangs until the timeout */ })
     const fast = await receiver()
     h.webhooks.endpoints.create(h.owner, { url: slow.url })
+    // A backlog for the slow endpoint, due before anything of the fast one.
+    for (let i = 0; i < 30; i++) h.cancelPayment()
     h.webhooks.endpoints.create(h.owner, { url: fast.url })
     for (let i = 0; i < 6; i++) h.cancelPayment()
     h.webhooks.dispatcher.start()
@@ -160,6 +175,7 @@ describe('outbox and dispatcher', () => {
     // Every fast delivery went out while the slow endpoint still held its single slot.
     expect(slow.requests).toHaveLength(1)
     await until(() => h.deliveries().filter((d) => d.status === 'delivered').length === 6, 5000, 'six delivered')
+    expect(h.deliveries().filter((d) => d.status === 'pending')).toHaveLength(36)
     expect(slow.requests).toHaveLength(1)
   })
 })

@@ -113,14 +113,7 @@ export class Dispatcher {
     try {
       const free = this.#o.concurrency - this.#total
       if (free > 0) {
-        const planned = new Map<string, number>()
-        const accepts = (endpointId: string): boolean => {
-          const n = planned.get(endpointId) ?? this.#inFlight.get(endpointId) ?? 0
-          if (n >= this.#o.perEndpointConcurrency) return false
-          planned.set(endpointId, n + 1)
-          return true
-        }
-        for (const d of this.#o.outbox.claimDue(this.#owner, this.leaseMs, free, accepts)) void this.#run(d)
+        for (const d of this.#o.outbox.claimDue(this.#owner, this.leaseMs, free, this.#o.perEndpointConcurrency, this.#inFlight)) void this.#run(d)
       }
     } catch (err) {
       this.#o.logger.error({ err }, 'webhook dispatcher could not claim deliveries; retrying')

@@ -129,10 +129,15 @@ export function createOutbox (db: Db, endpoints: EndpointRepository, now: () => 
     VALUES (@id, @webhook_id, @endpoint_id, @merchant_id, @mode, @event_id, @event_type, @body, 'pending', @max_retries, @now, @now)`)
   const byId = db.prepare('SELECT * FROM webhook_deliveries WHERE id = ?')
   const byOwner = db.prepare('SELECT * FROM webhook_deliveries WHERE id = ? AND merchant_id = ? AND mode = ?')
-  const due = db.prepare(`SELECT d.id, d.endpoint_id, d.lease_owner FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-    WHERE d.status = 'pending' AND d.next_attempt_at <= @now AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= @now)
-      AND e.is_active = 1 AND e.deleted_at IS NULL
-    ORDER BY d.next_attempt_at LIMIT @limit`)
+  // Due rows, at most `per` per endpoint and none for endpoints already at their limit, so a backlog
+  // on one slow endpoint can never fill the batch and starve the others.
+  const due = db.prepare(`SELECT id, endpoint_id, lease_owner FROM (
+      SELECT d.id, d.endpoint_id, d.lease_owner, d.next_attempt_at,
+        ROW_NUMBER() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS rn
+      FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+      WHERE d.status = 'pending' AND d.next_attempt_at <= @now AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= @now)
+        AND e.is_active = 1 AND e.deleted_at IS NULL AND d.endpoint_id NOT IN (SELECT value FROM json_each(@busy)))
+    WHERE rn <= @per ORDER BY next_attempt_at, id LIMIT @limit`)
   const claim = db.prepare(`UPDATE webhook_deliveries SET lease_owner = @owner, lease_expires_at = @until
     WHERE id = @id AND status = 'pending' AND next_attempt_at <= @now AND (lease_expires_at IS NULL OR lease_expires_at <= @now)
     RETURNING *`)
@@ -186,20 +191,24 @@ export function createOutbox (db: Db, endpoints: EndpointRepository, now: () => 
     },
 
     /**
-     * Claims up to `limit` due deliveries for `owner` until `leaseMs` from now. `accepts` lets the
-     * dispatcher skip endpoints whose concurrency is used up (their rows stay due, unclaimed).
+     * Claims up to `limit` due deliveries for `owner` until `leaseMs` from now, keeping every
+     * endpoint within `perEndpoint` attempts counting those already `inFlight`.
      * A row whose previous lease lapsed was abandoned mid-attempt by a stopped or crashed process;
      * that attempt is logged as abandoned (its outcome is unknown) and is not counted as a failure.
      */
-    claimDue (owner: string, leaseMs: number, limit: number, accepts: (endpointId: string) => boolean): Delivery[] {
+    claimDue (owner: string, leaseMs: number, limit: number, perEndpoint: number, inFlight: ReadonlyMap<string, number>): Delivery[] {
       return db.transaction(() => {
         const t = now()
+        const busy = [...inFlight].filter(([, n]) => n >= perEndpoint).map(([id]) => id)
+        const counts = new Map(inFlight)
         const claimed: Delivery[] = []
-        for (const c of due.all({ now: t, limit: limit * 4 }) as Array<{ id: string, endpoint_id: string, lease_owner: string | null }>) {
+        for (const c of due.all({ now: t, limit: limit * 2, per: perEndpoint, busy: JSON.stringify(busy) }) as Array<{ id: string, endpoint_id: string, lease_owner: string | null }>) {
           if (claimed.length >= limit) break
-          if (!accepts(c.endpoint_id)) continue
+          const n = counts.get(c.endpoint_id) ?? 0
+          if (n >= perEndpoint) continue
           const row = claim.get({ id: c.id, owner, until: t + leaseMs, now: t }) as DeliveryRow | undefined
           if (row === undefined) continue
+          counts.set(c.endpoint_id, n + 1)
           if (c.lease_owner !== null) insertAttempt.run(c.id, 'abandoned', null, 'the daemon stopped during this attempt; its outcome is unknown, so it is sent again', null, null, t)
           claimed.push(toDelivery(row))
         }
