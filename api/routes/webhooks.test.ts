@@ -44,7 +44,7 @@ describe('/v1/webhooks', () => {
   }
 
   it('creates an endpoint with its secret once, then lists, reads, updates and deletes it per merchant and mode', async () => {
-    const { call, key, h } = await setup()
+    const { call, key, h, app } = await setup()
     const test = key('test')
     const created = await call(test, 'POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['transaction.completed'], description: 'shop' })
     expect(created.statusCode).toBe(201)
@@ -66,6 +66,8 @@ describe('/v1/webhooks', () => {
     expect(put.body.data).toMatchObject({ events: ['*'], is_active: false, disabled_reason: 'disabled by the merchant' })
     expect((await call(test, 'PUT', `/v1/webhooks/${id}`, { events: ['payment.made'] })).body.error?.details[0]?.field).toBe('events')
     expect((await call(test, 'DELETE', `/v1/webhooks/${id}`)).statusCode).toBe(200)
+    const spec = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, unknown> }
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/webhooks', '/v1/webhooks/{id}/rotate-secret', '/v1/webhooks/deliveries/{delivery_id}/replay']))
     expect((await call(test, 'GET', `/v1/webhooks/${id}`)).statusCode).toBe(404)
   })
 
