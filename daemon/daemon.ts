@@ -94,7 +94,7 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
       clearInterval(purge)
       await api.close()
       // Attempts in hand may finish briefly; the rest are abandoned under their lease and re-sent
-      // (same webhook_id) after the next start, so stopping never loses or doubles a delivery.
+      // after the next start with the same webhook_id: nothing is lost, and a repeat is one receivers dedupe.
       await webhooks.dispatcher.stop(Math.min(config.webhooks.timeout_ms, 5_000))
       ledger.close()
       logger.info('stopped')
