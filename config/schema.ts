@@ -54,7 +54,10 @@ export const ConfigSchema = Type.Object({
     retry_schedule: Type.Array(Type.Number({ minimum: 0, maximum: 7 * 86400 }), { minItems: 1, maxItems: 30, default: [300, 900, 3600, 14400, 28800, 43200, 86400, 86400] }),
     timeout_ms: Type.Integer({ minimum: 100, maximum: 120_000, default: 30_000 }),
     concurrency: Type.Integer({ minimum: 1, maximum: 1024, default: 16 }),
-    allow_private_targets: Type.Boolean({ default: false })
+    allow_private_targets: Type.Boolean({ default: false }),
+    per_endpoint_concurrency: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'attempts in flight per endpoint, so one slow receiver never holds every slot' }),
+    disable_after_days: Type.Number({ exclusiveMinimum: 0, maximum: 365, default: 5, description: 'continuous failure for this long disables an endpoint' }),
+    poll_interval_ms: Type.Integer({ minimum: 50, maximum: 60_000, default: 500, description: 'how often the dispatcher looks for due deliveries' })
   }, { ...strict, default: {} }),
   matching: Type.Object({
     /** Send credits whose wallet balance chain broke to MANUAL_REVIEW instead of settling them. */

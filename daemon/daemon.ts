@@ -2,9 +2,11 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { buildApi } from '../api/app.js'
 import { createMetrics } from '../api/metrics.js'
+import { webhookRoutes } from '../api/routes/webhooks.js'
 import type { Config } from '../config/load.js'
 import { startExpirySweeper } from '../ledger/expiry-sweeper.js'
 import { openLedger, type Ledger } from '../ledger/ledger.js'
+import { createWebhooks, type Webhooks } from '../webhooks/webhooks.js'
 import { bootstrapEmptyDatabase, firstKeyBanner } from './bootstrap.js'
 import { packageVersion } from './version.js'
 import { parserFrom } from './parser.js'
@@ -17,6 +19,7 @@ import { DEFAULT_MERCHANT_ID } from '../ledger/merchants.js'
 export interface RunningDaemon {
   api: FastifyInstance
   ledger: Ledger
+  webhooks: Webhooks
   /** "http://127.0.0.1:8080" */
   url: string
   /** The first-start test key's secret, when this start created it. */
@@ -48,6 +51,9 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
   }
 
   const metrics = createMetrics()
+  // Subscribed before anything can change a payment (the modem layer settles stored messages as it
+  // starts): every event from here on gets its deliveries in its own transaction.
+  const webhooks = createWebhooks({ ledger, settings: config.webhooks, logger, registry: metrics.registry })
   let modems: ModemLayer | null = null
   const parser = parserFrom(config)
   const ingest = createIngest({
@@ -77,11 +83,14 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     trustProxy: config.api.trust_proxy,
     wallets: modemLayer.wallets,
     modems: modemLayer.list,
-    testSms: async (owner, request) => await (modemLayer.deliverTestSms(owner, request) ?? direct(owner, request))
+    testSms: async (owner, request) => await (modemLayer.deliverTestSms(owner, request) ?? direct(owner, request)),
+    plugins: [webhookRoutes(ledger, webhooks)]
   })
   const url = await api.listen({ host: config.api.host, port: config.api.port })
   logger.info({ url }, 'API listening')
 
+  // Deliveries left pending by the last run (waiting, or leased by a process that died) resume here.
+  webhooks.dispatcher.start()
   const sweeper = startExpirySweeper(ledger.payments, logger, config.payments.expiry_sweep_ms)
   const purge = setInterval(() => {
     try { ledger.idempotency.purgeExpired() } catch (err) { logger.error({ err }, 'idempotency purge failed') }
@@ -96,11 +105,14 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
       clearInterval(purge)
       await api.close()
       await modemLayer.stop()
+      // Attempts in hand may finish briefly; the rest are abandoned under their lease and re-sent
+      // after the next start with the same webhook_id: nothing is lost, and a repeat is one receivers dedupe.
+      await webhooks.dispatcher.stop(Math.min(config.webhooks.timeout_ms, 5_000))
       ledger.close()
       logger.info('stopped')
     })()
     return stopping
   }
 
-  return { api, ledger, url, firstKey: firstKey?.secret ?? null, stop }
+  return { api, ledger, webhooks, url, firstKey: firstKey?.secret ?? null, stop }
 }

@@ -1,14 +1,16 @@
 import type { Migration } from './migration.js'
 import { foundation } from './001-foundation.js'
 import { smsInbox } from './002-sms-inbox.js'
+import { webhooks } from './003-webhooks.js'
 import { matching } from './004-matching.js'
 
 /**
  * Every schema step, in order. Numbers are never reused or edited once released: a new change is a
- * new file. Reserved: 003 webhooks outbox.
+ * new file.
  */
 export const MIGRATIONS: readonly Migration[] = [
   foundation,
   smsInbox,
+  webhooks,
   matching
 ]

@@ -1,0 +1,167 @@
+import type { Static } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import { isoOrNull, isoSeconds } from '../../core/time.js'
+import { ConflictError, InvalidFieldError } from '../../ledger/errors.js'
+import type { Ledger } from '../../ledger/ledger.js'
+import type { Mode } from '../../ledger/modes.js'
+import type { Endpoint } from '../../webhooks/endpoints.js'
+import type { Delivery } from '../../webhooks/outbox.js'
+import { TargetRefusedError, checkTargetUrl, resolveAndCheck } from '../../webhooks/ssrf.js'
+import type { Webhooks } from '../../webhooks/webhooks.js'
+import { caller } from '../auth.js'
+import { ok, okList } from '../envelope.js'
+import { commitResponse } from '../idempotency.js'
+import { ErrorSchema, envelope, listEnvelope } from '../schemas.js'
+import {
+  CreateEndpointBody, CreatedEndpointSchema, DeliveryIdParams, DeliverySchema, EndpointIdParams, EndpointSchema, ListDeliveriesQuery,
+  RotateSecretBody, RotatedSecretSchema, TestResultSchema, UpdateEndpointBody
+} from './webhook-schemas.js'
+
+export function endpointView (e: Endpoint): Static<typeof EndpointSchema> {
+  return {
+    id: e.id,
+    url: e.url,
+    events: e.events,
+    description: e.description,
+    mode: e.mode,
+    is_active: e.isActive,
+    disabled_reason: e.disabledReason,
+    last_success_at: isoOrNull(e.lastSuccessAt),
+    last_failure_at: isoOrNull(e.lastFailureAt),
+    consecutive_failures: e.consecutiveFailures,
+    created_at: isoSeconds(e.createdAt),
+    updated_at: isoSeconds(e.updatedAt)
+  }
+}
+
+export function deliveryView (d: Delivery): Static<typeof DeliverySchema> {
+  return {
+    id: d.id,
+    webhook_id: d.webhookId,
+    endpoint_id: d.endpointId,
+    event: d.eventType,
+    status: d.status,
+    attempts: d.attempts,
+    last_status_code: d.lastStatusCode,
+    last_error: d.lastError,
+    last_attempt_at: isoOrNull(d.lastAttemptAt),
+    next_attempt_at: isoOrNull(d.nextAttemptAt),
+    delivered_at: isoOrNull(d.deliveredAt),
+    dead_at: isoOrNull(d.deadAt),
+    replays: d.replays,
+    created_at: isoSeconds(d.createdAt)
+  }
+}
+
+const SAVE_SECRET = 'Save this secret now: it is shown only once. Verify each webhook\'s X-Harpoon-Signature (or the Standard Webhooks webhook-signature) with it.'
+const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema, 429: ErrorSchema }
+const scope = { scope: 'webhooks:manage' } as const
+
+/**
+ * `/v1/webhooks` (SPEC §4). Endpoints, secrets and deliveries belong to one merchant AND one mode;
+ * anything else answers 404. A URL is judged (scheme for the mode, literals, names, and every DNS
+ * answer) before it is stored; the dispatcher judges it again at every connect.
+ */
+export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
+  const { endpoints, outbox, dispatcher, settings } = webhooks
+
+  async function checkUrl (url: string, mode: Mode): Promise<void> {
+    const policy = { allowPrivateTargets: settings.allow_private_targets }
+    try {
+      const parsed = checkTargetUrl(url, { ...policy, requireHttps: mode === 'live' && !settings.allow_private_targets })
+      await resolveAndCheck(parsed.hostname, webhooks.resolver, policy)
+    } catch (err) {
+      if (err instanceof TargetRefusedError) throw new InvalidFieldError('url', err.message)
+      throw err
+    }
+  }
+
+  return async function register (app: FastifyInstance): Promise<void> {
+    app.post('/webhooks', {
+      config: scope,
+      schema: { tags: ['webhooks'], summary: 'Register a webhook endpoint (the secret is shown once)', body: CreateEndpointBody, response: { 201: envelope(CreatedEndpointSchema), ...errors } }
+    }, async (request, reply) => {
+      const auth = caller(request)
+      const body = request.body as Static<typeof CreateEndpointBody>
+      await checkUrl(body.url, auth.mode)
+      return commitResponse(ledger.db, ledger.idempotency, request, reply, 201, () => {
+        const { endpoint, secret } = endpoints.create(auth, { url: body.url, events: body.events, description: body.description })
+        return { ...endpointView(endpoint), secret, message: SAVE_SECRET }
+      })
+    })
+
+    app.get('/webhooks', {
+      config: scope,
+      schema: { tags: ['webhooks'], summary: 'List this merchant\'s endpoints of this mode', response: { 200: listEnvelope(EndpointSchema), ...errors } }
+    }, async (request) => okList(endpoints.list(caller(request)).map(endpointView), false, null))
+
+    app.get('/webhooks/:id', {
+      config: scope,
+      schema: { tags: ['webhooks'], summary: 'Get an endpoint and its health', params: EndpointIdParams, response: { 200: envelope(EndpointSchema), ...errors } }
+    }, async (request) => ok(endpointView(endpoints.get(caller(request), (request.params as Static<typeof EndpointIdParams>).id))))
+
+    app.put('/webhooks/:id', {
+      config: scope,
+      schema: { tags: ['webhooks'], summary: 'Change url, events, description or is_active', params: EndpointIdParams, body: UpdateEndpointBody, response: { 200: envelope(EndpointSchema), ...errors } }
+    }, async (request) => {
+      const auth = caller(request)
+      const { id } = request.params as Static<typeof EndpointIdParams>
+      const body = request.body as Static<typeof UpdateEndpointBody>
+      endpoints.get(auth, id) // 404 before any DNS work
+      if (body.url !== undefined) await checkUrl(body.url, auth.mode)
+      const updated = endpoints.update(auth, id, { url: body.url, events: body.events, description: body.description, isActive: body.is_active })
+      // Re-enabled: its waiting deliveries are due again.
+      dispatcher.wake()
+      return ok(endpointView(updated))
+    })
+
+    app.delete('/webhooks/:id', {
+      config: scope,
+      schema: { tags: ['webhooks'], summary: 'Delete an endpoint (its delivery history is kept)', params: EndpointIdParams, response: { 200: envelope(EndpointSchema), ...errors } }
+    }, async (request) => ok(endpointView(endpoints.remove(caller(request), (request.params as Static<typeof EndpointIdParams>).id))))
+
+    app.post('/webhooks/:id/test', {
+      config: scope,
+      schema: { tags: ['webhooks'], summary: 'Send webhook.test now and return the attempt\'s outcome', params: EndpointIdParams, response: { 200: envelope(TestResultSchema), ...errors } }
+    }, async (request) => {
+      const endpoint = endpoints.get(caller(request), (request.params as Static<typeof EndpointIdParams>).id)
+      if (!endpoint.isActive) throw new ConflictError('endpoint_inactive', 'the endpoint is disabled; re-enable it with PUT is_active: true first')
+      const { delivery, result } = await dispatcher.sendTest(endpoint)
+      return ok({ delivered: result.delivered, status_code: result.statusCode, error: result.error, duration_ms: result.durationMs, delivery: deliveryView(delivery) })
+    })
+
+    app.post('/webhooks/:id/rotate-secret', {
+      config: scope,
+      schema: { tags: ['webhooks'], summary: 'New signing secret; the previous one stays valid for expires_in seconds', params: EndpointIdParams, body: RotateSecretBody, response: { 200: envelope(RotatedSecretSchema), ...errors } }
+    }, async (request, reply) => {
+      const auth = caller(request)
+      const { id } = request.params as Static<typeof EndpointIdParams>
+      const body = (request.body ?? { expires_in: 86400 }) as Static<typeof RotateSecretBody>
+      return commitResponse(ledger.db, ledger.idempotency, request, reply, 200, () => {
+        const r = endpoints.rotateSecret(auth, id, body.expires_in)
+        return { id: r.endpoint.id, secret: r.secret, previous_secret_expires_at: isoSeconds(r.previousExpiresAt), message: SAVE_SECRET }
+      })
+    })
+
+    app.get('/webhooks/:id/deliveries', {
+      config: scope,
+      schema: { tags: ['webhooks'], summary: 'Deliveries to an endpoint, newest first', params: EndpointIdParams, querystring: ListDeliveriesQuery, response: { 200: listEnvelope(DeliverySchema), ...errors } }
+    }, async (request) => {
+      const endpoint = endpoints.get(caller(request), (request.params as Static<typeof EndpointIdParams>).id)
+      const q = request.query as Static<typeof ListDeliveriesQuery>
+      const page = outbox.list({ endpointId: endpoint.id, status: q.status, limit: q.limit, cursor: q.cursor })
+      return okList(page.items.map(deliveryView), page.hasMore, page.nextCursor)
+    })
+
+    app.post('/webhooks/deliveries/:delivery_id/replay', {
+      config: scope,
+      schema: { tags: ['webhooks'], summary: 'Send a delivery again (dead letters included) with the same webhook_id', params: DeliveryIdParams, response: { 200: envelope(DeliverySchema), ...errors } }
+    }, async (request, reply) => {
+      const auth = caller(request)
+      const { delivery_id: id } = request.params as Static<typeof DeliveryIdParams>
+      const sent = commitResponse(ledger.db, ledger.idempotency, request, reply, 200, () => deliveryView(outbox.replay(auth, id)))
+      dispatcher.wake()
+      return sent
+    })
+  }
+}

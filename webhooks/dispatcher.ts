@@ -1,0 +1,199 @@
+import PQueue from 'p-queue'
+import type { Logger } from 'pino'
+import { Counter, type Registry } from 'prom-client'
+import { randomHex } from '../core/ids.js'
+import type { Endpoint, EndpointRepository } from './endpoints.js'
+import type { HttpSender, SendResult } from './http-sender.js'
+import type { AttemptVerdict, Delivery, Outbox } from './outbox.js'
+import { retryDelayMs } from './retry-policy.js'
+import { signedHeaders } from './signer.js'
+
+export interface DispatcherOptions {
+  outbox: Outbox
+  endpoints: EndpointRepository
+  sender: HttpSender
+  logger: Logger
+  retryScheduleSeconds: readonly number[]
+  timeoutMs: number
+  concurrency: number
+  perEndpointConcurrency: number
+  /** Continuous failure for this long disables an endpoint (SPEC §5: 5 days). */
+  disableAfterMs: number
+  allowPrivateTargets: boolean
+  pollMs?: number
+  now?: () => number
+  /** The daemon's registry (api/metrics.ts), never prom-client's global one. */
+  registry?: Registry
+}
+
+export interface AttemptOutcome {
+  delivery: Delivery
+  result: SendResult
+  verdict: AttemptVerdict['kind'] | 'skipped'
+}
+
+/**
+ * A lease outlives the longest attempt (the sender's overall deadline) by this margin, so a live
+ * process never loses a row it is still sending; a crashed one's rows come back soon after.
+ */
+const LEASE_MARGIN_MS = 2_000
+
+/**
+ * Sends due outbox rows. The schedule lives in SQLite, not here: this only claims what is due with
+ * a lease, sends it through p-queue (bounded overall and per endpoint, so one slow receiver holds
+ * at most its own slots), and records the outcome and the next attempt in one transaction.
+ */
+export class Dispatcher {
+  readonly #o: Required<Omit<DispatcherOptions, 'registry'>>
+  readonly #owner = `dsp_${randomHex(8)}`
+  readonly #global: PQueue
+  readonly #queues = new Map<string, PQueue>()
+  readonly #inFlight = new Map<string, number>()
+  readonly #running = new Set<Promise<AttemptOutcome>>()
+  readonly #attempts: Counter<'outcome'> | null
+  #total = 0
+  #timer: NodeJS.Timeout | null = null
+  #wakeQueued = false
+  #stopped = true
+  /** After stop: results that still arrive are dropped (their leases lapse and they are re-sent). */
+  #closed = false
+
+  constructor (options: DispatcherOptions) {
+    this.#o = { pollMs: 500, now: Date.now, ...options }
+    this.#global = new PQueue({ concurrency: options.concurrency })
+    this.#attempts = options.registry === undefined
+      ? null
+      : new Counter({ name: 'harpoon_webhook_attempts_total', help: 'Webhook delivery attempts, by outcome', labelNames: ['outcome'] as const, registers: [options.registry] })
+  }
+
+  get leaseMs (): number { return this.#o.timeoutMs + LEASE_MARGIN_MS }
+
+  start (): void {
+    if (!this.#stopped || this.#closed) return
+    this.#stopped = false
+    this.#tick()
+  }
+
+  /** Looks for due rows soon (after the current transaction committed, e.g. a new event). */
+  wake (): void {
+    if (this.#stopped || this.#wakeQueued) return
+    this.#wakeQueued = true
+    setImmediate(() => { this.#wakeQueued = false; this.#tick() })
+  }
+
+  /** Sends `webhook.test` to one endpoint now and waits for the attempt. */
+  async sendTest (endpoint: Endpoint): Promise<AttemptOutcome> {
+    const created = this.#o.outbox.enqueueTest(endpoint)
+    const claimed = this.#o.outbox.claim(this.#owner, created.id, this.leaseMs)
+    if (claimed === null) throw new Error('a fresh test delivery could not be claimed')
+    return await this.#run(claimed)
+  }
+
+  /**
+   * Stops claiming, lets attempts in hand finish for up to `graceMs`, then abandons the rest: their
+   * rows keep a lease that lapses, and the next start sends them again (same webhook_id).
+   */
+  async stop (graceMs: number): Promise<void> {
+    this.#stopped = true
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.allSettled([...this.#running]),
+      new Promise((resolve) => { timer = setTimeout(resolve, graceMs) })
+    ])
+    clearTimeout(timer)
+    this.#closed = true
+    await this.#o.sender.close()
+  }
+
+  #tick (): void {
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = null
+    if (this.#stopped) return
+    try {
+      const free = this.#o.concurrency - this.#total
+      if (free > 0) {
+        for (const d of this.#o.outbox.claimDue(this.#owner, this.leaseMs, free, this.#o.perEndpointConcurrency, this.#inFlight)) void this.#run(d)
+      }
+    } catch (err) {
+      this.#o.logger.error({ err }, 'webhook dispatcher could not claim deliveries; retrying')
+    }
+    this.#timer = setTimeout(() => { this.#tick() }, this.#o.pollMs)
+  }
+
+  #run (d: Delivery): Promise<AttemptOutcome> {
+    this.#total++
+    this.#inFlight.set(d.endpointId, (this.#inFlight.get(d.endpointId) ?? 0) + 1)
+    let queue = this.#queues.get(d.endpointId)
+    if (queue === undefined) {
+      queue = new PQueue({ concurrency: this.#o.perEndpointConcurrency })
+      this.#queues.set(d.endpointId, queue)
+    }
+    const endpointQueue = queue
+    const p = endpointQueue.add(async () => await this.#global.add(async () => await this.#attempt(d)))
+      .finally(() => {
+        this.#total--
+        const n = (this.#inFlight.get(d.endpointId) ?? 1) - 1
+        if (n === 0) this.#inFlight.delete(d.endpointId)
+        else this.#inFlight.set(d.endpointId, n)
+        if (endpointQueue.size === 0 && endpointQueue.pending === 0) this.#queues.delete(d.endpointId)
+        this.#running.delete(p)
+        this.wake()
+      })
+    this.#running.add(p)
+    return p
+  }
+
+  async #attempt (d: Delivery): Promise<AttemptOutcome> {
+    const o = this.#o
+    const endpoint = o.endpoints.byId(d.endpointId)
+    const startedAt = o.now()
+    const secrets = endpoint === undefined ? [] : o.endpoints.secretsOf(endpoint.id)
+    if (endpoint === undefined || !endpoint.isActive || secrets.length === 0) {
+      // Disabled or deleted since the claim: not an attempt. The row waits, as SPEC §5 keeps it.
+      o.outbox.release(d.id, this.#owner)
+      return { delivery: d, result: { delivered: false, statusCode: null, error: 'endpoint disabled', retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' }
+    }
+    // The timestamp is this attempt's, taken at send time: a retry is signed afresh.
+    const headers = signedHeaders({ webhookId: d.webhookId, timestamp: Math.floor(startedAt / 1000), body: d.body, secrets })
+    const result = await o.sender.send({ url: endpoint.url, headers, body: d.body, requireHttps: endpoint.mode === 'live' && !o.allowPrivateTargets })
+    if (this.#closed) return { delivery: d, result, verdict: 'skipped' }
+
+    let verdict: AttemptVerdict
+    if (result.delivered) verdict = { kind: 'delivered' }
+    else {
+      const delayMs = retryDelayMs({
+        failures: d.retryIndex + 1,
+        maxRetries: d.maxRetries ?? o.retryScheduleSeconds.length,
+        scheduleSeconds: o.retryScheduleSeconds,
+        retryAfterMs: result.retryAfterMs
+      })
+      verdict = delayMs === null ? { kind: 'dead' } : { kind: 'retry', delayMs }
+    }
+    let disabled: string | null = null
+    const recorded = o.outbox.complete({
+      delivery: d,
+      leaseOwner: this.#owner,
+      startedAt,
+      result,
+      verdict,
+      // Endpoint health commits with the attempt it describes.
+      alsoRecord: () => {
+        if (result.delivered) { o.endpoints.recordSuccess(endpoint.id); return }
+        const failingSince = o.endpoints.recordFailure(endpoint.id)
+        if (result.statusCode === 410) disabled = 'the endpoint answered 410 Gone'
+        else if (o.now() - failingSince >= o.disableAfterMs) disabled = `every attempt failed for ${Math.round(o.disableAfterMs / 3600_000)} h`
+        if (disabled !== null && !o.endpoints.disable(endpoint.id, disabled)) disabled = null
+      }
+    })
+    this.#attempts?.inc({ outcome: recorded ? verdict.kind : 'lease_lost' })
+    // Ids, codes and timings only: never the URL (it may carry a token), a header or a secret.
+    const log = { delivery: d.id, webhook_id: d.webhookId, endpoint: endpoint.id, event: d.eventType, status_code: result.statusCode, duration_ms: result.durationMs, outcome: verdict.kind }
+    if (!recorded) o.logger.warn(log, 'webhook attempt finished after its lease was taken over; outcome not recorded')
+    else if (verdict.kind === 'delivered') o.logger.info(log, 'webhook delivered')
+    else o.logger.warn({ ...log, error: result.error, next_attempt_in_ms: verdict.kind === 'retry' ? verdict.delayMs : null }, verdict.kind === 'dead' ? 'webhook delivery is dead after its last retry' : 'webhook attempt failed')
+    if (disabled !== null) o.logger.warn({ endpoint: endpoint.id, reason: disabled }, 'webhook endpoint disabled')
+    const after = o.outbox.byId(d.id) ?? d
+    return { delivery: after, result, verdict: verdict.kind }
+  }
+}

@@ -1,0 +1,60 @@
+import { createHmac, randomBytes } from 'node:crypto'
+
+/**
+ * SPEC §5 signing. Two schemes over the same stored body bytes:
+ * - Harpoon: `X-Harpoon-Signature: sha256=<hex>`, HMAC-SHA256 keyed with the newest secret *string*
+ *   (what the documented receiver code does) over `{timestamp}.{body}`. One signature only, so that
+ *   code keeps working unchanged.
+ * - Standard Webhooks: `webhook-signature: v1,<base64> …`, keyed with the base64-decoded bytes after
+ *   `whsec_`, over `{webhook_id}.{timestamp}.{body}`, one entry per still-valid secret, so a receiver
+ *   can rotate without downtime and the id it dedupes on is covered by the MAC.
+ */
+export const SECRET_PREFIX = 'whsec_'
+const SECRET_BYTES = 32
+
+/** `whsec_` + base64 of 32 random bytes. */
+export function generateSecret (): string {
+  return SECRET_PREFIX + randomBytes(SECRET_BYTES).toString('base64')
+}
+
+export function isSecret (value: string): boolean {
+  if (!value.startsWith(SECRET_PREFIX)) return false
+  return Buffer.from(value.slice(SECRET_PREFIX.length), 'base64').length >= 24
+}
+
+export function harpoonSignature (secret: string, timestamp: number, body: string): string {
+  return 'sha256=' + createHmac('sha256', secret).update(`${timestamp}.`).update(body, 'utf8').digest('hex')
+}
+
+export function standardSignature (secret: string, webhookId: string, timestamp: number, body: string): string {
+  const key = Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64')
+  return 'v1,' + createHmac('sha256', key).update(`${webhookId}.${timestamp}.`).update(body, 'utf8').digest('base64')
+}
+
+export interface SignInput {
+  webhookId: string
+  /** Unix seconds of this attempt (never of the event: a retry carries a fresh timestamp). */
+  timestamp: number
+  body: string
+  /** Still-valid secrets, newest first. */
+  secrets: readonly string[]
+}
+
+export const USER_AGENT = 'Harpoon-Webhook/1.0'
+
+/** Every header of one attempt. The values are signatures: never log them. */
+export function signedHeaders (input: SignInput): Record<string, string> {
+  const newest = input.secrets[0]
+  if (newest === undefined) throw new Error('an endpoint without a valid secret cannot be signed for')
+  const ts = input.timestamp
+  return {
+    'content-type': 'application/json',
+    'user-agent': USER_AGENT,
+    'x-harpoon-webhook-id': input.webhookId,
+    'x-harpoon-timestamp': String(ts),
+    'x-harpoon-signature': harpoonSignature(newest, ts, input.body),
+    'webhook-id': input.webhookId,
+    'webhook-timestamp': String(ts),
+    'webhook-signature': input.secrets.map((s) => standardSignature(s, input.webhookId, ts, input.body)).join(' ')
+  }
+}
