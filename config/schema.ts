@@ -44,6 +44,14 @@ export const ConfigSchema = Type.Object({
     path: Type.String({ minLength: 1, default: './data/harpoon.db' })
   }, { ...strict, default: {} }),
   modems: Type.Array(ModemSchema, { default: [] }),
+  modem_polling: Type.Object({
+    /** Full AT+CMGL scan of each SIM, the source of truth when +CMTI is lost. */
+    scan_interval_ms: Type.Integer({ minimum: 200, maximum: 600_000, default: 15_000 }),
+    /** A modem that does not answer a command in this time is resynchronised, then reset. */
+    command_timeout_ms: Type.Integer({ minimum: 200, maximum: 120_000, default: 5_000 }),
+    /** Listing a full SIM can take seconds on some sticks: AT+CMGL gets longer. */
+    list_timeout_ms: Type.Integer({ minimum: 200, maximum: 300_000, default: 30_000 })
+  }, { ...strict, default: {} }),
   virtual_modems: Type.Union([Type.Boolean(), Type.Null()], { default: null, description: 'default: true only when modems is empty' }),
   payments: Type.Object({
     default_expires_in: Type.Integer({ minimum: 60, maximum: 7 * 86400, default: 3600 }),

@@ -72,6 +72,9 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
     modems,
     inbox,
     logger,
+    scanIntervalMs: config.modem_polling.scan_interval_ms,
+    commandTimeoutMs: config.modem_polling.command_timeout_ms,
+    listTimeoutMs: config.modem_polling.list_timeout_ms,
     onMessage: (sms) => {
       try {
         ingest.process(sms, merchantOf(sms.modemId))

@@ -38,6 +38,7 @@ describe('a modem that stops answering', () => {
     ledger.close()
 
     const daemon: DaemonProcess = await spawnDaemon(dir.path, {
+      modem_polling: { scan_interval_ms: 1000, command_timeout_ms: 1500, list_timeout_ms: 3000 },
       modems: [
         { id: 'mtn-1', port: ptys[0]?.path, network: 'mtn', msisdn: '0244000001' },
         { id: 'telecel-1', port: ptys[1]?.path, network: 'telecel', msisdn: '0204000002' }
