@@ -2,6 +2,7 @@ import type { Clock } from '../core/time.js'
 import type { CompleteSms, ModemRef, Mode, PduRecord, RecordOutcome, SmsInboxPort } from '../modem/inbox-port.js'
 import type { Network } from '../modem/network.js'
 import type { PartText } from '../modem/pdu/assemble.js'
+import type { Statement } from 'better-sqlite3'
 import type { Db } from './db.js'
 
 /** Joins the parts of a message; the modem layer's `assembleText`, passed in so ledger/ imports only its types. */
@@ -43,6 +44,7 @@ export class SqliteSmsInbox implements SmsInboxPort {
   readonly #assemble: AssembleText
   readonly #clock: Clock
   readonly #timeoutMs: number
+  readonly #statements = new Map<string, Statement>()
 
   constructor (db: Db, options: SqliteSmsInboxOptions) {
     this.#db = db
@@ -51,12 +53,22 @@ export class SqliteSmsInbox implements SmsInboxPort {
     this.#timeoutMs = options.partTimeoutMs ?? DEFAULT_PART_TIMEOUT_MS
   }
 
+  /** Each statement is prepared once, on first use, and reused: reception runs these per PDU. */
+  #sql (source: string): Statement {
+    let statement = this.#statements.get(source)
+    if (statement === undefined) {
+      statement = this.#db.prepare(source)
+      this.#statements.set(source, statement)
+    }
+    return statement
+  }
+
   recordPdu (modem: ModemRef, pdu: PduRecord): RecordOutcome {
     return this.#db.transaction((): RecordOutcome => {
-      const seen = this.#db.prepare('SELECT 1 FROM sms_pdus WHERE modem_key = ? AND tpdu_hash = ?').get(modem.key, pdu.tpduHash)
+      const seen = this.#sql('SELECT 1 FROM sms_pdus WHERE modem_key = ? AND tpdu_hash = ?').get(modem.key, pdu.tpduHash)
       if (seen !== undefined) return { isNew: false, completed: null }
       const now = this.#clock.now()
-      const insert = this.#db.prepare(`INSERT INTO sms_pdus (modem_key, modem_id, tpdu_hash, raw_hex, storage, sim_index, status, error_code, error,
+      const insert = this.#sql(`INSERT INTO sms_pdus (modem_key, modem_id, tpdu_hash, raw_hex, storage, sim_index, status, error_code, error,
         group_id, seq, sender, smsc, sent_at, sent_at_ms, encoding, text, payload_hex, received_at)
         VALUES (@modem_key, @modem_id, @tpdu_hash, @raw_hex, @storage, @sim_index, @status, @error_code, @error, @group_id, @seq,
         @sender, @smsc, @sent_at, @sent_at_ms, @encoding, @text, @payload_hex, @received_at)`)
@@ -79,22 +91,22 @@ export class SqliteSmsInbox implements SmsInboxPort {
       if (c === null || c.total === 1) {
         const pduId = Number(insert.run({ ...base, ...decodedCols, status: 'message', seq: 1 }).lastInsertRowid)
         const messageId = this.#insertMessage(modem.key, modem.id, modem.network, modem.mode, sms.sender, [{ seq: 1, encoding: sms.encoding, text: sms.text, payload_hex: sms.payloadHex, raw_hex: pdu.rawHex }], 1, true, sms.smsc, sms.sentAt?.local ?? null, sms.sentAt?.utcMs ?? null, now)
-        this.#db.prepare('UPDATE sms_pdus SET message_id = ? WHERE id = ?').run(messageId, pduId)
+        this.#sql('UPDATE sms_pdus SET message_id = ? WHERE id = ?').run(messageId, pduId)
         return { isNew: true, completed: this.#load(messageId) }
       }
-      let group = this.#db.prepare(`SELECT id FROM sms_part_groups WHERE modem_key = ? AND sender = ? AND ref_bits = ? AND ref = ? AND total = ? AND message_id IS NULL`)
+      let group = this.#sql(`SELECT id FROM sms_part_groups WHERE modem_key = ? AND sender = ? AND ref_bits = ? AND ref = ? AND total = ? AND message_id IS NULL`)
         .get(modem.key, sms.sender, c.refBits, c.ref, c.total) as { id: number } | undefined
-      const samePart = (groupId: number): boolean => this.#db.prepare("SELECT 1 FROM sms_pdus WHERE group_id = ? AND seq = ? AND status = 'part'").get(groupId, c.seq) !== undefined
+      const samePart = (groupId: number): boolean => this.#sql("SELECT 1 FROM sms_pdus WHERE group_id = ? AND seq = ? AND status = 'part'").get(groupId, c.seq) !== undefined
       if (group === undefined) {
         // A resent copy of a part of a message already assembled moments ago: keep it, count it once.
-        const recent = this.#db.prepare(`SELECT g.id FROM sms_part_groups g JOIN sms_pdus p ON p.group_id = g.id AND p.seq = ? AND p.payload_hex = ?
+        const recent = this.#sql(`SELECT g.id FROM sms_part_groups g JOIN sms_pdus p ON p.group_id = g.id AND p.seq = ? AND p.payload_hex = ?
           WHERE g.modem_key = ? AND g.sender = ? AND g.ref_bits = ? AND g.ref = ? AND g.total = ? AND g.message_id IS NOT NULL AND g.last_part_at >= ?`)
           .get(c.seq, sms.payloadHex, modem.key, sms.sender, c.refBits, c.ref, c.total, now - this.#timeoutMs) as { id: number } | undefined
         if (recent !== undefined) {
           insert.run({ ...base, ...decodedCols, status: 'duplicate_part', group_id: recent.id, seq: c.seq })
           return { isNew: true, completed: null }
         }
-        const id = Number(this.#db.prepare(`INSERT INTO sms_part_groups (modem_key, modem_id, network, mode, sender, ref_bits, ref, total, first_part_at, last_part_at)
+        const id = Number(this.#sql(`INSERT INTO sms_part_groups (modem_key, modem_id, network, mode, sender, ref_bits, ref, total, first_part_at, last_part_at)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(modem.key, modem.id, modem.network, modem.mode, sms.sender, c.refBits, c.ref, c.total, now, now).lastInsertRowid)
         group = { id }
       } else if (samePart(group.id)) {
@@ -102,8 +114,8 @@ export class SqliteSmsInbox implements SmsInboxPort {
         return { isNew: true, completed: null }
       }
       insert.run({ ...base, ...decodedCols, status: 'part', group_id: group.id, seq: c.seq })
-      this.#db.prepare('UPDATE sms_part_groups SET last_part_at = ? WHERE id = ?').run(now, group.id)
-      const have = this.#db.prepare("SELECT COUNT(*) FROM sms_pdus WHERE group_id = ? AND status = 'part'").pluck().get(group.id) as number
+      this.#sql('UPDATE sms_part_groups SET last_part_at = ? WHERE id = ?').run(now, group.id)
+      const have = this.#sql("SELECT COUNT(*) FROM sms_pdus WHERE group_id = ? AND status = 'part'").pluck().get(group.id) as number
       if (have < c.total) return { isNew: true, completed: null }
       return { isNew: true, completed: this.#assembleGroup(group.id, true, now) }
     }).immediate()
@@ -111,42 +123,42 @@ export class SqliteSmsInbox implements SmsInboxPort {
 
   releaseExpired (now: number): CompleteSms[] {
     return this.#db.transaction((): CompleteSms[] => {
-      const due = this.#db.prepare('SELECT id FROM sms_part_groups WHERE message_id IS NULL AND last_part_at <= ? ORDER BY id').pluck().all(now - this.#timeoutMs) as number[]
+      const due = this.#sql('SELECT id FROM sms_part_groups WHERE message_id IS NULL AND last_part_at <= ? ORDER BY id').pluck().all(now - this.#timeoutMs) as number[]
       return due.map((id) => this.#assembleGroup(id, false, now))
     }).immediate()
   }
 
   unprocessed (): CompleteSms[] {
-    const ids = this.#db.prepare('SELECT id FROM sms_messages WHERE processed = 0 ORDER BY id').pluck().all() as number[]
+    const ids = this.#sql('SELECT id FROM sms_messages WHERE processed = 0 ORDER BY id').pluck().all() as number[]
     return ids.map((id) => this.#load(id))
   }
 
   /** For ingest: record what became of a message. Call inside ingest's own transaction. */
   markProcessed (id: number, outcome: string, creditId: number | null = null): void {
-    this.#db.prepare('UPDATE sms_messages SET processed = 1, outcome = ?, credit_id = ? WHERE id = ?').run(outcome, creditId, id)
+    this.#sql('UPDATE sms_messages SET processed = 1, outcome = ?, credit_id = ? WHERE id = ?').run(outcome, creditId, id)
   }
 
   #assembleGroup (groupId: number, complete: boolean, now: number): CompleteSms {
-    const g = this.#db.prepare('SELECT id, modem_key, modem_id, network, mode, sender, total FROM sms_part_groups WHERE id = ?').get(groupId) as GroupRow
-    const parts = this.#db.prepare("SELECT seq, encoding, text, payload_hex, raw_hex FROM sms_pdus WHERE group_id = ? AND status = 'part' ORDER BY seq").all(groupId) as PartRow[]
+    const g = this.#sql('SELECT id, modem_key, modem_id, network, mode, sender, total FROM sms_part_groups WHERE id = ?').get(groupId) as GroupRow
+    const parts = this.#sql("SELECT seq, encoding, text, payload_hex, raw_hex FROM sms_pdus WHERE group_id = ? AND status = 'part' ORDER BY seq").all(groupId) as PartRow[]
     // The first part held stands for the message's SMSC and time.
-    const head = this.#db.prepare("SELECT smsc, sent_at, sent_at_ms FROM sms_pdus WHERE group_id = ? AND status = 'part' ORDER BY seq LIMIT 1").get(groupId) as { smsc: string | null, sent_at: string | null, sent_at_ms: number | null }
+    const head = this.#sql("SELECT smsc, sent_at, sent_at_ms FROM sms_pdus WHERE group_id = ? AND status = 'part' ORDER BY seq LIMIT 1").get(groupId) as { smsc: string | null, sent_at: string | null, sent_at_ms: number | null }
     const messageId = this.#insertMessage(g.modem_key, g.modem_id, g.network as Network | null, g.mode, g.sender, parts, g.total, complete, head.smsc, head.sent_at, head.sent_at_ms, now)
-    this.#db.prepare('UPDATE sms_part_groups SET message_id = ? WHERE id = ?').run(messageId, groupId)
-    this.#db.prepare("UPDATE sms_pdus SET message_id = ? WHERE group_id = ? AND status = 'part'").run(messageId, groupId)
+    this.#sql('UPDATE sms_part_groups SET message_id = ? WHERE id = ?').run(messageId, groupId)
+    this.#sql("UPDATE sms_pdus SET message_id = ? WHERE group_id = ? AND status = 'part'").run(messageId, groupId)
     return this.#load(messageId)
   }
 
   #insertMessage (modemKey: string, modemId: string, network: Network | null, mode: Mode, sender: string, parts: readonly PartRow[], expected: number,
     complete: boolean, smsc: string | null, sentAt: string | null, sentAtMs: number | null, now: number): number {
     const text = this.#assemble(parts.map((p) => ({ seq: p.seq, encoding: p.encoding, text: p.text, payloadHex: p.payload_hex }))) ?? ''
-    return Number(this.#db.prepare(`INSERT INTO sms_messages (modem_id, modem_key, network, mode, sender, text, smsc, sent_at, sent_at_ms, received_at, parts, parts_expected, complete, raw)
+    return Number(this.#sql(`INSERT INTO sms_messages (modem_id, modem_key, network, mode, sender, text, smsc, sent_at, sent_at_ms, received_at, parts, parts_expected, complete, raw)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(modemId, modemKey, network, mode, sender, text, smsc, sentAt, sentAtMs, now, parts.length, expected, complete ? 1 : 0, JSON.stringify(parts.map((p) => p.raw_hex))).lastInsertRowid)
   }
 
   #load (id: number): CompleteSms {
-    const r = this.#db.prepare('SELECT id, modem_id, network, mode, sender, text, smsc, sent_at, sent_at_ms, received_at, raw, complete FROM sms_messages WHERE id = ?').get(id) as MessageRow
+    const r = this.#sql('SELECT id, modem_id, network, mode, sender, text, smsc, sent_at, sent_at_ms, received_at, raw, complete FROM sms_messages WHERE id = ?').get(id) as MessageRow
     return {
       id: r.id,
       modemId: r.modem_id,
