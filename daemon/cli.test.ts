@@ -27,6 +27,23 @@ async function cli (args: string[]): Promise<{ code: number, out: string, err: s
   return { code, out, err }
 }
 
+describe('harpoon parse', () => {
+  it('parses a pasted message with the network\'s trusted sender and prints the SPEC fields', async () => {
+    const config = setup()
+    const res = await cli(['parse', '--config', config, '--network', 'telecel', '0000014535180494 Confirmed. You have received GHS15.00 from 233500000008 - ANSAH-KOFI YAW on 2026-09-19 at 21:37:35. Your Telecel Cash balance is GHS15.00. Reference: Spotify.'])
+    expect(res.code).toBe(0)
+    expect(JSON.parse(res.out)).toEqual({
+      network: 'telecel', kind: 'credit', amount: '15.00', currency: 'GHS', payer_phone: '0500000008', payer_name: 'ANSAH-KOFI YAW',
+      reference: 'Spotify', transaction_id: '0000014535180494', balance: '15.00', fee: null, time: '2026-09-19T21:37:35Z'
+    })
+  })
+
+  it('calls a message from an ordinary number untrusted', async () => {
+    const res = await cli(['parse', '--config', setup(), '--network', 'mtn', '--sender', '+233241112233', 'Payment received for GHS 100.00 from Aaa'])
+    expect(JSON.parse(res.out).kind).toBe('untrusted')
+  })
+})
+
 describe('harpoon merchants and keys', () => {
   it('creates the default merchant first, then slugs, and lists them', async () => {
     const config = setup()

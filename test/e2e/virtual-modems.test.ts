@@ -1,12 +1,13 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import { tempDir } from '../helpers/temp-dir.js'
 import { CLI, spawnDaemon, type DaemonProcess } from '../helpers/daemon-process.js'
 
 const run = promisify(execFile)
+const RECEIVER = resolve(import.meta.dirname, '../../webhooks/examples/receiver.mjs')
 const running: DaemonProcess[] = []
 const cleanups: Array<() => void> = []
 afterEach(async () => {
@@ -28,7 +29,7 @@ describe('npm start without modems: virtual modems', () => {
   it('runs one virtual modem per network through the serial path, and harpoon simulate pays a test payment', async () => {
     const dir = tempDir()
     cleanups.push(dir.cleanup)
-    const daemon = await spawnDaemon(dir.path, {})
+    const daemon = await spawnDaemon(dir.path, { webhooks: { allow_private_targets: true, retry_schedule: [1, 1] } })
     running.push(daemon)
     const key = /hpn_test_sk_[0-9A-Za-z]{40}/.exec(daemon.output())?.[0] as string
     const auth = { authorization: `Bearer ${key}` }
@@ -47,6 +48,20 @@ describe('npm start without modems: virtual modems', () => {
     })).json() as { data: { reference: string, hpn_code: string, pay_to: Array<{ network: string, msisdn: string }> } }
     expect(created.data.pay_to.map((w) => w.network).sort()).toEqual(['at', 'mtn', 'telecel'])
 
+    // The merchant's server: the receiver from webhooks/README.md, run as documented.
+    const endpoint = await (await fetch(`${daemon.url}/v1/webhooks`, {
+      method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ url: 'http://127.0.0.1:1/placeholder', events: ['transaction.completed'] })
+    })).json() as { data: { id: string, secret: string } }
+    const receiver = spawn(process.execPath, [RECEIVER], { env: { ...process.env, HARPOON_WEBHOOK_SECRET: endpoint.data.secret, PORT: '0' } })
+    cleanups.push(() => { receiver.kill() })
+    let received = ''
+    receiver.stdout.on('data', (c: Buffer) => { received += c.toString() })
+    const receiverPort = await waitFor(async () => /listening on (\d+)/.exec(received)?.[1], 'the receiver to listen')
+    const put = await fetch(`${daemon.url}/v1/webhooks/${endpoint.data.id}`, {
+      method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ url: `http://127.0.0.1:${receiverPort}/harpoon` })
+    })
+    expect(put.status).toBe(200)
+
     const config = join(dir.path, 'harpoon.json')
     const port = new URL(daemon.url).port
     // The CLI reaches the daemon on the configured port; the test daemon listens on port 0, so
@@ -64,6 +79,11 @@ describe('npm start without modems: virtual modems', () => {
     // The simulated SMS is in the inbox like any other, with its parts.
     const inbox = await (await fetch(`${daemon.url}/v1/sms`, { headers: auth })).json() as { data: Array<{ modem_id: string, outcome: string, parts: number }> }
     expect(inbox.data[0]).toMatchObject({ modem_id: 'virtual-mtn', outcome: 'credit' })
+    // The signed webhook reached the merchant's receiver, which verified it.
+    const delivered = await waitFor(async () => received.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { received: string, reference: string })
+      .find((e) => e.received === 'transaction.completed'), 'the webhook to be delivered')
+    expect(delivered.reference).toBe(created.data.reference)
+
     const metrics = await (await fetch(`${daemon.url}/metrics`, { headers: auth })).text()
     expect(metrics).toMatch(/harpoon_modem_connected\{modem="virtual-mtn",network="mtn",virtual="true"\} 1/)
     expect(metrics).toMatch(/harpoon_sms_stored\{outcome="credit"\} 1/)
