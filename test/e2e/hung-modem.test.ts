@@ -4,21 +4,13 @@ import { startPtyModem, type PtyModem } from '../../fixtures/modem-simulator/pty
 import { encodeDeliver } from '../../modem/pdu/encode.js'
 import { openLedger } from '../../ledger/ledger.js'
 import { tempDir } from '../helpers/temp-dir.js'
+import { waitFor } from '../helpers/wait-for.js'
 import { spawnDaemon, type DaemonProcess } from '../helpers/daemon-process.js'
 import { join } from 'node:path'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => { while (cleanups.length > 0) await cleanups.pop()?.() })
 
-async function waitFor<T> (fn: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v !== undefined) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
 
 interface Modem { id: string, connected: boolean, counters: Record<string, number>, last_error: string | null }
 

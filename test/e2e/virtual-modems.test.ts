@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import { tempDir } from '../helpers/temp-dir.js'
+import { waitFor } from '../helpers/wait-for.js'
 import { CLI, spawnDaemon, type DaemonProcess } from '../helpers/daemon-process.js'
 
 const run = promisify(execFile)
@@ -15,15 +16,6 @@ afterEach(async () => {
   while (cleanups.length > 0) cleanups.pop()?.()
 })
 
-async function waitFor<T> (fn: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v !== undefined) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
 
 describe('npm start without modems: virtual modems', () => {
   it('runs one virtual modem per network through the serial path, and harpoon simulate pays a test payment', async () => {
