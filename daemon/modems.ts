@@ -85,6 +85,18 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
     }
   })
   await supervisor.start()
+  // A message whose settlement failed (a full disk, a locked database) stays stored and unprocessed;
+  // try it again every minute rather than only at the next start.
+  const retry = setInterval(() => {
+    try {
+      const pending = inbox.unprocessed()
+      if (pending.length > 0) logger.warn({ count: pending.length }, 'retrying stored SMS that were not settled')
+      for (const sms of pending) ingest.process(sms, merchantOf(sms.modemId))
+    } catch (err) {
+      logger.error({ err }, 'retrying unsettled SMS failed; trying again in a minute')
+    }
+  }, 60_000)
+  retry.unref()
 
   const paymentOf = ledger.db.prepare('SELECT reference, status FROM payments WHERE id = ?')
 
@@ -126,6 +138,7 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
       })()
     },
     stop: async () => {
+      clearInterval(retry)
       await supervisor.stop()
       await Promise.all([...virtual.values()].map(async (vm) => { await vm.close() }))
     }
