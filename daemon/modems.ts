@@ -91,7 +91,7 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
     try {
       const pending = inbox.unprocessed()
       if (pending.length > 0) logger.warn({ count: pending.length }, 'retrying stored SMS that were not settled')
-      for (const sms of pending) ingest.process(sms, merchantOf(sms.modemId))
+      ingest.processPending(pending)
     } catch (err) {
       logger.error({ err }, 'retrying unsettled SMS failed; trying again in a minute')
     }
