@@ -13,7 +13,7 @@ afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() 
 
 const credit = 'Payment received for GHS 100.00 from KOFI MENSAH 0244123456 Current Balance: GHS 1,100.00. Reference: HKMVR2. Transaction ID: 45678901234.'
 
-function rig (profile: ProfileName, inbox: TestInbox = testInbox(), config: Partial<ModemConfig> = {}, logger: Logger = silentLogger) {
+function rig (profile: ProfileName, inbox: TestInbox = testInbox(), config: Partial<ModemConfig> = {}, logger: Logger = silentLogger, scanIntervalMs = 50) {
   const sim = new ModemSimulator({ profile, imsi: '620010000000009', chunking: 'fragments', seed: 7, ...(config.pin ? { pin: config.pin, simBusyCommands: 3 } : {}) })
   const transports: Array<ReturnType<typeof inProcessTransport>> = []
   const supervisor = new ModemSupervisor({
@@ -22,7 +22,7 @@ function rig (profile: ProfileName, inbox: TestInbox = testInbox(), config: Part
     onMessage: inbox.onMessage,
     logger,
     openTransport: async (path) => { const t = inProcessTransport(sim, path); transports.push(t); return t },
-    scanIntervalMs: 50,
+    scanIntervalMs,
     commandTimeoutMs: 400,
     resyncQuietMs: 20,
     backoff: { initialMs: 20, maxMs: 100 },
@@ -56,6 +56,25 @@ describe('ModemSupervisor in process', () => {
       }
     })
   }
+
+  it('huawei-e173: a full SIM (^SMMEMFULL) is emptied at once, and the message the network held back arrives', async () => {
+    const inbox = testInbox()
+    const { sim, supervisor } = rig('huawei-e173', inbox, {}, silentLogger, 3_600_000)
+    await supervisor.start()
+    await until(() => supervisor.list()[0]!.connected, 'the modem to connect')
+    // Periodic scans would hide the point: only the storage-full URC may trigger this one.
+    const scansBefore = supervisor.list()[0]!.counters.scans
+    const capacity = Object.values(sim.profile.memories)[0] as number
+    let stored = 0
+    while (sim.store(encodeDeliver({ sender: 'MobileMoney', text: `old ${stored}` }), 1) !== null) stored++
+    expect(stored).toBeGreaterThan(0)
+    expect(stored).toBeLessThanOrEqual(capacity)
+    sim.deliver(encodeDeliver({ sender: 'MobileMoney', text: 'held back by the network' }))
+    await until(() => inbox.messages.some((m) => m.text === 'held back by the network'), 'the held-back message')
+    expect(inbox.messages.filter((m) => m.text.startsWith('old '))).toHaveLength(stored)
+    expect(sim.transcript.some((t) => t.dir === 'out' && t.text.startsWith('^SMMEMFULL'))).toBe(true)
+    expect(supervisor.list()[0]!.counters.scans).toBeGreaterThan(scansBefore)
+  })
 
   it('enters the PIN once and never logs it, even at trace level', async () => {
     const lines: string[] = []
