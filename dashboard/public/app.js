@@ -19,7 +19,7 @@ function el (tag, props, ...children) {
     else if (k in node) node[k] = v
     else node.setAttribute(k, String(v))
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue
     node.append(c instanceof Node ? c : document.createTextNode(String(c)))
   }
@@ -30,13 +30,17 @@ const $ = (id) => document.getElementById(id)
 const dash = '—'
 const text = (v) => (v === null || v === undefined || v === '' ? dash : String(v))
 
+function span (s) {
+  if (s < 60) return `${s} s`
+  if (s < 3600) return `${Math.floor(s / 60)} min`
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`
+  return `${Math.floor(s / 86400)} days`
+}
+
 function ago (iso) {
   if (iso === null || iso === undefined) return 'never'
   const s = Math.round((Date.now() - Date.parse(iso)) / 1000)
-  if (s < 60) return `${Math.max(s, 0)} s ago`
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`
-  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min ago`
-  return `${Math.floor(s / 86400)} days ago`
+  return s < 0 ? `in ${span(-s)}` : `${span(s)} ago`
 }
 
 function time (iso) {
@@ -202,6 +206,14 @@ function statusBadge (s) {
   return badge(s, kinds[s] ?? 'muted')
 }
 
+/** The few fields an operator reads in an event; the full body is what webhooks carry. */
+function eventFacts (data) {
+  if (data === null || typeof data !== 'object') return text(data)
+  const keys = ['status', 'actual_amount', 'difference_type', 'match_method', 'telco_transaction_id', 'note']
+  const facts = keys.filter((k) => data[k] !== undefined && data[k] !== null).map((k) => `${k}: ${String(data[k])}`)
+  return facts.length === 0 ? dash : facts.join(' · ')
+}
+
 async function paymentDetail (term) {
   let found
   try {
@@ -214,13 +226,13 @@ async function paymentDetail (term) {
   const credits = p.credits.map((c) => el('tr', {},
     el('td', {}, c.telco_provider), el('td', { className: 'mono' }, c.telco_transaction_id), el('td', { className: 'num' }, c.amount),
     el('td', {}, text(c.payer_phone)), el('td', {}, time(c.received_at)), el('td', {}, c.match_method)))
-  const events = found.events.map((e) => el('tr', {}, el('td', {}, time(e.created_at)), el('td', {}, e.type), el('td', { className: 'mono small' }, JSON.stringify(e.data))))
+  const events = found.events.map((e) => el('tr', {}, el('td', {}, time(e.created_at)), el('td', {}, e.type), el('td', { className: 'small' }, eventFacts(e.data))))
   return el('article', { className: 'card detail', id: 'search-result' },
     el('h3', {}, p.hpn_code, ' ', statusBadge(p.status), found.found_by === 'telco_transaction_id' ? el('span', { className: 'muted' }, ' (found by telco transaction id)') : null),
     el('dl', {},
       el('dt', {}, 'Reference'), el('dd', { className: 'mono' }, p.reference),
       el('dt', {}, 'Client reference'), el('dd', {}, text(p.client_reference)),
-      el('dt', {}, 'Expected / paid'), el('dd', {}, `${p.currency} ${p.expected_amount} / ${text(p.actual_amount)}`, p.difference_type ? ` (${p.difference_type} ${text(p.difference)})` : ''),
+      el('dt', {}, 'Expected / paid'), el('dd', {}, `${p.currency} ${p.expected_amount} / ${text(p.actual_amount)}`, p.difference_type ? ` (${p.difference_type}${p.difference === null ? '' : ` ${p.difference}`})` : ''),
       el('dt', {}, 'Customer / payer'), el('dd', {}, `${text(p.customer_phone)} / ${text(p.payer_phone)}`),
       el('dt', {}, 'Telco'), el('dd', {}, `${text(p.telco_provider)} ${text(p.telco_transaction_id)}`),
       el('dt', {}, 'Created'), el('dd', {}, time(p.created_at)),
@@ -302,7 +314,7 @@ async function refreshStatus () {
   $('who').textContent = `merchant ${s.merchant} · ${s.mode.toUpperCase()} mode · ${s.modems_connected}/${s.modems_total} modems connected`
   const alarm = $('alarm')
   if (s.alarm) {
-    alarm.textContent = `No SMS for ${ago(s.silent_since).replace(' ago', '')} while ${s.pending_payments} payment(s) are pending (alarm after ${s.silence_alarm_minutes} min). ` +
+    alarm.textContent = `No SMS for ${span(Math.max(0, Math.round((Date.now() - Date.parse(s.silent_since)) / 1000)))} while ${s.pending_payments} payment(s) are pending (alarm after ${s.silence_alarm_minutes} min). ` +
       'Check the modems: signal, registration, SIM storage, the cable, and that the wallet SIM is the one customers pay.'
     alarm.hidden = false
   } else {
@@ -320,7 +332,7 @@ async function refresh (auto = false) {
   try {
     const page = pages[state.page]
     const [content] = await Promise.all([page.render(), refreshStatus()])
-    host.replaceChildren(el('h2', {}, page.title), ...[content].flat())
+    host.replaceChildren(el('h2', {}, page.title), ...[content].flat(Infinity))
     host.dataset.loaded = state.page
   } catch (err) {
     if (err.status !== 401) host.replaceChildren(el('h2', {}, pages[state.page].title), el('p', { className: 'error' }, `Could not load: ${err.message}`))

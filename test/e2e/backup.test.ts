@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { cleanupAfterEach } from '../helpers/cleanup.js'
+import { apiCall, firstKey } from '../helpers/http.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { CLI, spawnDaemon, type DaemonProcess } from '../helpers/daemon-process.js'
 
@@ -12,17 +13,6 @@ const track = cleanupAfterEach()
 
 interface Payment { reference: string, hpn_code: string, status: string, expected_amount: string, actual_amount: string | null, credits: Array<{ amount: string }> }
 interface Summary { path: string, bytes: number, integrity: string, counts: Record<string, number>, payments_by_status: Record<string, number> }
-
-async function api<T> (url: string, key: string, method = 'GET', body?: unknown): Promise<T> {
-  const res = await fetch(url, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body)
-  })
-  const json = await res.json() as { success: boolean, data: T }
-  if (!json.success) throw new Error(`${method} ${url}: ${JSON.stringify(json)}`)
-  return json.data
-}
 
 async function allPayments (daemon: DaemonProcess, key: string): Promise<Payment[]> {
   const out: Payment[] = []
@@ -51,7 +41,7 @@ describe('harpoon backup', () => {
     const dir = tempDir()
     track.later(dir.cleanup)
     const daemon = track.daemon(await spawnDaemon(dir.path, CONFIG))
-    const key = /hpn_test_sk_[0-9A-Za-z]{40}/.exec(daemon.output())?.[0] as string
+    const key = firstKey(daemon.output())
     const config = join(dir.path, 'harpoon.json')
 
     // Traffic: payments created and paid (exactly, short, or not at all) without pause until told to stop.
@@ -60,10 +50,10 @@ describe('harpoon backup', () => {
     let failure: unknown = null
     const traffic = (async () => {
       while (!stop) {
-        const p = await api<Payment>(`${daemon.url}/v1/payments/initialize`, key, 'POST', { amount: '100.00', client_reference: `order-${made}` })
+        const p = await apiCall<Payment>(`${daemon.url}/v1/payments/initialize`, key, 'POST', { amount: '100.00', client_reference: `order-${made}` })
         const pay = made % 3
         made++
-        if (pay < 2) await api(`${daemon.url}/v1/test/sms`, key, 'POST', { network: 'mtn', amount: pay === 0 ? '100.00' : '60.00', reference: p.hpn_code })
+        if (pay < 2) await apiCall(`${daemon.url}/v1/test/sms`, key, 'POST', { network: 'mtn', amount: pay === 0 ? '100.00' : '60.00', reference: p.hpn_code })
       }
     })().catch((err: unknown) => { failure = err })
     const until = async (n: number): Promise<void> => {
