@@ -198,7 +198,7 @@ async function renderCredits () {
   return [
     el('div', { className: 'toolbar' }, filterSelect('Status', [['unmatched', 'unmatched'], ['matched', 'matched'], ['duplicate', 'duplicate'], ['', 'all']], view.creditStatus, (v) => { view.creditStatus = v })),
     el('p', { className: 'hint' }, 'Money that arrived without a code the daemon could match. Ask the customer for their HPN code or order, then assign it.'),
-    table(['Received', 'Network', 'Telco id', 'Amount', 'Payer', 'Reference typed', 'Flags', 'Payment'], rows, 'No credits here.')]
+    table(['Received', 'Network', 'Telco id', 'Amount', 'Payer', 'Reference typed', 'Flags', 'Payment'], rows, view.creditStatus === 'unmatched' ? 'No unmatched credits.' : 'No credits here.')]
 }
 
 function statusBadge (s) {

@@ -58,8 +58,15 @@ describe('dashboard in a real browser against a real daemon with virtual modems'
     const pageErrors: string[] = []
     page.on('pageerror', (err) => pageErrors.push(err.message))
 
-    // Sign in: the key goes in a password field and never into the URL.
+    // A key without the operator scope is turned away with what to do instead.
+    const reader = await call<{ key: string }>('/v1/keys', 'POST', { name: 'reader', scopes: ['payments:read'], mode: 'test' })
     await page.goto(`${daemon.url}/dashboard`)
+    await page.locator('#key').fill(reader.key)
+    await page.locator('#signin-form button[type=submit]').click()
+    await expect.poll(async () => await page.locator('#signin-error').textContent(), { timeout: 15_000 }).toContain('lacks the operator scope')
+    expect(await page.locator('#nav').isVisible()).toBe(false)
+
+    // Sign in: the key goes in a password field and never into the URL.
     await page.locator('#key').fill(key)
     await shot(page, '01-sign-in')
     await page.locator('#signin-form button[type=submit]').click()
@@ -112,6 +119,7 @@ describe('dashboard in a real browser against a real daemon with virtual modems'
     await row.locator('button', { hasText: 'Assign' }).click()
     await expect.poll(async () => await page.locator('#notice').textContent(), { timeout: 15_000 }).toContain(`assigned to ${order.hpn_code}: payment is now SUCCESS`)
     expect((await call<{ status: string }>(`/v1/payments/${order.reference}`)).status).toBe('SUCCESS')
+    await shot(page, '05b-credit-assigned')
 
     // Webhooks: the failing receiver turned the deliveries into dead letters; replay one.
     await open(page, 'Webhooks')
@@ -134,6 +142,7 @@ describe('dashboard in a real browser against a real daemon with virtual modems'
     await page.locator('#signout').click()
     expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length)).toBe(0)
     expect(daemon.output().split(key).length).toBe(2) // printed once, at first start, and nowhere else
+    expect(daemon.output()).not.toContain(reader.key)
     expect(pageErrors).toEqual([])
   }, 120_000)
 })
