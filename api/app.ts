@@ -16,6 +16,7 @@ import { testSmsRoutes } from './routes/test-sms.js'
 import { paymentViewer } from './payment-view.js'
 import { paymentRoutes, type Wallet } from './routes/payments.js'
 import { systemRoutes, type ModemStatus } from './routes/system.js'
+import { dashboardRoutes, type DashboardDeps } from '../dashboard/routes.js'
 
 export const BODY_LIMIT = 64 * 1024
 
@@ -32,6 +33,8 @@ export interface ApiDeps {
   modems: () => readonly ModemStatus[]
   /** Delivers a test-mode SMS (through a virtual modem when one runs); without it the route is absent. */
   testSms?: Parameters<typeof testSmsRoutes>[0]
+  /** The operator dashboard at `/dashboard` (with its two `/v1/operator` calls); absent without it. */
+  dashboard?: Pick<DashboardDeps, 'silenceAlarmMinutes' | 'startedAt' | 'now'>
   /** Extra `/v1` route plugins from later layers (webhooks). */
   plugins?: ReadonlyArray<(app: FastifyInstance) => Promise<void>>
 }
@@ -109,6 +112,9 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     if (deps.testSms !== undefined) await v1.register(testSmsRoutes(deps.testSms))
     for (const plugin of deps.plugins ?? []) await v1.register(plugin)
   }, { prefix: '/v1' })
+  if (deps.dashboard !== undefined) {
+    await app.register(dashboardRoutes({ ledger: deps.ledger, modems: deps.modems, paymentView: paymentViewer(deps.ledger, deps.wallets), ...deps.dashboard }))
+  }
 
   return app
 }

@@ -67,6 +67,10 @@ export const ConfigSchema = Type.Object({
     disable_after_days: Type.Number({ exclusiveMinimum: 0, maximum: 365, default: 5, description: 'continuous failure for this long disables an endpoint' }),
     poll_interval_ms: Type.Integer({ minimum: 50, maximum: 60_000, default: 500, description: 'how often the dispatcher looks for due deliveries' })
   }, { ...strict, default: {} }),
+  dashboard: Type.Object({
+    /** Pending payments and no SMS for this long raise the dashboard's alarm banner (a dead modem or SIM). */
+    silence_alarm_minutes: Type.Number({ exclusiveMinimum: 0, maximum: 7 * 1440, default: 30 })
+  }, { ...strict, default: {} }),
   matching: Type.Object({
     /** Send credits whose wallet balance chain broke to MANUAL_REVIEW instead of settling them. */
     balance_break_review: Type.Boolean({ default: false })

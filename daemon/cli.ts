@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../config/load.js'
 import { openLedger } from '../ledger/ledger.js'
 import { CliError } from './commands/cli-error.js'
 import type { CommandIo } from './commands/io.js'
+import { backupCommand } from './commands/backup.js'
 import { keysCommand } from './commands/keys.js'
 import { merchantsCommand } from './commands/merchants.js'
 import { modemsCommand } from './commands/modems.js'
@@ -25,7 +26,8 @@ const USAGE = `usage: harpoon <command> [--config PATH]
   parse [--network mtn|telecel|at] [--sender ID] [TEXT]   parse one SMS (TEXT, else stdin)
   parse --jsonl                 one {"network","sender","text"} per stdin line
   simulate --network mtn|telecel|at --amount 250 --reference HKMVR2 [--payer 0244123456]
-  modems [--port PATH] [--json] list serial ports and probe each modem`
+  modems [--port PATH] [--json] list serial ports and probe each modem
+  backup PATH [--force] [--json]  online, consistent copy of the database (safe while the daemon runs)`
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -42,6 +44,7 @@ const OPTIONS = {
   reference: { type: 'string' },
   payer: { type: 'string' },
   port: { type: 'string' },
+  force: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false }
 } as const
 
@@ -87,6 +90,9 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
           ledger.close()
         }
       }
+      case 'backup':
+        if (rest.length > 0) throw new CliError('usage: harpoon backup PATH [--force] [--json] (one path)')
+        return await backupCommand(config.database.path, action, { force: values.force, json: values.json }, io)
       case 'modems':
         return await modemsCommand(config, { port: values.port, json: values.json }, io, createLogger('warn', pino.destination(2)))
       case 'keys':

@@ -41,6 +41,7 @@ export interface StartOptions {
 export async function startDaemon (config: Config, options: StartOptions): Promise<RunningDaemon> {
   const { logger } = options
   const version = packageVersion()
+  const startedAt = Date.now()
   logger.info({ version, config: config.source, database: config.database.path }, 'starting harpoon daemon')
 
   const ledger = openLedger(config.database.path)
@@ -84,7 +85,8 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     wallets: modemLayer.wallets,
     modems: modemLayer.list,
     testSms: async (owner, request) => await (modemLayer.deliverTestSms(owner, request) ?? direct(owner, request)),
-    plugins: [webhookRoutes(ledger, webhooks)]
+    plugins: [webhookRoutes(ledger, webhooks)],
+    dashboard: { silenceAlarmMinutes: config.dashboard.silence_alarm_minutes, startedAt }
   })
   const url = await api.listen({ host: config.api.host, port: config.api.port })
   logger.info({ url }, 'API listening')

@@ -28,7 +28,8 @@ export async function spawnDaemon (dir: string, config: Record<string, unknown>,
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)))
   const logs = (): Array<Record<string, unknown>> => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
   const url = await new Promise<string>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`daemon did not start in time:\n${text}`)), timeoutMs)
+    // A daemon that never says it listens is killed, not left running after the test gave up on it.
+    const timer = setTimeout(() => { child.kill('SIGKILL'); rej(new Error(`daemon did not start in time:\n${text}`)) }, timeoutMs)
     const check = (): void => {
       const line = logs().find((l) => l['msg'] === 'API listening')
       if (line !== undefined) { clearTimeout(timer); res(line['url'] as string) }

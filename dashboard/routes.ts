@@ -1,0 +1,161 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Type, type Static } from '@sinclair/typebox'
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { isoOrNull, isoSeconds } from '../core/time.js'
+import { NotFoundError } from '../ledger/errors.js'
+import type { Ledger } from '../ledger/ledger.js'
+import type { PaymentRow } from '../ledger/payment-model.js'
+import { caller } from '../api/auth.js'
+import { ok } from '../api/envelope.js'
+import type { ModemStatus } from '../api/routes/system.js'
+import { ErrorSchema, PaymentIdParams, PaymentSchema, envelope } from '../api/schemas.js'
+
+export interface DashboardDeps {
+  ledger: Ledger
+  modems: () => readonly ModemStatus[]
+  paymentView: (row: PaymentRow) => Static<typeof PaymentSchema>
+  silenceAlarmMinutes: number
+  /** When this process started: the silence clock's zero when no SMS arrived since. */
+  startedAt: number
+  now?: () => number
+}
+
+/**
+ * The page, its script and its stylesheet allow nothing from elsewhere: no inline script, no inline
+ * style, no frames, no form posts. SMS text is attacker-controlled (anyone can text the wallet SIM),
+ * so even a rendering slip in the script cannot run injected code or send the key anywhere.
+ */
+const CSP = [
+  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self'", "connect-src 'self'",
+  "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'"
+].join('; ')
+
+const FILES = {
+  'index.html': 'text/html; charset=utf-8',
+  'app.js': 'text/javascript; charset=utf-8',
+  'app.css': 'text/css; charset=utf-8'
+} as const
+type FileName = keyof typeof FILES
+
+const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 429: ErrorSchema }
+const nullableString = Type.Union([Type.String(), Type.Null()])
+
+const StatusSchema = Type.Object({
+  merchant: Type.String(),
+  mode: Type.String(),
+  pending_payments: Type.Integer(),
+  oldest_pending_at: nullableString,
+  last_sms_at: nullableString,
+  silent_since: Type.String(),
+  silence_alarm_minutes: Type.Number(),
+  alarm: Type.Boolean(),
+  modems_total: Type.Integer(),
+  modems_connected: Type.Integer()
+})
+
+const EventSchema = Type.Object({ id: Type.Integer(), type: Type.String(), created_at: Type.String(), data: Type.Unknown() })
+const LookupSchema = Type.Object({ found_by: Type.String(), payment: PaymentSchema, events: Type.Array(EventSchema) })
+
+/** The folder holding index.html, found by walking up from this file (works from source and from dist/). */
+function publicDir (): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'dashboard', 'public')
+    if (existsSync(join(candidate, 'index.html'))) return candidate
+    dir = dirname(dir)
+  }
+  throw new Error('dashboard/public not found beside the daemon; is the package complete?')
+}
+
+/**
+ * `/dashboard` (public page, script and styles) and the two operator calls the page needs that the
+ * rest of the API lacks: the silence alarm's inputs, and a payment lookup that also takes a telco
+ * transaction id and returns the payment's events. The page gets no data without a key: it calls
+ * the API with `Authorization: Bearer` like every other client.
+ */
+export function dashboardRoutes (deps: DashboardDeps) {
+  const dir = publicDir()
+  // Read once: three small files, and a running daemon should not depend on its checkout staying put.
+  const files = new Map<FileName, Buffer>((Object.keys(FILES) as FileName[]).map((f) => [f, readFileSync(join(dir, f))]))
+  const now = deps.now ?? Date.now
+  const db = deps.ledger.db
+  const pending = db.prepare("SELECT count(*) AS n, min(created_at) AS oldest FROM payments WHERE merchant_id = ? AND mode = ? AND status = 'PENDING'")
+  // Any SMS the box received counts, whoever it was for: the alarm is about the modems going quiet.
+  const lastSms = db.prepare('SELECT max(received_at) FROM sms_messages').pluck()
+  const byTelcoId = db.prepare("SELECT payment_id FROM credits WHERE merchant_id = ? AND mode = ? AND telco_transaction_id = ? AND payment_id IS NOT NULL AND status <> 'duplicate' ORDER BY id DESC LIMIT 1").pluck()
+  const eventsOf = db.prepare('SELECT id, type, data, created_at FROM events WHERE payment_id = ? ORDER BY id')
+
+  function send (reply: FastifyReply, name: FileName): FastifyReply {
+    return reply
+      .header('content-security-policy', CSP)
+      .header('x-content-type-options', 'nosniff')
+      .header('x-frame-options', 'DENY')
+      .header('referrer-policy', 'no-referrer')
+      .header('cache-control', 'no-store')
+      .type(FILES[name])
+      .send(files.get(name))
+  }
+
+  return async function register (app: FastifyInstance): Promise<void> {
+    const page = { schema: { hide: true } }
+    app.get('/dashboard', page, async (_request, reply) => send(reply, 'index.html'))
+    app.get('/dashboard/', page, async (_request, reply) => send(reply, 'index.html'))
+    app.get('/dashboard/app.js', page, async (_request, reply) => send(reply, 'app.js'))
+    app.get('/dashboard/app.css', page, async (_request, reply) => send(reply, 'app.css'))
+
+    app.get('/v1/operator/status', {
+      config: { scope: 'operator' },
+      schema: {
+        tags: ['operator'],
+        summary: 'What the dashboard\'s alarm banner needs',
+        description: 'alarm is true when payments are PENDING and no SMS has arrived for dashboard.silence_alarm_minutes (counted from start-up when none arrived since).',
+        response: { 200: envelope(StatusSchema), ...errors }
+      }
+    }, async (request) => {
+      const auth = caller(request)
+      const p = pending.get(auth.merchantId, auth.mode) as { n: number, oldest: number | null }
+      const last = lastSms.get() as number | null
+      const silentSince = Math.max(last ?? 0, deps.startedAt)
+      const modems = deps.modems()
+      return ok({
+        merchant: auth.merchantId,
+        mode: auth.mode,
+        pending_payments: p.n,
+        oldest_pending_at: isoOrNull(p.oldest),
+        last_sms_at: isoOrNull(last),
+        silent_since: isoSeconds(silentSince),
+        silence_alarm_minutes: deps.silenceAlarmMinutes,
+        alarm: p.n > 0 && now() - silentSince >= deps.silenceAlarmMinutes * 60_000,
+        modems_total: modems.length,
+        modems_connected: modems.filter((m) => m.connected).length
+      })
+    })
+
+    app.get('/v1/operator/payments/:id', {
+      config: { scope: 'operator' },
+      schema: {
+        tags: ['operator'],
+        summary: 'Find a payment by reference, HPN code, client_reference or telco transaction id, with its events',
+        params: PaymentIdParams,
+        response: { 200: envelope(LookupSchema), ...errors }
+      }
+    }, async (request) => {
+      const auth = caller(request)
+      const { id } = request.params as Static<typeof PaymentIdParams>
+      const term = id.trim()
+      let found = deps.ledger.payments.find(auth, term)
+      let foundBy = 'payment'
+      if (found === undefined) {
+        const paymentId = byTelcoId.get(auth.merchantId, auth.mode, term) as number | undefined
+        found = paymentId === undefined ? undefined : deps.ledger.payments.getById(paymentId)
+        foundBy = 'telco_transaction_id'
+      }
+      if (found === undefined) throw new NotFoundError('payment')
+      const events = (eventsOf.all(found.id) as Array<{ id: number, type: string, data: string, created_at: number }>)
+        .map((e) => ({ id: e.id, type: e.type, created_at: isoSeconds(e.created_at), data: JSON.parse(e.data) as unknown }))
+      return ok({ found_by: foundBy, payment: deps.paymentView(found), events })
+    })
+  }
+}

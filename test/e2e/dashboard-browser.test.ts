@@ -1,0 +1,148 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { cleanupAfterEach } from '../helpers/cleanup.js'
+import { spawnDaemon } from '../helpers/daemon-process.js'
+import { apiCall, firstKey } from '../helpers/http.js'
+import { tempDir } from '../helpers/temp-dir.js'
+import { startReceiver } from '../webhooks/receiver.js'
+
+// Debian's chromium, never a downloaded browser: `.ci/run` installs it with apt-get.
+const CHROMIUM = '/usr/bin/chromium'
+const SCREENSHOTS = resolve(import.meta.dirname, '../../test-output/screenshots')
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+const track = cleanupAfterEach()
+
+interface Created { reference: string, hpn_code: string }
+
+async function launch (): Promise<BrowserContext> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: the dashboard browser tests drive Debian's chromium. Install it with: apt-get install -y chromium (.ci/run does)`)
+  }
+  const profile = tempDir('harpoon-chromium-')
+  track.later(profile.cleanup)
+  // A persistent context is how Playwright takes a fresh --user-data-dir of our choosing.
+  const context = await chromium.launchPersistentContext(profile.path, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1360, height: 900 } })
+  track.later(async () => { await context.close() })
+  return context
+}
+
+async function shot (page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true })
+}
+
+async function open (page: Page, nav: string): Promise<void> {
+  await page.locator('#nav button', { hasText: nav }).click()
+}
+
+describe('dashboard in a real browser against a real daemon with virtual modems', () => {
+  it('signs in, shows modems and the silence alarm, watches a payment arrive, assigns a credit and replays a dead letter', async () => {
+    // A receiver that always fails: with two short retries every delivery is soon a dead letter.
+    const receiver = await startReceiver((_q, res) => { res.statusCode = 500; res.end('down') })
+    track.later(async () => { await receiver.close() })
+    const dir = tempDir()
+    track.later(dir.cleanup)
+    const daemon = track.daemon(await spawnDaemon(dir.path, {
+      webhooks: { retry_schedule: [0.2, 0.2], allow_private_targets: true, timeout_ms: 2000, poll_interval_ms: 100 },
+      dashboard: { silence_alarm_minutes: 0.05 }
+    }))
+    const key = firstKey(daemon.output())
+    const call = async <T>(path: string, method = 'GET', body?: unknown): Promise<T> => await apiCall<T>(`${daemon.url}${path}`, key, method, body)
+    await call('/v1/webhooks', 'POST', { url: receiver.url, description: 'always failing receiver' })
+
+    const context = await launch()
+    const page = await context.newPage()
+    const pageErrors: string[] = []
+    page.on('pageerror', (err) => pageErrors.push(err.message))
+
+    // A key without the operator scope is turned away with what to do instead.
+    const reader = await call<{ key: string }>('/v1/keys', 'POST', { name: 'reader', scopes: ['payments:read'], mode: 'test' })
+    await page.goto(`${daemon.url}/dashboard`)
+    await page.locator('#key').fill(reader.key)
+    await page.locator('#signin-form button[type=submit]').click()
+    await expect.poll(async () => await page.locator('#signin-error').textContent(), { timeout: 15_000 }).toContain('lacks the operator scope')
+    expect(await page.locator('#nav').isVisible()).toBe(false)
+
+    // Sign in: the key goes in a password field and never into the URL.
+    await page.locator('#key').fill(key)
+    await shot(page, '01-sign-in')
+    await page.locator('#signin-form button[type=submit]').click()
+    const mtn = page.locator('article[data-modem="virtual-mtn"]')
+    await expect.poll(async () => await mtn.textContent(), { timeout: 15_000 }).toContain('connected')
+    expect(page.url()).toBe(`${daemon.url}/dashboard`)
+    await expect.poll(async () => await page.locator('article.modem').count()).toBe(3)
+    expect(await mtn.textContent()).toContain('dBm')
+
+    // A pending payment and no SMS for the (shortened) silence window: the alarm banner shows.
+    const paid = await call<Created>('/v1/payments/initialize', 'POST', { amount: '250.00', client_reference: 'order-1001' })
+    await page.locator('#alarm').waitFor({ state: 'visible', timeout: 20_000 })
+    expect(await page.locator('#alarm').textContent()).toMatch(/No SMS for .* payment\(s\) are pending/)
+    await shot(page, '02-modems-with-silence-alarm')
+
+    // The customer pays: the SMS arrives through the virtual modem and shows in the inbox as a credit.
+    await open(page, 'SMS inbox')
+    await call('/v1/test/sms', 'POST', { network: 'mtn', amount: '250.00', reference: paid.hpn_code })
+    // Hostile text in an SMS is shown as text, never run.
+    await call('/v1/test/sms', 'POST', { network: 'mtn', sender: 'MobileMoney', text: '<img src=x onerror="window.pwned=1"><b>FREE</b> money' })
+    const creditRow = page.locator('tr[data-sms]', { hasText: paid.hpn_code })
+    await creditRow.waitFor({ timeout: 15_000 })
+    expect(await creditRow.textContent()).toContain('credit')
+    const hostile = page.locator('td.sms-text', { hasText: '<img src=x' })
+    await hostile.waitFor({ timeout: 15_000 })
+    expect(await hostile.textContent()).toBe('<img src=x onerror="window.pwned=1"><b>FREE</b> money')
+    expect(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).toBeUndefined()
+    expect(await page.locator('td.sms-text img, td.sms-text b').count()).toBe(0)
+    await shot(page, '03-sms-inbox')
+
+    // Payments: search by HPN code shows the payment, its credit and its events.
+    await open(page, 'Payments')
+    await page.locator('#search').fill(paid.hpn_code)
+    await page.locator('#search').press('Enter')
+    const detail = page.locator('#search-result')
+    await expect.poll(async () => await detail.textContent(), { timeout: 15_000 }).toContain('transaction.completed')
+    expect(await detail.textContent()).toContain('SUCCESS')
+    expect(await detail.textContent()).toContain('order-1001')
+    await shot(page, '04-payments-search')
+
+    // Money without a usable code: an unmatched credit the operator assigns by hand.
+    const order = await call<Created>('/v1/payments/initialize', 'POST', { amount: '120.00', client_reference: 'order-1002' })
+    const stray = await call<{ credit_id: string, payment: string | null }>('/v1/test/sms', 'POST', { network: 'telecel', amount: '120.00', reference: 'for my order' })
+    expect(stray.payment).toBeNull()
+    await open(page, 'Unmatched credits')
+    const row = page.locator(`tr[data-credit="${stray.credit_id}"]`)
+    await row.waitFor({ timeout: 15_000 })
+    await row.locator('input').fill(order.hpn_code)
+    await shot(page, '05-unmatched-credits')
+    await row.locator('button', { hasText: 'Assign' }).click()
+    await expect.poll(async () => await page.locator('#notice').textContent(), { timeout: 15_000 }).toContain(`assigned to ${order.hpn_code}: payment is now SUCCESS`)
+    expect((await call<{ status: string }>(`/v1/payments/${order.reference}`)).status).toBe('SUCCESS')
+    await shot(page, '05b-credit-assigned')
+
+    // Webhooks: the failing receiver turned the deliveries into dead letters; replay one.
+    await open(page, 'Webhooks')
+    const replay = page.locator('tr[data-delivery] button', { hasText: 'Replay' }).first()
+    await expect.poll(async () => { await open(page, 'Webhooks'); return await replay.count() }, { timeout: 20_000 }).toBeGreaterThan(0)
+    await shot(page, '06-webhooks-dead-letters')
+    const deliveryId = await page.locator('tr[data-delivery]', { has: page.locator('button', { hasText: 'Replay' }) }).first().getAttribute('data-delivery')
+    const before = receiver.requests.length
+    await page.locator(`tr[data-delivery="${deliveryId ?? ''}"] button`, { hasText: 'Replay' }).click()
+    await expect.poll(async () => await page.locator('#notice').textContent(), { timeout: 15_000 }).toContain('queued again with the same webhook_id')
+    await receiver.waitFor(before + 1)
+    const endpoints = await call<Array<{ id: string }>>('/v1/webhooks')
+    const deliveries = await call<Array<{ id: string, webhook_id: string, replays: number }>>(`/v1/webhooks/${endpoints[0]?.id ?? ''}/deliveries?limit=100`)
+    const replayed = deliveries.find((d) => d.id === deliveryId)
+    expect(replayed?.replays).toBe(1)
+    expect(receiver.requests.slice(before).map((r) => r.headers['x-harpoon-webhook-id'])).toContain(replayed?.webhook_id)
+    await shot(page, '07-webhooks-after-replay')
+
+    // Signing out forgets the key; nothing of it was ever logged.
+    await page.locator('#signout').click()
+    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length)).toBe(0)
+    expect(daemon.output().split(key).length).toBe(2) // printed once, at first start, and nowhere else
+    expect(daemon.output()).not.toContain(reader.key)
+    expect(pageErrors).toEqual([])
+  }, 120_000)
+})
