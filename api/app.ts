@@ -16,7 +16,8 @@ import { testSmsRoutes } from './routes/test-sms.js'
 import { paymentViewer } from './payment-view.js'
 import { paymentRoutes, type Wallet } from './routes/payments.js'
 import { systemRoutes, type ModemStatus } from './routes/system.js'
-import { dashboardRoutes, type DashboardDeps } from '../dashboard/routes.js'
+import { dashboardPage } from '../dashboard/page.js'
+import { operatorRoutes, type OperatorRouteDeps } from './routes/operator.js'
 
 export const BODY_LIMIT = 64 * 1024
 
@@ -34,7 +35,7 @@ export interface ApiDeps {
   /** Delivers a test-mode SMS (through a virtual modem when one runs); without it the route is absent. */
   testSms?: Parameters<typeof testSmsRoutes>[0]
   /** The operator dashboard at `/dashboard` (with its two `/v1/operator` calls); absent without it. */
-  dashboard?: Pick<DashboardDeps, 'silenceAlarmMinutes' | 'startedAt' | 'now'>
+  dashboard?: Pick<OperatorRouteDeps, 'silenceAlarmMinutes' | 'startedAt' | 'now'>
   /** Extra `/v1` route plugins from later layers (webhooks). */
   plugins?: ReadonlyArray<(app: FastifyInstance) => Promise<void>>
 }
@@ -113,7 +114,8 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     for (const plugin of deps.plugins ?? []) await v1.register(plugin)
   }, { prefix: '/v1' })
   if (deps.dashboard !== undefined) {
-    await app.register(dashboardRoutes({ ledger: deps.ledger, modems: deps.modems, paymentView: paymentViewer(deps.ledger, deps.wallets), ...deps.dashboard }))
+    await app.register(dashboardPage())
+    await app.register(operatorRoutes({ ledger: deps.ledger, modems: deps.modems, paymentView: paymentViewer(deps.ledger, deps.wallets), ...deps.dashboard }))
   }
 
   return app

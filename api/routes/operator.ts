@@ -1,18 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Type, type Static } from '@sinclair/typebox'
-import type { FastifyInstance, FastifyReply } from 'fastify'
-import { isoOrNull, isoSeconds } from '../core/time.js'
-import { NotFoundError } from '../ledger/errors.js'
-import type { Ledger } from '../ledger/ledger.js'
-import type { PaymentRow } from '../ledger/payment-model.js'
-import { caller } from '../api/auth.js'
-import { ok } from '../api/envelope.js'
-import type { ModemStatus } from '../api/routes/system.js'
-import { ErrorSchema, PaymentIdParams, PaymentSchema, envelope } from '../api/schemas.js'
+import type { FastifyInstance } from 'fastify'
+import { isoOrNull, isoSeconds } from '../../core/time.js'
+import { NotFoundError } from '../../ledger/errors.js'
+import type { Ledger } from '../../ledger/ledger.js'
+import type { PaymentRow } from '../../ledger/payment-model.js'
+import { caller } from '../auth.js'
+import { ok } from '../envelope.js'
+import { ErrorSchema, PaymentIdParams, PaymentSchema, envelope } from '../schemas.js'
+import type { ModemStatus } from './system.js'
 
-export interface DashboardDeps {
+export interface OperatorRouteDeps {
   ledger: Ledger
   modems: () => readonly ModemStatus[]
   paymentView: (row: PaymentRow) => Static<typeof PaymentSchema>
@@ -21,23 +18,6 @@ export interface DashboardDeps {
   startedAt: number
   now?: () => number
 }
-
-/**
- * The page, its script and its stylesheet allow nothing from elsewhere: no inline script, no inline
- * style, no frames, no form posts. SMS text is attacker-controlled (anyone can text the wallet SIM),
- * so even a rendering slip in the script cannot run injected code or send the key anywhere.
- */
-const CSP = [
-  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self'", "connect-src 'self'",
-  "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'"
-].join('; ')
-
-const FILES = {
-  'index.html': 'text/html; charset=utf-8',
-  'app.js': 'text/javascript; charset=utf-8',
-  'app.css': 'text/css; charset=utf-8'
-} as const
-type FileName = keyof typeof FILES
 
 const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 429: ErrorSchema }
 const nullableString = Type.Union([Type.String(), Type.Null()])
@@ -58,27 +38,12 @@ const StatusSchema = Type.Object({
 const EventSchema = Type.Object({ id: Type.Integer(), type: Type.String(), created_at: Type.String(), data: Type.Unknown() })
 const LookupSchema = Type.Object({ found_by: Type.String(), payment: PaymentSchema, events: Type.Array(EventSchema) })
 
-/** The folder holding index.html, found by walking up from this file (works from source and from dist/). */
-function publicDir (): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'dashboard', 'public')
-    if (existsSync(join(candidate, 'index.html'))) return candidate
-    dir = dirname(dir)
-  }
-  throw new Error('dashboard/public not found beside the daemon; is the package complete?')
-}
-
 /**
- * `/dashboard` (public page, script and styles) and the two operator calls the page needs that the
- * rest of the API lacks: the silence alarm's inputs, and a payment lookup that also takes a telco
- * transaction id and returns the payment's events. The page gets no data without a key: it calls
- * the API with `Authorization: Bearer` like every other client.
+ * The two operator calls the dashboard needs that the rest of the API lacks: the silence alarm's
+ * inputs, and a payment lookup that also takes a telco transaction id and returns the payment's
+ * events.
  */
-export function dashboardRoutes (deps: DashboardDeps) {
-  const dir = publicDir()
-  // Read once: three small files, and a running daemon should not depend on its checkout staying put.
-  const files = new Map<FileName, Buffer>((Object.keys(FILES) as FileName[]).map((f) => [f, readFileSync(join(dir, f))]))
+export function operatorRoutes (deps: OperatorRouteDeps) {
   const now = deps.now ?? Date.now
   const db = deps.ledger.db
   const pending = db.prepare("SELECT count(*) AS n, min(created_at) AS oldest FROM payments WHERE merchant_id = ? AND mode = ? AND status = 'PENDING'")
@@ -87,24 +52,7 @@ export function dashboardRoutes (deps: DashboardDeps) {
   const byTelcoId = db.prepare("SELECT payment_id FROM credits WHERE merchant_id = ? AND mode = ? AND telco_transaction_id = ? AND payment_id IS NOT NULL AND status <> 'duplicate' ORDER BY id DESC LIMIT 1").pluck()
   const eventsOf = db.prepare('SELECT id, type, data, created_at FROM events WHERE payment_id = ? ORDER BY id')
 
-  function send (reply: FastifyReply, name: FileName): FastifyReply {
-    return reply
-      .header('content-security-policy', CSP)
-      .header('x-content-type-options', 'nosniff')
-      .header('x-frame-options', 'DENY')
-      .header('referrer-policy', 'no-referrer')
-      .header('cache-control', 'no-store')
-      .type(FILES[name])
-      .send(files.get(name))
-  }
-
   return async function register (app: FastifyInstance): Promise<void> {
-    const page = { schema: { hide: true } }
-    app.get('/dashboard', page, async (_request, reply) => send(reply, 'index.html'))
-    app.get('/dashboard/', page, async (_request, reply) => send(reply, 'index.html'))
-    app.get('/dashboard/app.js', page, async (_request, reply) => send(reply, 'app.js'))
-    app.get('/dashboard/app.css', page, async (_request, reply) => send(reply, 'app.css'))
-
     app.get('/v1/operator/status', {
       config: { scope: 'operator' },
       schema: {
