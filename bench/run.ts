@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runBare, runGetPayment, runInitialize } from './api.js'
-import { Cleanup, DIST, result, round, type BenchResult } from './harness.js'
+import { Cleanup, DIST, result, round, rssMb, type BenchResult } from './harness.js'
+import { runBurst, runFanout, runSmsToWebhook } from './sms.js'
 
 /**
  * `npm run bench [name…]`: every benchmark beside a baseline measured in the same run, written to
@@ -31,6 +32,41 @@ const benches: Record<string, Bench> = {
       result('api_initialize', init.rps, 'req/s', { name: 'bare Fastify POST, constant JSON', value: barePost },
         `new PENDING payment per request, synchronous=FULL (one fsync per commit), on the 100k database; bare runs ${round(before.post.rps, 0)} / ${round(after.post.rps, 0)} req/s`),
       result('api_initialize_p99', init.p99, 'ms', { name: 'bare Fastify POST p99', value: barePostP99 }, `p50 ${init.p50} ms; ratio is ours / bare (higher is slower)`)
+    ]
+  },
+
+  async sms_to_webhook (cleanup) {
+    const r = await runSmsToWebhook(cleanup)
+    return [
+      result('sms_to_webhook_p50', r.p50, 'ms', { name: 'bare AT+CMGR round trip p50, same pty', value: r.bareP50 }, `${r.n} 2-part MTN credits, one at a time: +CMTI to verified transaction.completed webhook; ratio is ours / bare`),
+      result('sms_to_webhook_p99', r.p99, 'ms', { name: 'bare AT+CMGR round trip p99, same pty', value: r.bareP99 }, `target p99 < 100 ms; ratio is ours / bare`)
+    ]
+  },
+
+  async burst_ingest (cleanup) {
+    const r = await runBurst(cleanup)
+    return [result('burst_ingest', r.perSecond, 'msg/s', { name: 'bare AT+CMGL=4 + AT+CMGD each, same SIM content', value: 500 / r.bareSeconds },
+      `500 2-part credits (1,000 PDUs) on the SIM at start -> 500 payments SUCCESS in ${round(r.seconds, 2)} s from process spawn (API listening after ${round(r.listenSeconds, 2)} s); bare client ${round(r.bareSeconds, 2)} s`)]
+  },
+
+  async webhook_fanout (cleanup) {
+    const r = await runFanout(cleanup)
+    return [result('webhook_fanout', r.perSecond, 'deliveries/s', { name: `raw undici POSTs, concurrency ${r.concurrency}`, value: 5000 / r.bareSeconds },
+      `5,000 events in the outbox, one endpoint, default concurrency (16 overall, ${r.concurrency} per endpoint): ${round(r.seconds, 2)} s from API listening; raw undici ${round(r.bareSeconds, 2)} s; target ratio >= 0.5`)]
+  },
+
+  async scale_1m (cleanup) {
+    // Both sizes back to back in this bench, so the ratio compares like with like.
+    const small = await runGetPayment(100_000, cleanup)
+    await small.daemon.stop()
+    const big = await runGetPayment(1_000_000, cleanup)
+    const busyRss = rssMb(big.daemon.pid)
+    await big.daemon.stop()
+    return [
+      result('scale_1m', big.get.rps, 'req/s', { name: 'api_get_payment over 100k payments', value: small.get.rps },
+        `GET /v1/payments/{hpn_code} over 1,000,000 payments (seeded in ${round(big.seedSeconds, 1)} s, daemon listening after ${round(big.startSeconds, 2)} s); p99 ${big.get.p99} ms vs ${small.get.p99} ms; target ratio >= 0.8`),
+      result('scale_1m_db_size', big.dbMb, 'MB', { name: 'database with 100k payments', value: small.dbMb }, 'payments table and its indexes on disk (file + WAL)'),
+      result('scale_1m_idle_rss', big.idleRssMb, 'MB', { name: 'idle RSS with 100k payments', value: small.idleRssMb }, `daemon RSS 2 s after start, before any request; ${round(busyRss, 1)} MB after the load run; target < 150 MB`)
     ]
   }
 }
