@@ -4,6 +4,7 @@ import { smsInbox } from './002-sms-inbox.js'
 import { webhooks } from './003-webhooks.js'
 import { matching } from './004-matching.js'
 import { codeLookup } from './005-code-lookup.js'
+import { deliveryClaim } from './006-delivery-claim.js'
 
 /**
  * Every schema step, in order. Numbers are never reused or edited once released: a new change is a
@@ -14,5 +15,6 @@ export const MIGRATIONS: readonly Migration[] = [
   smsInbox,
   webhooks,
   matching,
-  codeLookup
+  codeLookup,
+  deliveryClaim
 ]
