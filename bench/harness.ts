@@ -71,7 +71,8 @@ async function stopChild (child: ChildProcess, exited: Promise<unknown>): Promis
  * line of its output yields a URL.
  */
 async function spawnLogged (args: string[], logPath: string, cleanup: Cleanup, urlOf: (line: string) => string | undefined, timeoutMs: number, cwd?: string): Promise<Child> {
-  const fd = openSync(logPath, 'a')
+  // Truncated: a second daemon on the same directory must not find the first one's "API listening".
+  const fd = openSync(logPath, 'w')
   const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', fd, fd] })
   closeSync(fd)
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)))
