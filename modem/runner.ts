@@ -124,6 +124,9 @@ export class ModemRunner {
         delay = this.#o.backoff.initialMs
       } catch (err) {
         if (this.#stopped) break
+        // A session that got ready ended a run of failures: the back-off starts afresh, or a modem that
+        // had a few bad days would wait the maximum after every later glitch (seen while diagnosing test/faults/modem.fault.ts).
+        if (ready) delay = this.#o.backoff.initialMs
         const message = err instanceof Error ? err.message : String(err)
         this.#status.last_error = message
         if (isHarpoonError(err) && (err.code === 'modem_timeout' || err.code === 'modem_unresponsive')) this.#status.counters.timeouts++
@@ -135,9 +138,6 @@ export class ModemRunner {
         await s?.close().catch(() => {})
       }
       if (this.#stopped) break
-      // A session that got ready ended a run of failures: the back-off starts afresh, or a modem that
-      // had a few bad days would wait the maximum after every later glitch (seen while diagnosing test/faults/modem.fault.ts).
-      if (ready) delay = this.#o.backoff.initialMs
       await this.#sleep(delay)
       delay = Math.min(this.#o.backoff.maxMs, delay * 2)
     }

@@ -69,6 +69,42 @@ describe('ModemSupervisor in process', () => {
     expect(lines.join('\n')).not.toContain('9731')
   })
 
+  it('starts the back-off afresh once a session got ready after a run of failures', async () => {
+    const sim = new ModemSimulator({ profile: 'sim800', imsi: '620010000000009' })
+    const inbox = testInbox()
+    const lines: Array<{ msg: string, retryInMs?: number }> = []
+    const logger = pino({ level: 'warn' }, { write: (l: string) => { lines.push(JSON.parse(l) as { msg: string, retryInMs?: number }) } })
+    let opens = 0
+    const transports: Array<ReturnType<typeof inProcessTransport>> = []
+    const supervisor = new ModemSupervisor({
+      modems: [{ id: 'mtn-1', port: 'sim://x' }],
+      inbox: inbox.port,
+      onMessage: inbox.onMessage,
+      logger,
+      // Four failed opens (the stick is still enumerating), then it works.
+      openTransport: async (path) => {
+        if (++opens <= 4) throw new Error('no such device')
+        const t = inProcessTransport(sim, path)
+        transports.push(t)
+        return t
+      },
+      scanIntervalMs: 50,
+      commandTimeoutMs: 400,
+      resyncQuietMs: 20,
+      backoff: { initialMs: 20, maxMs: 10_000 },
+      busyDelayMs: 5
+    })
+    cleanups.push(() => inbox.cleanup())
+    cleanups.push(async () => { await supervisor.stop() })
+    await supervisor.start()
+    await until(() => supervisor.list()[0]?.connected === true, 'the modem to connect')
+    const retries = (): number[] => lines.filter((l) => l.msg === 'modem: session ended; reopening after back-off').map((l) => l.retryInMs ?? -1)
+    expect(retries()).toEqual([20, 40, 80, 160])
+    transports[0]?.unplug()
+    await until(() => retries().length === 5, 'the unplug to end the session')
+    expect(retries()[4]).toBe(20)
+  })
+
   it('gives up on a wrong PIN after one try instead of locking the SIM', async () => {
     const sim = new ModemSimulator({ profile: 'sim800', pin: '1111' })
     const inbox = testInbox()
