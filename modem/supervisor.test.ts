@@ -13,19 +13,26 @@ afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() 
 
 const credit = 'Payment received for GHS 100.00 from KOFI MENSAH 0244123456 Current Balance: GHS 1,100.00. Reference: HKMVR2. Transaction ID: 45678901234.'
 
-function rig (profile: ProfileName, inbox: TestInbox = testInbox(), config: Partial<ModemConfig> = {}, logger: Logger = silentLogger) {
+function rig (profile: ProfileName, inbox: TestInbox = testInbox(), config: Partial<ModemConfig> = {}, logger: Logger = silentLogger,
+  options: { failedOpens?: number, maxBackoffMs?: number } = {}) {
   const sim = new ModemSimulator({ profile, imsi: '620010000000009', chunking: 'fragments', seed: 7, ...(config.pin ? { pin: config.pin, simBusyCommands: 3 } : {}) })
   const transports: Array<ReturnType<typeof inProcessTransport>> = []
+  let failedOpens = options.failedOpens ?? 0
   const supervisor = new ModemSupervisor({
     modems: [{ id: 'mtn-1', port: 'sim://mtn-1', ...config }],
     inbox: inbox.port,
     onMessage: inbox.onMessage,
     logger,
-    openTransport: async (path) => { const t = inProcessTransport(sim, path); transports.push(t); return t },
+    openTransport: async (path) => {
+      if (failedOpens-- > 0) throw new Error('no such device')
+      const t = inProcessTransport(sim, path)
+      transports.push(t)
+      return t
+    },
     scanIntervalMs: 50,
     commandTimeoutMs: 400,
     resyncQuietMs: 20,
-    backoff: { initialMs: 20, maxMs: 100 },
+    backoff: { initialMs: 20, maxMs: options.maxBackoffMs ?? 100 },
     busyDelayMs: 5
   })
   cleanups.push(() => inbox.cleanup())
@@ -70,32 +77,10 @@ describe('ModemSupervisor in process', () => {
   })
 
   it('starts the back-off afresh once a session got ready after a run of failures', async () => {
-    const sim = new ModemSimulator({ profile: 'sim800', imsi: '620010000000009' })
-    const inbox = testInbox()
     const lines: Array<{ msg: string, retryInMs?: number }> = []
     const logger = pino({ level: 'warn' }, { write: (l: string) => { lines.push(JSON.parse(l) as { msg: string, retryInMs?: number }) } })
-    let opens = 0
-    const transports: Array<ReturnType<typeof inProcessTransport>> = []
-    const supervisor = new ModemSupervisor({
-      modems: [{ id: 'mtn-1', port: 'sim://x' }],
-      inbox: inbox.port,
-      onMessage: inbox.onMessage,
-      logger,
-      // Four failed opens (the stick is still enumerating), then it works.
-      openTransport: async (path) => {
-        if (++opens <= 4) throw new Error('no such device')
-        const t = inProcessTransport(sim, path)
-        transports.push(t)
-        return t
-      },
-      scanIntervalMs: 50,
-      commandTimeoutMs: 400,
-      resyncQuietMs: 20,
-      backoff: { initialMs: 20, maxMs: 10_000 },
-      busyDelayMs: 5
-    })
-    cleanups.push(() => inbox.cleanup())
-    cleanups.push(async () => { await supervisor.stop() })
+    // Four failed opens (the stick is still enumerating), then it works.
+    const { supervisor, transports } = rig('sim800', testInbox(), {}, logger, { failedOpens: 4, maxBackoffMs: 10_000 })
     await supervisor.start()
     await until(() => supervisor.list()[0]?.connected === true, 'the modem to connect')
     const retries = (): number[] => lines.filter((l) => l.msg === 'modem: session ended; reopening after back-off').map((l) => l.retryInMs ?? -1)
