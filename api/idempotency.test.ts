@@ -40,6 +40,17 @@ describe('Idempotency-Key', () => {
     expect(count()).toBe(0)
   })
 
+  it('stores nothing for a 404, on an unknown route or an unknown payment, and the key stays free', async () => {
+    const keys = (): number => api.ledger.db.prepare('SELECT COUNT(*) FROM idempotency_keys').pluck().get() as number
+    const unknownRoute = await api.request('POST', '/v1/payments/nothing-here', { body: {}, headers: { 'Idempotency-Key': 'idem-404' } })
+    expect(unknownRoute.status).toBe(404)
+    const unknownPayment = await api.request('POST', '/v1/payments/hpn_trx_00000000000000000000000000000000/cancel', { headers: { 'Idempotency-Key': 'idem-404' } })
+    expect(unknownPayment.status).toBe(404)
+    expect(unknownPayment.headers.get('idempotent-replayed')).toBeNull()
+    expect(keys()).toBe(0)
+    expect((await post({ amount: 25 }, 'idem-404')).status).toBe(201)
+  })
+
   it('creates one payment when concurrent requests share a key', async () => {
     const results = await Promise.all(Array.from({ length: 12 }, async () => await post({ amount: 40 }, 'idem-4')))
     expect(count()).toBe(1)

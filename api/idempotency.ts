@@ -13,7 +13,9 @@ declare module 'fastify' {
 }
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key'
-const NOT_REPLAYED = new Set([400, 413, 415, 422])
+// 404 too: an unknown route or an unknown payment changed nothing, and storing the answer would be
+// the only write a rejected request makes (found by the API fuzzer, test/faults/api-fuzz.fault.ts).
+const NOT_REPLAYED = new Set([400, 404, 413, 415, 422])
 
 /**
  * SPEC §4 `Idempotency-Key` on every authenticated POST. Runs after validation, so a request

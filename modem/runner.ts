@@ -118,11 +118,15 @@ export class ModemRunner {
     while (!this.#stopped) {
       if (!first) this.#status.counters.reconnects++
       first = false
+      let ready = false
       try {
-        await this.#connectAndServe()
+        await this.#connectAndServe(() => { ready = true })
         delay = this.#o.backoff.initialMs
       } catch (err) {
         if (this.#stopped) break
+        // A session that got ready ended a run of failures: the back-off starts afresh, or a modem that
+        // had a few bad days would wait the maximum after every later glitch (seen while diagnosing test/faults/modem.fault.ts).
+        if (ready) delay = this.#o.backoff.initialMs
         const message = err instanceof Error ? err.message : String(err)
         this.#status.last_error = message
         if (isHarpoonError(err) && (err.code === 'modem_timeout' || err.code === 'modem_unresponsive')) this.#status.counters.timeouts++
@@ -139,7 +143,7 @@ export class ModemRunner {
     }
   }
 
-  async #connectAndServe (): Promise<void> {
+  async #connectAndServe (onReady: () => void): Promise<void> {
     const transport = await this.#o.openTransport(this.config.port, this.config.baudRate ?? 115200)
     const session = new AtSession(transport, {
       logger: this.#log,
@@ -151,6 +155,7 @@ export class ModemRunner {
     transport.onClose(() => this.#trigger())
     if (this.#stopped) return
     await this.#init(session)
+    onReady()
     this.#log.info({ imei: this.#status.imei, network: this.#status.network, memory: this.#memory }, this.config.virtual === true ? 'modem: virtual modem ready' : 'modem: ready')
     let scans = 0
     for (;;) {

@@ -13,19 +13,26 @@ afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() 
 
 const credit = 'Payment received for GHS 100.00 from KOFI MENSAH 0244123456 Current Balance: GHS 1,100.00. Reference: HKMVR2. Transaction ID: 45678901234.'
 
-function rig (profile: ProfileName, inbox: TestInbox = testInbox(), config: Partial<ModemConfig> = {}, logger: Logger = silentLogger, scanIntervalMs = 50) {
+function rig (profile: ProfileName, inbox: TestInbox = testInbox(), config: Partial<ModemConfig> = {}, logger: Logger = silentLogger,
+  options: { failedOpens?: number, maxBackoffMs?: number, scanIntervalMs?: number } = {}) {
   const sim = new ModemSimulator({ profile, imsi: '620010000000009', chunking: 'fragments', seed: 7, ...(config.pin ? { pin: config.pin, simBusyCommands: 3 } : {}) })
   const transports: Array<ReturnType<typeof inProcessTransport>> = []
+  let failedOpens = options.failedOpens ?? 0
   const supervisor = new ModemSupervisor({
     modems: [{ id: 'mtn-1', port: 'sim://mtn-1', ...config }],
     inbox: inbox.port,
     onMessage: inbox.onMessage,
     logger,
-    openTransport: async (path) => { const t = inProcessTransport(sim, path); transports.push(t); return t },
-    scanIntervalMs,
+    openTransport: async (path) => {
+      if (failedOpens-- > 0) throw new Error('no such device')
+      const t = inProcessTransport(sim, path)
+      transports.push(t)
+      return t
+    },
+    scanIntervalMs: options.scanIntervalMs ?? 50,
     commandTimeoutMs: 400,
     resyncQuietMs: 20,
-    backoff: { initialMs: 20, maxMs: 100 },
+    backoff: { initialMs: 20, maxMs: options.maxBackoffMs ?? 100 },
     busyDelayMs: 5
   })
   cleanups.push(() => inbox.cleanup())
@@ -59,7 +66,7 @@ describe('ModemSupervisor in process', () => {
 
   it('huawei-e173: a full SIM (^SMMEMFULL) is emptied at once, and the message the network held back arrives', async () => {
     const inbox = testInbox()
-    const { sim, supervisor } = rig('huawei-e173', inbox, {}, silentLogger, 3_600_000)
+    const { sim, supervisor } = rig('huawei-e173', inbox, {}, silentLogger, { scanIntervalMs: 3_600_000 })
     await supervisor.start()
     await until(() => supervisor.list()[0]!.connected, 'the modem to connect')
     // Periodic scans would hide the point: only the storage-full URC may trigger this one.
@@ -86,6 +93,20 @@ describe('ModemSupervisor in process', () => {
     expect(sim.commands().filter((c) => c.startsWith('AT+CPIN="')).length).toBe(1)
     expect(lines.length).toBeGreaterThan(0)
     expect(lines.join('\n')).not.toContain('9731')
+  })
+
+  it('starts the back-off afresh once a session got ready after a run of failures', async () => {
+    const lines: Array<{ msg: string, retryInMs?: number }> = []
+    const logger = pino({ level: 'warn' }, { write: (l: string) => { lines.push(JSON.parse(l) as { msg: string, retryInMs?: number }) } })
+    // Four failed opens (the stick is still enumerating), then it works.
+    const { supervisor, transports } = rig('sim800', testInbox(), {}, logger, { failedOpens: 4, maxBackoffMs: 10_000 })
+    await supervisor.start()
+    await until(() => supervisor.list()[0]?.connected === true, 'the modem to connect')
+    const retries = (): number[] => lines.filter((l) => l.msg === 'modem: session ended; reopening after back-off').map((l) => l.retryInMs ?? -1)
+    expect(retries()).toEqual([20, 40, 80, 160])
+    transports[0]?.unplug()
+    await until(() => retries().length === 5, 'the unplug to end the session')
+    expect(retries()[4]).toBe(20)
   })
 
   it('gives up on a wrong PIN after one try instead of locking the SIM', async () => {

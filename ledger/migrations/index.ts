@@ -3,6 +3,8 @@ import { foundation } from './001-foundation.js'
 import { smsInbox } from './002-sms-inbox.js'
 import { webhooks } from './003-webhooks.js'
 import { matching } from './004-matching.js'
+import { codeLookup } from './005-code-lookup.js'
+import { deliveryClaim } from './006-delivery-claim.js'
 
 /**
  * Every schema step, in order. Numbers are never reused or edited once released: a new change is a
@@ -12,5 +14,7 @@ export const MIGRATIONS: readonly Migration[] = [
   foundation,
   smsInbox,
   webhooks,
-  matching
+  matching,
+  codeLookup,
+  deliveryClaim
 ]

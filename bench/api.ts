@@ -1,0 +1,81 @@
+import { statSync } from 'node:fs'
+import { join } from 'node:path'
+import { Cleanup, load, rssMb, sleep, spawnBare, spawnDaemon, tempDir, type Child, type LoadResult } from './harness.js'
+import { prepareLedger, seedPayments, seededCode } from './seed.js'
+
+/** No modems, no virtual modems: the API alone, with production pragmas and logging. */
+export const API_ONLY = { modems: [], virtual_modems: false }
+
+export interface ApiRun {
+  /** requests/s and latency for GET /v1/payments/{hpn_code}. */
+  get: LoadResult
+  /** Daemon RSS after start, before any request (MB). */
+  idleRssMb: number
+  /** Database file plus WAL after seeding (MB). */
+  dbMb: number
+  seedSeconds: number
+  startSeconds: number
+  daemon: Child
+  key: string
+  dir: string
+}
+
+function dbMb (path: string): number {
+  let bytes = 0
+  for (const f of [path, `${path}-wal`]) { try { bytes += statSync(f).size } catch { /* no WAL yet */ } }
+  return bytes / 1024 / 1024
+}
+
+/**
+ * Seeds `n` payments, starts the daemon on them and loads `GET /v1/payments/{hpn_code}` with codes
+ * drawn at random from the whole table (no single hot row). The daemon is left running for the
+ * caller (api_initialize reuses it); `cleanup` stops it.
+ */
+export async function runGetPayment (n: number, cleanup: Cleanup, options: { nodeArgs?: string[], durationS?: number } = {}): Promise<ApiRun> {
+  const dir = tempDir(cleanup)
+  const dbPath = join(dir, 'harpoon.db')
+  const t0 = performance.now()
+  const { key, ledger } = prepareLedger(dbPath)
+  seedPayments(ledger, n)
+  ledger.db.pragma('wal_checkpoint(TRUNCATE)')
+  ledger.close()
+  const seedSeconds = (performance.now() - t0) / 1000
+  const t1 = performance.now()
+  const daemon = await spawnDaemon(dir, API_ONLY, cleanup, { nodeArgs: options.nodeArgs ?? [] })
+  const startSeconds = (performance.now() - t1) / 1000
+  // Idle: let start-up garbage settle before reading RSS.
+  await sleep(2000)
+  const idleRssMb = rssMb(daemon.pid)
+  const headers = { authorization: `Bearer ${key}` }
+  const path = (): string => `/v1/payments/${seededCode(Math.floor(Math.random() * n))}`
+  await load({ url: `${daemon.url}/v1/payments/x`, headers, path, durationS: 1 })
+  const get = await load({ url: `${daemon.url}/v1/payments/x`, headers, path, durationS: options.durationS ?? 5 })
+  if (get.non2xx > 0 || get.errors > 0) throw new Error(`api_get_payment: ${get.non2xx} non-2xx answers and ${get.errors} errors over ${n} payments`)
+  return { get, idleRssMb, dbMb: dbMb(dbPath), seedSeconds, startSeconds, daemon, key, dir }
+}
+
+/** POST /v1/payments/initialize, each request a new durable payment (synchronous = FULL as in production). */
+export async function runInitialize (run: ApiRun, durationS = 5): Promise<LoadResult> {
+  const r = await load({
+    url: `${run.daemon.url}/v1/payments/initialize`,
+    method: 'POST',
+    headers: { authorization: `Bearer ${run.key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ amount: '150.00', customer_phone: '0244123456' }),
+    durationS
+  })
+  if (r.errors > 0 || r.non2xx > 0) throw new Error(`api_initialize: ${r.non2xx} non-2xx answers and ${r.errors} errors`)
+  return r
+}
+
+export interface BareRun { get: LoadResult, post: LoadResult }
+
+/** The baseline: the bare Fastify process, GET and POST, same connections and duration. */
+export async function runBare (cleanup: Cleanup, durationS = 5): Promise<BareRun> {
+  const dir = tempDir(cleanup)
+  const bare = await spawnBare(dir, cleanup)
+  await load({ url: `${bare.url}/bare`, durationS: 1 })
+  const get = await load({ url: `${bare.url}/bare`, durationS })
+  const post = await load({ url: `${bare.url}/bare`, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ amount: '150.00', customer_phone: '0244123456' }), durationS })
+  await bare.stop()
+  return { get, post }
+}

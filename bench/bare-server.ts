@@ -1,0 +1,27 @@
+import Fastify from 'fastify'
+
+/**
+ * The baseline every API figure is divided by: Fastify with no logger, no plugins and no database,
+ * answering a constant JSON object about the size of a payment. Run as its own process, like the
+ * daemon, so both pay for the same process boundary and share the machine the same way.
+ */
+const PAYMENT = {
+  success: true,
+  data: {
+    reference: 'hpn_trx_00000000000000000000000000000000', hpn_code: 'HKMVR2', status: 'SUCCESS',
+    expected_amount: '150.00', actual_amount: '150.00', difference: null, difference_type: 'EXACT', currency: 'GHS',
+    customer_phone: null, payer_phone: '0244000000', telco_provider: 'mtn', telco_transaction_id: '91234567890',
+    meta: null, client_reference: 'order_1234', mode: 'live', expires_at: '2026-01-01T00:00:00Z',
+    verified_at: '2026-01-01T00:00:00Z', created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z',
+    credits: [], pay_to: []
+  }
+}
+
+const app = Fastify({ logger: false })
+app.get('/bare', async () => PAYMENT)
+app.post('/bare', async (_request, reply) => { void reply.code(201); return PAYMENT })
+const url = await app.listen({ host: '127.0.0.1', port: 0 })
+process.stdout.write(`LISTENING ${url}\n`)
+const stop = (): void => { void app.close().then(() => process.exit(0)) }
+process.on('SIGTERM', stop)
+process.on('SIGINT', stop)

@@ -1,0 +1,108 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { runBare, runGetPayment, runInitialize } from './api.js'
+import { Cleanup, DIST, result, round, rssMb, type BenchResult } from './harness.js'
+import { runBurst, runFanout, runSmsToWebhook } from './sms.js'
+
+/**
+ * `npm run bench [name…]`: every benchmark beside a baseline measured in the same run, written to
+ * bench/results.json and printed as a table. Each step stops by itself (fixed durations, timeouts);
+ * everything listens on loopback. Naming benches runs only those and merges them into the file.
+ */
+const RESULTS = join(DIST, '..', 'bench', 'results.json')
+
+type Bench = (cleanup: Cleanup) => Promise<BenchResult[]>
+
+const benches: Record<string, Bench> = {
+  async api (cleanup) {
+    // Bare before and after ours, averaged: the machine is shared, so drift hits both sides.
+    const before = await runBare(cleanup)
+    const run = await runGetPayment(100_000, cleanup)
+    const init = await runInitialize(run)
+    await run.daemon.stop()
+    const after = await runBare(cleanup)
+    const bareGet = (before.get.rps + after.get.rps) / 2
+    const bareGetP99 = (before.get.p99 + after.get.p99) / 2
+    const barePost = (before.post.rps + after.post.rps) / 2
+    const barePostP99 = (before.post.p99 + after.post.p99) / 2
+    const resolution = (bare: number): string => bare === 0 ? '; bare p99 is under autocannon\'s 1 ms resolution, so no ratio' : ''
+    return [
+      result('api_get_payment', run.get.rps, 'req/s', { name: 'bare Fastify GET, constant JSON', value: bareGet },
+        `100k payments, random hpn_code per request, 10 connections, 5 s; bare runs ${round(before.get.rps, 0)} / ${round(after.get.rps, 0)} req/s; target ratio >= 0.5`),
+      result('api_get_payment_p99', run.get.p99, 'ms', { name: 'bare Fastify GET p99', value: bareGetP99 }, `p50 ${run.get.p50} ms; ratio is ours / bare (higher is slower)${resolution(bareGetP99)}`),
+      result('api_initialize', init.rps, 'req/s', { name: 'bare Fastify POST, constant JSON', value: barePost },
+        `new PENDING payment per request, synchronous=FULL (one fsync per commit), on the 100k database; bare runs ${round(before.post.rps, 0)} / ${round(after.post.rps, 0)} req/s`),
+      result('api_initialize_p99', init.p99, 'ms', { name: 'bare Fastify POST p99', value: barePostP99 }, `p50 ${init.p50} ms; ratio is ours / bare (higher is slower)${resolution(barePostP99)}`)
+    ]
+  },
+
+  async sms_to_webhook (cleanup) {
+    const r = await runSmsToWebhook(cleanup)
+    return [
+      result('sms_to_webhook_p50', r.p50, 'ms', { name: 'bare AT+CMGR round trip p50, same pty', value: r.bareP50 }, `${r.n} 2-part MTN credits, one at a time: +CMTI to verified transaction.completed webhook; ratio is ours / bare`),
+      result('sms_to_webhook_p99', r.p99, 'ms', { name: 'bare AT+CMGR round trip p99, same pty', value: r.bareP99 }, `target p99 < 100 ms; ratio is ours / bare`)
+    ]
+  },
+
+  async burst_ingest (cleanup) {
+    const r = await runBurst(cleanup)
+    return [result('burst_ingest', r.perSecond, 'msg/s', { name: 'bare AT+CMGL=4 + AT+CMGD each, same SIM content', value: 500 / r.bareSeconds },
+      `500 2-part credits (1,000 PDUs) on the SIM at start -> 500 payments SUCCESS in ${round(r.seconds, 2)} s from process spawn (API listening after ${round(r.listenSeconds, 2)} s); bare client ${round(r.bareSeconds, 2)} s`)]
+  },
+
+  async webhook_fanout (cleanup) {
+    const r = await runFanout(cleanup)
+    return [result('webhook_fanout', r.perSecond, 'deliveries/s', { name: `raw undici POSTs, concurrency ${r.concurrency}`, value: 5000 / r.bareSeconds },
+      `5,000 events in the outbox, one endpoint, default concurrency (16 overall, ${r.concurrency} per endpoint): ${round(r.seconds, 2)} s from API listening; raw undici ${round(r.bareSeconds, 2)} s; target ratio >= 0.5`)]
+  },
+
+  async scale_1m (cleanup) {
+    // Both sizes back to back in this bench, so the ratio compares like with like.
+    const small = await runGetPayment(100_000, cleanup)
+    await small.daemon.stop()
+    const big = await runGetPayment(1_000_000, cleanup)
+    const busyRss = rssMb(big.daemon.pid)
+    await big.daemon.stop()
+    return [
+      result('scale_1m', big.get.rps, 'req/s', { name: 'api_get_payment over 100k payments', value: small.get.rps },
+        `GET /v1/payments/{hpn_code} over 1,000,000 payments (seeded in ${round(big.seedSeconds, 1)} s, daemon listening after ${round(big.startSeconds, 2)} s); p99 ${big.get.p99} ms vs ${small.get.p99} ms; target ratio >= 0.8`),
+      result('scale_1m_db_size', big.dbMb, 'MB', { name: 'database with 100k payments', value: small.dbMb }, 'payments table and its indexes on disk (file + WAL)'),
+      result('scale_1m_idle_rss', big.idleRssMb, 'MB', { name: 'idle RSS with 100k payments', value: small.idleRssMb }, `daemon RSS 2 s after start, before any request; ${round(busyRss, 1)} MB after the load run; target < 150 MB`)
+    ]
+  }
+}
+
+function table (rows: readonly BenchResult[]): string {
+  const cells = rows.map((r) => [r.name, `${r.value} ${r.unit}`, r.baseline ?? '-', r.baseline_value === null ? '-' : String(r.baseline_value), r.ratio === null ? '-' : String(r.ratio)])
+  const head = ['name', 'value', 'baseline', 'baseline value', 'ratio']
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)))
+  const line = (c: readonly string[]): string => '| ' + c.map((x, i) => x.padEnd(widths[i] as number)).join(' | ') + ' |'
+  return [line(head), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...cells.map(line)].join('\n')
+}
+
+async function main (): Promise<void> {
+  const wanted = process.argv.slice(2)
+  const unknown = wanted.filter((w) => !(w in benches))
+  if (unknown.length > 0) throw new Error(`unknown bench ${unknown.join(', ')}; known: ${Object.keys(benches).join(', ')}`)
+  const names = wanted.length > 0 ? wanted : Object.keys(benches)
+  const previous: BenchResult[] = wanted.length > 0 && existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) as BenchResult[] : []
+  const fresh: BenchResult[] = []
+  for (const name of names) {
+    const cleanup = new Cleanup()
+    const started = performance.now()
+    try {
+      process.stderr.write(`bench ${name}…\n`)
+      fresh.push(...await (benches[name] as Bench)(cleanup))
+    } finally {
+      await cleanup.run()
+      process.stderr.write(`bench ${name} took ${round((performance.now() - started) / 1000, 1)} s\n`)
+    }
+  }
+  const names2 = new Set(fresh.map((r) => r.name))
+  const all = [...previous.filter((r) => !names2.has(r.name)), ...fresh]
+  writeFileSync(RESULTS, JSON.stringify(all, null, 2) + '\n')
+  process.stdout.write(table(all) + '\n\n')
+  for (const r of all) process.stdout.write(`${r.name}: ${r.notes}\n`)
+}
+
+await main()

@@ -1,0 +1,49 @@
+import { ALPHABET, checkCharacter } from '../ledger/hpn-code.js'
+import { openLedger, type Ledger } from '../ledger/ledger.js'
+import type { Scope } from '../ledger/api-keys.js'
+
+const SCOPES: Scope[] = ['payments:read', 'payments:write', 'webhooks:manage', 'operator']
+
+/**
+ * The i-th seeded HPN code: an odd multiplier permutes 0..2^25-1, so codes are distinct without a
+ * lookup and spread over the whole code space (no hot B-tree page), each with its check character.
+ */
+export function seededCode (i: number): string {
+  let v = Math.imul(i, 0x9e3779b1) & 0x1ffffff
+  let data = ''
+  for (let k = 0; k < 5; k++) { data = ALPHABET[v & 31] + data; v >>>= 5 }
+  return data + checkCharacter(data)
+}
+
+export interface Seeded { key: string, ledger: Ledger }
+
+/** Opens (and migrates) the database, with merchant `default` and a live key holding every scope. */
+export function prepareLedger (dbPath: string): Seeded {
+  const ledger = openLedger(dbPath)
+  if (ledger.merchants.get('default') === undefined) ledger.merchants.create({ id: 'default', name: 'Bench shop' })
+  const key = ledger.apiKeys.create({ merchantId: 'default', name: 'bench', mode: 'live', scopes: SCOPES }).secret
+  return { key, ledger }
+}
+
+/**
+ * `n` payments of merchant `default` in live mode, in one transaction with the production schema and
+ * pragmas: nine in ten SUCCESS, one in ten PENDING (expiring in a week), codes from `seededCode`.
+ */
+export function seedPayments (ledger: Ledger, n: number): void {
+  const insert = ledger.db.prepare(`INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, actual_minor,
+      currency, client_reference, payer_phone, telco_provider, telco_transaction_id, expires_at, verified_at, created_at, updated_at)
+    VALUES (?, 'default', 'live', ?, ?, ?, ?, 'GHS', ?, ?, ?, ?, ?, ?, ?, ?)`)
+  const now = Date.now()
+  ledger.db.transaction(() => {
+    for (let i = 0; i < n; i++) {
+      const pending = i % 10 === 0
+      const amount = 100 + (i % 50_000)
+      const created = now - 60 * 86_400_000 + Math.floor((i / n) * 60 * 86_400_000)
+      insert.run(
+        `hpn_trx_${i.toString(16).padStart(32, '0')}`, seededCode(i), pending ? 'PENDING' : 'SUCCESS', amount, pending ? null : amount,
+        `order_${i}`, pending ? null : '0244000000', pending ? null : 'mtn', pending ? null : `9${String(i).padStart(10, '0')}`,
+        pending ? now + 7 * 86_400_000 : created + 3_600_000, pending ? null : created + 60_000, created, created
+      )
+    }
+  }).immediate()
+}

@@ -1,0 +1,200 @@
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import pino from 'pino'
+import { SerialPort } from 'serialport'
+import { ModemSimulator } from '../fixtures/modem-simulator/engine.js'
+import { startPtyModem, type PtyModem } from '../fixtures/modem-simulator/pty.js'
+import { telcoCreditText } from '../ingest/telco-wording.js'
+import type { Ledger } from '../ledger/ledger.js'
+import { encodeMultipart } from '../modem/pdu/encode.js'
+import { createEndpointRepository } from '../webhooks/endpoints.js'
+import { createWebhooks } from '../webhooks/webhooks.js'
+import { Cleanup, percentile, spawnDaemon, tempDir, waitUntil, type Child } from './harness.js'
+import { startReceiver } from './receiver.js'
+import { prepareLedger } from './seed.js'
+
+const OWNER = { merchantId: 'default', mode: 'live' } as const
+const MODEM = { id: 'mtn-1', network: 'mtn', msisdn: '0244000001' }
+
+function payments (ledger: Ledger, n: number): Array<{ reference: string, code: string, amount: number }> {
+  return ledger.db.transaction(() => Array.from({ length: n }, (_, i) => {
+    const amount = 1000 + i
+    const { payment } = ledger.payments.initialize(OWNER, { amountMinor: amount, currency: 'GHS', clientReference: null, customerPhone: null, meta: null, expiresInSeconds: 86_400 })
+    return { reference: payment.reference, code: payment.hpn_code, amount }
+  }))()
+}
+
+/** The 2-part MTN credit for a payment (the real wording runs past 160 characters). */
+function creditPdus (p: { code: string, amount: number }, i: number, balance: number): string[] {
+  const text = telcoCreditText({ network: 'mtn', amountMinor: p.amount, reference: p.code, payerPhone: '0244111222', payerName: 'KOFI MENSAH', transactionId: `9${String(i).padStart(10, '0')}`, balanceMinor: balance, at: new Date() })
+  const pdus = encodeMultipart({ sender: 'MobileMoney', text, sentAt: `${new Date().toISOString().slice(0, 19)}+00:00`, ref: i % 65536, refBits: 16 })
+  if (pdus.length !== 2) throw new Error(`expected a 2-part SMS, got ${pdus.length} parts`)
+  return pdus
+}
+
+async function pty (sim: ModemSimulator, cleanup: Cleanup): Promise<PtyModem> {
+  const p = await startPtyModem(sim)
+  cleanup.push(async () => { await p.close() })
+  return p
+}
+
+async function modemReady (daemon: Child, key: string): Promise<void> {
+  await waitUntil(async () => {
+    const body = await (await fetch(`${daemon.url}/v1/modems`, { headers: { authorization: `Bearer ${key}` } })).json() as { data: Array<{ connected: boolean }> }
+    return body.data.every((m) => m.connected) && body.data.length > 0 ? true : undefined
+  }, 'the modem to connect', 30_000, 50)
+}
+
+/** A bare serial client on the same pseudo-terminal: each command timed until its final `OK`. */
+async function bareClient (path: string, cleanup: Cleanup) {
+  const port = new SerialPort({ path, baudRate: 115200, autoOpen: false, lock: false })
+  await new Promise<void>((resolve, reject) => { port.open((err) => { if (err) reject(err); else resolve() }) })
+  cleanup.push(async () => { if (port.isOpen) await new Promise<void>((resolve) => { port.close(() => resolve()) }) })
+  let buffer = ''
+  let done: (() => void) | null = null
+  port.on('data', (b: Buffer) => {
+    buffer += b.toString('latin1')
+    if (/\r\n(OK|ERROR|\+CMS ERROR: \d+)\r\n/.test(buffer)) { buffer = ''; const d = done; done = null; d?.() }
+  })
+  return {
+    async send (command: string): Promise<number> {
+      const t0 = performance.now()
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no final result for ${command}`)), 10_000)
+        done = () => { clearTimeout(timer); resolve() }
+        port.write(`${command}\r`)
+      })
+      return performance.now() - t0
+    }
+  }
+}
+
+export interface SmsToWebhook { p50: number, p99: number, n: number, bareP50: number, bareP99: number }
+
+/**
+ * `+CMTI` for a 2-part MTN credit → the verified `transaction.completed` webhook, one message at a
+ * time, with the production scan interval (so the +CMTI path, not the periodic scan, is measured).
+ */
+export async function runSmsToWebhook (cleanup: Cleanup, n = 300, warmup = 20): Promise<SmsToWebhook> {
+  const dir = tempDir(cleanup)
+  const sim = new ModemSimulator({ profile: 'sim800', imsi: '620010000000001', memories: { SM: 50 } })
+  const modem = await pty(sim, cleanup)
+  const { key, ledger } = prepareLedger(join(dir, 'harpoon.db'))
+  const waiting = new Map<string, (at: number) => void>()
+  const receiver = await startReceiver(cleanup, {
+    onWebhook: (w) => { if (w.event === 'transaction.completed' && w.reference !== null) waiting.get(w.reference)?.(w.at) }
+  })
+  receiver.verifyWith(createEndpointRepository(ledger.db).create(OWNER, { url: receiver.url }).secret)
+  const list = payments(ledger, n + warmup)
+  ledger.close()
+  const daemon = await spawnDaemon(dir, { modems: [{ ...MODEM, port: modem.path }], webhooks: { allow_private_targets: true } }, cleanup)
+  await modemReady(daemon, key)
+  const latencies: number[] = []
+  let balance = 0
+  for (const [i, p] of list.entries()) {
+    balance += p.amount
+    const pdus = creditPdus(p, i, balance)
+    const arrived = new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no webhook for SMS ${i} within 10 s`)), 10_000)
+      waiting.set(p.reference, (at) => { clearTimeout(timer); waiting.delete(p.reference); resolve(at) })
+    })
+    const t0 = performance.now()
+    for (const pdu of pdus) sim.deliver(pdu)
+    const at = await arrived
+    if (i >= warmup) latencies.push(at - t0)
+  }
+  if (receiver.rejected() > 0) throw new Error(`${receiver.rejected()} webhooks failed verification`)
+  await daemon.stop()
+
+  // Baseline: the bare AT+CMGR round trip on the same pseudo-terminal, nothing else on the line.
+  sim.store(creditPdus(list[0] as { code: string, amount: number }, 0, 1000)[0] as string)
+  const client = await bareClient(modem.path, cleanup)
+  await client.send('AT+CMGF=0')
+  const index = sim.messages()[0]?.index ?? 1
+  const bare: number[] = []
+  for (let i = 0; i < n + warmup; i++) {
+    const t = await client.send(`AT+CMGR=${index}`)
+    if (i >= warmup) bare.push(t)
+  }
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), n: latencies.length, bareP50: percentile(bare, 50), bareP99: percentile(bare, 99) }
+}
+
+export interface Burst { perSecond: number, seconds: number, listenSeconds: number, bareSeconds: number }
+
+/** 500 2-part credits already on the SIM when the daemon starts → every payment SUCCESS. */
+export async function runBurst (cleanup: Cleanup, n = 500): Promise<Burst> {
+  const dir = tempDir(cleanup)
+  const dbPath = join(dir, 'harpoon.db')
+  const sim = new ModemSimulator({ profile: 'sim800', imsi: '620010000000001', memories: { SM: 2 * n + 10 } })
+  const bareSim = new ModemSimulator({ profile: 'sim800', imsi: '620010000000002', memories: { SM: 2 * n + 10 } })
+  const { ledger } = prepareLedger(dbPath)
+  const list = payments(ledger, n)
+  ledger.close()
+  let balance = 0
+  for (const [i, p] of list.entries()) {
+    balance += p.amount
+    for (const pdu of creditPdus(p, i, balance)) { sim.store(pdu); bareSim.store(pdu) }
+  }
+  const modem = await pty(sim, cleanup)
+  const db = new Database(dbPath, { readonly: true })
+  cleanup.push(() => { db.close() })
+  const settled = db.prepare("SELECT count(*) FROM payments WHERE status = 'SUCCESS'").pluck()
+  const t0 = performance.now()
+  const daemon = await spawnDaemon(dir, { modems: [{ ...MODEM, port: modem.path }] }, cleanup)
+  const listenSeconds = (performance.now() - t0) / 1000
+  await waitUntil(() => (settled.get() as number) === n ? true : undefined, `${n} payments to settle`, 120_000, 25)
+  const seconds = (performance.now() - t0) / 1000
+  await daemon.stop()
+
+  // Baseline: the least any reader must do on the same kind of line: list everything, delete each.
+  const bareModem = await pty(bareSim, cleanup)
+  const client = await bareClient(bareModem.path, cleanup)
+  await client.send('AT+CMGF=0')
+  const tb = performance.now()
+  await client.send('AT+CMGL=4')
+  for (const m of bareSim.messages()) await client.send(`AT+CMGD=${m.index}`)
+  const bareSeconds = (performance.now() - tb) / 1000
+  return { perSecond: n / seconds, seconds, listenSeconds, bareSeconds }
+}
+
+export interface Fanout { perSecond: number, seconds: number, bareSeconds: number, concurrency: number }
+
+/** 5,000 events already in the outbox when the daemon starts → all delivered to a local receiver. */
+export async function runFanout (cleanup: Cleanup, n = 5000): Promise<Fanout> {
+  const dir = tempDir(cleanup)
+  const dbPath = join(dir, 'harpoon.db')
+  const receiver = await startReceiver(cleanup)
+  const settings = { retry_schedule: [300], timeout_ms: 30_000, concurrency: 16, allow_private_targets: true, per_endpoint_concurrency: 4, disable_after_days: 5, poll_interval_ms: 500 }
+  const { ledger } = prepareLedger(dbPath)
+  const webhooks = createWebhooks({ ledger, settings, logger: pino({ level: 'silent' }) })
+  webhooks.endpoints.create(OWNER, { url: receiver.url })
+  // Cancelling a payment writes its event and, in the same transaction, its delivery row.
+  ledger.db.transaction(() => { for (const p of payments(ledger, n)) ledger.payments.cancel(OWNER, p.reference) })()
+  const bodies = ledger.db.prepare('SELECT body FROM webhook_deliveries').pluck().all() as string[]
+  ledger.close()
+  if (bodies.length !== n) throw new Error(`expected ${n} deliveries, found ${bodies.length}`)
+  // The delivery budget for one endpoint is per_endpoint_concurrency: the baseline gets the same.
+  const concurrency = Math.min(settings.concurrency, settings.per_endpoint_concurrency)
+  const daemon = await spawnDaemon(dir, { webhooks: settings }, cleanup)
+  const t0 = performance.now()
+  await waitUntil(() => receiver.count() >= n ? true : undefined, `${n} deliveries`, 180_000, 20)
+  const seconds = (performance.now() - t0) / 1000
+  await daemon.stop()
+
+  const { Agent, request } = await import('undici')
+  const agent = new Agent({ keepAliveTimeout: 4_000 })
+  cleanup.push(async () => { await agent.close() })
+  const before = receiver.count()
+  let next = 0
+  const tb = performance.now()
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++] as string
+      const res = await request(receiver.url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: agent })
+      await res.body.dump()
+    }
+  }))
+  const bareSeconds = (performance.now() - tb) / 1000
+  if (receiver.count() - before !== n) throw new Error('baseline lost requests')
+  return { perSecond: n / seconds, seconds, bareSeconds, concurrency }
+}

@@ -1,0 +1,148 @@
+import { connect } from 'node:net'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SCOPES } from '../../ledger/api-keys.js'
+import { openLedger } from '../../ledger/ledger.js'
+import { tempDir } from '../helpers/temp-dir.js'
+import { startKillable, writeConfig, type Killable } from './support.js'
+
+const RUNS = Number(process.env['HARPOON_FUZZ_RUNS'] ?? 2500)
+const TABLES = ['payments', 'credits', 'events', 'idempotency_keys', 'api_keys', 'merchants', 'webhook_endpoints', 'webhook_secrets', 'webhook_deliveries', 'sms_messages'] as const
+
+interface Raw { method: string, path: string, headers: Array<[string, string]>, body: Buffer }
+
+/**
+ * One request written byte for byte on its own connection, so paths, header values and bodies can
+ * hold anything (fetch and undici refuse non-Latin-1 headers and raw Unicode paths). Resolves with
+ * the status code, or null when the server closed without answering.
+ */
+async function send (port: number, r: Raw): Promise<number | null> {
+  return await new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1')
+    let text = ''
+    socket.setTimeout(10_000, () => { socket.destroy(); reject(new Error(`no answer to ${r.method} ${r.path}`)) })
+    socket.on('data', (c: Buffer) => { text += c.toString('latin1') })
+    socket.on('error', () => {})
+    socket.on('close', () => {
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(text)
+      resolve(m === null ? null : Number(m[1]))
+    })
+    const head = [`${r.method} ${r.path} HTTP/1.1`, 'host: 127.0.0.1', 'connection: close', ...r.headers.map(([k, v]) => `${k}: ${v}`), `content-length: ${r.body.length}`, '', '']
+    socket.end(Buffer.concat([Buffer.from(head.join('\r\n'), 'utf8'), r.body]))
+  })
+}
+
+const ROUTES = [
+  '/v1/payments/initialize', '/v1/payments', '/v1/payments/HKMVR2', '/v1/payments/hpn_trx_0000/cancel', '/v1/payments/x/refund',
+  '/v1/payments/x/resolve', '/v1/payments/x/reconcile', '/v1/credits', '/v1/credits/x/assign', '/v1/keys', '/v1/keys/key_x/roll',
+  '/v1/webhooks', '/v1/webhooks/x', '/v1/webhooks/x/test', '/v1/webhooks/x/rotate-secret', '/v1/webhooks/deliveries/x/replay',
+  '/v1/sms', '/v1/modems', '/v1/test/sms', '/healthz', '/metrics', '/openapi.json'
+]
+
+const unicode = fc.string({ unit: 'binary', maxLength: 40 })
+const weird = fc.oneof(unicode, fc.constantFrom('', ' ', '\u0000', '\u202e', '😀', 'é', '%00', '%ZZ', '../../etc/passwd', '\\', '"', '{', 'NaN', '1e309', '-0', '0.001', '١٢٣'), fc.string({ maxLength: 300 }))
+const path = fc.oneof(
+  fc.constantFrom(...ROUTES),
+  fc.tuple(fc.constantFrom(...ROUTES), weird).map(([r, w]) => `${r}/${w}`),
+  fc.tuple(fc.constantFrom(...ROUTES), weird).map(([r, w]) => `${r}?${w}=${w}&limit=${w}&cursor=${w}&status=${w}`),
+  weird.map((w) => `/v1/payments/${w}`),
+  weird.map((w) => `/${w}`)
+).map((p) => p.replace(/[\r\n ]/g, '%20'))
+const amount = fc.oneof(fc.string(), fc.double(), fc.integer(), fc.bigInt().map(String), fc.constantFrom(null, true, [], {}, '0.1', '1e3', '100000000000', '-5', ' 5 ', '5.005', '0x10'))
+const initializeBody = fc.record({
+  amount, currency: weird, client_reference: weird, reference: weird, customer_phone: weird,
+  meta: fc.oneof(fc.object(), fc.jsonValue()), expires_in: fc.oneof(fc.integer(), fc.double(), weird), unknown_field: fc.jsonValue()
+}, { requiredKeys: [] })
+const body = fc.oneof(
+  initializeBody.map((b) => JSON.stringify(b)),
+  fc.json(),
+  fc.jsonValue().map((v) => JSON.stringify(v)),
+  unicode,
+  fc.string({ unit: 'grapheme', maxLength: 200 }),
+  fc.constantFrom('', '{', '{"amount":', 'null', '[]', '{"__proto__":{"admin":true}}', '{"constructor":{"prototype":{}}}', `{"amount":"${'9'.repeat(400)}"}`),
+  fc.integer({ min: 1, max: 3 }).map((n) => JSON.stringify({ meta: 'x'.repeat(n * 40_000) })),
+  fc.integer({ min: 1, max: 200 }).map((n) => '['.repeat(n * 50) + ']'.repeat(n * 50))
+)
+
+describe('API fuzzing against the real daemon process', () => {
+  const dir = tempDir('harpoon-fuzz-')
+  let daemon: Killable | null = null
+  let db: Database.Database | null = null
+  let port = 0
+  let key = ''
+  afterAll(async () => { db?.close(); await daemon?.stop(); dir.cleanup() })
+
+  beforeAll(async () => {
+    const ledger = openLedger(join(dir.path, 'harpoon.db'))
+    ledger.merchants.create({ id: 'default', name: 'Shop' })
+    key = ledger.apiKeys.create({ merchantId: 'default', name: 'fuzz', mode: 'live', scopes: [...SCOPES] }).secret
+    ledger.close()
+    daemon = startKillable(writeConfig(dir.path, {}))
+    port = Number(new URL(await daemon.url).port)
+    db = new Database(join(dir.path, 'harpoon.db'), { fileMustExist: true })
+  })
+
+  const counts = (): Record<string, number> => Object.fromEntries(TABLES.map((t) => [t, (db as Database.Database).prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number]))
+
+  it(`answers ${RUNS * 2} malformed requests without a 5xx, a crash, or a write for any rejected one`, async () => {
+    const problems: string[] = []
+    let answered = 0
+    const check = async (r: Raw): Promise<void> => {
+      const before = counts()
+      const status = await send(port, r)
+      const after = counts()
+      const what = `${r.method} ${JSON.stringify(r.path)} ${JSON.stringify(r.headers)} ${JSON.stringify(r.body.toString('utf8').slice(0, 200))}`
+      if (status === null) { problems.push(`no answer: ${what}`); return }
+      answered++
+      if (status >= 500) problems.push(`${status}: ${what}`)
+      if (status >= 400) {
+        // A replayable business conflict (409) stores its answer under the Idempotency-Key, and nothing else.
+        const changed = TABLES.filter((t) => before[t] !== after[t] && !(status === 409 && t === 'idempotency_keys'))
+        if (changed.length > 0) problems.push(`${status} but wrote ${changed.join(', ')}: ${what}`)
+      }
+    }
+    const authHeader = fc.oneof(
+      fc.constant(`Bearer ${key}`), fc.constant(`bearer   ${key}  `), fc.constant(`Bearer ${key}x`), fc.constant(`Basic ${key}`),
+      weird.map((w) => `Bearer ${w}`), weird, fc.constant(`Bearer ${key.replace('live', 'test')}`)
+    ).map((v) => v.replace(/[\r\n]/g, ''))
+    const headerValue = weird.map((v) => v.replace(/[\r\n]/g, ''))
+    const request = fc.record({
+      method: fc.constantFrom('GET', 'POST', 'POST', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'),
+      path,
+      auth: fc.option(authHeader, { nil: undefined }),
+      contentType: fc.option(fc.oneof(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/json; charset=utf-16', 'text/plain', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded'), headerValue), { nil: undefined }),
+      idempotencyKey: fc.option(headerValue, { nil: undefined }),
+      extra: fc.array(fc.tuple(fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/), headerValue), { maxLength: 3 }),
+      body
+    })
+    const raw: fc.Arbitrary<Raw> = request.map((q) => ({
+      method: q.method,
+      path: q.path.startsWith('/') ? q.path : `/${q.path}`,
+      headers: [
+        ...(q.auth === undefined ? [] : [['authorization', q.auth] as [string, string]]),
+        ...(q.contentType === undefined ? [] : [['content-type', q.contentType] as [string, string]]),
+        ...(q.idempotencyKey === undefined ? [] : [['idempotency-key', q.idempotencyKey] as [string, string]]),
+        ...q.extra.filter(([k]) => !['content-length', 'transfer-encoding', 'host', 'connection'].includes(k))
+      ],
+      body: Buffer.from(q.body, 'utf8')
+    }))
+    await fc.assert(fc.asyncProperty(raw, async (r) => { await check(r) }), { numRuns: RUNS })
+
+    // The same again, all aimed at the route that writes most: initialize, with a valid key.
+    await fc.assert(fc.asyncProperty(fc.tuple(initializeBody, fc.option(headerValue, { nil: undefined })), async ([b, idem]) => {
+      await check({
+        method: 'POST',
+        path: '/v1/payments/initialize',
+        headers: [['authorization', `Bearer ${key}`], ['content-type', 'application/json'], ...(idem === undefined ? [] : [['idempotency-key', idem] as [string, string]])],
+        body: Buffer.from(JSON.stringify(b), 'utf8')
+      })
+    }), { numRuns: RUNS })
+
+    expect(problems.slice(0, 20)).toEqual([])
+    expect(answered).toBe(RUNS * 2)
+    expect(daemon?.child.exitCode).toBeNull()
+    expect(await send(port, { method: 'GET', path: '/healthz', headers: [], body: Buffer.alloc(0) })).toBe(200)
+  }, 280_000)
+})

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config'
+
+/**
+ * `npm run test:faults`: kill -9, fuzzing and misbehaving modems against the built daemon. Separate
+ * from `npm test` because it is long; it asserts on outcomes only, never on timing.
+ */
+export default defineConfig({
+  test: {
+    include: ['test/faults/**/*.fault.ts'],
+    testTimeout: 300_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    poolOptions: { forks: { maxForks: 1, minForks: 1 } }
+  }
+})
