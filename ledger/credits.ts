@@ -7,6 +7,7 @@ import { findCodeCandidates, nearbyValidCodes } from './hpn-code.js'
 import type { Mode, Owner } from './modes.js'
 import { statusForAmount, type MatchMethod, type PaymentRow, type PaymentStatus } from './payment-model.js'
 import type { PaymentStatusChanger } from './payment-status.js'
+import type { PaymentRepository } from './payments.js'
 
 /** A trusted telco credit, as the ingest step hands it over (amounts in minor units). */
 export interface CreditInput {
@@ -73,7 +74,7 @@ const CLOSED: readonly PaymentStatus[] = ['EXPIRED', 'CANCELLED', 'REFUNDED', 'F
  * transaction (the ingest step's, or an API call's) and changes payments only through the
  * status-change function, so the webhook outbox row commits with the money.
  */
-export function createCreditLedger (db: Db, events: EventLog, paymentStatus: PaymentStatusChanger, now: () => number = Date.now) {
+export function createCreditLedger (db: Db, events: EventLog, paymentStatus: PaymentStatusChanger, payments: PaymentRepository, now: () => number = Date.now) {
   const insert = db.prepare(`INSERT INTO credits (public_id, merchant_id, mode, network, telco_transaction_id, amount_minor, currency,
       payer_phone, payer_name, reference, balance_minor, fee_minor, risk_flags, status, received_at, sms_id, duplicate_of)
     VALUES (@public_id, @merchant_id, @mode, @network, @telco_transaction_id, @amount_minor, @currency,
@@ -84,8 +85,6 @@ export function createCreditLedger (db: Db, events: EventLog, paymentStatus: Pay
   const byTelcoId = db.prepare('SELECT * FROM credits WHERE telco_transaction_id = ? AND merchant_id = ? AND mode = ? AND status <> \'duplicate\' ORDER BY id LIMIT 2')
   const markApplied = db.prepare('UPDATE credits SET status = \'matched\', payment_id = ?, match_method = ?, applied_at = ?, note = COALESCE(?, note) WHERE id = ? AND status = \'unmatched\'')
   const sumFor = db.prepare('SELECT COALESCE(SUM(amount_minor), 0) FROM credits WHERE payment_id = ? AND status = \'matched\'').pluck()
-  const paymentById = db.prepare('SELECT * FROM payments WHERE id = ?')
-  const paymentsByCode = db.prepare('SELECT * FROM payments WHERE hpn_code = ? AND merchant_id = ? AND mode = ? ORDER BY id DESC LIMIT 1')
   const payableByCode = db.prepare(`SELECT * FROM payments WHERE hpn_code = ? AND merchant_id = ? AND mode = ? AND status IN ('PENDING', 'PARTIAL')`)
   const pendingByPhoneAmount = db.prepare(`SELECT * FROM payments WHERE merchant_id = ? AND mode = ? AND status = 'PENDING'
       AND customer_phone = ? AND expected_minor = ? AND currency = ? LIMIT 2`)
@@ -142,7 +141,7 @@ export function createCreditLedger (db: Db, events: EventLog, paymentStatus: Pay
     const { valid, invalid } = findCodeCandidates(scope)
     const byCode = new Map<number, PaymentRow>()
     for (const code of valid) {
-      const p = paymentsByCode.get(code, input.merchantId, input.mode) as PaymentRow | undefined
+      const p = payments.findByCode(input, code)
       if (p !== undefined) byCode.set(p.id, p)
     }
     // Two different payments named in one note: an operator decides, never a guess.
@@ -247,7 +246,7 @@ export function createCreditLedger (db: Db, events: EventLog, paymentStatus: Pay
     },
 
     paymentOf (credit: CreditRow): PaymentRow | undefined {
-      return credit.payment_id === null ? undefined : paymentById.get(credit.payment_id) as PaymentRow | undefined
+      return credit.payment_id === null ? undefined : payments.getById(credit.payment_id)
     }
   }
 }

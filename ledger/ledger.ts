@@ -15,6 +15,7 @@ import { createPaymentRepository } from './payments.js'
 export function createLedger (db: Db, now: () => number = Date.now) {
   const events = createEventLog(db, now)
   const paymentStatus = createPaymentStatus(db, events, now)
+  const payments = createPaymentRepository(db, paymentStatus, now)
   return {
     db,
     now,
@@ -22,9 +23,9 @@ export function createLedger (db: Db, now: () => number = Date.now) {
     paymentStatus,
     merchants: createMerchantRepository(db, now),
     apiKeys: createApiKeyRepository(db, now),
-    payments: createPaymentRepository(db, paymentStatus, now),
+    payments,
     idempotency: createIdempotencyStore(db, now),
-    credits: createCreditLedger(db, events, paymentStatus, now),
+    credits: createCreditLedger(db, events, paymentStatus, payments, now),
     balances: createBalanceChain(db, now),
     close (): void {
       if (db.open) db.close()

@@ -69,11 +69,16 @@ export function createPaymentRepository (db: Db, status: PaymentStatusChanger, n
     throw new Error('could not find a free HPN code after 25 attempts')
   }
 
+  /** The newest payment of this owner with a canonical HPN code (codes are reused only after 180 days). */
+  function findByCode (owner: Owner, code: string): PaymentRow | undefined {
+    return byCode.get(code, owner.merchantId, owner.mode) as PaymentRow | undefined
+  }
+
   function find (owner: Owner, id: string): PaymentRow | undefined {
     if (id.startsWith('hpn_trx_')) return byReference.get(id, owner.merchantId, owner.mode) as PaymentRow | undefined
     const code = normaliseCode(id)
     if (code !== null && isValidCode(code)) {
-      const row = byCode.get(code, owner.merchantId, owner.mode) as PaymentRow | undefined
+      const row = findByCode(owner, code)
       if (row !== undefined) return row
     }
     return byClientReference.get(id, owner.merchantId, owner.mode) as PaymentRow | undefined
@@ -92,6 +97,7 @@ export function createPaymentRepository (db: Db, status: PaymentStatusChanger, n
 
   return {
     find,
+    findByCode,
     get,
 
     getById (id: number): PaymentRow | undefined {
