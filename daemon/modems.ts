@@ -16,7 +16,7 @@ import type { CompleteSms } from '../modem/inbox-port.js'
 import { assembleText } from '../modem/pdu/assemble.js'
 import type { ModemConfig } from '../modem/runner.js'
 import { ModemSupervisor } from '../modem/supervisor.js'
-import { testSmsText } from './test-sms.js'
+import { testSmsResult, testSmsText } from './test-sms.js'
 
 /** Wallet numbers of the virtual modems: clearly not real subscribers' numbers. */
 const VIRTUAL_MSISDN: Record<Network, string> = { mtn: '0240000000', telecel: '0200000000', at: '0270000000' }
@@ -98,8 +98,6 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
   }, 60_000)
   retry.unref()
 
-  const paymentOf = ledger.db.prepare('SELECT reference, status FROM payments WHERE id = ?')
-
   return {
     merchantOf,
     list: () => supervisor.list().map((s) => ({ ...s, counters: { ...s.counters }, state: s.connected ? 'connected' : 'disconnected' })),
@@ -122,19 +120,7 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
         vm.inject(text, sender)
         supervisor.requestScan(`${VIRTUAL_PREFIX}${request.network}`)
         const result = await done
-        const credit = result?.settlement.match?.credit ?? null
-        const payment = credit?.payment_id == null ? undefined : paymentOf.get(credit.payment_id) as { reference: string, status: string } | undefined
-        return {
-          sms_id: result?.sms.id ?? 0,
-          network: request.network,
-          sender,
-          text,
-          outcome: result?.settlement.outcome ?? null,
-          credit_id: credit?.public_id ?? null,
-          payment: payment?.reference ?? null,
-          payment_status: payment?.status ?? null,
-          path: 'virtual_modem' as const
-        }
+        return testSmsResult(ledger, { network: request.network, sender, text }, result, 'virtual_modem')
       })()
     },
     stop: async () => {

@@ -3,6 +3,8 @@ import type { Ingest } from '../ingest/ingest.js'
 import { SIMULATED_SENDER, simulatedTransactionId, telcoCreditText } from '../ingest/telco-wording.js'
 import type { Ledger } from '../ledger/ledger.js'
 import type { Owner } from '../ledger/modes.js'
+import type { Settlement } from '../ingest/settle.js'
+import type { CompleteSms } from '../modem/inbox-port.js'
 
 /** The wallet test messages typed into the API count against (their balance chain). */
 export const API_TEST_WALLET = 'api'
@@ -27,24 +29,29 @@ export function testSmsText (ledger: Ledger, request: TestSmsRequest, wallet: st
 }
 
 /** POST /v1/test/sms without a virtual modem: store and settle the message in one step. */
+/**
+ * What `POST /v1/test/sms` answers: the message, what became of it and the payment it paid. A null
+ * `settled` means the message is still on its way (a virtual modem that has not been read yet).
+ */
+export function testSmsResult (ledger: Ledger, message: { network: string, sender: string, text: string }, settled: { sms: CompleteSms, settlement: Settlement | null } | null, path: TestSmsResult['path']): TestSmsResult {
+  const credit = settled?.settlement?.match?.credit ?? null
+  const payment = credit?.payment_id == null ? undefined : ledger.payments.getById(credit.payment_id)
+  return {
+    sms_id: settled?.sms.id ?? 0,
+    ...message,
+    outcome: settled?.settlement?.outcome ?? null,
+    credit_id: credit?.public_id ?? null,
+    payment: payment?.reference ?? null,
+    payment_status: payment?.status ?? null,
+    path
+  }
+}
+
 export function deliverTestSmsToIngest (ledger: Ledger, ingest: Ingest) {
-  const paymentOf = ledger.db.prepare('SELECT reference, status FROM payments WHERE id = ?')
   return async (owner: Owner, request: TestSmsRequest): Promise<TestSmsResult> => {
     const now = Date.now()
     const { sender, text } = testSmsText(ledger, request, API_TEST_WALLET, now)
-    const { sms, settlement } = ingest.ingestText({ merchantId: owner.merchantId, mode: 'test', modemId: API_TEST_WALLET, network: request.network, sender, text }, now)
-    const credit = settlement?.match?.credit ?? null
-    const payment = credit?.payment_id == null ? undefined : paymentOf.get(credit.payment_id) as { reference: string, status: string } | undefined
-    return {
-      sms_id: sms.id,
-      network: request.network,
-      sender,
-      text,
-      outcome: settlement?.outcome ?? null,
-      credit_id: credit?.public_id ?? null,
-      payment: payment?.reference ?? null,
-      payment_status: payment?.status ?? null,
-      path: 'ingest'
-    }
+    const settled = ingest.ingestText({ merchantId: owner.merchantId, mode: 'test', modemId: API_TEST_WALLET, network: request.network, sender, text }, now)
+    return testSmsResult(ledger, { network: request.network, sender, text }, settled, 'ingest')
   }
 }
