@@ -21,7 +21,7 @@ describe('authentication', () => {
   it('answers 401 for a revoked key at once', async () => {
     const key = api.key()
     expect((await api.request('GET', '/v1/payments', { key })).status).toBe(200)
-    const id = api.ledger.apiKeys.list('default').at(-1)?.id as string
+    const id = api.ledger.apiKeys.authenticate(key)?.keyId as string
     const revoked = await api.request('DELETE', `/v1/keys/${id}`)
     expect(revoked.status).toBe(200)
     expect(revoked.body.data.revoked_at).not.toBeNull()
@@ -101,7 +101,7 @@ describe('isolation between merchants and between modes', () => {
 describe('key rotation', () => {
   it('rolls a key with overlap: both work until the old one expires', async () => {
     const key = api.key({ scopes: ['keys:manage', 'payments:read'] })
-    const id = api.ledger.apiKeys.list('default').at(-1)?.id as string
+    const id = api.ledger.apiKeys.authenticate(key)?.keyId as string
     const rolled = await api.request('POST', `/v1/keys/${id}/roll`, { key, body: { expires_in: 3600 } })
     expect(rolled.status).toBe(201)
     const fresh = rolled.body.data.key

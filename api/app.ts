@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Ledger } from '../ledger/ledger.js'
+import { AccessLog } from './access-log.js'
 import { registerAuth } from './auth.js'
 import { errorBody } from './envelope.js'
 import { errorHandler } from './error-handler.js'
@@ -50,6 +51,7 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     trustProxy: deps.trustProxy,
+    logController: new AccessLog(),
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false, useDefaults: true } },
     // Timeouts for a server that may face the internet through a proxy: slow clients are cut off.
     connectionTimeout: 60_000,
