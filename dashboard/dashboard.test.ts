@@ -43,8 +43,12 @@ describe('dashboard', () => {
     const created = await api.request('POST', '/v1/payments/initialize', { body: { amount: 100 } })
     expect(created.status).toBe(201)
     expect(await status()).toMatchObject({ alarm: true, pending_payments: 1 })
-    // An SMS arrives (any SMS: the question is whether the box still receives): quiet again.
-    api.sms({ text: 'Hello from the network', sender: 'MTN' })
+    // An SMS of the other mode is not this mode's modems receiving: the alarm stays.
+    api.sms({ mode: 'live', text: 'Hello from the network', sender: 'MTN' })
+    clock.t = Date.now() + 31 * MINUTE
+    expect((await status()).alarm).toBe(true)
+    // An SMS of this mode arrives (any SMS: the question is whether the modems still receive): quiet again.
+    api.sms({ mode: 'test', text: 'Hello from the network', sender: 'MTN' })
     clock.t = Date.now()
     expect((await status()).alarm).toBe(false)
     clock.t += 29 * MINUTE

@@ -47,8 +47,10 @@ export function operatorRoutes (deps: OperatorRouteDeps) {
   const now = deps.now ?? Date.now
   const db = deps.ledger.db
   const pending = db.prepare("SELECT count(*) AS n, min(created_at) AS oldest FROM payments WHERE merchant_id = ? AND mode = ? AND status = 'PENDING'")
-  // Any SMS the box received counts, whoever it was for: the alarm is about the modems going quiet.
-  const lastSms = db.prepare('SELECT max(received_at) FROM sms_messages').pluck()
+  // Any SMS of the caller's mode counts, whoever it was for: the alarm is about the modems going
+  // quiet. Mode matters: test SMS (virtual modems, POST /v1/test/sms) must not quiet a live alarm.
+  // Newest row first by id, so this stays a short backwards walk however large the inbox grows.
+  const lastSms = db.prepare('SELECT received_at FROM sms_messages WHERE mode = ? ORDER BY id DESC LIMIT 1').pluck()
   const byTelcoId = db.prepare("SELECT payment_id FROM credits WHERE merchant_id = ? AND mode = ? AND telco_transaction_id = ? AND payment_id IS NOT NULL AND status <> 'duplicate' ORDER BY id DESC LIMIT 1").pluck()
   const eventsOf = db.prepare('SELECT id, type, data, created_at FROM events WHERE payment_id = ? ORDER BY id')
 
@@ -64,7 +66,7 @@ export function operatorRoutes (deps: OperatorRouteDeps) {
     }, async (request) => {
       const auth = caller(request)
       const p = pending.get(auth.merchantId, auth.mode) as { n: number, oldest: number | null }
-      const last = lastSms.get() as number | null
+      const last = (lastSms.get(auth.mode) as number | undefined) ?? null
       const silentSince = Math.max(last ?? 0, deps.startedAt)
       const modems = deps.modems()
       return ok({
