@@ -205,6 +205,20 @@ describe('matching a telco credit to a payment (SPEC §6)', () => {
     expect(ok.body.data).toMatchObject({ outcome: 'credit', payment: test.reference, payment_status: 'SUCCESS' })
   })
 
+  it('never lets a test SMS turn a live transaction into a duplicate', async () => {
+    const testKey = api.key({ mode: 'test' })
+    const live = await initialize({ amount: 30 })
+    // A merchant rehearses with a copy of a real receipt, transaction id and all.
+    const text = mtnText({ amount: '30.00', reference: live.hpn_code, txnId: '61234567890' })
+    const rehearsal = await api.request('POST', '/v1/test/sms', { key: testKey, body: { network: 'mtn', text } })
+    expect(rehearsal.body.data.outcome).toBe('credit')
+    // Then the real money arrives on the live modem: it counts.
+    expect(api.sms({ mode: 'live', text }).settlement?.outcome).toBe('credit')
+    expect(await payment(live.reference)).toMatchObject({ status: 'SUCCESS', actual_amount: '30.00' })
+    // And within one mode a repeat is still a duplicate.
+    expect(api.sms({ mode: 'live', text }).settlement?.outcome).toBe('duplicate')
+  })
+
   it('refuses POST /v1/test/sms with a live key', async () => {
     const res = await api.request('POST', '/v1/test/sms', { key: liveKey, body: { network: 'mtn', amount: '1.00', reference: 'HKMVR2' } })
     expect(res.status).toBe(403)

@@ -81,7 +81,7 @@ export function createCreditLedger (db: Db, events: EventLog, paymentStatus: Pay
       @payer_phone, @payer_name, @reference, @balance_minor, @fee_minor, @risk_flags, @status, @received_at, @sms_id, @duplicate_of)`)
   const byId = db.prepare('SELECT * FROM credits WHERE id = ?')
   const byPublicId = db.prepare('SELECT * FROM credits WHERE public_id = ? AND merchant_id = ? AND mode = ?')
-  const original = db.prepare('SELECT * FROM credits WHERE network = ? AND telco_transaction_id = ? AND status <> \'duplicate\'')
+  const original = db.prepare('SELECT * FROM credits WHERE mode = ? AND network = ? AND telco_transaction_id = ? AND status <> \'duplicate\'')
   const byTelcoId = db.prepare('SELECT * FROM credits WHERE telco_transaction_id = ? AND merchant_id = ? AND mode = ? AND status <> \'duplicate\' ORDER BY id LIMIT 2')
   const markApplied = db.prepare('UPDATE credits SET status = \'matched\', payment_id = ?, match_method = ?, applied_at = ?, note = COALESCE(?, note) WHERE id = ? AND status = \'unmatched\'')
   const sumFor = db.prepare('SELECT COALESCE(SUM(amount_minor), 0) FROM credits WHERE payment_id = ? AND status = \'matched\'').pluck()
@@ -189,7 +189,7 @@ export function createCreditLedger (db: Db, events: EventLog, paymentStatus: Pay
     /** Records a trusted credit and applies SPEC §6 matching. Runs inside the ingest transaction. */
     record (input: CreditInput): MatchOutcome {
       requireTransaction()
-      const first = original.get(input.network, input.telcoTransactionId) as CreditRow | undefined
+      const first = original.get(input.mode, input.network, input.telcoTransactionId) as CreditRow | undefined
       const flags = [...input.riskFlags]
       if (first !== undefined && first.amount_minor !== input.amountMinor) flags.push('duplicate_amount_differs')
       const row = {
@@ -212,7 +212,7 @@ export function createCreditLedger (db: Db, events: EventLog, paymentStatus: Pay
         duplicate_of: first?.id ?? null
       }
       const credit = byId.get(Number(insert.run(row).lastInsertRowid)) as CreditRow
-      // Rule 1: a telco transaction counts once, whatever SMS carries it.
+      // Rule 1: a telco transaction counts once (per mode), whatever SMS carries it.
       if (first !== undefined) return { kind: 'duplicate', credit }
 
       const found = findPayment(input)

@@ -3,6 +3,7 @@ import { foundation } from './001-foundation.js'
 import { smsInbox } from './002-sms-inbox.js'
 import { webhooks } from './003-webhooks.js'
 import { matching } from './004-matching.js'
+import { creditMode } from './007-credit-mode.js'
 import { codeLookup } from './005-code-lookup.js'
 import { deliveryClaim } from './006-delivery-claim.js'
 
@@ -16,5 +17,6 @@ export const MIGRATIONS: readonly Migration[] = [
   webhooks,
   matching,
   codeLookup,
-  deliveryClaim
+  deliveryClaim,
+  creditMode
 ]

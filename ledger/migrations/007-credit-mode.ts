@@ -1,0 +1,14 @@
+import type { Migration } from './migration.js'
+
+/**
+ * A telco transaction counts once per mode, not once overall: a test SMS that happens to carry (or
+ * was copied with) a real transaction id must never turn the real, live credit into a duplicate.
+ */
+export const creditMode: Migration = {
+  version: 7,
+  name: 'credit-mode',
+  up: `
+DROP INDEX credits_telco_id;
+CREATE UNIQUE INDEX credits_telco_id ON credits(mode, network, telco_transaction_id) WHERE status <> 'duplicate';
+`
+}
