@@ -4,7 +4,8 @@ import { SCOPES } from '../ledger/api-keys.js'
 
 /** Route schemas: they validate requests, and the OpenAPI document is generated from them. */
 const literals = <T extends string>(values: readonly T[]): TUnion<Array<TLiteral<T>>> => Type.Union(values.map((v) => Type.Literal(v)))
-const nullable = <S extends TSchema>(schema: S): TUnion<[S, TNull]> => Type.Union([schema, Type.Null()])
+/** A field that may be null: one helper for every route schema. */
+export const nullable = <S extends TSchema>(schema: S): TUnion<[S, TNull]> => Type.Union([schema, Type.Null()])
 const Amount = Type.String({ pattern: '^-?\\d+\\.\\d{2}$', examples: ['150.00'] })
 const Time = Type.String({ format: 'date-time', examples: ['2026-04-10T12:00:00Z'] })
 

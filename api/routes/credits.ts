@@ -11,9 +11,8 @@ import { caller } from '../auth.js'
 import { okList } from '../envelope.js'
 import { validationFailed } from '../http-errors.js'
 import { commitResponse } from '../idempotency.js'
-import { ErrorSchema, PaymentIdParams, PaymentSchema, envelope, listEnvelope } from '../schemas.js'
+import { ErrorSchema, PaymentIdParams, PaymentSchema, envelope, listEnvelope, nullable } from '../schemas.js'
 
-const nullable = <T extends ReturnType<typeof Type.String>>(s: T) => Type.Union([s, Type.Null()])
 const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema, 429: ErrorSchema }
 
 const CreditSchema = Type.Object({

@@ -6,7 +6,7 @@ import type { Ledger } from '../../ledger/ledger.js'
 import type { PaymentRow } from '../../ledger/payment-model.js'
 import { caller } from '../auth.js'
 import { ok } from '../envelope.js'
-import { ErrorSchema, PaymentIdParams, PaymentSchema, envelope } from '../schemas.js'
+import { ErrorSchema, PaymentIdParams, PaymentSchema, envelope, nullable } from '../schemas.js'
 import type { ModemStatus } from './system.js'
 
 export interface OperatorRouteDeps {
@@ -20,7 +20,7 @@ export interface OperatorRouteDeps {
 }
 
 const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 429: ErrorSchema }
-const nullableString = Type.Union([Type.String(), Type.Null()])
+const nullableString = nullable(Type.String())
 
 const StatusSchema = Type.Object({
   merchant: Type.String(),

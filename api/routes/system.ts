@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Ledger } from '../../ledger/ledger.js'
 import { ok } from '../envelope.js'
 import type { Metrics } from '../metrics.js'
-import { ErrorSchema, envelope } from '../schemas.js'
+import { ErrorSchema, envelope, nullable } from '../schemas.js'
 
 /** What the API shows of one modem (SPEC §4 GET /v1/modems); the modem layer fills it. */
 export interface ModemStatus {
@@ -36,19 +36,19 @@ export interface SystemRouteDeps {
 const ModemSchema = Type.Object({
   id: Type.String(),
   port: Type.String(),
-  network: Type.Union([Type.String(), Type.Null()]),
-  msisdn: Type.Union([Type.String(), Type.Null()]),
+  network: nullable(Type.String()),
+  msisdn: nullable(Type.String()),
   connected: Type.Boolean(),
-  signal_dbm: Type.Union([Type.Number(), Type.Null()]),
-  registered: Type.Union([Type.Boolean(), Type.Null()]),
-  sim_ready: Type.Union([Type.Boolean(), Type.Null()]),
-  imei: Type.Union([Type.String(), Type.Null()]),
-  imsi: Type.Union([Type.String(), Type.Null()]),
-  last_sms_at: Type.Union([Type.String(), Type.Null()]),
-  storage_used: Type.Union([Type.Number(), Type.Null()]),
-  storage_total: Type.Union([Type.Number(), Type.Null()]),
+  signal_dbm: nullable(Type.Number()),
+  registered: nullable(Type.Boolean()),
+  sim_ready: nullable(Type.Boolean()),
+  imei: nullable(Type.String()),
+  imsi: nullable(Type.String()),
+  last_sms_at: nullable(Type.String()),
+  storage_used: nullable(Type.Number()),
+  storage_total: nullable(Type.Number()),
   counters: Type.Record(Type.String(), Type.Number()),
-  last_error: Type.Union([Type.String(), Type.Null()]),
+  last_error: nullable(Type.String()),
   virtual: Type.Optional(Type.Boolean()),
   state: Type.Optional(Type.String())
 })

@@ -6,7 +6,7 @@ import type { Owner } from '../../ledger/modes.js'
 import { caller } from '../auth.js'
 import { ok } from '../envelope.js'
 import { validationFailed } from '../http-errors.js'
-import { ErrorSchema, envelope } from '../schemas.js'
+import { ErrorSchema, envelope, nullable } from '../schemas.js'
 
 export type TestNetwork = 'mtn' | 'telecel' | 'at'
 
@@ -42,10 +42,10 @@ const Result = Type.Object({
   network: Type.String(),
   sender: Type.String(),
   text: Type.String(),
-  outcome: Type.Union([Type.String(), Type.Null()]),
-  credit_id: Type.Union([Type.String(), Type.Null()]),
-  payment: Type.Union([Type.String(), Type.Null()]),
-  payment_status: Type.Union([Type.String(), Type.Null()]),
+  outcome: nullable(Type.String()),
+  credit_id: nullable(Type.String()),
+  payment: nullable(Type.String()),
+  payment_status: nullable(Type.String()),
   path: Type.String()
 })
 

@@ -1,8 +1,8 @@
-import { Type, type TSchema } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
+import { nullable } from '../schemas.js'
 import { DELIVERY_STATUSES } from '../../webhooks/outbox.js'
 
 /** Schemas of `/v1/webhooks` (SPEC §4). Responses list every field: Fastify drops unlisted ones. */
-const nullable = <S extends TSchema>(schema: S) => Type.Union([schema, Type.Null()])
 const Time = Type.String({ format: 'date-time', examples: ['2026-04-10T12:00:00Z'] })
 const Url = Type.String({ minLength: 1, maxLength: 2048, description: 'https:// in live mode; http:// allowed in test mode' })
 const Events = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
