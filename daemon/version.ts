@@ -1,17 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { findUp } from '../core/find-up.js'
 
-/** The package version, found by walking up from this file (works from source and from dist/). */
+function isOurPackage (path: string): boolean {
+  return existsSync(path) && (JSON.parse(readFileSync(path, 'utf8')) as { name?: string }).name === 'harpoon-daemon'
+}
+
+/** The package version, from the package.json above this file (works from source and from dist/). */
 export function packageVersion (): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'package.json')
-    if (existsSync(candidate)) {
-      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string, version?: string }
-      if (pkg.name === 'harpoon-daemon') return pkg.version ?? '0.0.0'
-    }
-    dir = dirname(dir)
-  }
-  return '0.0.0'
+  const path = findUp(import.meta.url, 'package.json', isOurPackage)
+  return path === null ? '0.0.0' : (JSON.parse(readFileSync(path, 'utf8')) as { version?: string }).version ?? '0.0.0'
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import type { FastifyInstance, FastifyReply } from 'fastify'
+import { findUp } from '../core/find-up.js'
 
 /**
  * The page, its script and its stylesheet allow nothing from elsewhere: no inline script, no inline
@@ -20,15 +20,11 @@ const FILES = {
 } as const
 type FileName = keyof typeof FILES
 
-/** The folder holding index.html, found by walking up from this file (works from source and from dist/). */
+/** The folder holding index.html (works from source and from dist/). */
 function publicDir (): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'dashboard', 'public')
-    if (existsSync(join(candidate, 'index.html'))) return candidate
-    dir = dirname(dir)
-  }
-  throw new Error('dashboard/public not found beside the daemon; is the package complete?')
+  const dir = findUp(import.meta.url, join('dashboard', 'public'), (path) => existsSync(join(path, 'index.html')))
+  if (dir === null) throw new Error('dashboard/public not found beside the daemon; is the package complete?')
+  return dir
 }
 
 /**
