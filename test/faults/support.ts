@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { CLI } from '../helpers/daemon-process.js'
 import { encodeMultipart } from '../../modem/pdu/encode.js'
 import { telcoCreditText } from '../../ingest/telco-wording.js'
+import { waitFor as pollFor } from '../helpers/wait-for.js'
 
 /**
  * A daemon process that may be killed at any moment, even before it listens: `url` resolves when
@@ -61,12 +62,7 @@ export function mtnCreditPdus (p: { amountMinor: number, reference: string, tran
 
 export async function sleep (ms: number): Promise<void> { await new Promise((r) => setTimeout(r, ms)) }
 
+/** Fault runs restart the daemon under load: allow a minute. */
 export async function waitFor<T> (fn: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v !== undefined) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(100)
-  }
+  return await pollFor(fn, what, timeoutMs)
 }

@@ -1,10 +1,17 @@
-/** Polls `check` until it returns a value (not undefined), or fails naming what it waited for. */
-export async function waitFor<T> (check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+/**
+ * Polls `check` every `intervalMs` until it returns a value (not undefined), or fails naming what it
+ * waited for. The one polling loop of the test suites; `until` is its yes/no form.
+ */
+export async function waitFor<T> (check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
   const end = Date.now() + timeoutMs
   for (;;) {
     const value = await check()
     if (value !== undefined) return value
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
+}
+
+export async function until (check: () => boolean, what: string, timeoutMs = 15_000, intervalMs = 10): Promise<void> {
+  await waitFor(() => check() ? true : undefined, what, timeoutMs, intervalMs)
 }

@@ -50,10 +50,4 @@ export function testInbox (dir = mkdtempSync(join(tmpdir(), 'harpoon-modem-')), 
   }
 }
 
-export async function until (check: () => boolean, what: string, limitMs = 15_000): Promise<void> {
-  const start = Date.now()
-  while (!check()) {
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
+export { until } from '../helpers/wait-for.js'

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { until as waitUntil } from '../helpers/wait-for.js'
 
 export interface Received {
   headers: IncomingHttpHeaders
@@ -52,9 +53,5 @@ export async function startReceiver (handler: Handler = (_q, res) => { res.end('
 export type Receiver = Awaited<ReturnType<typeof startReceiver>>
 
 export async function until (check: () => boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+  await waitUntil(check, what, timeoutMs, 50)
 }
