@@ -12,9 +12,8 @@ import { packageVersion } from './version.js'
 import { parserFrom } from './parser.js'
 import { deliverTestSmsToIngest } from './test-sms.js'
 import { createIngest } from '../ingest/ingest.js'
-import { startModems, type ModemLayer } from './modems.js'
+import { modemMerchants, startModems, type ModemLayer } from './modems.js'
 import { registerDaemonMetrics } from './metrics.js'
-import { DEFAULT_MERCHANT_ID } from '../ledger/merchants.js'
 
 export interface RunningDaemon {
   api: FastifyInstance
@@ -64,7 +63,7 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     credits: ledger.credits,
     balances: ledger.balances,
     holdBrokenChains: config.matching.balance_break_review,
-    merchantOf: (modemId) => config.modems.find((m) => m.id === modemId)?.merchant ?? DEFAULT_MERCHANT_ID,
+    merchantOf: modemMerchants(config),
     onSettled: (sms, settlement) => { modems?.settled(sms, settlement) }
   })
   // A modem that fails to open is retried by its runner; nothing here can stop the API starting.

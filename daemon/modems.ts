@@ -25,7 +25,6 @@ const VIRTUAL_PREFIX = 'virtual-'
 export interface ModemLayer {
   list: () => ApiModemStatus[]
   wallets: (merchantId: string) => Wallet[]
-  merchantOf: (modemId: string) => string
   /**
    * Test SMS through a virtual modem's AT/PDU path; null when no virtual modem serves this network
    * and merchant (the caller then settles the message directly).
@@ -34,6 +33,15 @@ export interface ModemLayer {
   /** Ingest calls this after each settled message (resolves test SMS waiting for their outcome). */
   settled: (sms: CompleteSms, settlement: Settlement) => void
   stop: () => Promise<void>
+}
+
+/**
+ * The merchant whose payments a modem's messages may pay: the one configured for it; the virtual
+ * modems (and anything unknown) serve `default`. One answer for ingest and for `pay_to`.
+ */
+export function modemMerchants (config: Config): (modemId: string) => string {
+  const merchants = new Map(config.modems.map((m) => [m.id, m.merchant]))
+  return (modemId) => merchants.get(modemId) ?? DEFAULT_MERCHANT_ID
 }
 
 /**
@@ -54,15 +62,11 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
       }
     }
   }
-  const merchants = new Map<string, string>()
-  const merchantOf = (modemId: string): string => merchants.get(modemId) ?? DEFAULT_MERCHANT_ID
-  const modems: ModemConfig[] = config.modems.map((m) => {
-    merchants.set(m.id, m.merchant)
-    return { id: m.id, port: m.port, baudRate: m.baud_rate, network: m.network ?? null, msisdn: m.msisdn, pin: m.pin, mode: 'live' as const }
-  })
+  const merchantOf = modemMerchants(config)
+  const modems: ModemConfig[] = config.modems.map((m) =>
+    ({ id: m.id, port: m.port, baudRate: m.baud_rate, network: m.network ?? null, msisdn: m.msisdn, pin: m.pin, mode: 'live' as const }))
   for (const [network, vm] of virtual) {
     const id = `${VIRTUAL_PREFIX}${network}`
-    merchants.set(id, DEFAULT_MERCHANT_ID)
     modems.push({ id, port: vm.path, network, msisdn: vm.msisdn, mode: 'test', virtual: true })
   }
 
@@ -77,7 +81,7 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
     listTimeoutMs: config.modem_polling.list_timeout_ms,
     onMessage: (sms) => {
       try {
-        ingest.process(sms, merchantOf(sms.modemId))
+        ingest.process(sms)
       } catch (err) {
         // The message stays stored and unprocessed: it is settled again at the next start.
         logger.error({ err, sms_id: sms.id }, 'failed to settle an SMS; it stays stored for retry')
@@ -99,7 +103,6 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
   retry.unref()
 
   return {
-    merchantOf,
     list: () => supervisor.list().map((s) => ({ ...s, counters: { ...s.counters }, state: s.connected ? 'connected' : 'disconnected' })),
     wallets: (merchantId) => supervisor.list()
       .filter((s) => merchantOf(s.id) === merchantId && s.msisdn !== null && s.network !== null)
