@@ -1,4 +1,5 @@
 import { formatAmount } from '../core/money.js'
+import { DEFAULT_TRUSTED_SENDERS } from '../parsers/formats/index.js'
 import type { Network } from '../parsers/types.js'
 
 /** What a simulated payment says; the same fields a customer's real payment produces. */
@@ -39,8 +40,12 @@ export function telcoCreditText (p: SimulatedPayment): string {
   }
 }
 
+const firstTrusted = (network: SimulatedPayment['network']): string => DEFAULT_TRUSTED_SENDERS[network][0] as string
+
 /** The telco's sender ID for simulated messages: the first trusted default of the network. */
-export const SIMULATED_SENDER: Record<SimulatedPayment['network'], string> = { mtn: 'MobileMoney', telecel: 'T-CASH', at: 'AT Money' }
+export const SIMULATED_SENDER: Readonly<Record<SimulatedPayment['network'], string>> = {
+  mtn: firstTrusted('mtn'), telecel: firstTrusted('telecel'), at: firstTrusted('at')
+}
 
 /** A transaction id in the network's own shape (MTN 11 digits, Telecel 16, AT 12). */
 export function simulatedTransactionId (network: Network, random: () => number = Math.random): string {

@@ -10,6 +10,7 @@ import type { Mode } from '../../ledger/modes.js'
 import { loggerOptions } from '../../daemon/logger.js'
 import { tempDir } from './temp-dir.js'
 import { createIngest, type Ingest } from '../../ingest/ingest.js'
+import { SIMULATED_SENDER } from '../../ingest/telco-wording.js'
 import { createSmsParser } from '../../parsers/index.js'
 import { deliverTestSmsToIngest } from '../../daemon/test-sms.js'
 
@@ -80,10 +81,9 @@ export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => 
     return { status: res.status, headers: res.headers, body: parsed as any }
   }
 
-  const senders = { mtn: 'MobileMoney', telecel: 'T-CASH', at: 'AT Money' } as const
   const sms: TestApi['sms'] = (input) => ingest.ingestText({
     merchantId: input.merchant ?? 'default', mode: input.mode ?? 'live', modemId: input.modemId ?? 'mtn-1',
-    network: input.network ?? 'mtn', sender: input.sender ?? senders[input.network ?? 'mtn'], text: input.text
+    network: input.network ?? 'mtn', sender: input.sender ?? SIMULATED_SENDER[input.network ?? 'mtn'], text: input.text
   }, Date.now())
 
   return {
