@@ -1,0 +1,53 @@
+import { HarpoonError } from '../core/errors.js'
+import type { Dialect, SqlStatement } from './sql.js'
+
+export type { Dialect } from './sql.js'
+
+export interface RunResult {
+  /** Rows the statement inserted, updated or deleted. */
+  readonly changes: number
+}
+
+/**
+ * Runs statements. Outside a transaction: reads see every committed change; a lone `run` commits
+ * on its own (in its own transaction). Inside one: every statement belongs to it.
+ */
+export interface Executor {
+  readonly dialect: Dialect
+  all: <T>(statement: SqlStatement) => Promise<T[]>
+  get: <T>(statement: SqlStatement) => Promise<T | undefined>
+  /** The first column of the first row, or undefined (SQLite's `pluck().get()`). */
+  value: <T>(statement: SqlStatement) => Promise<T | undefined>
+  run: (statement: SqlStatement) => Promise<RunResult>
+}
+
+export interface Transaction extends Executor {
+  /** Runs once the transaction has committed (never on rollback, never twice on a retry). */
+  afterCommit: (fn: () => void) => void
+}
+
+export interface TransactionOptions {
+  /**
+   * `serializable` (the default) behaves like SQLite's single writer: on PostgreSQL, a transaction
+   * that lost a race is rolled back and run again from the start, so `fn` must do nothing but
+   * ledger work (no HTTP, no timers, no logging of outcomes) until it returns.
+   * `read_committed` is for statements that guard themselves (lease claims with SKIP LOCKED).
+   */
+  readonly isolation?: 'serializable' | 'read_committed'
+}
+
+/** One ledger database. Only `ledger/` holds one. */
+export interface Engine extends Executor {
+  transaction: <T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions) => Promise<T>
+  /** Cheap round trip for health checks: throws DatabaseUnavailableError when the database does not answer. */
+  ping: () => Promise<void>
+  close: () => Promise<void>
+}
+
+/** The database cannot be reached or refused service (PostgreSQL down, restarting, out of connections). */
+export class DatabaseUnavailableError extends HarpoonError {
+  constructor (message: string, options?: ErrorOptions) {
+    super('database_unavailable', message, [], options)
+    this.name = 'DatabaseUnavailableError'
+  }
+}
