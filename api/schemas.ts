@@ -1,9 +1,8 @@
 import { Type, type TLiteral, type TNull, type TSchema, type TUnion } from '@sinclair/typebox'
-import { MATCH_METHODS, PAYMENT_STATUSES } from '../ledger/payment-model.js'
-import { SCOPES } from '../ledger/api-keys.js'
+import { MATCH_METHODS, MODES, PAYMENT_STATUSES, SCOPES } from '../core/enums.js'
 
 /** Route schemas: they validate requests, and the OpenAPI document is generated from them. */
-const literals = <T extends string>(values: readonly T[]): TUnion<Array<TLiteral<T>>> => Type.Union(values.map((v) => Type.Literal(v)))
+export const literals = <T extends string>(values: readonly T[]): TUnion<Array<TLiteral<T>>> => Type.Union(values.map((v) => Type.Literal(v)))
 /** A field that may be null: one helper for every route schema. */
 export const nullable = <S extends TSchema>(schema: S): TUnion<[S, TNull]> => Type.Union([schema, Type.Null()])
 const Amount = Type.String({ pattern: '^-?\\d+\\.\\d{2}$', examples: ['150.00'] })
@@ -36,7 +35,7 @@ export const PaymentSchema = Type.Object({
   telco_transaction_id: nullable(Type.String()),
   meta: nullable(Type.Record(Type.String(), Type.Unknown())),
   client_reference: nullable(Type.String()),
-  mode: literals(['live', 'test'] as const),
+  mode: literals(MODES),
   expires_at: Time,
   verified_at: nullable(Time),
   created_at: Time,
@@ -81,7 +80,7 @@ export const ResolveBody = Type.Object({
 export const KeySchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
-  mode: literals(['live', 'test'] as const),
+  mode: literals(MODES),
   scopes: Type.Array(ScopeSchema),
   hint: Type.String(),
   merchant: Type.String(),
@@ -96,7 +95,7 @@ export const KeySchema = Type.Object({
 export const CreateKeyBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
   scopes: Type.Array(ScopeSchema, { minItems: 1, uniqueItems: true }),
-  mode: Type.Optional(literals(['live', 'test'] as const))
+  mode: Type.Optional(literals(MODES))
 }, { additionalProperties: false })
 
 export const RollKeyBody = Type.Object({

@@ -5,8 +5,9 @@ import type { Mode } from '../ledger/modes.js'
 import type { ParsedSms, SmsParser } from '../parsers/index.js'
 import type { Network } from '../parsers/types.js'
 
-/** What the inbox records about one SMS once it is settled (SPEC §4 GET /v1/sms `outcome`). */
-export type SmsOutcome = 'credit' | 'debit' | 'other' | 'unparsed' | 'untrusted' | 'duplicate'
+import type { SmsOutcome } from '../core/enums.js'
+
+export type { SmsOutcome } from '../core/enums.js'
 
 /** A complete (or released-incomplete) SMS, already stored, about to be settled. */
 export interface IncomingSms {

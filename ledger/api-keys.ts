@@ -4,10 +4,9 @@ import type { Db } from './db.js'
 import { InvalidFieldError, NotFoundError } from './errors.js'
 import type { Mode, Owner } from './modes.js'
 
-export const SCOPES = ['payments:read', 'payments:write', 'webhooks:manage', 'keys:manage', 'operator'] as const
-export type Scope = typeof SCOPES[number]
-/** What `harpoon keys create` grants when no --scopes are given: everything but `operator`. */
-export const DEFAULT_SCOPES: readonly Scope[] = SCOPES.filter((s) => s !== 'operator')
+import { SCOPES, type Scope } from '../core/enums.js'
+
+export { DEFAULT_SCOPES, SCOPES, type Scope } from '../core/enums.js'
 
 const SECRET = /^hpn_(live|test)_sk_[0-9A-Za-z]{32,}$/
 

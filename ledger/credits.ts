@@ -1,3 +1,4 @@
+import { CLOSED_STATUSES, type CreditStatus } from '../core/enums.js'
 import { formatAmount } from '../core/money.js'
 import { randomHex } from '../core/ids.js'
 import { isoSeconds } from '../core/time.js'
@@ -32,7 +33,7 @@ export interface CreditInput {
   holdForReview: boolean
 }
 
-export type CreditStatus = 'unmatched' | 'matched' | 'duplicate'
+export type { CreditStatus } from '../core/enums.js'
 
 export interface CreditRow {
   id: number
@@ -66,8 +67,6 @@ export type MatchOutcome =
 
 export type ReconcileOutcome = 'VERIFIED' | 'ALREADY_CONFIRMED' | 'NOT_FOUND' | 'AMOUNT_MISMATCH'
 
-/** Payment statuses whose code, when paid again, sends the money to review (SPEC §6 rule 3). */
-const CLOSED: readonly PaymentStatus[] = ['EXPIRED', 'CANCELLED', 'REFUNDED', 'FAILED']
 
 /**
  * Credits and the matching rules of SPEC §6. Every function here runs inside the caller's
@@ -119,7 +118,7 @@ export function createCreditLedger (db: Db, events: EventLog, paymentStatus: Pay
     if (info.changes !== 1) throw new Error(`credit ${credit.public_id} is not unmatched`)
     const actual = sumFor.get(payment.id) as number
     let status: PaymentStatus
-    if (payment.currency !== credit.currency || CLOSED.includes(payment.status) || payment.status === 'MANUAL_REVIEW' || options.holdForReview === true) {
+    if (payment.currency !== credit.currency || CLOSED_STATUSES.includes(payment.status) || payment.status === 'MANUAL_REVIEW' || options.holdForReview === true) {
       status = 'MANUAL_REVIEW'
     } else if (payment.status === 'SUCCESS' || payment.status === 'OVERPAID') {
       status = 'OVERPAID'

@@ -1,11 +1,9 @@
 import type { Db } from './db.js'
 import type { Mode } from './modes.js'
 
-export const EVENT_TYPES = [
-  'transaction.completed', 'transaction.failed', 'transaction.expired', 'transaction.cancelled',
-  'transaction.refunded', 'transaction.disputed', 'transaction.resolved', 'credit.unmatched', 'webhook.test'
-] as const
-export type EventType = typeof EVENT_TYPES[number]
+import type { EventType } from '../core/enums.js'
+
+export { EVENT_TYPES, type EventType } from '../core/enums.js'
 
 export interface LedgerEvent {
   id: number

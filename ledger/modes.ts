@@ -1,6 +1,6 @@
-/** Live and test objects never see each other: every query filters on both merchant and mode. */
-export const MODES = ['live', 'test'] as const
-export type Mode = typeof MODES[number]
+import type { Mode } from '../core/enums.js'
+
+export { MODES, type Mode } from '../core/enums.js'
 
 /** Whose objects a caller may see. */
 export interface Owner {

@@ -1,17 +1,8 @@
 import { formatAmount } from '../core/money.js'
 import { isoOrNull, isoSeconds } from '../core/time.js'
-import type { Mode } from './modes.js'
+import type { MatchMethod, Mode, PaymentStatus } from '../core/enums.js'
 
-export const PAYMENT_STATUSES = ['PENDING', 'SUCCESS', 'PARTIAL', 'OVERPAID', 'FAILED', 'EXPIRED', 'CANCELLED', 'REFUNDED', 'MANUAL_REVIEW'] as const
-export type PaymentStatus = typeof PAYMENT_STATUSES[number]
-
-/** Statuses in which the payment has been paid (in full, in part or more). */
-export const COMPLETED_STATUSES: readonly PaymentStatus[] = ['SUCCESS', 'PARTIAL', 'OVERPAID']
-/** Statuses whose code still pays the payment (SPEC §6 rule 2). */
-export const PAYABLE_STATUSES: readonly PaymentStatus[] = ['PENDING', 'PARTIAL']
-
-export const MATCH_METHODS = ['code', 'corrected_code', 'phone_amount', 'assigned', 'reconciled'] as const
-export type MatchMethod = typeof MATCH_METHODS[number]
+export { COMPLETED_STATUSES, MATCH_METHODS, PAYABLE_STATUSES, PAYMENT_STATUSES, type MatchMethod, type PaymentStatus } from '../core/enums.js'
 
 export interface PaymentRow {
   id: number

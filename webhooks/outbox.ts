@@ -8,8 +8,9 @@ import type { Mode, Owner } from '../ledger/modes.js'
 import type { Endpoint, EndpointRepository } from './endpoints.js'
 import type { SendResult } from './http-sender.js'
 
-export const DELIVERY_STATUSES = ['pending', 'delivered', 'dead'] as const
-export type DeliveryStatus = typeof DELIVERY_STATUSES[number]
+import type { DeliveryStatus } from '../core/enums.js'
+
+export { DELIVERY_STATUSES, type DeliveryStatus } from '../core/enums.js'
 
 export interface Delivery {
   id: string

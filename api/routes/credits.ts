@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
+import { CREDIT_STATUSES, SMS_OUTCOMES, type CreditStatus } from '../../core/enums.js'
 import { formatAmount, parseAmount } from '../../core/money.js'
 import { isoSeconds } from '../../core/time.js'
 import type { CreditLedger, CreditRow } from '../../ledger/credits.js'
@@ -11,7 +12,7 @@ import { caller } from '../auth.js'
 import { okList } from '../envelope.js'
 import { validationFailed } from '../http-errors.js'
 import { commitResponse } from '../idempotency.js'
-import { ErrorSchema, PaymentIdParams, PaymentSchema, envelope, listEnvelope, nullable } from '../schemas.js'
+import { ErrorSchema, PaymentIdParams, PaymentSchema, envelope, listEnvelope, literals, nullable } from '../schemas.js'
 
 const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema, 429: ErrorSchema }
 
@@ -26,7 +27,7 @@ const CreditSchema = Type.Object({
   reference: nullable(Type.String()),
   balance: nullable(Type.String()),
   risk_flags: Type.Array(Type.String()),
-  status: Type.Union([Type.Literal('unmatched'), Type.Literal('matched'), Type.Literal('duplicate')]),
+  status: literals(CREDIT_STATUSES),
   payment: nullable(Type.String()),
   match_method: nullable(Type.String()),
   received_at: Type.String()
@@ -53,8 +54,8 @@ const ListQuery = (filter: string, values: readonly string[]) => Type.Object({
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 }))
 }, { additionalProperties: false })
 
-const CreditsQuery = ListQuery('status', ['unmatched', 'matched', 'duplicate'])
-const SmsQuery = ListQuery('outcome', ['credit', 'debit', 'other', 'unparsed', 'untrusted', 'duplicate'])
+const CreditsQuery = ListQuery('status', CREDIT_STATUSES)
+const SmsQuery = ListQuery('outcome', SMS_OUTCOMES)
 const AssignBody = Type.Object({ payment: Type.String({ minLength: 1, maxLength: 200 }), note: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false })
 const ReconcileBody = Type.Object({
   telco_transaction_id: Type.String({ minLength: 1, maxLength: 64 }),
@@ -123,7 +124,7 @@ export function creditRoutes (deps: CreditRouteDeps) {
       schema: { tags: ['operator'], summary: 'Telco credits, newest first', querystring: CreditsQuery, response: { 200: listEnvelope(CreditSchema), ...errors } }
     }, async (request) => {
       const auth = caller(request)
-      const q = request.query as { status?: 'unmatched' | 'matched' | 'duplicate', limit: number, cursor?: string }
+      const q = request.query as { status?: CreditStatus, limit: number, cursor?: string }
       const page = credits.list(auth, { status: q.status, limit: q.limit, before: q.cursor === undefined ? undefined : decodeCursor(q.cursor) })
       return okList(page.items.map(creditView), page.hasMore, page.hasMore ? encodeCursor((page.items.at(-1) as CreditRow).id) : null)
     })

@@ -1,0 +1,63 @@
+/**
+ * Every enumerated value the ledger stores, in one place: statuses, outcomes, modes, event types,
+ * scopes. The API schemas, the stores' SQL (through `literal()`, ledger/sql.ts) and the domain code
+ * all read them from here, so a value is spelt once. The migrations' CHECK constraints are history
+ * and keep their own copies; a new value is a new migration as well as a line here.
+ */
+
+/** Live and test objects never see each other: every query filters on both merchant and mode. */
+export const MODES = ['live', 'test'] as const
+export type Mode = typeof MODES[number]
+
+export const PAYMENT_STATUSES = ['PENDING', 'SUCCESS', 'PARTIAL', 'OVERPAID', 'FAILED', 'EXPIRED', 'CANCELLED', 'REFUNDED', 'MANUAL_REVIEW'] as const
+export type PaymentStatus = typeof PAYMENT_STATUSES[number]
+/** Statuses in which the payment has been paid (in full, in part or more). */
+export const COMPLETED_STATUSES: readonly PaymentStatus[] = ['SUCCESS', 'PARTIAL', 'OVERPAID']
+/**
+ * Statuses whose code still pays the payment (SPEC §6 rule 2). The order is the one of the partial
+ * index `payments_open_code`: SQLite uses it only for a query that spells the same list.
+ */
+export const PAYABLE_STATUSES = ['PENDING', 'PARTIAL'] as const satisfies readonly PaymentStatus[]
+/** Statuses whose code, when paid again, sends the money to review (SPEC §6 rule 3). */
+export const CLOSED_STATUSES: readonly PaymentStatus[] = ['EXPIRED', 'CANCELLED', 'REFUNDED', 'FAILED']
+
+export const CREDIT_STATUSES = ['unmatched', 'matched', 'duplicate'] as const
+export type CreditStatus = typeof CREDIT_STATUSES[number]
+
+export const MATCH_METHODS = ['code', 'corrected_code', 'phone_amount', 'assigned', 'reconciled'] as const
+export type MatchMethod = typeof MATCH_METHODS[number]
+
+/** What the inbox records about one SMS once it is settled (SPEC §4 GET /v1/sms `outcome`). */
+export const SMS_OUTCOMES = ['credit', 'debit', 'other', 'unparsed', 'untrusted', 'duplicate'] as const
+export type SmsOutcome = typeof SMS_OUTCOMES[number]
+
+/** What became of one raw PDU read from a SIM. */
+export const PDU_STATUSES = ['message', 'part', 'duplicate_part', 'undecodable'] as const
+export type PduStatus = typeof PDU_STATUSES[number]
+
+export const EVENT_TYPES = [
+  'transaction.completed', 'transaction.failed', 'transaction.expired', 'transaction.cancelled',
+  'transaction.refunded', 'transaction.disputed', 'transaction.resolved', 'credit.unmatched', 'webhook.test'
+] as const
+export type EventType = typeof EVENT_TYPES[number]
+/** An endpoint subscribed to this receives every event. */
+export const ALL_EVENTS = '*'
+
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'dead'] as const
+export type DeliveryStatus = typeof DELIVERY_STATUSES[number]
+
+export const ATTEMPT_OUTCOMES = ['delivered', 'failed', 'abandoned'] as const
+export type AttemptOutcome = typeof ATTEMPT_OUTCOMES[number]
+
+export const IDEMPOTENCY_STATES = ['in_flight', 'done'] as const
+export type IdempotencyState = typeof IDEMPOTENCY_STATES[number]
+
+export const SCOPES = ['payments:read', 'payments:write', 'webhooks:manage', 'keys:manage', 'operator'] as const
+export type Scope = typeof SCOPES[number]
+/** What `harpoon keys create` grants when no --scopes are given: everything but `operator`. */
+export const DEFAULT_SCOPES: readonly Scope[] = SCOPES.filter((s) => s !== 'operator')
+
+/** True when `value` is one of `values` (narrows a string read from outside to the enum). */
+export function isOneOf<T extends string> (values: readonly T[], value: string): value is T {
+  return (values as readonly string[]).includes(value)
+}
