@@ -2,8 +2,9 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { HarpoonError } from '../core/errors.js'
-import { MIGRATIONS } from './migrations/index.js'
-import type { Migration } from './migrations/migration.js'
+import { migrate } from './sqlite/migrate.js'
+import { MIGRATIONS } from './sqlite/migrations/index.js'
+import type { Migration } from './sqlite/migrations/migration.js'
 
 export type Db = Database.Database
 
@@ -28,23 +29,4 @@ export function openDatabase (path: string, migrations: readonly Migration[] = M
   db.pragma('busy_timeout = 5000')
   migrate(db, migrations)
   return db
-}
-
-export function migrate (db: Db, migrations: readonly Migration[]): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
-  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[])
-  const sorted = [...migrations].sort((a, b) => a.version - b.version)
-  const newest = sorted.at(-1)?.version ?? 0
-  const unknown = [...applied].filter((v) => v > newest)
-  if (unknown.length > 0) {
-    throw new HarpoonError('database_too_new', `database schema version ${Math.max(...unknown)} is newer than this release knows (${newest}); run the newer release or restore a backup`)
-  }
-  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
-  for (const m of sorted) {
-    if (applied.has(m.version)) continue
-    db.transaction(() => {
-      db.exec(m.up)
-      record.run(m.version, m.name, Date.now())
-    }).immediate()
-  }
 }
