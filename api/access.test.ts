@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { sql } from '../ledger/testing.js'
 import { startTestApi, type TestApi } from '../test/helpers/api-server.js'
 
 let api: TestApi
@@ -19,9 +20,9 @@ describe('authentication', () => {
   })
 
   it('answers 401 for a revoked key at once', async () => {
-    const key = api.key()
+    const key = await api.key()
     expect((await api.request('GET', '/v1/payments', { key })).status).toBe(200)
-    const id = api.ledger.apiKeys.authenticate(key)?.keyId as string
+    const id = (await api.ledger.apiKeys.authenticate(key))?.keyId as string
     const revoked = await api.request('DELETE', `/v1/keys/${id}`)
     expect(revoked.status).toBe(200)
     expect(revoked.body.data.revoked_at).not.toBeNull()
@@ -43,14 +44,14 @@ describe('scopes', () => {
     ['payments:read', 'GET', '/v1/modems', undefined],
     ['payments:read', 'GET', '/metrics', undefined]
   ] as const)('a key with only %s gets 403 on %s %s', async (scope, method, path, body) => {
-    const key = api.key({ scopes: [scope] })
+    const key = await api.key({ scopes: [scope] })
     const res = await api.request(method, path, { key, body })
     expect(res.status).toBe(403)
     expect(res.body.error.code).toBe('insufficient_scope')
   })
 
   it('lets an operator key read metrics and modems', async () => {
-    const key = api.key({ scopes: ['operator'] })
+    const key = await api.key({ scopes: ['operator'] })
     const metrics = await api.request('GET', '/metrics', { key })
     expect(metrics.status).toBe(200)
     expect(metrics.body).toContain('harpoon_http_requests_total')
@@ -58,7 +59,7 @@ describe('scopes', () => {
   })
 
   it('never lets a key create a key with more scopes or another mode', async () => {
-    const key = api.key({ scopes: ['keys:manage', 'payments:read'] })
+    const key = await api.key({ scopes: ['keys:manage', 'payments:read'] })
     const wider = await api.request('POST', '/v1/keys', { key, body: { name: 'x', scopes: ['payments:write'] } })
     expect(wider.status).toBe(422)
     const live = await api.request('POST', '/v1/keys', { key, body: { name: 'x', scopes: ['payments:read'], mode: 'live' } })
@@ -70,8 +71,8 @@ describe('scopes', () => {
 describe('isolation between merchants and between modes', () => {
   it('answers 404, never 403, for another merchant\'s or another mode\'s payment, and lists only one\'s own', async () => {
     const mine = (await api.request('POST', '/v1/payments/initialize', { body: { amount: 5, client_reference: 'shared-ref' } })).body.data
-    const otherMerchant = api.key({ merchant: 'other' })
-    const liveKey = api.key({ mode: 'live' })
+    const otherMerchant = await api.key({ merchant: 'other' })
+    const liveKey = await api.key({ mode: 'live' })
     for (const key of [otherMerchant, liveKey]) {
       for (const id of [mine.reference, mine.hpn_code, 'shared-ref']) {
         const res = await api.request('GET', `/v1/payments/${id as string}`, { key })
@@ -89,10 +90,10 @@ describe('isolation between merchants and between modes', () => {
   })
 
   it('hides other merchants\' keys', async () => {
-    const other = api.key({ merchant: 'other' })
+    const other = await api.key({ merchant: 'other' })
     const res = await api.request('GET', '/v1/keys', { key: other })
     expect(res.body.data.every((k: { merchant: string }) => k.merchant === 'other')).toBe(true)
-    const mineId = api.ledger.apiKeys.list('default')[0]?.id as string
+    const mineId = (await api.ledger.apiKeys.list('default'))[0]?.id as string
     expect((await api.request('DELETE', `/v1/keys/${mineId}`, { key: other })).status).toBe(404)
     expect((await api.request('POST', `/v1/keys/${mineId}/roll`, { key: other, body: { expires_in: 0 } })).status).toBe(404)
   })
@@ -100,8 +101,8 @@ describe('isolation between merchants and between modes', () => {
 
 describe('key rotation', () => {
   it('rolls a key with overlap: both work until the old one expires', async () => {
-    const key = api.key({ scopes: ['keys:manage', 'payments:read'] })
-    const id = api.ledger.apiKeys.authenticate(key)?.keyId as string
+    const key = await api.key({ scopes: ['keys:manage', 'payments:read'] })
+    const id = (await api.ledger.apiKeys.authenticate(key))?.keyId as string
     const rolled = await api.request('POST', `/v1/keys/${id}/roll`, { key, body: { expires_in: 3600 } })
     expect(rolled.status).toBe(201)
     const fresh = rolled.body.data.key
@@ -123,7 +124,7 @@ describe('key rotation', () => {
     expect(created.body.data.key).toMatch(/^hpn_test_sk_/)
     const listed = await api.request('GET', '/v1/keys')
     expect(JSON.stringify(listed.body)).not.toContain(created.body.data.key)
-    const stored = api.ledger.db.prepare('SELECT * FROM api_keys').all()
+    const stored = await api.rows.all(sql`SELECT * FROM api_keys`)
     expect(JSON.stringify(stored)).not.toContain(created.body.data.key)
   })
 })
@@ -167,8 +168,8 @@ describe('rate limits', () => {
   it('counts per key, carries X-RateLimit headers, and answers 429 with Retry-After', async () => {
     await api.close()
     api = await startTestApi({ rateLimit: { max: 3, windowMs: 60_000 } })
-    const a = api.key()
-    const b = api.key()
+    const a = await api.key()
+    const b = await api.key()
     const statuses: number[] = []
     let last
     for (let i = 0; i < 4; i++) {
@@ -189,12 +190,12 @@ describe('rate limits', () => {
 
 describe('logs', () => {
   it('never contain an API key, even when a client sends it in odd places', async () => {
-    const key = api.key()
+    const key = await api.key()
     await api.request('GET', '/v1/payments', { key })
     await api.request('POST', '/v1/payments/initialize', { key, raw: '{"amount": 1,' })
     await api.request('GET', `/v1/payments/${key}`, { key: `${key}x` })
     await api.request('POST', '/v1/keys', { key, body: { name: 'k', scopes: ['payments:read'] } })
-    const created = api.ledger.apiKeys.list('default').length
+    const created = (await api.ledger.apiKeys.list('default')).length
     expect(created).toBeGreaterThan(1)
     expect(api.logs.length).toBeGreaterThan(4)
     const all = api.logs.join('\n')

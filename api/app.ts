@@ -111,13 +111,13 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(async (v1) => {
     await v1.register(paymentRoutes({ ledger: deps.ledger, maxAmountMinor: deps.maxAmountMinor, defaultExpiresIn: deps.defaultExpiresIn, wallets: deps.wallets }))
     await v1.register(keyRoutes(deps.ledger))
-    await v1.register(creditRoutes({ ledger: deps.ledger, credits: deps.ledger.credits, paymentView: paymentViewer(deps.ledger, deps.wallets) }))
+    await v1.register(creditRoutes({ ledger: deps.ledger, paymentView: paymentViewer(deps.wallets) }))
     if (deps.testSms !== undefined) await v1.register(testSmsRoutes(deps.testSms))
     for (const plugin of deps.plugins ?? []) await v1.register(plugin)
   }, { prefix: '/v1' })
   if (deps.dashboard !== undefined) {
     await app.register(dashboardPage())
-    await app.register(operatorRoutes({ ledger: deps.ledger, modems: deps.modems, paymentView: paymentViewer(deps.ledger, deps.wallets), ...deps.dashboard }))
+    await app.register(operatorRoutes({ ledger: deps.ledger, modems: deps.modems, paymentView: paymentViewer(deps.wallets), ...deps.dashboard }))
   }
 
   return app

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { AuthContext, Scope } from '../ledger/api-keys.js'
-import type { ApiKeyRepository } from '../ledger/api-keys.js'
+import type { ApiKeyStore, AuthContext, Scope } from '../ledger/api-keys.js'
 import { forbidden, unauthorized } from './http-errors.js'
 
 declare module 'fastify' {
@@ -31,7 +30,7 @@ export function caller (request: FastifyRequest): AuthContext {
  * The verdict is enforced before the body is parsed: an unauthenticated client cannot make the
  * server parse 64 KiB of JSON.
  */
-export function registerAuth (app: FastifyInstance, keys: ApiKeyRepository): void {
+export function registerAuth (app: FastifyInstance, keys: ApiKeyStore): void {
   app.decorateRequest('auth', null)
   app.decorateRequest('authProblem', null)
 
@@ -40,7 +39,7 @@ export function registerAuth (app: FastifyInstance, keys: ApiKeyRepository): voi
     if (header === undefined || header === '') { request.authProblem = 'missing API key: send Authorization: Bearer <key>'; return }
     const m = BEARER.exec(header)
     if (m === null) { request.authProblem = 'the Authorization header must be "Bearer <key>"'; return }
-    const auth = keys.authenticate(m[1] as string)
+    const auth = await keys.authenticate(m[1] as string)
     if (auth === null) { request.authProblem = 'unknown, revoked or expired API key'; return }
     request.auth = auth
   })

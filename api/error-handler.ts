@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { isHarpoonError } from '../core/errors.js'
+import { DatabaseUnavailableError } from '../ledger/engine.js'
 import { ConflictError, InvalidFieldError, NotFoundError } from '../ledger/errors.js'
 import { errorBody } from './envelope.js'
 import { HttpError } from './http-errors.js'
@@ -12,6 +13,8 @@ function mapError (err: FastifyError | Error): Mapped {
   if (err instanceof NotFoundError) return { status: 404, body: errorBody('not_found', err.message) }
   if (err instanceof ConflictError) return { status: 409, body: errorBody(err.code, err.message) }
   if (err instanceof InvalidFieldError) return { status: 422, body: errorBody('validation_failed', err.message, err.details) }
+  // Nothing was written (the transaction did not commit): the client may retry, with the same Idempotency-Key.
+  if (err instanceof DatabaseUnavailableError) return { status: 503, body: errorBody('database_unavailable', 'the database is not answering; retry shortly') }
   const fe = err as FastifyError
   if (fe.validation !== undefined) {
     const details = fieldProblems(fe.validation, fe.validationContext)

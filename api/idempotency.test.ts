@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { fingerprint } from '../ledger/idempotency.js'
+import { sql } from '../ledger/testing.js'
 import { startTestApi, type TestApi } from '../test/helpers/api-server.js'
 
 let api: TestApi
@@ -8,7 +9,7 @@ afterEach(async () => { await api.close() })
 
 const post = (body: unknown, key: string, apiKey?: string) =>
   api.request('POST', '/v1/payments/initialize', { body, key: apiKey, headers: { 'Idempotency-Key': key } })
-const count = (): number => api.ledger.db.prepare('SELECT COUNT(*) FROM payments').pluck().get() as number
+const count = async (): Promise<number | undefined> => await api.rows.value<number>(sql`SELECT COUNT(*) FROM payments`)
 
 describe('Idempotency-Key', () => {
   it('replays the first response, status and body, with Idempotent-Replayed', async () => {
@@ -19,7 +20,7 @@ describe('Idempotency-Key', () => {
     expect(second.status).toBe(201)
     expect(second.headers.get('idempotent-replayed')).toBe('true')
     expect(second.body).toEqual(first.body)
-    expect(count()).toBe(1)
+    expect(await count()).toBe(1)
   })
 
   it('answers 409 idempotency_key_reused for the same key with another body', async () => {
@@ -27,33 +28,33 @@ describe('Idempotency-Key', () => {
     const res = await post({ amount: 26 }, 'idem-2')
     expect(res.status).toBe(409)
     expect(res.body.error.code).toBe('idempotency_key_reused')
-    expect(count()).toBe(1)
+    expect(await count()).toBe(1)
   })
 
   it('answers 409 idempotency_key_in_use while the first request is still in flight', async () => {
     const owner = { merchantId: 'default', mode: 'test' as const }
     const body = JSON.stringify({ amount: 25 })
-    api.ledger.idempotency.begin(owner, 'idem-3', fingerprint('POST', '/v1/payments/initialize', body))
+    await api.ledger.idempotency.begin(owner, 'idem-3', fingerprint('POST', '/v1/payments/initialize', body))
     const res = await api.request('POST', '/v1/payments/initialize', { raw: body, headers: { 'Idempotency-Key': 'idem-3' } })
     expect(res.status).toBe(409)
     expect(res.body.error.code).toBe('idempotency_key_in_use')
-    expect(count()).toBe(0)
+    expect(await count()).toBe(0)
   })
 
   it('stores nothing for a 404, on an unknown route or an unknown payment, and the key stays free', async () => {
-    const keys = (): number => api.ledger.db.prepare('SELECT COUNT(*) FROM idempotency_keys').pluck().get() as number
+    const keys = async (): Promise<number | undefined> => await api.rows.value<number>(sql`SELECT COUNT(*) FROM idempotency_keys`)
     const unknownRoute = await api.request('POST', '/v1/payments/nothing-here', { body: {}, headers: { 'Idempotency-Key': 'idem-404' } })
     expect(unknownRoute.status).toBe(404)
     const unknownPayment = await api.request('POST', '/v1/payments/hpn_trx_00000000000000000000000000000000/cancel', { headers: { 'Idempotency-Key': 'idem-404' } })
     expect(unknownPayment.status).toBe(404)
     expect(unknownPayment.headers.get('idempotent-replayed')).toBeNull()
-    expect(keys()).toBe(0)
+    expect(await keys()).toBe(0)
     expect((await post({ amount: 25 }, 'idem-404')).status).toBe(201)
   })
 
   it('creates one payment when concurrent requests share a key', async () => {
     const results = await Promise.all(Array.from({ length: 12 }, async () => await post({ amount: 40 }, 'idem-4')))
-    expect(count()).toBe(1)
+    expect(await count()).toBe(1)
     const references = new Set(results.filter((r) => r.status === 201).map((r) => r.body.data.reference))
     expect(references.size).toBe(1)
     for (const r of results) expect([201, 409]).toContain(r.status)
@@ -61,12 +62,12 @@ describe('Idempotency-Key', () => {
   })
 
   it('keeps keys per merchant and mode', async () => {
-    const live = api.key({ mode: 'live' })
-    const other = api.key({ merchant: 'other' })
+    const live = await api.key({ mode: 'live' })
+    const other = await api.key({ merchant: 'other' })
     expect((await post({ amount: 1 }, 'shared')).status).toBe(201)
     expect((await post({ amount: 1 }, 'shared', live)).headers.get('idempotent-replayed')).toBeNull()
     expect((await post({ amount: 1 }, 'shared', other)).headers.get('idempotent-replayed')).toBeNull()
-    expect(count()).toBe(3)
+    expect(await count()).toBe(3)
   })
 
   it('does not claim a key for a request that failed validation', async () => {
@@ -92,7 +93,7 @@ describe('Idempotency-Key', () => {
 
   it('survives a restart: the stored response is on disk', async () => {
     await post({ amount: 7 }, 'durable')
-    const rows = api.ledger.db.prepare('SELECT state, response_status FROM idempotency_keys WHERE key = ?').all('durable')
+    const rows = await api.rows.all(sql`SELECT state, response_status FROM idempotency_keys WHERE key = ${'durable'}`)
     expect(rows).toEqual([{ state: 'done', response_status: 201 }])
   })
 })

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { fingerprint, type IdempotencyStore } from '../ledger/idempotency.js'
-import type { Db } from '../ledger/db.js'
+import type { Ledger, LedgerTx } from '../ledger/ledger.js'
 import type { Owner } from '../ledger/modes.js'
 import { ok } from './envelope.js'
 import { validationFailed } from './http-errors.js'
@@ -35,7 +35,7 @@ export function registerIdempotency (app: FastifyInstance, store: IdempotencySto
     }
     const owner: Owner = { merchantId: request.auth.merchantId, mode: request.auth.mode }
     const path = request.url.split('?')[0] ?? request.url
-    const found = store.begin(owner, key, fingerprint(request.method, path, request.rawBody ?? ''))
+    const found = await store.begin(owner, key, fingerprint(request.method, path, request.rawBody ?? ''))
     if (found.kind === 'replay') {
       return reply.code(found.response.statusCode).header('Idempotent-Replayed', 'true')
         .type('application/json; charset=utf-8').send(found.response.body)
@@ -49,27 +49,27 @@ export function registerIdempotency (app: FastifyInstance, store: IdempotencySto
     claim.stored = true
     // A rejected request (bad fields, bad JSON) changed nothing and a server error is not an answer
     // worth replaying: free the key so the client can fix the request and retry with it.
-    if (NOT_REPLAYED.has(reply.statusCode) || reply.statusCode >= 500 || typeof payload !== 'string') store.release(claim.owner, claim.key)
-    else store.complete(claim.owner, claim.key, { statusCode: reply.statusCode, body: payload })
+    if (NOT_REPLAYED.has(reply.statusCode) || reply.statusCode >= 500 || typeof payload !== 'string') await store.release(claim.owner, claim.key)
+    else await store.complete(claim.owner, claim.key, { statusCode: reply.statusCode, body: payload })
     return payload
   })
 }
 
 /**
- * Runs a synchronous ledger change and stores its idempotent response in the same transaction,
- * so a crash cannot keep the change and lose the response (which would let a retry do it twice).
+ * Runs a ledger change and stores its idempotent response in the same transaction, so a crash
+ * cannot keep the change and lose the response (which would let a retry do it twice). `change`
+ * does ledger work through `tx` only (it may run again on PostgreSQL); `statusCode` may depend on
+ * what it found (201 created, 200 already there). The reply is sent once the transaction committed.
  */
-export function commitResponse<T> (db: Db, store: IdempotencyStore, request: FastifyRequest, reply: FastifyReply, statusCode: number | (() => number), change: () => T): FastifyReply {
-  const response = db.transaction(() => {
-    const body = JSON.stringify(ok(change()))
-    // The status may depend on what the change found (201 created, 200 already there).
+export async function commitResponse<T> (ledger: Ledger, request: FastifyRequest, reply: FastifyReply,
+  statusCode: number | (() => number), change: (tx: LedgerTx) => Promise<T>): Promise<FastifyReply> {
+  const claim = request.idempotency
+  const response = await ledger.transact(async (tx) => {
+    const body = JSON.stringify(ok(await change(tx)))
     const status = typeof statusCode === 'function' ? statusCode() : statusCode
-    const claim = request.idempotency
-    if (claim !== null) {
-      store.complete(claim.owner, claim.key, { statusCode: status, body })
-      claim.stored = true
-    }
+    if (claim !== null) await tx.idempotency.complete(claim.owner, claim.key, { statusCode: status, body })
     return { status, body }
-  }).immediate()
+  })
+  if (claim !== null) claim.stored = true
   return reply.code(response.status).type('application/json; charset=utf-8').send(response.body)
 }

@@ -138,8 +138,8 @@ describe('cancel, refund and resolve', () => {
     expect((await api.request('POST', `/v1/payments/${p.reference as string}/refund`, { body: { note: 'returned' } })).status).toBe(409)
     expect((await api.request('POST', `/v1/payments/${p.reference as string}/resolve`, { body: { status: 'SUCCESS' } })).status).toBe(409)
     // Put the payment in review the way the matching step will: through the status function.
-    const row = api.ledger.payments.get({ merchantId: 'default', mode: 'test' }, p.reference)
-    api.ledger.db.transaction(() => api.ledger.paymentStatus.change(row, { status: 'MANUAL_REVIEW' }))()
+    const row = await api.ledger.payments.get({ merchantId: 'default', mode: 'test' }, p.reference)
+    await api.ledger.transact(async (tx) => await tx.paymentStatus.change(row, { status: 'MANUAL_REVIEW' }))
     const resolved = await api.request('POST', `/v1/payments/${p.reference as string}/resolve`, { body: { status: 'FAILED', note: 'customer never paid' } })
     expect(resolved.status).toBe(200)
     expect(resolved.body.data.status).toBe('FAILED')
@@ -149,12 +149,12 @@ describe('cancel, refund and resolve', () => {
 
   it('refunds a SUCCESS payment and records the event', async () => {
     const p = (await init({ amount: 10 })).body.data
-    const row = api.ledger.payments.get({ merchantId: 'default', mode: 'test' }, p.reference)
-    api.ledger.db.transaction(() => api.ledger.paymentStatus.change(row, { status: 'SUCCESS', actualMinor: 1000 }))()
+    const row = await api.ledger.payments.get({ merchantId: 'default', mode: 'test' }, p.reference)
+    await api.ledger.transact(async (tx) => await tx.paymentStatus.change(row, { status: 'SUCCESS', actualMinor: 1000 }))
     const res = await api.request('POST', `/v1/payments/${p.reference as string}/refund`, { body: { note: 'out of stock' } })
     expect(res.status).toBe(200)
     expect(res.body.data.status).toBe('REFUNDED')
-    const types = api.ledger.db.prepare('SELECT type FROM events WHERE payment_id = ? ORDER BY id').pluck().all(row.id)
+    const types = (await api.ledger.events.ofPayment(row.id)).map((e) => e.type)
     expect(types).toEqual(['transaction.completed', 'transaction.refunded'])
   })
 })

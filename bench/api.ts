@@ -35,10 +35,10 @@ export async function runGetPayment (n: number, cleanup: Cleanup, options: { nod
   const dir = tempDir(cleanup)
   const dbPath = join(dir, 'harpoon.db')
   const t0 = performance.now()
-  const { key, ledger } = prepareLedger(dbPath)
-  seedPayments(ledger, n)
-  ledger.db.pragma('wal_checkpoint(TRUNCATE)')
-  ledger.close()
+  const { key, ledger } = await prepareLedger(dbPath)
+  await seedPayments(ledger, n)
+  // Closing the last connection checkpoints the WAL into the file: the daemon starts on one file.
+  await ledger.close()
   const seedSeconds = (performance.now() - t0) / 1000
   const t1 = performance.now()
   const daemon = await spawnDaemon(dir, API_ONLY, cleanup, { nodeArgs: options.nodeArgs ?? [] })

@@ -1,5 +1,7 @@
 import { ALPHABET, checkCharacter } from '../ledger/hpn-code.js'
-import { openLedger, type Ledger } from '../ledger/ledger.js'
+import type { Ledger } from '../ledger/ledger.js'
+import { openLedger } from '../ledger/open.js'
+import { seedPayments as insertPayments, type SeedPayment } from '../ledger/seed.js'
 import type { Scope } from '../ledger/api-keys.js'
 
 const SCOPES: Scope[] = ['payments:read', 'payments:write', 'webhooks:manage', 'operator']
@@ -18,10 +20,10 @@ export function seededCode (i: number): string {
 export interface Seeded { key: string, ledger: Ledger }
 
 /** Opens (and migrates) the database, with merchant `default` and a live key holding every scope. */
-export function prepareLedger (dbPath: string): Seeded {
-  const ledger = openLedger(dbPath)
-  if (ledger.merchants.get('default') === undefined) ledger.merchants.create({ id: 'default', name: 'Bench shop' })
-  const key = ledger.apiKeys.create({ merchantId: 'default', name: 'bench', mode: 'live', scopes: SCOPES }).secret
+export async function prepareLedger (dbPath: string): Promise<Seeded> {
+  const ledger = await openLedger({ path: dbPath })
+  if (await ledger.merchants.get('default') === undefined) await ledger.merchants.create({ id: 'default', name: 'Bench shop' })
+  const key = (await ledger.apiKeys.create({ merchantId: 'default', name: 'bench', mode: 'live', scopes: SCOPES })).secret
   return { key, ledger }
 }
 
@@ -29,21 +31,30 @@ export function prepareLedger (dbPath: string): Seeded {
  * `n` payments of merchant `default` in live mode, in one transaction with the production schema and
  * pragmas: nine in ten SUCCESS, one in ten PENDING (expiring in a week), codes from `seededCode`.
  */
-export function seedPayments (ledger: Ledger, n: number): void {
-  const insert = ledger.db.prepare(`INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, actual_minor,
-      currency, client_reference, payer_phone, telco_provider, telco_transaction_id, expires_at, verified_at, created_at, updated_at)
-    VALUES (?, 'default', 'live', ?, ?, ?, ?, 'GHS', ?, ?, ?, ?, ?, ?, ?, ?)`)
+export async function seedPayments (ledger: Ledger, n: number): Promise<void> {
   const now = Date.now()
-  ledger.db.transaction(() => {
+  function * rows (): Generator<SeedPayment> {
     for (let i = 0; i < n; i++) {
       const pending = i % 10 === 0
       const amount = 100 + (i % 50_000)
       const created = now - 60 * 86_400_000 + Math.floor((i / n) * 60 * 86_400_000)
-      insert.run(
-        `hpn_trx_${i.toString(16).padStart(32, '0')}`, seededCode(i), pending ? 'PENDING' : 'SUCCESS', amount, pending ? null : amount,
-        `order_${i}`, pending ? null : '0244000000', pending ? null : 'mtn', pending ? null : `9${String(i).padStart(10, '0')}`,
-        pending ? now + 7 * 86_400_000 : created + 3_600_000, pending ? null : created + 60_000, created, created
-      )
+      yield {
+        reference: `hpn_trx_${i.toString(16).padStart(32, '0')}`,
+        merchantId: 'default',
+        mode: 'live',
+        hpnCode: seededCode(i),
+        status: pending ? 'PENDING' : 'SUCCESS',
+        expectedMinor: amount,
+        actualMinor: pending ? null : amount,
+        clientReference: `order_${i}`,
+        payerPhone: pending ? null : '0244000000',
+        telcoProvider: pending ? null : 'mtn',
+        telcoTransactionId: pending ? null : `9${String(i).padStart(10, '0')}`,
+        expiresAt: pending ? now + 7 * 86_400_000 : created + 3_600_000,
+        verifiedAt: pending ? null : created + 60_000,
+        createdAt: created
+      }
     }
-  }).immediate()
+  }
+  await insertPayments(ledger, rows())
 }

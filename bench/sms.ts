@@ -1,5 +1,4 @@
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import pino from 'pino'
 import { SerialPort } from 'serialport'
 import { ModemSimulator } from '../fixtures/modem-simulator/engine.js'
@@ -7,7 +6,8 @@ import { startPtyModem, type PtyModem } from '../fixtures/modem-simulator/pty.js
 import { telcoCreditText } from '../ingest/telco-wording.js'
 import type { Ledger } from '../ledger/ledger.js'
 import { encodeMultipart } from '../modem/pdu/encode.js'
-import { createEndpointRepository } from '../webhooks/endpoints.js'
+import { openLedger } from '../ledger/open.js'
+import { createEndpoint } from '../webhooks/endpoints.js'
 import { createWebhooks } from '../webhooks/webhooks.js'
 import { Cleanup, percentile, spawnDaemon, tempDir, waitUntil, type Child } from './harness.js'
 import { startReceiver } from './receiver.js'
@@ -16,12 +16,16 @@ import { prepareLedger } from './seed.js'
 const OWNER = { merchantId: 'default', mode: 'live' } as const
 const MODEM = { id: 'mtn-1', network: 'mtn', msisdn: '0244000001' }
 
-function payments (ledger: Ledger, n: number): Array<{ reference: string, code: string, amount: number }> {
-  return ledger.db.transaction(() => Array.from({ length: n }, (_, i) => {
-    const amount = 1000 + i
-    const { payment } = ledger.payments.initialize(OWNER, { amountMinor: amount, currency: 'GHS', clientReference: null, customerPhone: null, meta: null, expiresInSeconds: 86_400 })
-    return { reference: payment.reference, code: payment.hpn_code, amount }
-  }))()
+async function payments (ledger: Ledger, n: number): Promise<Array<{ reference: string, code: string, amount: number }>> {
+  return await ledger.transact(async (tx) => {
+    const made: Array<{ reference: string, code: string, amount: number }> = []
+    for (let i = 0; i < n; i++) {
+      const amount = 1000 + i
+      const { payment } = await tx.payments.initialize(OWNER, { amountMinor: amount, currency: 'GHS', clientReference: null, customerPhone: null, meta: null, expiresInSeconds: 86_400 })
+      made.push({ reference: payment.reference, code: payment.hpn_code, amount })
+    }
+    return made
+  })
 }
 
 /** The 2-part MTN credit for a payment (the real wording runs past 160 characters). */
@@ -79,14 +83,14 @@ export async function runSmsToWebhook (cleanup: Cleanup, n = 300, warmup = 20): 
   const dir = tempDir(cleanup)
   const sim = new ModemSimulator({ profile: 'sim800', imsi: '620010000000001', memories: { SM: 50 } })
   const modem = await pty(sim, cleanup)
-  const { key, ledger } = prepareLedger(join(dir, 'harpoon.db'))
+  const { key, ledger } = await prepareLedger(join(dir, 'harpoon.db'))
   const waiting = new Map<string, (at: number) => void>()
   const receiver = await startReceiver(cleanup, {
     onWebhook: (w) => { if (w.event === 'transaction.completed' && w.reference !== null) waiting.get(w.reference)?.(w.at) }
   })
-  receiver.verifyWith(createEndpointRepository(ledger.db).create(OWNER, { url: receiver.url }).secret)
-  const list = payments(ledger, n + warmup)
-  ledger.close()
+  receiver.verifyWith((await createEndpoint(ledger, OWNER, { url: receiver.url })).secret)
+  const list = await payments(ledger, n + warmup)
+  await ledger.close()
   const daemon = await spawnDaemon(dir, { modems: [{ ...MODEM, port: modem.path }], webhooks: { allow_private_targets: true } }, cleanup)
   await modemReady(daemon, key)
   const latencies: number[] = []
@@ -127,22 +131,22 @@ export async function runBurst (cleanup: Cleanup, n = 500): Promise<Burst> {
   const dbPath = join(dir, 'harpoon.db')
   const sim = new ModemSimulator({ profile: 'sim800', imsi: '620010000000001', memories: { SM: 2 * n + 10 } })
   const bareSim = new ModemSimulator({ profile: 'sim800', imsi: '620010000000002', memories: { SM: 2 * n + 10 } })
-  const { ledger } = prepareLedger(dbPath)
-  const list = payments(ledger, n)
-  ledger.close()
+  const { ledger } = await prepareLedger(dbPath)
+  const list = await payments(ledger, n)
+  await ledger.close()
   let balance = 0
   for (const [i, p] of list.entries()) {
     balance += p.amount
     for (const pdu of creditPdus(p, i, balance)) { sim.store(pdu); bareSim.store(pdu) }
   }
   const modem = await pty(sim, cleanup)
-  const db = new Database(dbPath, { readonly: true })
-  cleanup.push(() => { db.close() })
-  const settled = db.prepare("SELECT count(*) FROM payments WHERE status = 'SUCCESS'").pluck()
+  // A second view of the same file, only read from while the daemon writes (WAL lets both run).
+  const watch = await openLedger({ path: dbPath })
+  cleanup.push(async () => { await watch.close() })
   const t0 = performance.now()
   const daemon = await spawnDaemon(dir, { modems: [{ ...MODEM, port: modem.path }] }, cleanup)
   const listenSeconds = (performance.now() - t0) / 1000
-  await waitUntil(() => (settled.get() as number) === n ? true : undefined, `${n} payments to settle`, 120_000, 25)
+  await waitUntil(async () => await watch.stats.paymentCount('SUCCESS') === n ? true : undefined, `${n} payments to settle`, 120_000, 25)
   const seconds = (performance.now() - t0) / 1000
   await daemon.stop()
 
@@ -165,13 +169,14 @@ export async function runFanout (cleanup: Cleanup, n = 5000): Promise<Fanout> {
   const dbPath = join(dir, 'harpoon.db')
   const receiver = await startReceiver(cleanup)
   const settings = { retry_schedule: [300], timeout_ms: 30_000, concurrency: 16, allow_private_targets: true, per_endpoint_concurrency: 4, disable_after_days: 5, poll_interval_ms: 500 }
-  const { ledger } = prepareLedger(dbPath)
-  const webhooks = createWebhooks({ ledger, settings, logger: pino({ level: 'silent' }) })
-  webhooks.endpoints.create(OWNER, { url: receiver.url })
+  const { ledger } = await prepareLedger(dbPath)
+  createWebhooks({ ledger, settings, logger: pino({ level: 'silent' }) })
+  const { endpoint } = await createEndpoint(ledger, OWNER, { url: receiver.url })
   // Cancelling a payment writes its event and, in the same transaction, its delivery row.
-  ledger.db.transaction(() => { for (const p of payments(ledger, n)) ledger.payments.cancel(OWNER, p.reference) })()
-  const bodies = ledger.db.prepare('SELECT body FROM webhook_deliveries').pluck().all() as string[]
-  ledger.close()
+  const made = await payments(ledger, n)
+  await ledger.transact(async (tx) => { for (const p of made) await tx.payments.cancel(OWNER, p.reference) })
+  const bodies = (await ledger.webhookDeliveries.list({ endpointId: endpoint.id, limit: n + 1 })).items.map((d) => d.body)
+  await ledger.close()
   if (bodies.length !== n) throw new Error(`expected ${n} deliveries, found ${bodies.length}`)
   // The delivery budget for one endpoint is per_endpoint_concurrency: the baseline gets the same.
   const concurrency = Math.min(settings.concurrency, settings.per_endpoint_concurrency)

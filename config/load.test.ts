@@ -71,4 +71,19 @@ describe('configuration', () => {
     const path = file(JSON.stringify({ api: { port: 9999 } }))
     expect(loadConfig(undefined, { HARPOON_CONFIG: path }).api.port).toBe(9999)
   })
+
+  it('chooses PostgreSQL by database.url or HARPOON_DATABASE_URL (which wins), and refuses other schemes without echoing the URL', () => {
+    expect(validateConfig({}, 'd').database.url).toBeNull()
+    const url = 'postgres://harpoon:s3cret@db.internal:5432/harpoon'
+    expect(validateConfig({ database: { url } }, 'c').database.url).toBe(url)
+    expect(validateConfig({ database: { url: 'postgresql:///harpoon?host=/run/postgresql' } }, 'c').database.url).toMatch(/^postgresql:/)
+    const path = file(JSON.stringify({ database: { url: 'postgres://file@h/db' } }))
+    expect(loadConfig(path, { HARPOON_DATABASE_URL: url }).database.url).toBe(url)
+    expect(loadConfig(undefined, { HARPOON_DATABASE_URL: url }).database.url).toBe(url)
+    let error: ConfigError | undefined
+    try { validateConfig({ database: { url: 'mysql://root:hunter2@h/db' } }, 'c') } catch (e) { error = e as ConfigError }
+    expect(error?.details).toEqual([{ field: 'database.url', message: 'must start with postgres:// or postgresql://' }])
+    expect(error?.message).not.toContain('hunter2')
+    expect(() => loadConfig(undefined, { HARPOON_DATABASE_URL: 'sqlite:///x.db' })).toThrow(/database\.url: must start with postgres:\/\/ or postgresql:\/\/ \(from HARPOON_DATABASE_URL\)/)
+  })
 })

@@ -24,10 +24,13 @@ export class ConfigError extends HarpoonError {
 }
 
 export const DEFAULT_CONFIG_PATH = './config/harpoon.json'
+/** Set, it is `database.url`, over whatever the file says (a secret kept out of the config file). */
+export const DATABASE_URL_ENV = 'HARPOON_DATABASE_URL'
 
 /**
  * Picks the configuration file: `--config`, else `HARPOON_CONFIG`, else ./config/harpoon.json when
- * present, else none (built-in defaults). Only this function reads the environment.
+ * present, else none (built-in defaults). This and `loadConfig` (HARPOON_DATABASE_URL) are the only
+ * readers of the environment.
  */
 export function resolveConfigPath (flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
   if (flag !== undefined && flag !== '') return flag
@@ -38,7 +41,9 @@ export function resolveConfigPath (flag: string | undefined, env: NodeJS.Process
 
 export function loadConfig (flag?: string, env: NodeJS.ProcessEnv = process.env): Config {
   const path = resolveConfigPath(flag, env)
-  if (path === null) return validateConfig({}, 'defaults')
+  const databaseUrl = env[DATABASE_URL_ENV]
+  const fromEnv = databaseUrl === undefined || databaseUrl === '' ? {} : { databaseUrl }
+  if (path === null) return validateConfig({}, 'defaults', fromEnv)
   let text: string
   try {
     text = readFileSync(path, 'utf8')
@@ -51,7 +56,7 @@ export function loadConfig (flag?: string, env: NodeJS.ProcessEnv = process.env)
   } catch (err) {
     throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`)
   }
-  return validateConfig(raw, resolve(path))
+  return validateConfig(raw, resolve(path), fromEnv)
 }
 
 /** "/webhooks/retry_schedule/2" → "webhooks.retry_schedule[2]" */
@@ -59,11 +64,26 @@ function keyName (path: string): string {
   return path.split('/').filter((p) => p !== '').reduce((acc, part) => /^\d+$/.test(part) ? `${acc}[${part}]` : acc === '' ? part : `${acc}.${part}`, '')
 }
 
+const DATABASE_URL = /^postgres(?:ql)?:\/\//
+
+/** Why `url` cannot name a PostgreSQL database, or null when it can. */
+function databaseUrlProblem (url: string): string | null {
+  if (!DATABASE_URL.test(url)) return 'must start with postgres:// or postgresql://'
+  try {
+    const parsed = new URL(url)
+    if (parsed.hostname === '' && !parsed.searchParams.has('host')) return 'must name a host (postgres://user:pass@host:port/db)'
+  } catch {
+    return 'is not a valid URL (postgres://user:pass@host:port/db; percent-encode special characters in the password)'
+  }
+  return null
+}
+
 /**
  * Validates a parsed configuration object, fills defaults and returns it frozen. Every problem is
- * reported at once, each naming the key.
+ * reported at once, each naming the key. `overrides.databaseUrl` (HARPOON_DATABASE_URL) replaces
+ * `database.url`.
  */
-export function validateConfig (raw: unknown, source: string): Config {
+export function validateConfig (raw: unknown, source: string, overrides: { databaseUrl?: string } = {}): Config {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(`config ${source} must be a JSON object`)
   }
@@ -78,6 +98,11 @@ export function validateConfig (raw: unknown, source: string): Config {
     if (!details.some((d) => d.field === field)) details.push({ field, message })
   }
   const file = withDefaults as ConfigFile
+  if (details.length === 0 && overrides.databaseUrl !== undefined) file.database.url = overrides.databaseUrl
+  if (details.length === 0 && file.database.url !== null) {
+    const problem = databaseUrlProblem(file.database.url)
+    if (problem !== null) details.push({ field: 'database.url', message: overrides.databaseUrl === undefined ? problem : `${problem} (from ${DATABASE_URL_ENV})` })
+  }
   if (details.length === 0) {
     const ids = new Set<string>()
     const ports = new Set<string>()

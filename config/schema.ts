@@ -41,7 +41,10 @@ export const ConfigSchema = Type.Object({
     trust_proxy: Type.Boolean({ default: false })
   }, { ...strict, default: {} }),
   database: Type.Object({
-    path: Type.String({ minLength: 1, default: './data/harpoon.db' })
+    /** The SQLite file: the ledger unless `url` is set. */
+    path: Type.String({ minLength: 1, default: './data/harpoon.db' }),
+    /** postgres://user:pass@host:port/db chooses PostgreSQL (HARPOON_DATABASE_URL overrides it). */
+    url: Type.Union([Type.String({ minLength: 1, maxLength: 2000 }), Type.Null()], { default: null, description: 'postgres:// or postgresql:// URL; null for the SQLite file at path' })
   }, { ...strict, default: {} }),
   modems: Type.Array(ModemSchema, { default: [] }),
   modem_polling: Type.Object({

@@ -7,12 +7,12 @@ import { DEFAULT_MERCHANT_ID } from '../ledger/merchants.js'
  * prints once. The key can do everything, `operator` included, so a newcomer can try the whole API
  * and the dashboard in test mode; live keys are made on purpose with `harpoon keys create`.
  */
-export function bootstrapEmptyDatabase (ledger: Ledger): NewApiKey | null {
-  return ledger.db.transaction(() => {
-    if (ledger.merchants.count() > 0) return null
-    ledger.merchants.create({ id: DEFAULT_MERCHANT_ID, name: 'Default merchant' })
-    return ledger.apiKeys.create({ merchantId: DEFAULT_MERCHANT_ID, name: 'first test key', mode: 'test', scopes: [...DEFAULT_SCOPES, 'operator'] })
-  }).immediate()
+export async function bootstrapEmptyDatabase (ledger: Ledger): Promise<NewApiKey | null> {
+  return await ledger.transact(async (tx) => {
+    if (await tx.merchants.count() > 0) return null
+    await tx.merchants.create({ id: DEFAULT_MERCHANT_ID, name: 'Default merchant' })
+    return await tx.apiKeys.create({ merchantId: DEFAULT_MERCHANT_ID, name: 'first test key', mode: 'test', scopes: [...DEFAULT_SCOPES, 'operator'] })
+  })
 }
 
 export function firstKeyBanner (key: NewApiKey): string {

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util'
 import { isHarpoonError } from '../core/errors.js'
 import { loadConfig, type Config } from '../config/load.js'
-import { openLedger } from '../ledger/ledger.js'
+import { openLedger } from '../ledger/open.js'
 import { CliError } from './commands/cli-error.js'
 import type { CommandIo } from './commands/io.js'
 import { backupCommand } from './commands/backup.js'
@@ -83,27 +83,27 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
         }, io)
       }
       case 'simulate': {
-        const ledger = openLedger(config.database.path)
+        const ledger = await openLedger(config.database)
         try {
           return await simulateCommand(config, ledger, { network: values.network, amount: values.amount, reference: values.reference, payer: values.payer, merchant: values.merchant }, io)
         } finally {
-          ledger.close()
+          await ledger.close()
         }
       }
       case 'backup':
         if (rest.length > 0) throw new CliError('usage: harpoon backup PATH [--force] [--json] (one path)')
-        return await backupCommand(config.database.path, action, { force: values.force, json: values.json }, io)
+        return await backupCommand(config.database, action, { force: values.force, json: values.json }, io)
       case 'modems':
         return await modemsCommand(config, { port: values.port, json: values.json }, io, createLogger('warn', pino.destination(2)))
       case 'keys':
       case 'merchants': {
-        const ledger = openLedger(config.database.path)
+        const ledger = await openLedger(config.database)
         try {
           return command === 'keys'
-            ? keysCommand(ledger, action, rest, { name: values.name, merchant: values.merchant, mode: values.mode, scopes: values.scopes, json: values.json }, io)
-            : merchantsCommand(ledger, action, { name: values.name, id: values.id, json: values.json }, io)
+            ? await keysCommand(ledger, action, rest, { name: values.name, merchant: values.merchant, mode: values.mode, scopes: values.scopes, json: values.json }, io)
+            : await merchantsCommand(ledger, action, { name: values.name, id: values.id, json: values.json }, io)
         } finally {
-          ledger.close()
+          await ledger.close()
         }
       }
       default:

@@ -5,7 +5,8 @@ import { createMetrics } from '../api/metrics.js'
 import { webhookRoutes } from '../api/routes/webhooks.js'
 import type { Config } from '../config/load.js'
 import { startExpirySweeper } from '../ledger/expiry-sweeper.js'
-import { openLedger, type Ledger } from '../ledger/ledger.js'
+import type { Ledger } from '../ledger/ledger.js'
+import { describeDatabase, openLedger } from '../ledger/open.js'
 import { createWebhooks, type Webhooks } from '../webhooks/webhooks.js'
 import { bootstrapEmptyDatabase, firstKeyBanner } from './bootstrap.js'
 import { packageVersion } from './version.js'
@@ -41,10 +42,14 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
   const { logger } = options
   const version = packageVersion()
   const startedAt = Date.now()
-  logger.info({ version, config: config.source, database: config.database.path }, 'starting harpoon daemon')
+  logger.info({ version, config: config.source, database: describeDatabase(config.database) }, 'starting harpoon daemon')
 
-  const ledger = openLedger(config.database.path)
-  const firstKey = bootstrapEmptyDatabase(ledger)
+  const ledger = await openLedger(config.database, {
+    // A step that follows a commit (waking the dispatcher, answering a waiting test SMS) failed: the
+    // money is committed; say so and carry on.
+    onAfterCommitError: (err) => { logger.error({ err }, 'a step after a committed ledger transaction failed') }
+  })
+  const firstKey = await bootstrapEmptyDatabase(ledger)
   if (firstKey !== null) {
     options.print(firstKeyBanner(firstKey))
     logger.info({ merchant: firstKey.merchantId, key_id: firstKey.id }, 'empty database: created the default merchant and a test key')
@@ -57,11 +62,9 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
   let modems: ModemLayer | null = null
   const parser = parserFrom(config)
   const ingest = createIngest({
-    db: ledger.db,
+    ledger,
     logger,
     parser,
-    credits: ledger.credits,
-    balances: ledger.balances,
     holdBrokenChains: config.matching.balance_break_review,
     merchantOf: modemMerchants(config),
     onSettled: (sms, settlement) => { modems?.settled(sms, settlement) }
@@ -70,7 +73,7 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
   modems = await startModems(config, ledger, ingest, logger)
   const modemLayer = modems
   const direct = deliverTestSmsToIngest(ledger, ingest)
-  registerDaemonMetrics(metrics, modemLayer.list, ledger.db)
+  registerDaemonMetrics(metrics, modemLayer.list, ledger.stats)
 
   const api = await buildApi({
     ledger,
@@ -94,7 +97,7 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
   webhooks.dispatcher.start()
   const sweeper = startExpirySweeper(ledger.payments, logger, config.payments.expiry_sweep_ms)
   const purge = setInterval(() => {
-    try { ledger.idempotency.purgeExpired() } catch (err) { logger.error({ err }, 'idempotency purge failed') }
+    ledger.idempotency.purgeExpired().catch((err: unknown) => { logger.error({ err }, 'idempotency purge failed') })
   }, 3600_000)
   purge.unref()
 
@@ -102,14 +105,14 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
   async function stop (): Promise<void> {
     stopping ??= (async () => {
       logger.info('shutting down: finishing requests in hand')
-      sweeper.stop()
+      await sweeper.stop()
       clearInterval(purge)
       await api.close()
       await modemLayer.stop()
       // Attempts in hand may finish briefly; the rest are abandoned under their lease and re-sent
       // after the next start with the same webhook_id: nothing is lost, and a repeat is one receivers dedupe.
       await webhooks.dispatcher.stop(Math.min(config.webhooks.timeout_ms, 5_000))
-      ledger.close()
+      await ledger.close()
       logger.info('stopped')
     })()
     return stopping

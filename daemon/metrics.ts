@@ -1,18 +1,15 @@
 import { Gauge } from 'prom-client'
 import type { Metrics } from '../api/metrics.js'
 import type { ModemStatus } from '../api/routes/system.js'
-import type { Db } from '../ledger/db.js'
+import type { LedgerStats } from '../ledger/stats.js'
 
 /**
  * The operator's view in Prometheus: modem health per modem, and what the inbox and the ledger hold.
- * Values are read at scrape time, so they can never drift from the truth.
+ * Values are read at scrape time (prom-client awaits an async `collect`), so they can never drift
+ * from the truth.
  */
-export function registerDaemonMetrics (metrics: Metrics, modems: () => readonly ModemStatus[], db: Db): void {
+export function registerDaemonMetrics (metrics: Metrics, modems: () => readonly ModemStatus[], stats: LedgerStats): void {
   const registers = [metrics.registry]
-  const smsByOutcome = db.prepare('SELECT COALESCE(outcome, \'pending\') AS outcome, COUNT(*) AS n FROM sms_messages GROUP BY 1')
-  const unmatched = db.prepare('SELECT COUNT(*) FROM credits WHERE status = \'unmatched\'').pluck()
-  const pending = db.prepare('SELECT COUNT(*) FROM payments WHERE status = \'PENDING\'').pluck()
-  const review = db.prepare('SELECT COUNT(*) FROM payments WHERE status = \'MANUAL_REVIEW\'').pluck()
 
   new Gauge({
     name: 'harpoon_modem_connected', help: '1 when the modem answers on its port', labelNames: ['modem', 'network', 'virtual'] as const, registers,
@@ -32,9 +29,13 @@ export function registerDaemonMetrics (metrics: Metrics, modems: () => readonly 
   })
   new Gauge({
     name: 'harpoon_sms_stored', help: 'SMS in the inbox by outcome (untrusted and unparsed ones need an operator\'s eye)', labelNames: ['outcome'] as const, registers,
-    collect () { this.reset(); for (const r of smsByOutcome.all() as Array<{ outcome: string, n: number }>) this.set({ outcome: r.outcome }, r.n) }
+    async collect () {
+      const rows = await stats.smsByOutcome()
+      this.reset()
+      for (const r of rows) this.set({ outcome: r.outcome ?? 'pending' }, r.count)
+    }
   })
-  new Gauge({ name: 'harpoon_credits_unmatched', help: 'Telco credits no payment claimed', registers, collect () { this.set(unmatched.get() as number) } })
-  new Gauge({ name: 'harpoon_payments_pending', help: 'PENDING payments', registers, collect () { this.set(pending.get() as number) } })
-  new Gauge({ name: 'harpoon_payments_manual_review', help: 'Payments waiting for an operator', registers, collect () { this.set(review.get() as number) } })
+  new Gauge({ name: 'harpoon_credits_unmatched', help: 'Telco credits no payment claimed', registers, async collect () { this.set(await stats.creditCount('unmatched')) } })
+  new Gauge({ name: 'harpoon_payments_pending', help: 'PENDING payments', registers, async collect () { this.set(await stats.paymentCount('PENDING')) } })
+  new Gauge({ name: 'harpoon_payments_manual_review', help: 'Payments waiting for an operator', registers, async collect () { this.set(await stats.paymentCount('MANUAL_REVIEW')) } })
 }

@@ -1,5 +1,4 @@
 import type { Logger } from 'pino'
-import { systemClock } from '../core/time.js'
 import type { Wallet } from '../api/payment-view.js'
 import type { TestSmsRequest, TestSmsResult } from '../api/routes/test-sms.js'
 import type { ModemStatus as ApiModemStatus } from '../api/routes/system.js'
@@ -11,7 +10,7 @@ import type { Settlement } from '../ingest/settle.js'
 import type { Ledger } from '../ledger/ledger.js'
 import { DEFAULT_MERCHANT_ID } from '../ledger/merchants.js'
 import type { Owner } from '../ledger/modes.js'
-import { SqliteSmsInbox } from '../ledger/sms-inbox.js'
+import { smsInboxPort } from '../ledger/sms-inbox.js'
 import type { CompleteSms } from '../modem/inbox-port.js'
 import { assembleText } from '../modem/pdu/assemble.js'
 import type { ModemConfig } from '../modem/runner.js'
@@ -71,7 +70,15 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
   }
 
   const waiting = new Map<string, (s: { sms: CompleteSms, settlement: Settlement }) => void>()
-  const inbox = new SqliteSmsInbox(ledger.db, { assemble: assembleText, clock: systemClock })
+  // The session deletes a message from the SIM only once recordPdu's commit has resolved.
+  const inbox = smsInboxPort(ledger, { assemble: assembleText })
+  // Settlements started and not yet finished: stop() waits for them before the ledger closes.
+  const settling = new Set<Promise<unknown>>()
+  const track = (work: Promise<unknown>): void => {
+    settling.add(work)
+    const done = (): void => { settling.delete(work) }
+    work.then(done, done)
+  }
   const supervisor = new ModemSupervisor({
     modems,
     inbox,
@@ -80,25 +87,30 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
     commandTimeoutMs: config.modem_polling.command_timeout_ms,
     listTimeoutMs: config.modem_polling.list_timeout_ms,
     onMessage: (sms) => {
-      try {
-        ingest.process(sms)
-      } catch (err) {
-        // The message stays stored and unprocessed: it is settled again at the next start.
+      track(ingest.process(sms).catch((err: unknown) => {
+        // The message stays stored and unprocessed: it is settled again by the retry below or at the next start.
         logger.error({ err, sms_id: sms.id }, 'failed to settle an SMS; it stays stored for retry')
-      }
+      }))
     }
   })
   await supervisor.start()
   // A message whose settlement failed (a full disk, a locked database) stays stored and unprocessed;
-  // try it again every minute rather than only at the next start.
+  // try it again every minute rather than only at the next start. One retry pass at a time.
+  let retrying = false
   const retry = setInterval(() => {
-    try {
-      const pending = inbox.unprocessed()
-      if (pending.length > 0) logger.warn({ count: pending.length }, 'retrying stored SMS that were not settled')
-      ingest.processPending(pending)
-    } catch (err) {
-      logger.error({ err }, 'retrying unsettled SMS failed; trying again in a minute')
-    }
+    if (retrying) return
+    retrying = true
+    track((async () => {
+      try {
+        const pending = await inbox.unprocessed()
+        if (pending.length > 0) logger.warn({ count: pending.length }, 'retrying stored SMS that were not settled')
+        await ingest.processPending(pending)
+      } catch (err) {
+        logger.error({ err }, 'retrying unsettled SMS failed; trying again in a minute')
+      } finally {
+        retrying = false
+      }
+    })())
   }, 60_000)
   retry.unref()
 
@@ -115,7 +127,7 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
       const vm = virtual.get(request.network)
       if (vm === undefined || owner.merchantId !== DEFAULT_MERCHANT_ID) return null
       return (async () => {
-        const { sender, text } = testSmsText(ledger, request, `${VIRTUAL_PREFIX}${request.network}`, Date.now())
+        const { sender, text } = await testSmsText(ledger, request, `${VIRTUAL_PREFIX}${request.network}`, Date.now())
         const done = new Promise<{ sms: CompleteSms, settlement: Settlement } | null>((resolve) => {
           const timer = setTimeout(() => { waiting.delete(text); resolve(null) }, 15_000)
           waiting.set(text, (s) => { clearTimeout(timer); resolve(s) })
@@ -123,12 +135,13 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
         vm.inject(text, sender)
         supervisor.requestScan(`${VIRTUAL_PREFIX}${request.network}`)
         const result = await done
-        return testSmsResult(ledger, { network: request.network, sender, text }, result, 'virtual_modem')
+        return await testSmsResult(ledger, { network: request.network, sender, text }, result, 'virtual_modem')
       })()
     },
     stop: async () => {
       clearInterval(retry)
       await supervisor.stop()
+      await Promise.allSettled([...settling])
       await Promise.all([...virtual.values()].map(async (vm) => { await vm.close() }))
     }
   }

@@ -10,9 +10,9 @@ import type { CompleteSms } from '../modem/inbox-port.js'
 export const API_TEST_WALLET = 'api'
 
 /** Turns a described payment into the telco's wording; a typed text is used as it is. */
-export function testSmsText (ledger: Ledger, request: TestSmsRequest, wallet: string, now: number): { sender: string, text: string } {
+export async function testSmsText (ledger: Ledger, request: TestSmsRequest, wallet: string, now: number): Promise<{ sender: string, text: string }> {
   if ('text' in request) return { sender: request.sender ?? SIMULATED_SENDER[request.network], text: request.text }
-  const balance = (ledger.balances.current(wallet, 'test') ?? 0) + request.amountMinor
+  const balance = (await ledger.balances.current(wallet, 'test') ?? 0) + request.amountMinor
   return {
     sender: SIMULATED_SENDER[request.network],
     text: telcoCreditText({
@@ -28,14 +28,13 @@ export function testSmsText (ledger: Ledger, request: TestSmsRequest, wallet: st
   }
 }
 
-/** POST /v1/test/sms without a virtual modem: store and settle the message in one step. */
 /**
  * What `POST /v1/test/sms` answers: the message, what became of it and the payment it paid. A null
  * `settled` means the message is still on its way (a virtual modem that has not been read yet).
  */
-export function testSmsResult (ledger: Ledger, message: { network: string, sender: string, text: string }, settled: { sms: CompleteSms, settlement: Settlement | null } | null, path: TestSmsResult['path']): TestSmsResult {
+export async function testSmsResult (ledger: Ledger, message: { network: string, sender: string, text: string }, settled: { sms: CompleteSms, settlement: Settlement | null } | null, path: TestSmsResult['path']): Promise<TestSmsResult> {
   const credit = settled?.settlement?.match?.credit ?? null
-  const payment = credit?.payment_id == null ? undefined : ledger.payments.getById(credit.payment_id)
+  const payment = credit?.payment_id == null ? undefined : await ledger.payments.getById(credit.payment_id)
   return {
     sms_id: settled?.sms.id ?? 0,
     ...message,
@@ -47,11 +46,12 @@ export function testSmsResult (ledger: Ledger, message: { network: string, sende
   }
 }
 
-export function deliverTestSmsToIngest (ledger: Ledger, ingest: Ingest) {
-  return async (owner: Owner, request: TestSmsRequest): Promise<TestSmsResult> => {
+/** POST /v1/test/sms without a virtual modem: store and settle the message in one step. */
+export function deliverTestSmsToIngest (ledger: Ledger, ingest: Ingest): (owner: Owner, request: TestSmsRequest) => Promise<TestSmsResult> {
+  return async (owner, request) => {
     const now = Date.now()
-    const { sender, text } = testSmsText(ledger, request, API_TEST_WALLET, now)
-    const settled = ingest.ingestText({ merchantId: owner.merchantId, mode: 'test', modemId: API_TEST_WALLET, network: request.network, sender, text }, now)
-    return testSmsResult(ledger, { network: request.network, sender, text }, settled, 'ingest')
+    const { sender, text } = await testSmsText(ledger, request, API_TEST_WALLET, now)
+    const settled = await ingest.ingestText({ merchantId: owner.merchantId, mode: 'test', modemId: API_TEST_WALLET, network: request.network, sender, text }, now)
+    return await testSmsResult(ledger, { network: request.network, sender, text }, settled, 'ingest')
   }
 }

@@ -31,7 +31,7 @@ describe('dashboard', () => {
     expect(script).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/)
     // The data the page shows is behind the operator scope, like the rest of the API.
     expect((await api.request('GET', '/v1/operator/status', { key: null })).status).toBe(401)
-    expect((await api.request('GET', '/v1/operator/status', { key: api.key({ scopes: ['payments:read'] }) })).status).toBe(403)
+    expect((await api.request('GET', '/v1/operator/status', { key: await api.key({ scopes: ['payments:read'] }) })).status).toBe(403)
   })
 
   it('raises the silence alarm only when payments are pending and no SMS arrived for the configured time', async () => {
@@ -73,7 +73,7 @@ describe('dashboard', () => {
     }
     expect((await api.request('GET', '/v1/operator/payments/nothing-like-it')).status).toBe(404)
     // Another merchant's operator cannot find it, even by telco id.
-    const other = api.key({ merchant: 'other' })
+    const other = await api.key({ merchant: 'other' })
     expect((await api.request('GET', `/v1/operator/payments/${credit.telco_transaction_id}`, { key: other })).status).toBe(404)
   })
 })

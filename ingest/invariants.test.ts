@@ -1,17 +1,17 @@
-import { join } from 'node:path'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { nearbyValidCodes } from '../ledger/hpn-code.js'
-import { openLedger, type Ledger } from '../ledger/ledger.js'
+import type { Ledger } from '../ledger/ledger.js'
 import type { Mode } from '../ledger/modes.js'
 import type { PaymentRow } from '../ledger/payment-model.js'
+import { sql } from '../ledger/testing.js'
 import { createSmsParser } from '../parsers/index.js'
-import { tempDir } from '../test/helpers/temp-dir.js'
+import { openTestLedger, type TestLedger } from '../test/helpers/ledger.js'
 import { createIngest, type Ingest } from './ingest.js'
 import { telcoCreditText } from './telco-wording.js'
 
-const cleanups: Array<() => void> = []
-afterEach(() => { while (cleanups.length > 0) cleanups.pop()?.() })
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => { while (cleanups.length > 0) await cleanups.pop()?.() })
 
 /** A small deterministic generator, so a failing seed replays exactly. */
 function rng (seed: number): { next: () => number, int: (n: number) => number, pick: <T>(xs: readonly T[]) => T } {
@@ -24,34 +24,33 @@ interface Message { mode: Mode, network: 'mtn' | 'telecel', sender: string, text
 
 class SimulatedCrash extends Error {}
 
-function open (path: string, crashRate: number, r: ReturnType<typeof rng>): { ledger: Ledger, ingest: Ingest } {
-  const ledger = openLedger(path)
+/** The ledger as it is after a start: `crashRate` of its money transactions die before commit. */
+function wire (test: TestLedger, crashRate: number, r: ReturnType<typeof rng>): { test: TestLedger, ledger: Ledger, ingest: Ingest } {
+  const { ledger } = test
   // A subscriber runs inside every money transaction: throwing there is a crash at the worst
   // instant, after the credit and the payment change were written but before the commit.
-  ledger.events.subscribe(() => { if (r.next() < crashRate) throw new SimulatedCrash('crash') })
+  ledger.subscribe(() => { if (r.next() < crashRate) throw new SimulatedCrash('crash') })
   const ingest = createIngest({
-    db: ledger.db, logger: pino({ level: 'silent' }), parser: createSmsParser(), credits: ledger.credits, balances: ledger.balances,
-    holdBrokenChains: false, merchantOf: () => 'default'
+    ledger, logger: pino({ level: 'silent' }), parser: createSmsParser(), holdBrokenChains: false, merchantOf: () => 'default'
   })
-  return { ledger, ingest }
+  return { test, ledger, ingest }
 }
 
 describe('ledger invariants under random credits, crashes and restarts', () => {
-  it.each([1, 2, 3])('holds with seed %i', (seed) => {
+  it.each([1, 2, 3])('holds with seed %i', async (seed) => {
     const r = rng(seed * 7919)
-    const dir = tempDir()
-    cleanups.push(dir.cleanup)
-    const path = join(dir.path, 'h.db')
-    let { ledger, ingest } = open(path, 0, r)
-    ledger.merchants.create({ id: 'default', name: 'D' })
+    const first = await openTestLedger()
+    cleanups.push(first.cleanup)
+    let { test, ledger, ingest } = wire(first, 0, r)
+    await ledger.merchants.create({ id: 'default', name: 'D' })
 
     const payments: PaymentRow[] = []
     for (let i = 0; i < 40; i++) {
       const mode: Mode = i % 4 === 0 ? 'test' : 'live'
       const phone = r.next() < 0.4 ? `024${String(1000000 + r.int(20)).padStart(7, '0')}` : null
-      payments.push(ledger.payments.initialize({ merchantId: 'default', mode }, {
+      payments.push((await ledger.payments.initialize({ merchantId: 'default', mode }, {
         amountMinor: (1 + r.int(50)) * 500, currency: 'GHS', clientReference: null, customerPhone: phone, meta: null, expiresInSeconds: 3600
-      }).payment)
+      })).payment)
     }
 
     const messages: Message[] = []
@@ -82,15 +81,14 @@ describe('ledger invariants under random credits, crashes and restarts', () => {
 
     let crashes = 0
     let restarts = 0
-    const restart = (crashRate: number): void => {
-      ledger.close()
-      ;({ ledger, ingest } = open(path, crashRate, r))
+    const restart = async (crashRate: number): Promise<void> => {
+      ;({ test, ledger, ingest } = wire(await test.reopen(), crashRate, r))
+      cleanups.push(test.close)
       restarts++
       // What the modem layer does at start: hand every stored, unprocessed message over again.
-      const pending = ledger.db.prepare('SELECT id, modem_id, network, mode, sender, text, received_at FROM sms_messages WHERE processed = 0 ORDER BY id').all() as Array<{ id: number, modem_id: string, network: 'mtn', mode: Mode, sender: string, text: string, received_at: number }>
-      for (const s of pending) {
+      for (const sms of await ledger.smsInbox.unprocessed()) {
         try {
-          ingest.process({ id: s.id, modemId: s.modem_id, network: s.network, mode: s.mode, sender: s.sender, text: s.text, smsc: null, sentAt: null, receivedAt: s.received_at, parts: [], complete: true })
+          await ingest.process(sms)
         } catch (err) {
           if (!(err instanceof SimulatedCrash)) throw err
           crashes++
@@ -98,10 +96,10 @@ describe('ledger invariants under random credits, crashes and restarts', () => {
       }
     }
 
-    restart(0.15)
+    await restart(0.15)
     for (const [i, m] of messages.entries()) {
       try {
-        ingest.ingestText({ merchantId: 'default', mode: m.mode, modemId: `wallet-${m.network}`, network: m.network, sender: m.sender, text: m.text }, Date.now())
+        await ingest.ingestText({ merchantId: 'default', mode: m.mode, modemId: `wallet-${m.network}`, network: m.network, sender: m.sender, text: m.text }, Date.now())
       } catch (err) {
         // The message row was rolled back with everything else; the "modem" still has it and
         // stores it again, as a SIM rescan would.
@@ -112,31 +110,31 @@ describe('ledger invariants under random credits, crashes and restarts', () => {
       if (i % 60 === 59) {
         // Operators act between SMS: cancel and expire some payments.
         const victim = r.pick(payments)
-        try { ledger.payments.cancel({ merchantId: 'default', mode: victim.mode }, victim.reference) } catch { /* not PENDING, or a simulated crash */ }
-        restart(i < messages.length - 80 ? 0.15 : 0)
+        try { await ledger.payments.cancel({ merchantId: 'default', mode: victim.mode }, victim.reference) } catch { /* not PENDING, or a simulated crash */ }
+        await restart(i < messages.length - 80 ? 0.15 : 0)
       }
     }
-    restart(0)
+    await restart(0)
     expect(crashes).toBeGreaterThan(0)
     expect(restarts).toBeGreaterThan(3)
 
-    const db = ledger.db
+    const db = test.rows
     // Every stored SMS was settled exactly once.
-    expect(db.prepare('SELECT COUNT(*) FROM sms_messages WHERE processed = 0').pluck().get()).toBe(0)
+    expect(await db.value(sql`SELECT COUNT(*) FROM sms_messages WHERE processed = 0`)).toBe(0)
     // No telco transaction counted twice (per mode: test data never suppresses live money).
-    expect(db.prepare('SELECT COUNT(*) FROM (SELECT mode, network, telco_transaction_id FROM credits WHERE status <> \'duplicate\' GROUP BY 1, 2, 3 HAVING COUNT(*) > 1)').pluck().get()).toBe(0)
+    expect(await db.value(sql`SELECT COUNT(*) FROM (SELECT mode, network, telco_transaction_id FROM credits WHERE status <> 'duplicate' GROUP BY 1, 2, 3 HAVING COUNT(*) > 1) AS twice`)).toBe(0)
     // No untrusted message ever became a credit.
-    expect(db.prepare('SELECT COUNT(*) FROM credits c JOIN sms_messages s ON s.id = c.sms_id WHERE s.sender NOT IN (\'MobileMoney\', \'T-CASH\')').pluck().get()).toBe(0)
-    expect(db.prepare('SELECT COUNT(*) FROM sms_messages WHERE sender NOT IN (\'MobileMoney\', \'T-CASH\') AND outcome <> \'untrusted\'').pluck().get()).toBe(0)
+    expect(await db.value(sql`SELECT COUNT(*) FROM credits c JOIN sms_messages s ON s.id = c.sms_id WHERE s.sender NOT IN ('MobileMoney', 'T-CASH')`)).toBe(0)
+    expect(await db.value(sql`SELECT COUNT(*) FROM sms_messages WHERE sender NOT IN ('MobileMoney', 'T-CASH') AND outcome <> 'untrusted'`)).toBe(0)
     // Credits only ever pay payments of their own mode.
-    expect(db.prepare('SELECT COUNT(*) FROM credits c JOIN payments p ON p.id = c.payment_id WHERE c.mode <> p.mode').pluck().get()).toBe(0)
+    expect(await db.value(sql`SELECT COUNT(*) FROM credits c JOIN payments p ON p.id = c.payment_id WHERE c.mode <> p.mode`)).toBe(0)
     // Every SMS that made a credit points at exactly that credit.
-    expect(db.prepare('SELECT COUNT(*) FROM sms_messages s WHERE s.outcome IN (\'credit\', \'duplicate\') AND (s.credit_id IS NULL OR (SELECT sms_id FROM credits WHERE id = s.credit_id) <> s.id)').pluck().get()).toBe(0)
+    expect(await db.value(sql`SELECT COUNT(*) FROM sms_messages s WHERE s.outcome IN ('credit', 'duplicate') AND (s.credit_id IS NULL OR (SELECT sms_id FROM credits WHERE id = s.credit_id) <> s.id)`)).toBe(0)
 
     let settled = 0
     for (const before of payments) {
-      const p = ledger.payments.getById(before.id) as PaymentRow
-      const credits = db.prepare('SELECT amount_minor FROM credits WHERE payment_id = ? AND status = \'matched\'').pluck().all(p.id) as number[]
+      const p = await ledger.payments.getById(before.id) as PaymentRow
+      const credits = (await db.all<{ amount_minor: number }>(sql`SELECT amount_minor FROM credits WHERE payment_id = ${p.id} AND status = 'matched'`)).map((c) => c.amount_minor)
       const sum = credits.reduce((a, b) => a + b, 0)
       // actual_amount is the sum of its credits.
       expect(p.actual_minor ?? 0).toBe(sum)
@@ -152,10 +150,9 @@ describe('ledger invariants under random credits, crashes and restarts', () => {
       }
       if (p.status !== 'PENDING' && p.status !== 'CANCELLED') settled++
       // One transaction.completed per change of a completed payment's amount, never more.
-      const completed = db.prepare('SELECT COUNT(*) FROM events WHERE payment_id = ? AND type = \'transaction.completed\'').pluck().get(p.id) as number
+      const completed = await db.value<number>(sql`SELECT COUNT(*) FROM events WHERE payment_id = ${p.id} AND type = 'transaction.completed'`) ?? 0
       expect(completed).toBeLessThanOrEqual(credits.length)
     }
     expect(settled).toBeGreaterThan(10)
-    ledger.close()
   })
 })

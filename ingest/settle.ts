@@ -1,6 +1,6 @@
 import { parseTelcoAmount } from '../core/money.js'
-import type { BalanceChain } from '../ledger/balance-chain.js'
-import type { CreditLedger, MatchOutcome } from '../ledger/credits.js'
+import type { MatchOutcome } from '../ledger/credits.js'
+import type { LedgerStores } from '../ledger/ledger.js'
 import type { Mode } from '../ledger/modes.js'
 import type { ParsedSms, SmsParser } from '../parsers/index.js'
 import type { Network } from '../parsers/types.js'
@@ -32,8 +32,6 @@ export interface Settlement {
 
 export interface SettleDeps {
   parser: SmsParser
-  credits: CreditLedger
-  balances: BalanceChain
   /** Config: send credits whose balance chain broke to MANUAL_REVIEW instead of settling them. */
   holdBrokenChains: boolean
 }
@@ -42,10 +40,10 @@ const minor = (text: string | null): number | null => text === null ? null : par
 
 /**
  * From a stored SMS to a settled payment: parse, keep the balance chain, record the credit and
- * match it. Pure ledger work inside the caller's transaction (the caller also marks the SMS
+ * match it. Pure ledger work inside the caller's transaction `tx` (the caller also marks the SMS
  * processed in it), so a crash leaves either nothing or everything.
  */
-export function settleSms (deps: SettleDeps, sms: IncomingSms): Settlement {
+export async function settleSms (deps: SettleDeps, tx: Pick<LedgerStores, 'credits' | 'balances'>, sms: IncomingSms): Promise<Settlement> {
   const parsed = deps.parser.parse({ network: sms.network, sender: sms.sender, text: sms.text })
   // An untrusted message is stored and counted by the caller; it never reaches money or balances.
   if (parsed.kind === 'untrusted' || parsed.kind === 'unparsed') return { outcome: parsed.kind, parsed, match: null }
@@ -54,20 +52,20 @@ export function settleSms (deps: SettleDeps, sms: IncomingSms): Settlement {
   const fee = minor(parsed.fee) ?? 0
   const balance = minor(parsed.balance)
   if (parsed.kind === 'debit') {
-    deps.balances.observe(sms.wallet, sms.mode, amount === null ? null : -(amount + fee), balance)
+    await tx.balances.observe(sms.wallet, sms.mode, amount === null ? null : -(amount + fee), balance)
     return { outcome: 'debit', parsed, match: null }
   }
   if (parsed.kind === 'other') {
-    deps.balances.observe(sms.wallet, sms.mode, null, balance)
+    await tx.balances.observe(sms.wallet, sms.mode, null, balance)
     return { outcome: 'other', parsed, match: null }
   }
 
   // The parser never calls a message a credit without an amount and a transaction id.
   if (amount === null || parsed.transaction_id === null) return { outcome: 'unparsed', parsed, match: null }
   const flags: string[] = []
-  if (deps.balances.observe(sms.wallet, sms.mode, amount - fee, balance)) flags.push('balance_break')
+  if (await tx.balances.observe(sms.wallet, sms.mode, amount - fee, balance)) flags.push('balance_break')
   if (sms.incomplete) flags.push('incomplete_sms')
-  const match = deps.credits.record({
+  const match = await tx.credits.record({
     merchantId: sms.merchantId,
     mode: sms.mode,
     network: sms.network,

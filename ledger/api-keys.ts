@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { randomBase62, randomHex } from '../core/ids.js'
-import type { Db } from './db.js'
 import { InvalidFieldError, NotFoundError } from './errors.js'
-import type { Mode, Owner } from './modes.js'
-
-import { SCOPES, type Scope } from '../core/enums.js'
+import { SCOPES, type Mode, type Scope } from '../core/enums.js'
+import type { Owner } from './modes.js'
+import type { LedgerScope } from './scope.js'
+import { sql } from './sql.js'
 
 export { DEFAULT_SCOPES, SCOPES, type Scope } from '../core/enums.js'
 
@@ -78,28 +78,46 @@ export function parseScopes (input: readonly string[]): Scope[] {
   return [...new Set(input as Scope[])]
 }
 
+export interface NewKeyInput {
+  merchantId: string
+  name: string
+  mode: Mode
+  scopes: readonly Scope[]
+  rolledFrom?: string
+}
+
 /**
  * API keys: only a SHA-256 of each secret is stored (secrets are 40 random base62 characters, so a
  * slow hash adds nothing). Lookup is by hash; the final comparison is constant-time anyway.
  */
-export function createApiKeyRepository (db: Db, now: () => number = Date.now) {
-  const insert = db.prepare(`INSERT INTO api_keys (id, merchant_id, name, mode, scopes, secret_hash, hint, created_at, expires_at, rolled_from)
-    VALUES (@id, @merchant_id, @name, @mode, @scopes, @secret_hash, @hint, @created_at, NULL, @rolled_from)`)
-  const byHash = db.prepare('SELECT * FROM api_keys WHERE secret_hash = ?')
-  const byId = db.prepare('SELECT * FROM api_keys WHERE id = ?')
-  const byMerchant = db.prepare('SELECT * FROM api_keys WHERE merchant_id = ? ORDER BY created_at, id')
-  const all = db.prepare('SELECT * FROM api_keys ORDER BY merchant_id, created_at, id')
-  const revoke = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
-  const expire = db.prepare('UPDATE api_keys SET expires_at = ? WHERE id = ? AND (expires_at IS NULL OR expires_at > ?)')
-  const touch = db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?')
-  // Remember when a key was last used without a disk write per request: at most once a minute.
-  const lastTouched = new Map<string, number>()
+export interface ApiKeyStore {
+  /** A new key; its secret is in the result and nowhere else. */
+  create: (input: NewKeyInput) => Promise<NewApiKey>
+  /** Checks a presented secret. Null for malformed, unknown, revoked or expired keys. */
+  authenticate: (secret: string) => Promise<AuthContext | null>
+  get: (id: string, merchantId?: string) => Promise<ApiKey | undefined>
+  list: (merchantId?: string) => Promise<ApiKey[]>
+  /** Revokes at once. Returns false when the key does not exist (for this merchant). */
+  revoke: (id: string, merchantId?: string) => Promise<boolean>
+  /**
+   * Rotation without downtime: a new key with the same name, mode and scopes; the old one keeps
+   * working for `expiresInSeconds` (0 ends it now).
+   */
+  roll: (id: string, owner: Pick<Owner, 'merchantId'>, expiresInSeconds: number) => Promise<{ key: NewApiKey, previous: ApiKey }>
+}
 
-  function create (input: { merchantId: string, name: string, mode: Mode, scopes: readonly Scope[], rolledFrom?: string }): NewApiKey {
+/** Remember when a key was last used without a disk write per request: at most once a minute. */
+const TOUCH_EVERY_MS = 60_000
+
+export class SqlApiKeyStore implements ApiKeyStore {
+  readonly #s: LedgerScope
+  constructor (scope: LedgerScope) { this.#s = scope }
+
+  async create (input: NewKeyInput): Promise<NewApiKey> {
     const name = input.name.trim()
     if (name === '' || name.length > 100) throw new InvalidFieldError('name', 'must be 1 to 100 characters')
     const secret = `hpn_${input.mode}_sk_${randomBase62(40)}`
-    const row = {
+    const row: KeyRow = {
       id: `key_${randomHex(12)}`,
       merchant_id: input.merchantId,
       name,
@@ -107,69 +125,67 @@ export function createApiKeyRepository (db: Db, now: () => number = Date.now) {
       scopes: input.scopes.join(','),
       secret_hash: hashSecret(secret),
       hint: `${secret.slice(0, 12)}…${secret.slice(-4)}`,
-      created_at: now(),
+      created_at: this.#s.now(),
+      expires_at: null,
+      revoked_at: null,
+      last_used_at: null,
       rolled_from: input.rolledFrom ?? null
     }
-    insert.run(row)
-    return { ...toKey({ ...row, expires_at: null, revoked_at: null, last_used_at: null }), secret }
+    await this.#s.ex.run(sql`INSERT INTO api_keys (id, merchant_id, name, mode, scopes, secret_hash, hint, created_at, expires_at, rolled_from)
+      VALUES (${row.id}, ${row.merchant_id}, ${row.name}, ${row.mode}, ${row.scopes}, ${row.secret_hash}, ${row.hint}, ${row.created_at}, NULL, ${row.rolled_from})`)
+    return { ...toKey(row), secret }
   }
 
-  return {
-    create,
-
-    /** Checks a presented secret. Null for malformed, unknown, revoked or expired keys. */
-    authenticate (secret: string): AuthContext | null {
-      if (!SECRET.test(secret)) return null
-      const presented = hashSecret(secret)
-      const row = byHash.get(presented) as KeyRow | undefined
-      if (row === undefined || !timingSafeEqual(row.secret_hash, presented)) return null
-      const t = now()
-      if (row.revoked_at !== null && row.revoked_at <= t) return null
-      if (row.expires_at !== null && row.expires_at <= t) return null
-      if ((lastTouched.get(row.id) ?? 0) < t - 60_000) {
-        lastTouched.set(row.id, t)
-        touch.run(t, row.id)
-      }
-      const key = toKey(row)
-      return { keyId: key.id, merchantId: key.merchantId, mode: key.mode, scopes: new Set(key.scopes) }
-    },
-
-    get (id: string, merchantId?: string): ApiKey | undefined {
-      const row = byId.get(id) as KeyRow | undefined
-      if (row === undefined || (merchantId !== undefined && row.merchant_id !== merchantId)) return undefined
-      return toKey(row)
-    },
-
-    list (merchantId?: string): ApiKey[] {
-      const rows = (merchantId === undefined ? all.all() : byMerchant.all(merchantId)) as KeyRow[]
-      return rows.map(toKey)
-    },
-
-    /** Revokes at once. Returns false when the key does not exist (for this merchant). */
-    revoke (id: string, merchantId?: string): boolean {
-      const key = this.get(id, merchantId)
-      if (key === undefined) return false
-      revoke.run(now(), id)
-      lastTouched.delete(id)
-      return true
-    },
-
-    /**
-     * Rotation without downtime: a new key with the same name, mode and scopes; the old one keeps
-     * working for `expiresInSeconds` (0 ends it now).
-     */
-    roll (id: string, owner: Pick<Owner, 'merchantId'>, expiresInSeconds: number): { key: NewApiKey, previous: ApiKey } {
-      return db.transaction(() => {
-        const old = this.get(id, owner.merchantId)
-        if (old === undefined || old.revokedAt !== null) throw new NotFoundError('api key')
-        const t = now()
-        if (old.expiresAt !== null && old.expiresAt <= t) throw new NotFoundError('api key')
-        const key = create({ merchantId: old.merchantId, name: old.name, mode: old.mode, scopes: old.scopes, rolledFrom: old.id })
-        expire.run(t + expiresInSeconds * 1000, old.id, t + expiresInSeconds * 1000)
-        return { key, previous: this.get(old.id) as ApiKey }
-      }).immediate()
+  async authenticate (secret: string): Promise<AuthContext | null> {
+    if (!SECRET.test(secret)) return null
+    const presented = hashSecret(secret)
+    const row = await this.#s.ex.get<KeyRow>(sql`SELECT * FROM api_keys WHERE secret_hash = ${presented}`)
+    if (row === undefined || !timingSafeEqual(row.secret_hash, presented)) return null
+    const t = this.#s.now()
+    if (row.revoked_at !== null && row.revoked_at <= t) return null
+    if (row.expires_at !== null && row.expires_at <= t) return null
+    const touched = this.#s.shared.keyTouched
+    if ((touched.get(row.id) ?? 0) < t - TOUCH_EVERY_MS) {
+      touched.set(row.id, t)
+      await this.#s.ex.run(sql`UPDATE api_keys SET last_used_at = ${t} WHERE id = ${row.id}`)
     }
+    const key = toKey(row)
+    return { keyId: key.id, merchantId: key.merchantId, mode: key.mode, scopes: new Set(key.scopes) }
+  }
+
+  async get (id: string, merchantId?: string): Promise<ApiKey | undefined> {
+    const row = await this.#s.ex.get<KeyRow>(sql`SELECT * FROM api_keys WHERE id = ${id}`)
+    if (row === undefined || (merchantId !== undefined && row.merchant_id !== merchantId)) return undefined
+    return toKey(row)
+  }
+
+  async list (merchantId?: string): Promise<ApiKey[]> {
+    const rows = merchantId === undefined
+      ? await this.#s.ex.all<KeyRow>(sql`SELECT * FROM api_keys ORDER BY merchant_id, created_at, id`)
+      : await this.#s.ex.all<KeyRow>(sql`SELECT * FROM api_keys WHERE merchant_id = ${merchantId} ORDER BY created_at, id`)
+    return rows.map(toKey)
+  }
+
+  async revoke (id: string, merchantId?: string): Promise<boolean> {
+    const revoked = await this.#s.write(async (tx) => {
+      if (await tx.apiKeys.get(id, merchantId) === undefined) return false
+      await tx.ex.run(sql`UPDATE api_keys SET revoked_at = ${tx.now()} WHERE id = ${id} AND revoked_at IS NULL`)
+      return true
+    })
+    if (revoked) this.#s.shared.keyTouched.delete(id)
+    return revoked
+  }
+
+  async roll (id: string, owner: Pick<Owner, 'merchantId'>, expiresInSeconds: number): Promise<{ key: NewApiKey, previous: ApiKey }> {
+    return await this.#s.write(async (tx) => {
+      const old = await tx.apiKeys.get(id, owner.merchantId)
+      if (old === undefined || old.revokedAt !== null) throw new NotFoundError('api key')
+      const t = tx.now()
+      if (old.expiresAt !== null && old.expiresAt <= t) throw new NotFoundError('api key')
+      const key = await tx.apiKeys.create({ merchantId: old.merchantId, name: old.name, mode: old.mode, scopes: old.scopes, rolledFrom: old.id })
+      const until = t + expiresInSeconds * 1000
+      await tx.ex.run(sql`UPDATE api_keys SET expires_at = ${until} WHERE id = ${old.id} AND (expires_at IS NULL OR expires_at > ${until})`)
+      return { key, previous: await tx.apiKeys.get(old.id) as ApiKey }
+    })
   }
 }
-
-export type ApiKeyRepository = ReturnType<typeof createApiKeyRepository>

@@ -1,14 +1,13 @@
-import { CLOSED_STATUSES, type CreditStatus } from '../core/enums.js'
+import { CLOSED_STATUSES, PAYABLE_STATUSES, type CreditStatus, type MatchMethod, type Mode, type PaymentStatus } from '../core/enums.js'
 import { formatAmount } from '../core/money.js'
 import { randomHex } from '../core/ids.js'
 import { isoSeconds } from '../core/time.js'
-import type { Db } from './db.js'
-import type { EventLog } from './events.js'
 import { findCodeCandidates, nearbyValidCodes } from './hpn-code.js'
-import type { Mode, Owner } from './modes.js'
-import { statusForAmount, type MatchMethod, type PaymentRow, type PaymentStatus } from './payment-model.js'
-import type { PaymentStatusChanger } from './payment-status.js'
-import type { PaymentRepository } from './payments.js'
+import type { Owner } from './modes.js'
+import { pageOf } from './page.js'
+import { statusForAmount, type PaymentRow } from './payment-model.js'
+import type { LedgerScope } from './scope.js'
+import { literal, sql } from './sql.js'
 
 /** A trusted telco credit, as the ingest step hands it over (amounts in minor units). */
 export interface CreditInput {
@@ -68,55 +67,146 @@ export type MatchOutcome =
 export type ReconcileOutcome = 'VERIFIED' | 'ALREADY_CONFIRMED' | 'NOT_FOUND' | 'AMOUNT_MISMATCH'
 
 
-/**
- * Credits and the matching rules of SPEC §6. Every function here runs inside the caller's
- * transaction (the ingest step's, or an API call's) and changes payments only through the
- * status-change function, so the webhook outbox row commits with the money.
- */
-export function createCreditLedger (db: Db, events: EventLog, paymentStatus: PaymentStatusChanger, payments: PaymentRepository, now: () => number = Date.now) {
-  const insert = db.prepare(`INSERT INTO credits (public_id, merchant_id, mode, network, telco_transaction_id, amount_minor, currency,
-      payer_phone, payer_name, reference, balance_minor, fee_minor, risk_flags, status, received_at, sms_id, duplicate_of)
-    VALUES (@public_id, @merchant_id, @mode, @network, @telco_transaction_id, @amount_minor, @currency,
-      @payer_phone, @payer_name, @reference, @balance_minor, @fee_minor, @risk_flags, @status, @received_at, @sms_id, @duplicate_of)`)
-  const byId = db.prepare('SELECT * FROM credits WHERE id = ?')
-  const byPublicId = db.prepare('SELECT * FROM credits WHERE public_id = ? AND merchant_id = ? AND mode = ?')
-  const original = db.prepare('SELECT * FROM credits WHERE mode = ? AND network = ? AND telco_transaction_id = ? AND status <> \'duplicate\'')
-  const byTelcoId = db.prepare('SELECT * FROM credits WHERE telco_transaction_id = ? AND merchant_id = ? AND mode = ? AND status <> \'duplicate\' ORDER BY id LIMIT 2')
-  const markApplied = db.prepare('UPDATE credits SET status = \'matched\', payment_id = ?, match_method = ?, applied_at = ?, note = COALESCE(?, note) WHERE id = ? AND status = \'unmatched\'')
-  const sumFor = db.prepare('SELECT COALESCE(SUM(amount_minor), 0) FROM credits WHERE payment_id = ? AND status = \'matched\'').pluck()
-  const payableByCode = db.prepare(`SELECT * FROM payments WHERE hpn_code = ? AND merchant_id = ? AND mode = ? AND status IN ('PENDING', 'PARTIAL')`)
-  const pendingByPhoneAmount = db.prepare(`SELECT * FROM payments WHERE merchant_id = ? AND mode = ? AND status = 'PENDING'
-      AND customer_phone = ? AND expected_minor = ? AND currency = ? LIMIT 2`)
-  const setFlags = db.prepare('UPDATE credits SET risk_flags = ? WHERE id = ?')
-  const list = db.prepare('SELECT * FROM credits WHERE merchant_id = @merchant AND mode = @mode AND id < @before ORDER BY id DESC LIMIT @limit')
-  const listByStatus = db.prepare('SELECT * FROM credits WHERE merchant_id = @merchant AND mode = @mode AND status = @status AND id < @before ORDER BY id DESC LIMIT @limit')
+const MATCHED = literal('matched' satisfies CreditStatus)
+const UNMATCHED = literal('unmatched' satisfies CreditStatus)
+const DUPLICATE = literal('duplicate' satisfies CreditStatus)
+const PENDING = literal('PENDING' satisfies PaymentStatus)
+const PAYABLE = literal(PAYABLE_STATUSES)
 
-  function requireTransaction (): void {
-    if (!db.inTransaction) throw new Error('credits change only inside a ledger transaction')
+/** A credit as webhooks (`credit.unmatched`) carry it. */
+export function creditData (c: CreditRow): Record<string, unknown> {
+  return {
+    id: c.public_id,
+    amount: formatAmount(c.amount_minor),
+    currency: c.currency,
+    payer_phone: c.payer_phone,
+    payer_name: c.payer_name,
+    reference: c.reference,
+    telco_provider: c.network,
+    telco_transaction_id: c.telco_transaction_id,
+    received_at: isoSeconds(c.received_at)
+  }
+}
+
+export interface CreditListQuery {
+  status?: CreditStatus | undefined
+  limit: number
+  /** Only credits with a smaller id (the page cursor). */
+  before?: number | undefined
+}
+
+/**
+ * Credits and the matching rules of SPEC §6. The changing methods run inside a transaction (the
+ * ingest step's, or an API call's) and change payments only through the status-change store, so
+ * the webhook outbox row commits with the money.
+ */
+export interface CreditStore {
+  get: (owner: Owner, publicId: string) => Promise<CreditRow | undefined>
+  getById: (id: number) => Promise<CreditRow | undefined>
+  list: (owner: Owner, query: CreditListQuery) => Promise<{ items: CreditRow[], hasMore: boolean }>
+  /** Records a trusted credit and applies SPEC §6 matching. Inside the ingest transaction. */
+  record: (input: CreditInput) => Promise<MatchOutcome>
+  /** An operator applies an unmatched credit to a payment (SPEC §4 assign). Inside a transaction. */
+  assign: (credit: CreditRow, payment: PaymentRow, note?: string | null) => Promise<PaymentRow>
+  /**
+   * The customer's own telco transaction id for a payment (SPEC §4 reconcile). A credit already
+   * applied anywhere is never applied again. Inside a transaction.
+   */
+  reconcile: (owner: Owner, payment: PaymentRow, telcoTransactionId: string, amountMinor: number | null, note: string | null) => Promise<{ outcome: ReconcileOutcome, payment: PaymentRow }>
+  paymentOf: (credit: CreditRow) => Promise<PaymentRow | undefined>
+  /** The payment the newest counted credit with this telco transaction id went to (operator lookup). */
+  paymentIdOfTelcoTransaction: (owner: Owner, telcoTransactionId: string) => Promise<number | undefined>
+}
+
+export class SqlCreditStore implements CreditStore {
+  readonly #s: LedgerScope
+  constructor (scope: LedgerScope) { this.#s = scope }
+
+  async get (owner: Owner, publicId: string): Promise<CreditRow | undefined> {
+    return await this.#s.ex.get<CreditRow>(sql`SELECT * FROM credits WHERE public_id = ${publicId} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}`)
   }
 
-  function creditData (c: CreditRow): Record<string, unknown> {
-    return {
-      id: c.public_id,
-      amount: formatAmount(c.amount_minor),
-      currency: c.currency,
-      payer_phone: c.payer_phone,
-      payer_name: c.payer_name,
-      reference: c.reference,
-      telco_provider: c.network,
-      telco_transaction_id: c.telco_transaction_id,
-      received_at: isoSeconds(c.received_at)
+  async getById (id: number): Promise<CreditRow | undefined> {
+    return await this.#s.ex.get<CreditRow>(sql`SELECT * FROM credits WHERE id = ${id}`)
+  }
+
+  async list (owner: Owner, query: CreditListQuery): Promise<{ items: CreditRow[], hasMore: boolean }> {
+    const before = query.before ?? Number.MAX_SAFE_INTEGER
+    const limit = query.limit + 1
+    const rows = query.status === undefined
+      ? await this.#s.ex.all<CreditRow>(sql`SELECT * FROM credits WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND id < ${before}
+          ORDER BY id DESC LIMIT ${limit}`)
+      : await this.#s.ex.all<CreditRow>(sql`SELECT * FROM credits WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND status = ${query.status}
+          AND id < ${before} ORDER BY id DESC LIMIT ${limit}`)
+    return pageOf(rows, query.limit)
+  }
+
+  async record (input: CreditInput): Promise<MatchOutcome> {
+    this.#s.inTransaction('recording a credit')
+    const ex = this.#s.ex
+    const first = await ex.get<CreditRow>(sql`SELECT * FROM credits
+      WHERE mode = ${input.mode} AND network = ${input.network} AND telco_transaction_id = ${input.telcoTransactionId} AND status <> ${DUPLICATE}`)
+    const flags = [...input.riskFlags]
+    if (first !== undefined && first.amount_minor !== input.amountMinor) flags.push('duplicate_amount_differs')
+    const status: CreditStatus = first === undefined ? 'unmatched' : 'duplicate'
+    const credit = await ex.get<CreditRow>(sql`INSERT INTO credits (public_id, merchant_id, mode, network, telco_transaction_id, amount_minor, currency,
+        payer_phone, payer_name, reference, balance_minor, fee_minor, risk_flags, status, received_at, sms_id, duplicate_of)
+      VALUES (${`crd_${randomHex(12)}`}, ${input.merchantId}, ${input.mode}, ${input.network}, ${input.telcoTransactionId}, ${input.amountMinor}, ${input.currency},
+        ${input.payerPhone}, ${input.payerName}, ${input.reference}, ${input.balanceMinor}, ${input.feeMinor}, ${JSON.stringify(flags)}, ${status},
+        ${input.receivedAt}, ${input.smsId}, ${first?.id ?? null})
+      RETURNING *`) as CreditRow
+    // Rule 1: a telco transaction counts once (per mode), whatever SMS carries it.
+    if (first !== undefined) return { kind: 'duplicate', credit }
+
+    const found = await this.#findPayment(input)
+    if (found === null || 'ambiguous' in found) {
+      if (found !== null) await ex.run(sql`UPDATE credits SET risk_flags = ${JSON.stringify([...flags, 'ambiguous_code'])} WHERE id = ${credit.id}`)
+      await this.#s.events.append({ merchantId: input.merchantId, mode: input.mode, type: 'credit.unmatched', paymentId: null, creditId: credit.id, data: creditData(credit) })
+      return { kind: 'unmatched', credit: await this.getById(credit.id) as CreditRow }
     }
+    const payment = await this.#applyTo(found.payment, credit, found.method, { holdForReview: input.holdForReview })
+    return { kind: 'applied', credit: await this.getById(credit.id) as CreditRow, payment, method: found.method }
+  }
+
+  async assign (credit: CreditRow, payment: PaymentRow, note: string | null = null): Promise<PaymentRow> {
+    this.#s.inTransaction('assigning a credit')
+    return await this.#applyTo(payment, credit, 'assigned', { note })
+  }
+
+  async reconcile (owner: Owner, payment: PaymentRow, telcoTransactionId: string, amountMinor: number | null, note: string | null): Promise<{ outcome: ReconcileOutcome, payment: PaymentRow }> {
+    this.#s.inTransaction('reconciling a payment')
+    const found = await this.#s.ex.all<CreditRow>(sql`SELECT * FROM credits
+      WHERE telco_transaction_id = ${telcoTransactionId.trim()} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND status <> ${DUPLICATE}
+      ORDER BY id LIMIT 2`)
+    const credit = found[0]
+    if (credit === undefined || found.length > 1) return { outcome: 'NOT_FOUND', payment }
+    if (credit.status === 'matched') return { outcome: 'ALREADY_CONFIRMED', payment }
+    if (amountMinor !== null && amountMinor !== credit.amount_minor) return { outcome: 'AMOUNT_MISMATCH', payment }
+    return { outcome: 'VERIFIED', payment: await this.#applyTo(payment, credit, 'reconciled', { note }) }
+  }
+
+  async paymentOf (credit: CreditRow): Promise<PaymentRow | undefined> {
+    return credit.payment_id === null ? undefined : await this.#s.payments.getById(credit.payment_id)
+  }
+
+  async paymentIdOfTelcoTransaction (owner: Owner, telcoTransactionId: string): Promise<number | undefined> {
+    return await this.#s.ex.value<number>(sql`SELECT payment_id FROM credits
+      WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND telco_transaction_id = ${telcoTransactionId}
+        AND payment_id IS NOT NULL AND status <> ${DUPLICATE}
+      ORDER BY id DESC LIMIT 1`)
   }
 
   /**
    * Adds a credit to a payment: `actual_amount` becomes the sum of its credits and the status
    * follows SPEC §6 rules 2 and 3.
    */
-  function applyTo (payment: PaymentRow, credit: CreditRow, method: MatchMethod, options: { holdForReview?: boolean, note?: string | null } = {}): PaymentRow {
-    const info = markApplied.run(payment.id, method, now(), options.note ?? null, credit.id)
-    if (info.changes !== 1) throw new Error(`credit ${credit.public_id} is not unmatched`)
-    const actual = sumFor.get(payment.id) as number
+  async #applyTo (payment: PaymentRow, credit: CreditRow, method: MatchMethod, options: { holdForReview?: boolean, note?: string | null } = {}): Promise<PaymentRow> {
+    const ex = this.#s.ex
+    const { changes } = await ex.run(sql`UPDATE credits SET status = ${MATCHED}, payment_id = ${payment.id}, match_method = ${method}, applied_at = ${this.#s.now()},
+        note = COALESCE(${options.note ?? null}, note)
+      WHERE id = ${credit.id} AND status = ${UNMATCHED}`)
+    if (changes !== 1) throw new Error(`credit ${credit.public_id} is not unmatched`)
+    const actual = await ex.value<number>(sql`SELECT COALESCE(SUM(amount_minor), 0) FROM credits WHERE payment_id = ${payment.id} AND status = ${MATCHED}`) ?? 0
     let status: PaymentStatus
     if (payment.currency !== credit.currency || CLOSED_STATUSES.includes(payment.status) || payment.status === 'MANUAL_REVIEW' || options.holdForReview === true) {
       status = 'MANUAL_REVIEW'
@@ -125,7 +215,7 @@ export function createCreditLedger (db: Db, events: EventLog, paymentStatus: Pay
     } else {
       status = statusForAmount(payment.expected_minor, actual)
     }
-    return paymentStatus.change(payment, {
+    return await this.#s.paymentStatus.change(payment, {
       status,
       actualMinor: actual,
       payerPhone: credit.payer_phone ?? payment.payer_phone,
@@ -135,12 +225,13 @@ export function createCreditLedger (db: Db, events: EventLog, paymentStatus: Pay
   }
 
   /** SPEC §6 rules 2–4: which payment, if any, this credit pays, and how it was found. */
-  function findPayment (input: CreditInput): { payment: PaymentRow, method: MatchMethod } | { ambiguous: true } | null {
+  async #findPayment (input: CreditInput): Promise<{ payment: PaymentRow, method: MatchMethod } | { ambiguous: true } | null> {
+    const ex = this.#s.ex
     const scope = input.reference ?? input.text
     const { valid, invalid } = findCodeCandidates(scope)
     const byCode = new Map<number, PaymentRow>()
     for (const code of valid) {
-      const p = payments.findByCode(input, code)
+      const p = await this.#s.payments.findByCode(input, code)
       if (p !== undefined) byCode.set(p.id, p)
     }
     // Two different payments named in one note: an operator decides, never a guess.
@@ -151,7 +242,9 @@ export function createCreditLedger (db: Db, events: EventLog, paymentStatus: Pay
     const near = new Map<number, PaymentRow>()
     for (const typed of invalid) {
       for (const code of nearbyValidCodes(typed)) {
-        for (const p of payableByCode.all(code, input.merchantId, input.mode) as PaymentRow[]) near.set(p.id, p)
+        const payable = await ex.all<PaymentRow>(sql`SELECT * FROM payments
+          WHERE hpn_code = ${code} AND merchant_id = ${input.merchantId} AND mode = ${input.mode} AND status IN ${PAYABLE}`)
+        for (const p of payable) near.set(p.id, p)
       }
     }
     if (near.size === 1) {
@@ -162,92 +255,10 @@ export function createCreditLedger (db: Db, events: EventLog, paymentStatus: Pay
     }
 
     if (input.payerPhone !== null) {
-      const candidates = pendingByPhoneAmount.all(input.merchantId, input.mode, input.payerPhone, input.amountMinor, input.currency) as PaymentRow[]
+      const candidates = await ex.all<PaymentRow>(sql`SELECT * FROM payments WHERE merchant_id = ${input.merchantId} AND mode = ${input.mode} AND status = ${PENDING}
+          AND customer_phone = ${input.payerPhone} AND expected_minor = ${input.amountMinor} AND currency = ${input.currency} LIMIT 2`)
       if (candidates.length === 1) return { payment: candidates[0] as PaymentRow, method: 'phone_amount' }
     }
     return null
   }
-
-  return {
-    creditData,
-
-    get (owner: Owner, publicId: string): CreditRow | undefined {
-      return byPublicId.get(publicId, owner.merchantId, owner.mode) as CreditRow | undefined
-    },
-
-    getById (id: number): CreditRow | undefined {
-      return byId.get(id) as CreditRow | undefined
-    },
-
-    list (owner: Owner, query: { status?: CreditStatus | undefined, limit: number, before?: number | undefined }): { items: CreditRow[], hasMore: boolean } {
-      const params = { merchant: owner.merchantId, mode: owner.mode, status: query.status, before: query.before ?? Number.MAX_SAFE_INTEGER, limit: query.limit + 1 }
-      const rows = (query.status === undefined ? list.all(params) : listByStatus.all(params)) as CreditRow[]
-      return { items: rows.slice(0, query.limit), hasMore: rows.length > query.limit }
-    },
-
-    /** Records a trusted credit and applies SPEC §6 matching. Runs inside the ingest transaction. */
-    record (input: CreditInput): MatchOutcome {
-      requireTransaction()
-      const first = original.get(input.mode, input.network, input.telcoTransactionId) as CreditRow | undefined
-      const flags = [...input.riskFlags]
-      if (first !== undefined && first.amount_minor !== input.amountMinor) flags.push('duplicate_amount_differs')
-      const row = {
-        public_id: `crd_${randomHex(12)}`,
-        merchant_id: input.merchantId,
-        mode: input.mode,
-        network: input.network,
-        telco_transaction_id: input.telcoTransactionId,
-        amount_minor: input.amountMinor,
-        currency: input.currency,
-        payer_phone: input.payerPhone,
-        payer_name: input.payerName,
-        reference: input.reference,
-        balance_minor: input.balanceMinor,
-        fee_minor: input.feeMinor,
-        risk_flags: JSON.stringify(flags),
-        status: first === undefined ? 'unmatched' : 'duplicate',
-        received_at: input.receivedAt,
-        sms_id: input.smsId,
-        duplicate_of: first?.id ?? null
-      }
-      const credit = byId.get(Number(insert.run(row).lastInsertRowid)) as CreditRow
-      // Rule 1: a telco transaction counts once (per mode), whatever SMS carries it.
-      if (first !== undefined) return { kind: 'duplicate', credit }
-
-      const found = findPayment(input)
-      if (found === null || 'ambiguous' in found) {
-        if (found !== null) setFlags.run(JSON.stringify([...flags, 'ambiguous_code']), credit.id)
-        events.append({ merchantId: input.merchantId, mode: input.mode, type: 'credit.unmatched', paymentId: null, creditId: credit.id, data: creditData(credit) })
-        return { kind: 'unmatched', credit: byId.get(credit.id) as CreditRow }
-      }
-      const payment = applyTo(found.payment, credit, found.method, { holdForReview: input.holdForReview })
-      return { kind: 'applied', credit: byId.get(credit.id) as CreditRow, payment, method: found.method }
-    },
-
-    /** An operator applies an unmatched credit to a payment (SPEC §4 assign). */
-    assign (credit: CreditRow, payment: PaymentRow, note: string | null = null): PaymentRow {
-      requireTransaction()
-      return applyTo(payment, credit, 'assigned', { note })
-    },
-
-    /**
-     * The customer's own telco transaction id for a payment (SPEC §4 reconcile). A credit already
-     * applied anywhere is never applied again.
-     */
-    reconcile (owner: Owner, payment: PaymentRow, telcoTransactionId: string, amountMinor: number | null, note: string | null): { outcome: ReconcileOutcome, payment: PaymentRow } {
-      requireTransaction()
-      const found = byTelcoId.all(telcoTransactionId.trim(), owner.merchantId, owner.mode) as CreditRow[]
-      const credit = found[0]
-      if (credit === undefined || found.length > 1) return { outcome: 'NOT_FOUND', payment }
-      if (credit.status === 'matched') return { outcome: 'ALREADY_CONFIRMED', payment }
-      if (amountMinor !== null && amountMinor !== credit.amount_minor) return { outcome: 'AMOUNT_MISMATCH', payment }
-      return { outcome: 'VERIFIED', payment: applyTo(payment, credit, 'reconciled', { note }) }
-    },
-
-    paymentOf (credit: CreditRow): PaymentRow | undefined {
-      return credit.payment_id === null ? undefined : payments.getById(credit.payment_id)
-    }
-  }
 }
-
-export type CreditLedger = ReturnType<typeof createCreditLedger>

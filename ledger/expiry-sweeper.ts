@@ -1,22 +1,44 @@
 import type { Logger } from 'pino'
-import type { PaymentRepository } from './payments.js'
+import type { PaymentStore } from './payments.js'
+
+export interface ExpirySweeper {
+  /** No more ticks; resolves once a sweep in progress has finished. */
+  stop: () => Promise<void>
+  /** One sweep now (or the one already running): how many payments it expired. */
+  sweep: () => Promise<number>
+}
 
 /**
  * Moves PENDING payments past `expires_at` to EXPIRED every `intervalMs`, so they expire within
- * seconds. Drains in batches; an error is logged and retried on the next tick, never fatal.
+ * seconds. Drains in batches; an error is logged and retried on the next tick, never fatal. Sweeps
+ * never overlap: a tick that finds one running joins it instead of starting another.
  */
-export function startExpirySweeper (payments: PaymentRepository, logger: Logger, intervalMs: number): { stop: () => void, sweep: () => number } {
-  function sweep (): number {
+export function startExpirySweeper (payments: PaymentStore, logger: Logger, intervalMs: number): ExpirySweeper {
+  let running: Promise<number> | null = null
+
+  async function drain (): Promise<number> {
     let total = 0
     try {
-      for (let n = payments.expireDue(); n > 0; n = payments.expireDue()) total += n
+      for (let n = await payments.expireDue(); n > 0; n = await payments.expireDue()) total += n
       if (total > 0) logger.info({ expired: total }, 'expired pending payments')
     } catch (err) {
       logger.error({ err }, 'expiry sweep failed; retrying next tick')
     }
     return total
   }
-  const timer = setInterval(sweep, intervalMs)
+
+  async function sweep (): Promise<number> {
+    running ??= drain().finally(() => { running = null })
+    return await running
+  }
+
+  const timer = setInterval(() => { void sweep() }, intervalMs)
   timer.unref()
-  return { stop: () => clearInterval(timer), sweep }
+  return {
+    stop: async () => {
+      clearInterval(timer)
+      await running
+    },
+    sweep
+  }
 }

@@ -1,40 +1,103 @@
-import { createApiKeyRepository } from './api-keys.js'
-import { createBalanceChain } from './balance-chain.js'
-import { createCreditLedger } from './credits.js'
-import { openDatabase, type Db } from './db.js'
-import { createEventLog } from './events.js'
-import { createIdempotencyStore } from './idempotency.js'
-import { createMerchantRepository } from './merchants.js'
-import { createPaymentStatus } from './payment-status.js'
-import { createPaymentRepository } from './payments.js'
+import type { ApiKeyStore } from './api-keys.js'
+import type { BalanceChain } from './balance-chain.js'
+import type { CreditStore } from './credits.js'
+import type { Dialect, Engine, TransactionOptions } from './engine.js'
+import type { EventStore, EventSubscriber } from './events.js'
+import type { IdempotencyStore } from './idempotency.js'
+import type { MerchantStore } from './merchants.js'
+import type { PaymentStatusStore } from './payment-status.js'
+import type { PaymentStore } from './payments.js'
+import { LedgerScope, type Shared } from './scope.js'
+import type { SmsInboxStore } from './sms-inbox.js'
+import type { LedgerStats } from './stats.js'
+import type { WebhookDeliveryStore } from './webhook-deliveries.js'
+import type { WebhookEndpointStore } from './webhook-endpoints.js'
+
+/** Every store of the ledger, bound to one executor (the engine's reads, or one transaction). */
+export interface LedgerStores {
+  readonly merchants: MerchantStore
+  readonly apiKeys: ApiKeyStore
+  readonly payments: PaymentStore
+  readonly paymentStatus: PaymentStatusStore
+  readonly credits: CreditStore
+  readonly balances: BalanceChain
+  readonly events: EventStore
+  readonly idempotency: IdempotencyStore
+  readonly smsInbox: SmsInboxStore
+  readonly webhookEndpoints: WebhookEndpointStore
+  readonly webhookDeliveries: WebhookDeliveryStore
+  readonly stats: LedgerStats
+}
+
+/** The stores inside one transaction, and what must wait for its commit. */
+export interface LedgerTx extends LedgerStores {
+  /**
+   * Runs once the transaction has committed: never on rollback, never twice on a retry. Wake the
+   * dispatcher, resolve a waiting caller here, never inside the body.
+   */
+  afterCommit: (fn: () => void) => void
+}
 
 /**
- * The ledger's repositories over one database, wired once. Each repository owns its prepared
- * statements; this only composes them (the daemon and tests build one per database file).
+ * The daemon's memory behind one interface, whatever the engine. Reads on the stores see every
+ * committed change; a write method called here runs in a transaction of its own; money moves in
+ * `transact`, one unit of work whose `tx` carries the same stores.
  */
-export function createLedger (db: Db, now: () => number = Date.now) {
-  const events = createEventLog(db, now)
-  const paymentStatus = createPaymentStatus(db, events, now)
-  const payments = createPaymentRepository(db, paymentStatus, now)
-  return {
-    db,
-    now,
-    events,
-    paymentStatus,
-    merchants: createMerchantRepository(db, now),
-    apiKeys: createApiKeyRepository(db, now),
-    payments,
-    idempotency: createIdempotencyStore(db, now),
-    credits: createCreditLedger(db, events, paymentStatus, payments, now),
-    balances: createBalanceChain(db, now),
-    close (): void {
-      if (db.open) db.close()
-    }
+export interface Ledger extends LedgerStores {
+  readonly dialect: Dialect
+  readonly now: () => number
+  /**
+   * One transaction. `fn` does ledger work only (no HTTP, no timers, no logging of outcomes): on
+   * PostgreSQL a transaction that lost a race runs again from the start.
+   */
+  transact: <T>(fn: (tx: LedgerTx) => Promise<T>, options?: TransactionOptions) => Promise<T>
+  /** Called inside the transaction of every event (the webhook outbox writes its rows there). */
+  subscribe: (subscriber: EventSubscriber) => void
+  /** Throws DatabaseUnavailableError when the database does not answer. */
+  ping: () => Promise<void>
+  close: () => Promise<void>
+}
+
+export interface LedgerOptions {
+  now?: (() => number) | undefined
+}
+
+class EngineLedger extends LedgerScope implements Ledger {
+  readonly dialect: Dialect
+  readonly #engine: Engine
+
+  constructor (engine: Engine, shared: Shared) {
+    super(engine, null, shared)
+    this.#engine = engine
+    this.dialect = engine.dialect
   }
+
+  async transact<T>(fn: (tx: LedgerTx) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return await this.#engine.transaction(async (t) => await fn(new LedgerScope(t, t, this.shared)), options)
+  }
+
+  subscribe (subscriber: EventSubscriber): void {
+    this.shared.subscribers.push(subscriber)
+  }
+
+  async ping (): Promise<void> { await this.#engine.ping() }
+  async close (): Promise<void> { await this.#engine.close() }
 }
 
-export type Ledger = ReturnType<typeof createLedger>
+const engines = new WeakMap<Ledger, Engine>()
 
-export function openLedger (path: string, now: () => number = Date.now): Ledger {
-  return createLedger(openDatabase(path), now)
+/** The ledger's stores over an engine that is open and migrated (ledger/open.ts builds both). */
+export function createLedger (engine: Engine, options: LedgerOptions = {}): Ledger {
+  const ledger = new EngineLedger(engine, { engine, now: options.now ?? Date.now, subscribers: [], keyTouched: new Map() })
+  engines.set(ledger, engine)
+  return ledger
 }
+
+/** The engine under a ledger: for ledger/testing.ts only, so tests can look at rows. */
+export function engineOf (ledger: Ledger): Engine {
+  const engine = engines.get(ledger)
+  if (engine === undefined) throw new Error('not a ledger made by createLedger')
+  return engine
+}
+
+export type { EventSubscriber } from './events.js'

@@ -1,8 +1,7 @@
-import type { Db } from './db.js'
-import type { EventLog, EventType } from './events.js'
-import {
-  COMPLETED_STATUSES, toPaymentData, type AppliedCreditRow, type PaymentData, type PaymentRow, type PaymentStatus
-} from './payment-model.js'
+import { COMPLETED_STATUSES, type CreditStatus, type EventType, type PaymentStatus } from '../core/enums.js'
+import { toPaymentData, type AppliedCreditRow, type PaymentData, type PaymentRow } from './payment-model.js'
+import type { LedgerScope } from './scope.js'
+import { literal, sql } from './sql.js'
 
 export interface PaymentChange {
   status: PaymentStatus
@@ -32,55 +31,64 @@ export function eventFor (before: PaymentRow, after: PaymentRow): EventType | nu
   }
 }
 
+const MATCHED = literal('matched' satisfies CreditStatus)
+
 /**
  * The one function through which a payment changes. It writes the new state and, in the same
  * transaction, the event describing it; event subscribers (the webhook outbox) write their rows in
  * that transaction too, so a crash can never leave a change without its notification or the
  * reverse. Callers hold the transaction.
  */
-export function createPaymentStatus (db: Db, events: EventLog, now: () => number = Date.now) {
-  const update = db.prepare(`UPDATE payments SET status = @status, actual_minor = @actual_minor, note = @note,
-      payer_phone = @payer_phone, telco_provider = @telco_provider, telco_transaction_id = @telco_transaction_id,
-      verified_at = @verified_at, updated_at = @updated_at
-    WHERE id = @id AND updated_at = @previous_updated_at AND status = @previous_status`)
-  const credits = db.prepare(`SELECT network, telco_transaction_id, amount_minor, payer_phone, payer_name, received_at, match_method
-    FROM credits WHERE payment_id = ? AND status = 'matched' ORDER BY id`)
-
-  function creditsOf (paymentId: number): AppliedCreditRow[] {
-    return credits.all(paymentId) as AppliedCreditRow[]
-  }
-
-  return {
-    creditsOf,
-
-    dataOf (row: PaymentRow): PaymentData {
-      return toPaymentData(row, creditsOf(row.id))
-    },
-
-    change (before: PaymentRow, change: PaymentChange): PaymentRow {
-      if (!db.inTransaction) throw new Error('payment changes must run inside a ledger transaction')
-      const t = now()
-      const after: PaymentRow = {
-        ...before,
-        status: change.status,
-        actual_minor: change.actualMinor === undefined ? before.actual_minor : change.actualMinor,
-        note: change.note === undefined ? before.note : change.note,
-        payer_phone: change.payerPhone === undefined ? before.payer_phone : change.payerPhone,
-        telco_provider: change.telcoProvider === undefined ? before.telco_provider : change.telcoProvider,
-        telco_transaction_id: change.telcoTransactionId === undefined ? before.telco_transaction_id : change.telcoTransactionId,
-        // Never let updated_at stand still: it is the optimistic-concurrency token below.
-        updated_at: Math.max(t, before.updated_at + 1)
-      }
-      if (after.verified_at === null && COMPLETED_STATUSES.includes(after.status)) after.verified_at = t
-      const info = update.run({ ...after, previous_updated_at: before.updated_at, previous_status: before.status })
-      if (info.changes !== 1) throw new Error(`payment ${before.reference} changed underneath a status change`)
-      const type = change.event === undefined ? eventFor(before, after) : change.event
-      if (type !== null) {
-        events.append({ merchantId: after.merchant_id, mode: after.mode, type, paymentId: after.id, creditId: null, data: { ...toPaymentData(after, creditsOf(after.id)) } })
-      }
-      return after
-    }
-  }
+export interface PaymentStatusStore {
+  /** The credits applied to a payment, oldest first. */
+  creditsOf: (paymentId: number) => Promise<AppliedCreditRow[]>
+  /** The payment as the API returns it and webhooks carry it. */
+  dataOf: (row: PaymentRow) => Promise<PaymentData>
+  /**
+   * Applies `change` to `before` (the row as read in this transaction) and records its event. Only
+   * inside a transaction; throws when the row changed since it was read.
+   */
+  change: (before: PaymentRow, change: PaymentChange) => Promise<PaymentRow>
 }
 
-export type PaymentStatusChanger = ReturnType<typeof createPaymentStatus>
+export class SqlPaymentStatus implements PaymentStatusStore {
+  readonly #s: LedgerScope
+  constructor (scope: LedgerScope) { this.#s = scope }
+
+  async creditsOf (paymentId: number): Promise<AppliedCreditRow[]> {
+    return await this.#s.ex.all<AppliedCreditRow>(sql`SELECT network, telco_transaction_id, amount_minor, payer_phone, payer_name, received_at, match_method
+      FROM credits WHERE payment_id = ${paymentId} AND status = ${MATCHED} ORDER BY id`)
+  }
+
+  async dataOf (row: PaymentRow): Promise<PaymentData> {
+    return toPaymentData(row, await this.creditsOf(row.id))
+  }
+
+  async change (before: PaymentRow, change: PaymentChange): Promise<PaymentRow> {
+    this.#s.inTransaction('a payment change')
+    const t = this.#s.now()
+    const after: PaymentRow = {
+      ...before,
+      status: change.status,
+      actual_minor: change.actualMinor === undefined ? before.actual_minor : change.actualMinor,
+      note: change.note === undefined ? before.note : change.note,
+      payer_phone: change.payerPhone === undefined ? before.payer_phone : change.payerPhone,
+      telco_provider: change.telcoProvider === undefined ? before.telco_provider : change.telcoProvider,
+      telco_transaction_id: change.telcoTransactionId === undefined ? before.telco_transaction_id : change.telcoTransactionId,
+      // Never let updated_at stand still: it is the optimistic-concurrency token below.
+      updated_at: Math.max(t, before.updated_at + 1)
+    }
+    if (after.verified_at === null && COMPLETED_STATUSES.includes(after.status)) after.verified_at = t
+    const { changes } = await this.#s.ex.run(sql`UPDATE payments SET status = ${after.status}, actual_minor = ${after.actual_minor}, note = ${after.note},
+        payer_phone = ${after.payer_phone}, telco_provider = ${after.telco_provider}, telco_transaction_id = ${after.telco_transaction_id},
+        verified_at = ${after.verified_at}, updated_at = ${after.updated_at}
+      WHERE id = ${before.id} AND updated_at = ${before.updated_at} AND status = ${before.status}`)
+    if (changes !== 1) throw new Error(`payment ${before.reference} changed underneath a status change`)
+    const type = change.event === undefined ? eventFor(before, after) : change.event
+    if (type !== null) {
+      const data = toPaymentData(after, await this.creditsOf(after.id))
+      await this.#s.events.append({ merchantId: after.merchant_id, mode: after.mode, type, paymentId: after.id, creditId: null, data: { ...data } })
+    }
+    return after
+  }
+}

@@ -1,10 +1,12 @@
+import { COMPLETED_STATUSES, PAYABLE_STATUSES, type PaymentStatus } from '../core/enums.js'
 import { randomHex } from '../core/ids.js'
-import type { Db } from './db.js'
 import { ConflictError, InvalidFieldError, NotFoundError } from './errors.js'
 import { generateCode, isValidCode, normaliseCode } from './hpn-code.js'
 import type { Owner } from './modes.js'
-import { COMPLETED_STATUSES, type PaymentRow, type PaymentStatus } from './payment-model.js'
-import type { PaymentStatusChanger } from './payment-status.js'
+import { pageOf } from './page.js'
+import type { PaymentRow } from './payment-model.js'
+import type { LedgerScope } from './scope.js'
+import { literal, sql } from './sql.js'
 
 export interface InitializeInput {
   amountMinor: number
@@ -45,140 +47,149 @@ export function decodeCursor (cursor: string, field = 'cursor'): number {
   return Number(m[1])
 }
 
-export function createPaymentRepository (db: Db, status: PaymentStatusChanger, now: () => number = Date.now) {
-  const insert = db.prepare(`INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency,
-      client_reference, customer_phone, meta, expires_at, created_at, updated_at)
-    VALUES (@reference, @merchant_id, @mode, @hpn_code, 'PENDING', @expected_minor, @currency,
-      @client_reference, @customer_phone, @meta, @expires_at, @created_at, @created_at)`)
-  const codeInUse = db.prepare('SELECT 1 FROM payments WHERE hpn_code = ? AND (status IN (\'PENDING\', \'PARTIAL\') OR created_at > ?) LIMIT 1').pluck()
-  const byId = db.prepare('SELECT * FROM payments WHERE id = ?')
-  const byReference = db.prepare('SELECT * FROM payments WHERE reference = ? AND merchant_id = ? AND mode = ?')
-  const byCode = db.prepare('SELECT * FROM payments WHERE hpn_code = ? AND merchant_id = ? AND mode = ? ORDER BY id DESC LIMIT 1')
-  const byClientReference = db.prepare('SELECT * FROM payments WHERE client_reference = ? AND merchant_id = ? AND mode = ? ORDER BY id DESC LIMIT 1')
-  const pendingByClientReference = db.prepare('SELECT * FROM payments WHERE client_reference = ? AND merchant_id = ? AND mode = ? AND status = \'PENDING\' ORDER BY id DESC LIMIT 1')
-  const list = db.prepare('SELECT * FROM payments WHERE merchant_id = @merchant AND mode = @mode AND id < @before ORDER BY id DESC LIMIT @limit')
-  const listByStatus = db.prepare('SELECT * FROM payments WHERE merchant_id = @merchant AND mode = @mode AND status = @status AND id < @before ORDER BY id DESC LIMIT @limit')
-  const due = db.prepare('SELECT * FROM payments WHERE status = \'PENDING\' AND expires_at <= ? ORDER BY expires_at LIMIT ?')
+const PENDING = literal('PENDING' satisfies PaymentStatus)
+const PAYABLE = literal(PAYABLE_STATUSES)
 
-  function freshCode (t: number): string {
-    for (let i = 0; i < CODE_ATTEMPTS; i++) {
-      const code = generateCode()
-      if (codeInUse.get(code, t - CODE_REUSE_WINDOW_MS) === undefined) return code
-    }
-    // 25 collisions in a row means the code space is nearly exhausted: say so rather than loop.
-    throw new Error('could not find a free HPN code after 25 attempts')
-  }
-
+export interface PaymentStore {
+  /** A payment of this owner by reference, HPN code (any spelling a person types) or client_reference. */
+  find: (owner: Owner, id: string) => Promise<PaymentRow | undefined>
   /** The newest payment of this owner with a canonical HPN code (codes are reused only after 180 days). */
-  function findByCode (owner: Owner, code: string): PaymentRow | undefined {
-    return byCode.get(code, owner.merchantId, owner.mode) as PaymentRow | undefined
+  findByCode: (owner: Owner, code: string) => Promise<PaymentRow | undefined>
+  /** `find`, or NotFoundError. */
+  get: (owner: Owner, id: string) => Promise<PaymentRow>
+  getById: (id: number) => Promise<PaymentRow | undefined>
+  referenceOf: (id: number) => Promise<string | undefined>
+  /**
+   * Creates a PENDING payment, or returns the PENDING payment that already carries this
+   * `client_reference` when amount and currency agree ("idempotent by default").
+   */
+  initialize: (owner: Owner, input: InitializeInput) => Promise<{ payment: PaymentRow, created: boolean }>
+  list: (owner: Owner, query: ListQuery) => Promise<Page<PaymentRow>>
+  cancel: (owner: Owner, id: string) => Promise<PaymentRow>
+  /** Records that money was returned to the customer outside the daemon. */
+  refund: (owner: Owner, id: string, note: string | null) => Promise<PaymentRow>
+  resolve: (owner: Owner, id: string, to: 'SUCCESS' | 'PARTIAL' | 'OVERPAID' | 'FAILED', note: string | null) => Promise<PaymentRow>
+  /**
+   * PENDING payments past `expires_at` become EXPIRED, one batch in one transaction; returns how
+   * many. PARTIAL payments stay PARTIAL: money arrived, and the merchant decides.
+   */
+  expireDue: (batch?: number) => Promise<number>
+}
+
+export class SqlPaymentStore implements PaymentStore {
+  readonly #s: LedgerScope
+  constructor (scope: LedgerScope) { this.#s = scope }
+
+  async findByCode (owner: Owner, code: string): Promise<PaymentRow | undefined> {
+    return await this.#s.ex.get<PaymentRow>(sql`SELECT * FROM payments WHERE hpn_code = ${code} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}
+      ORDER BY id DESC LIMIT 1`)
   }
 
-  function find (owner: Owner, id: string): PaymentRow | undefined {
-    if (id.startsWith('hpn_trx_')) return byReference.get(id, owner.merchantId, owner.mode) as PaymentRow | undefined
+  async find (owner: Owner, id: string): Promise<PaymentRow | undefined> {
+    const ex = this.#s.ex
+    if (id.startsWith('hpn_trx_')) {
+      return await ex.get<PaymentRow>(sql`SELECT * FROM payments WHERE reference = ${id} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}`)
+    }
     const code = normaliseCode(id)
     if (code !== null && isValidCode(code)) {
-      const row = findByCode(owner, code)
+      const row = await this.findByCode(owner, code)
       if (row !== undefined) return row
     }
-    return byClientReference.get(id, owner.merchantId, owner.mode) as PaymentRow | undefined
+    return await ex.get<PaymentRow>(sql`SELECT * FROM payments WHERE client_reference = ${id} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}
+      ORDER BY id DESC LIMIT 1`)
   }
 
-  function get (owner: Owner, id: string): PaymentRow {
-    const row = find(owner, id)
+  async get (owner: Owner, id: string): Promise<PaymentRow> {
+    const row = await this.find(owner, id)
     if (row === undefined) throw new NotFoundError('payment')
     return row
   }
 
-  /** Runs `fn` on the payment's latest state inside one immediate transaction. */
-  function mutate (owner: Owner, id: string, fn: (row: PaymentRow) => PaymentRow): PaymentRow {
-    return db.transaction(() => fn(get(owner, id))).immediate()
+  async getById (id: number): Promise<PaymentRow | undefined> {
+    return await this.#s.ex.get<PaymentRow>(sql`SELECT * FROM payments WHERE id = ${id}`)
   }
 
-  return {
-    find,
-    findByCode,
-    get,
+  async referenceOf (id: number): Promise<string | undefined> {
+    return await this.#s.ex.value<string>(sql`SELECT reference FROM payments WHERE id = ${id}`)
+  }
 
-    getById (id: number): PaymentRow | undefined {
-      return byId.get(id) as PaymentRow | undefined
-    },
-
-    /**
-     * Creates a PENDING payment, or returns the PENDING payment that already carries this
-     * `client_reference` when amount and currency agree ("idempotent by default").
-     */
-    initialize (owner: Owner, input: InitializeInput): { payment: PaymentRow, created: boolean } {
-      return db.transaction(() => {
-        if (input.clientReference !== null) {
-          const existing = pendingByClientReference.get(input.clientReference, owner.merchantId, owner.mode) as PaymentRow | undefined
-          if (existing !== undefined) {
-            if (existing.expected_minor === input.amountMinor && existing.currency === input.currency) return { payment: existing, created: false }
-            throw new ConflictError('duplicate_client_reference', `a PENDING payment ${existing.reference} already has client_reference ${JSON.stringify(input.clientReference)} with a different amount or currency`)
-          }
+  async initialize (owner: Owner, input: InitializeInput): Promise<{ payment: PaymentRow, created: boolean }> {
+    return await this.#s.write(async (tx) => {
+      if (input.clientReference !== null) {
+        const existing = await tx.ex.get<PaymentRow>(sql`SELECT * FROM payments
+          WHERE client_reference = ${input.clientReference} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND status = ${PENDING}
+          ORDER BY id DESC LIMIT 1`)
+        if (existing !== undefined) {
+          if (existing.expected_minor === input.amountMinor && existing.currency === input.currency) return { payment: existing, created: false }
+          throw new ConflictError('duplicate_client_reference', `a PENDING payment ${existing.reference} already has client_reference ${JSON.stringify(input.clientReference)} with a different amount or currency`)
         }
-        const t = now()
-        const row = {
-          reference: `hpn_trx_${randomHex(16)}`,
-          merchant_id: owner.merchantId,
-          mode: owner.mode,
-          hpn_code: freshCode(t),
-          expected_minor: input.amountMinor,
-          currency: input.currency,
-          client_reference: input.clientReference,
-          customer_phone: input.customerPhone,
-          meta: input.meta === null ? null : JSON.stringify(input.meta),
-          expires_at: t + input.expiresInSeconds * 1000,
-          created_at: t
-        }
-        const info = insert.run(row)
-        return { payment: byId.get(Number(info.lastInsertRowid)) as PaymentRow, created: true }
-      }).immediate()
-    },
+      }
+      const t = tx.now()
+      const code = await freshCode(tx, t)
+      const payment = await tx.ex.get<PaymentRow>(sql`INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency,
+          client_reference, customer_phone, meta, expires_at, created_at, updated_at)
+        VALUES (${`hpn_trx_${randomHex(16)}`}, ${owner.merchantId}, ${owner.mode}, ${code}, ${PENDING}, ${input.amountMinor}, ${input.currency},
+          ${input.clientReference}, ${input.customerPhone}, ${input.meta === null ? null : JSON.stringify(input.meta)},
+          ${t + input.expiresInSeconds * 1000}, ${t}, ${t})
+        RETURNING *`) as PaymentRow
+      return { payment, created: true }
+    })
+  }
 
-    list (owner: Owner, query: ListQuery): Page<PaymentRow> {
-      const before = query.cursor === undefined ? Number.MAX_SAFE_INTEGER : decodeCursor(query.cursor)
-      const params = { merchant: owner.merchantId, mode: owner.mode, before, limit: query.limit + 1, status: query.status }
-      const rows = (query.status === undefined ? list.all(params) : listByStatus.all(params)) as PaymentRow[]
-      const hasMore = rows.length > query.limit
-      const items = rows.slice(0, query.limit)
-      return { items, hasMore, nextCursor: hasMore && items.length > 0 ? encodeCursor((items.at(-1) as PaymentRow).id) : null }
-    },
+  async list (owner: Owner, query: ListQuery): Promise<Page<PaymentRow>> {
+    const before = query.cursor === undefined ? Number.MAX_SAFE_INTEGER : decodeCursor(query.cursor)
+    const limit = query.limit + 1
+    const rows = query.status === undefined
+      ? await this.#s.ex.all<PaymentRow>(sql`SELECT * FROM payments WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND id < ${before}
+          ORDER BY id DESC LIMIT ${limit}`)
+      : await this.#s.ex.all<PaymentRow>(sql`SELECT * FROM payments WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND status = ${query.status}
+          AND id < ${before} ORDER BY id DESC LIMIT ${limit}`)
+    const { items, hasMore } = pageOf(rows, query.limit)
+    return { items, hasMore, nextCursor: hasMore && items.length > 0 ? encodeCursor((items.at(-1) as PaymentRow).id) : null }
+  }
 
-    cancel (owner: Owner, id: string): PaymentRow {
-      return mutate(owner, id, (row) => {
-        if (row.status !== 'PENDING') throw new ConflictError('invalid_status', `payment is ${row.status}; only a PENDING payment can be cancelled`)
-        return status.change(row, { status: 'CANCELLED' })
-      })
-    },
+  async cancel (owner: Owner, id: string): Promise<PaymentRow> {
+    return await this.#mutate(owner, id, async (tx, row) => {
+      if (row.status !== 'PENDING') throw new ConflictError('invalid_status', `payment is ${row.status}; only a PENDING payment can be cancelled`)
+      return await tx.paymentStatus.change(row, { status: 'CANCELLED' })
+    })
+  }
 
-    /** Records that money was returned to the customer outside the daemon. */
-    refund (owner: Owner, id: string, note: string | null): PaymentRow {
-      return mutate(owner, id, (row) => {
-        if (!COMPLETED_STATUSES.includes(row.status)) throw new ConflictError('invalid_status', `payment is ${row.status}; only a SUCCESS, PARTIAL or OVERPAID payment can be refunded`)
-        return status.change(row, { status: 'REFUNDED', note })
-      })
-    },
+  async refund (owner: Owner, id: string, note: string | null): Promise<PaymentRow> {
+    return await this.#mutate(owner, id, async (tx, row) => {
+      if (!COMPLETED_STATUSES.includes(row.status)) throw new ConflictError('invalid_status', `payment is ${row.status}; only a SUCCESS, PARTIAL or OVERPAID payment can be refunded`)
+      return await tx.paymentStatus.change(row, { status: 'REFUNDED', note })
+    })
+  }
 
-    resolve (owner: Owner, id: string, to: 'SUCCESS' | 'PARTIAL' | 'OVERPAID' | 'FAILED', note: string | null): PaymentRow {
-      return mutate(owner, id, (row) => {
-        if (row.status !== 'MANUAL_REVIEW') throw new ConflictError('invalid_status', `payment is ${row.status}; only a MANUAL_REVIEW payment can be resolved`)
-        return status.change(row, { status: to, note, event: 'transaction.resolved' })
-      })
-    },
+  async resolve (owner: Owner, id: string, to: 'SUCCESS' | 'PARTIAL' | 'OVERPAID' | 'FAILED', note: string | null): Promise<PaymentRow> {
+    return await this.#mutate(owner, id, async (tx, row) => {
+      if (row.status !== 'MANUAL_REVIEW') throw new ConflictError('invalid_status', `payment is ${row.status}; only a MANUAL_REVIEW payment can be resolved`)
+      return await tx.paymentStatus.change(row, { status: to, note, event: 'transaction.resolved' })
+    })
+  }
 
-    /**
-     * PENDING payments past `expires_at` become EXPIRED, a batch per transaction. PARTIAL payments
-     * stay PARTIAL: money arrived, and the merchant decides.
-     */
-    expireDue (batch = 500): number {
-      return db.transaction(() => {
-        const rows = due.all(now(), batch) as PaymentRow[]
-        for (const row of rows) status.change(row, { status: 'EXPIRED' })
-        return rows.length
-      }).immediate()
-    }
+  async expireDue (batch = 500): Promise<number> {
+    return await this.#s.write(async (tx) => {
+      const rows = await tx.ex.all<PaymentRow>(sql`SELECT * FROM payments WHERE status = ${PENDING} AND expires_at <= ${tx.now()} ORDER BY expires_at LIMIT ${batch}`)
+      for (const row of rows) await tx.paymentStatus.change(row, { status: 'EXPIRED' })
+      return rows.length
+    })
+  }
+
+  /** Runs `fn` on the payment's latest state inside one transaction. */
+  async #mutate (owner: Owner, id: string, fn: (tx: LedgerScope, row: PaymentRow) => Promise<PaymentRow>): Promise<PaymentRow> {
+    return await this.#s.write(async (tx) => await fn(tx, await tx.payments.get(owner, id)))
   }
 }
 
-export type PaymentRepository = ReturnType<typeof createPaymentRepository>
+/** A code nobody can still pay with (see CODE_REUSE_WINDOW_MS). */
+async function freshCode (tx: LedgerScope, t: number): Promise<string> {
+  for (let i = 0; i < CODE_ATTEMPTS; i++) {
+    const code = generateCode()
+    const inUse = await tx.ex.value(sql`SELECT 1 FROM payments WHERE hpn_code = ${code} AND (status IN ${PAYABLE} OR created_at > ${t - CODE_REUSE_WINDOW_MS}) LIMIT 1`)
+    if (inUse === undefined) return code
+  }
+  // 25 collisions in a row means the code space is nearly exhausted: say so rather than loop.
+  throw new Error('could not find a free HPN code after 25 attempts')
+}

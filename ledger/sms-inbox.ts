@@ -1,21 +1,81 @@
-import type { Clock } from '../core/time.js'
-import type { CompleteSms, ModemRef, Mode, PduRecord, RecordOutcome, SmsInboxPort } from '../modem/inbox-port.js'
+import type { Mode, PduStatus, SmsOutcome } from '../core/enums.js'
+import type { CompleteSms, ModemRef, PduRecord, RecordOutcome, SmsInboxPort } from '../modem/inbox-port.js'
 import type { Network } from '../modem/network.js'
 import type { PartText } from '../modem/pdu/assemble.js'
-import type { Statement } from 'better-sqlite3'
-import type { Db } from './db.js'
+import type { Ledger } from './ledger.js'
+import type { Owner } from './modes.js'
+import { pageOf } from './page.js'
+import type { LedgerScope } from './scope.js'
+import { literal, sql } from './sql.js'
 
 /** Joins the parts of a message; the modem layer's `assembleText`, passed in so ledger/ imports only its types. */
 export type AssembleText = (parts: readonly PartText[]) => string | null
 
-export interface SqliteSmsInboxOptions {
+/** How the inbox turns PDUs into messages: the modem layer's rules, handed in by the caller. */
+export interface InboxRules {
   readonly assemble: AssembleText
-  readonly clock: Clock
   /** Parts still missing this long after the newest one arrived are released as incomplete. */
   readonly partTimeoutMs?: number
 }
 
 export const DEFAULT_PART_TIMEOUT_MS = 10 * 60_000
+
+/** A message that did not come through a modem (typed into the API in test mode). */
+export interface TextSmsInput {
+  mode: Mode
+  /** The wallet it counts against; `api` for messages typed into the API. */
+  modemId: string
+  network: Network
+  sender: string
+  text: string
+}
+
+/** One row of the operator's raw inbox (SPEC §4 GET /v1/sms). */
+export interface InboxEntry {
+  id: number
+  modemId: string
+  network: string | null
+  sender: string
+  text: string
+  smsc: string | null
+  sentAt: string | null
+  receivedAt: number
+  parts: number
+  complete: boolean
+  outcome: SmsOutcome | null
+  creditPublicId: string | null
+}
+
+export interface InboxQuery {
+  outcome?: SmsOutcome | undefined
+  limit: number
+  /** Only messages with a smaller id (the page cursor). */
+  before?: number | undefined
+}
+
+/**
+ * The SMS inbox: every raw PDU read from a SIM, multipart groups waiting for their parts, and the
+ * assembled messages ingest settles. `recordPdu` commits before it resolves (the SIM copy may go
+ * only then); on SQLite, with `synchronous = FULL`, that commit is on disk.
+ */
+export interface SmsInboxStore {
+  /** Stores one PDU (once per modem and TPDU hash) and, when it completes a message, the message. */
+  recordPdu: (modem: ModemRef, pdu: PduRecord, rules: InboxRules) => Promise<RecordOutcome>
+  /** Releases multipart groups whose newest part is older than the timeout, flagged incomplete. */
+  releaseExpired: (now: number, rules: InboxRules) => Promise<CompleteSms[]>
+  /** Messages stored but not yet settled by ingest, oldest first. */
+  unprocessed: () => Promise<CompleteSms[]>
+  /** Whether ingest settled this message already (null: no such message). */
+  isProcessed: (id: number) => Promise<boolean | null>
+  /** Records what became of a message; only the first settlement counts (returns false after that). */
+  markProcessed: (id: number, outcome: SmsOutcome, creditId?: number | null, merchantId?: string | null) => Promise<boolean>
+  /** Stores a message typed into the API as a complete, one-part SMS. */
+  storeText: (input: TextSmsInput, receivedAt: number) => Promise<CompleteSms>
+  /** The merchant's settled inbox, newest first. */
+  list: (owner: Owner, query: InboxQuery) => Promise<{ items: InboxEntry[], hasMore: boolean }>
+  /** When the newest SMS of this mode arrived, whoever it was for (the dashboard's silence alarm). */
+  lastReceivedAt: (mode: Mode) => Promise<number | null>
+}
 
 interface MessageRow {
   id: number
@@ -35,142 +95,214 @@ interface MessageRow {
 interface PartRow { seq: number, encoding: PartText['encoding'], text: string | null, payload_hex: string, raw_hex: string }
 interface GroupRow { id: number, modem_key: string, modem_id: string, network: string | null, mode: Mode, sender: string, total: number }
 
-/**
- * The SQLite side of the inbox port. Each call is one IMMEDIATE transaction on a database opened
- * with synchronous=FULL, so when it returns the PDU is on disk and the SIM copy may go.
- */
-export class SqliteSmsInbox implements SmsInboxPort {
-  readonly #db: Db
-  readonly #assemble: AssembleText
-  readonly #clock: Clock
-  readonly #timeoutMs: number
-  readonly #statements = new Map<string, Statement>()
+interface PduRow {
+  status: PduStatus
+  error_code: string | null
+  error: string | null
+  group_id: number | null
+  seq: number | null
+  sender: string | null
+  smsc: string | null
+  sent_at: string | null
+  sent_at_ms: number | null
+  encoding: string | null
+  text: string | null
+  payload_hex: string | null
+}
 
-  constructor (db: Db, options: SqliteSmsInboxOptions) {
-    this.#db = db
-    this.#assemble = options.assemble
-    this.#clock = options.clock
-    this.#timeoutMs = options.partTimeoutMs ?? DEFAULT_PART_TIMEOUT_MS
+const PART = literal('part' satisfies PduStatus)
+
+const NO_DECODE = { error_code: null, error: null, group_id: null, seq: null, sender: null, smsc: null, sent_at: null, sent_at_ms: null, encoding: null, text: null, payload_hex: null } as const
+
+export class SqlSmsInboxStore implements SmsInboxStore {
+  readonly #s: LedgerScope
+  constructor (scope: LedgerScope) { this.#s = scope }
+
+  async recordPdu (modem: ModemRef, pdu: PduRecord, rules: InboxRules): Promise<RecordOutcome> {
+    return await this.#s.write(async (tx) => await new PduWriter(tx, rules).record(modem, pdu))
   }
 
-  /** Each statement is prepared once, on first use, and reused: reception runs these per PDU. */
-  #sql (source: string): Statement {
-    let statement = this.#statements.get(source)
-    if (statement === undefined) {
-      statement = this.#db.prepare(source)
-      this.#statements.set(source, statement)
+  async releaseExpired (now: number, rules: InboxRules): Promise<CompleteSms[]> {
+    return await this.#s.write(async (tx) => {
+      const timeout = rules.partTimeoutMs ?? DEFAULT_PART_TIMEOUT_MS
+      const due = await tx.ex.all<{ id: number }>(sql`SELECT id FROM sms_part_groups WHERE message_id IS NULL AND last_part_at <= ${now - timeout} ORDER BY id`)
+      const writer = new PduWriter(tx, rules)
+      const released: CompleteSms[] = []
+      for (const g of due) released.push(await writer.assembleGroup(g.id, false, now))
+      return released
+    })
+  }
+
+  async unprocessed (): Promise<CompleteSms[]> {
+    const rows = await this.#s.ex.all<MessageRow>(sql`SELECT id, modem_id, network, mode, sender, text, smsc, sent_at, sent_at_ms, received_at, raw, complete
+      FROM sms_messages WHERE processed = 0 ORDER BY id`)
+    return rows.map(toCompleteSms)
+  }
+
+  async isProcessed (id: number): Promise<boolean | null> {
+    const processed = await this.#s.ex.value<number>(sql`SELECT processed FROM sms_messages WHERE id = ${id}`)
+    return processed === undefined ? null : processed === 1
+  }
+
+  async markProcessed (id: number, outcome: SmsOutcome, creditId: number | null = null, merchantId: string | null = null): Promise<boolean> {
+    const { changes } = await this.#s.ex.run(sql`UPDATE sms_messages SET processed = 1, outcome = ${outcome}, credit_id = ${creditId}, merchant_id = ${merchantId}
+      WHERE id = ${id} AND processed = 0`)
+    return changes === 1
+  }
+
+  async storeText (input: TextSmsInput, receivedAt: number): Promise<CompleteSms> {
+    const row = await this.#s.write(async (tx) => await tx.ex.get<MessageRow>(sql`INSERT INTO sms_messages (modem_id, modem_key, network, mode, sender, text,
+        smsc, sent_at, sent_at_ms, received_at, parts, parts_expected, complete, raw)
+      VALUES (${input.modemId}, ${`text:${input.modemId}`}, ${input.network}, ${input.mode}, ${input.sender}, ${input.text},
+        NULL, NULL, NULL, ${receivedAt}, 1, 1, 1, '[]')
+      RETURNING id, modem_id, network, mode, sender, text, smsc, sent_at, sent_at_ms, received_at, raw, complete`))
+    return toCompleteSms(row as MessageRow)
+  }
+
+  async list (owner: Owner, query: InboxQuery): Promise<{ items: InboxEntry[], hasMore: boolean }> {
+    const before = query.before ?? Number.MAX_SAFE_INTEGER
+    const limit = query.limit + 1
+    type Row = Omit<InboxEntry, 'complete'> & { complete: number }
+    const rows = query.outcome === undefined
+      ? await this.#s.ex.all<Row>(sql`SELECT s.id, s.modem_id AS "modemId", s.network, s.sender, s.text, s.smsc, s.sent_at AS "sentAt",
+            s.received_at AS "receivedAt", s.parts, s.complete, s.outcome, c.public_id AS "creditPublicId"
+          FROM sms_messages s LEFT JOIN credits c ON c.id = s.credit_id
+          WHERE s.merchant_id = ${owner.merchantId} AND s.mode = ${owner.mode} AND s.id < ${before} ORDER BY s.id DESC LIMIT ${limit}`)
+      : await this.#s.ex.all<Row>(sql`SELECT s.id, s.modem_id AS "modemId", s.network, s.sender, s.text, s.smsc, s.sent_at AS "sentAt",
+            s.received_at AS "receivedAt", s.parts, s.complete, s.outcome, c.public_id AS "creditPublicId"
+          FROM sms_messages s LEFT JOIN credits c ON c.id = s.credit_id
+          WHERE s.merchant_id = ${owner.merchantId} AND s.mode = ${owner.mode} AND s.id < ${before} AND s.outcome = ${query.outcome}
+          ORDER BY s.id DESC LIMIT ${limit}`)
+    const { items, hasMore } = pageOf(rows, query.limit)
+    return { items: items.map((r) => ({ ...r, complete: r.complete === 1 })), hasMore }
+  }
+
+  async lastReceivedAt (mode: Mode): Promise<number | null> {
+    // Newest row first by id, so this stays a short backwards walk however large the inbox grows.
+    return await this.#s.ex.value<number>(sql`SELECT received_at FROM sms_messages WHERE mode = ${mode} ORDER BY id DESC LIMIT 1`) ?? null
+  }
+}
+
+/** The statements of recording one PDU, inside one transaction. */
+class PduWriter {
+  readonly #tx: LedgerScope
+  readonly #rules: InboxRules
+
+  constructor (tx: LedgerScope, rules: InboxRules) {
+    this.#tx = tx
+    this.#rules = rules
+  }
+
+  async record (modem: ModemRef, pdu: PduRecord): Promise<RecordOutcome> {
+    const ex = this.#tx.ex
+    const seen = await ex.value(sql`SELECT 1 FROM sms_pdus WHERE modem_key = ${modem.key} AND tpdu_hash = ${pdu.tpduHash}`)
+    if (seen !== undefined) return { isNew: false, completed: null }
+    const now = this.#tx.now()
+    const insert = async (row: PduRow): Promise<number> => await ex.value<number>(sql`INSERT INTO sms_pdus (modem_key, modem_id, tpdu_hash, raw_hex, storage,
+        sim_index, status, error_code, error, group_id, seq, sender, smsc, sent_at, sent_at_ms, encoding, text, payload_hex, received_at)
+      VALUES (${modem.key}, ${modem.id}, ${pdu.tpduHash}, ${pdu.rawHex}, ${pdu.storage}, ${pdu.index}, ${row.status}, ${row.error_code}, ${row.error},
+        ${row.group_id}, ${row.seq}, ${row.sender}, ${row.smsc}, ${row.sent_at}, ${row.sent_at_ms}, ${row.encoding}, ${row.text}, ${row.payload_hex}, ${now})
+      RETURNING id`) as number
+    const sms = pdu.decoded
+    if (sms === null) {
+      // Kept raw and flagged, so an operator can see it and a better decoder can read it later.
+      await insert({ ...NO_DECODE, status: 'undecodable', error_code: pdu.error?.code ?? 'unknown', error: pdu.error?.message ?? null })
+      return { isNew: true, completed: null }
     }
-    return statement
-  }
-
-  recordPdu (modem: ModemRef, pdu: PduRecord): RecordOutcome {
-    return this.#db.transaction((): RecordOutcome => {
-      const seen = this.#sql('SELECT 1 FROM sms_pdus WHERE modem_key = ? AND tpdu_hash = ?').get(modem.key, pdu.tpduHash)
-      if (seen !== undefined) return { isNew: false, completed: null }
-      const now = this.#clock.now()
-      const insert = this.#sql(`INSERT INTO sms_pdus (modem_key, modem_id, tpdu_hash, raw_hex, storage, sim_index, status, error_code, error,
-        group_id, seq, sender, smsc, sent_at, sent_at_ms, encoding, text, payload_hex, received_at)
-        VALUES (@modem_key, @modem_id, @tpdu_hash, @raw_hex, @storage, @sim_index, @status, @error_code, @error, @group_id, @seq,
-        @sender, @smsc, @sent_at, @sent_at_ms, @encoding, @text, @payload_hex, @received_at)`)
-      const base = {
-        modem_key: modem.key, modem_id: modem.id, tpdu_hash: pdu.tpduHash, raw_hex: pdu.rawHex, storage: pdu.storage,
-        sim_index: pdu.index, error_code: null, error: null, group_id: null, seq: null,
-        sender: null, smsc: null, sent_at: null, sent_at_ms: null, encoding: null, text: null, payload_hex: null, received_at: now
-      }
-      const sms = pdu.decoded
-      if (sms === null) {
-        // Kept raw and flagged, so an operator can see it and a better decoder can read it later.
-        insert.run({ ...base, status: 'undecodable', error_code: pdu.error?.code ?? 'unknown', error: pdu.error?.message ?? null })
+    const decoded = {
+      ...NO_DECODE,
+      sender: sms.sender, smsc: sms.smsc, sent_at: sms.sentAt?.local ?? null, sent_at_ms: sms.sentAt?.utcMs ?? null,
+      encoding: sms.encoding, text: sms.text, payload_hex: sms.payloadHex
+    }
+    const c = sms.concat
+    if (c === null || c.total === 1) {
+      const pduId = await insert({ ...decoded, status: 'message', seq: 1 })
+      const part: PartRow = { seq: 1, encoding: sms.encoding, text: sms.text, payload_hex: sms.payloadHex, raw_hex: pdu.rawHex }
+      const messageId = await this.#insertMessage({ modem_key: modem.key, modem_id: modem.id, network: modem.network, mode: modem.mode, sender: sms.sender, total: 1 },
+        [part], true, { smsc: sms.smsc, sent_at: sms.sentAt?.local ?? null, sent_at_ms: sms.sentAt?.utcMs ?? null }, now)
+      await ex.run(sql`UPDATE sms_pdus SET message_id = ${messageId} WHERE id = ${pduId}`)
+      return { isNew: true, completed: await this.#load(messageId) }
+    }
+    let groupId = await ex.value<number>(sql`SELECT id FROM sms_part_groups
+      WHERE modem_key = ${modem.key} AND sender = ${sms.sender} AND ref_bits = ${c.refBits} AND ref = ${c.ref} AND total = ${c.total} AND message_id IS NULL`)
+    if (groupId === undefined) {
+      // A resent copy of a part of a message already assembled moments ago: keep it, count it once.
+      const timeout = this.#rules.partTimeoutMs ?? DEFAULT_PART_TIMEOUT_MS
+      const recent = await ex.value<number>(sql`SELECT g.id FROM sms_part_groups g JOIN sms_pdus p ON p.group_id = g.id AND p.seq = ${c.seq} AND p.payload_hex = ${sms.payloadHex}
+        WHERE g.modem_key = ${modem.key} AND g.sender = ${sms.sender} AND g.ref_bits = ${c.refBits} AND g.ref = ${c.ref} AND g.total = ${c.total}
+          AND g.message_id IS NOT NULL AND g.last_part_at >= ${now - timeout}`)
+      if (recent !== undefined) {
+        await insert({ ...decoded, status: 'duplicate_part', group_id: recent, seq: c.seq })
         return { isNew: true, completed: null }
       }
-      const decodedCols = {
-        sender: sms.sender, smsc: sms.smsc, sent_at: sms.sentAt?.local ?? null, sent_at_ms: sms.sentAt?.utcMs ?? null,
-        encoding: sms.encoding, text: sms.text, payload_hex: sms.payloadHex
-      }
-      const c = sms.concat
-      if (c === null || c.total === 1) {
-        const pduId = Number(insert.run({ ...base, ...decodedCols, status: 'message', seq: 1 }).lastInsertRowid)
-        const messageId = this.#insertMessage(modem.key, modem.id, modem.network, modem.mode, sms.sender, [{ seq: 1, encoding: sms.encoding, text: sms.text, payload_hex: sms.payloadHex, raw_hex: pdu.rawHex }], 1, true, sms.smsc, sms.sentAt?.local ?? null, sms.sentAt?.utcMs ?? null, now)
-        this.#sql('UPDATE sms_pdus SET message_id = ? WHERE id = ?').run(messageId, pduId)
-        return { isNew: true, completed: this.#load(messageId) }
-      }
-      let group = this.#sql(`SELECT id FROM sms_part_groups WHERE modem_key = ? AND sender = ? AND ref_bits = ? AND ref = ? AND total = ? AND message_id IS NULL`)
-        .get(modem.key, sms.sender, c.refBits, c.ref, c.total) as { id: number } | undefined
-      const samePart = (groupId: number): boolean => this.#sql("SELECT 1 FROM sms_pdus WHERE group_id = ? AND seq = ? AND status = 'part'").get(groupId, c.seq) !== undefined
-      if (group === undefined) {
-        // A resent copy of a part of a message already assembled moments ago: keep it, count it once.
-        const recent = this.#sql(`SELECT g.id FROM sms_part_groups g JOIN sms_pdus p ON p.group_id = g.id AND p.seq = ? AND p.payload_hex = ?
-          WHERE g.modem_key = ? AND g.sender = ? AND g.ref_bits = ? AND g.ref = ? AND g.total = ? AND g.message_id IS NOT NULL AND g.last_part_at >= ?`)
-          .get(c.seq, sms.payloadHex, modem.key, sms.sender, c.refBits, c.ref, c.total, now - this.#timeoutMs) as { id: number } | undefined
-        if (recent !== undefined) {
-          insert.run({ ...base, ...decodedCols, status: 'duplicate_part', group_id: recent.id, seq: c.seq })
-          return { isNew: true, completed: null }
-        }
-        const id = Number(this.#sql(`INSERT INTO sms_part_groups (modem_key, modem_id, network, mode, sender, ref_bits, ref, total, first_part_at, last_part_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(modem.key, modem.id, modem.network, modem.mode, sms.sender, c.refBits, c.ref, c.total, now, now).lastInsertRowid)
-        group = { id }
-      } else if (samePart(group.id)) {
-        insert.run({ ...base, ...decodedCols, status: 'duplicate_part', group_id: group.id, seq: c.seq })
-        return { isNew: true, completed: null }
-      }
-      insert.run({ ...base, ...decodedCols, status: 'part', group_id: group.id, seq: c.seq })
-      this.#sql('UPDATE sms_part_groups SET last_part_at = ? WHERE id = ?').run(now, group.id)
-      const have = this.#sql("SELECT COUNT(*) FROM sms_pdus WHERE group_id = ? AND status = 'part'").pluck().get(group.id) as number
-      if (have < c.total) return { isNew: true, completed: null }
-      return { isNew: true, completed: this.#assembleGroup(group.id, true, now) }
-    }).immediate()
+      groupId = await ex.value<number>(sql`INSERT INTO sms_part_groups (modem_key, modem_id, network, mode, sender, ref_bits, ref, total, first_part_at, last_part_at)
+        VALUES (${modem.key}, ${modem.id}, ${modem.network}, ${modem.mode}, ${sms.sender}, ${c.refBits}, ${c.ref}, ${c.total}, ${now}, ${now})
+        RETURNING id`) as number
+    } else if (await ex.value(sql`SELECT 1 FROM sms_pdus WHERE group_id = ${groupId} AND seq = ${c.seq} AND status = ${PART}`) !== undefined) {
+      await insert({ ...decoded, status: 'duplicate_part', group_id: groupId, seq: c.seq })
+      return { isNew: true, completed: null }
+    }
+    await insert({ ...decoded, status: 'part', group_id: groupId, seq: c.seq })
+    await ex.run(sql`UPDATE sms_part_groups SET last_part_at = ${now} WHERE id = ${groupId}`)
+    const have = await ex.value<number>(sql`SELECT COUNT(*) FROM sms_pdus WHERE group_id = ${groupId} AND status = ${PART}`) ?? 0
+    if (have < c.total) return { isNew: true, completed: null }
+    return { isNew: true, completed: await this.assembleGroup(groupId, true, now) }
   }
 
-  releaseExpired (now: number): CompleteSms[] {
-    return this.#db.transaction((): CompleteSms[] => {
-      const due = this.#sql('SELECT id FROM sms_part_groups WHERE message_id IS NULL AND last_part_at <= ? ORDER BY id').pluck().all(now - this.#timeoutMs) as number[]
-      return due.map((id) => this.#assembleGroup(id, false, now))
-    }).immediate()
-  }
-
-  unprocessed (): CompleteSms[] {
-    const ids = this.#sql('SELECT id FROM sms_messages WHERE processed = 0 ORDER BY id').pluck().all() as number[]
-    return ids.map((id) => this.#load(id))
-  }
-
-  /** For ingest: record what became of a message. Call inside ingest's own transaction. */
-  markProcessed (id: number, outcome: string, creditId: number | null = null): void {
-    this.#sql('UPDATE sms_messages SET processed = 1, outcome = ?, credit_id = ? WHERE id = ?').run(outcome, creditId, id)
-  }
-
-  #assembleGroup (groupId: number, complete: boolean, now: number): CompleteSms {
-    const g = this.#sql('SELECT id, modem_key, modem_id, network, mode, sender, total FROM sms_part_groups WHERE id = ?').get(groupId) as GroupRow
-    const parts = this.#sql("SELECT seq, encoding, text, payload_hex, raw_hex FROM sms_pdus WHERE group_id = ? AND status = 'part' ORDER BY seq").all(groupId) as PartRow[]
+  async assembleGroup (groupId: number, complete: boolean, now: number): Promise<CompleteSms> {
+    const ex = this.#tx.ex
+    const g = await ex.get<GroupRow>(sql`SELECT id, modem_key, modem_id, network, mode, sender, total FROM sms_part_groups WHERE id = ${groupId}`) as GroupRow
+    const parts = await ex.all<PartRow>(sql`SELECT seq, encoding, text, payload_hex, raw_hex FROM sms_pdus WHERE group_id = ${groupId} AND status = ${PART} ORDER BY seq`)
     // The first part held stands for the message's SMSC and time.
-    const head = this.#sql("SELECT smsc, sent_at, sent_at_ms FROM sms_pdus WHERE group_id = ? AND status = 'part' ORDER BY seq LIMIT 1").get(groupId) as { smsc: string | null, sent_at: string | null, sent_at_ms: number | null }
-    const messageId = this.#insertMessage(g.modem_key, g.modem_id, g.network as Network | null, g.mode, g.sender, parts, g.total, complete, head.smsc, head.sent_at, head.sent_at_ms, now)
-    this.#sql('UPDATE sms_part_groups SET message_id = ? WHERE id = ?').run(messageId, groupId)
-    this.#sql("UPDATE sms_pdus SET message_id = ? WHERE group_id = ? AND status = 'part'").run(messageId, groupId)
-    return this.#load(messageId)
+    const head = await ex.get<{ smsc: string | null, sent_at: string | null, sent_at_ms: number | null }>(
+      sql`SELECT smsc, sent_at, sent_at_ms FROM sms_pdus WHERE group_id = ${groupId} AND status = ${PART} ORDER BY seq LIMIT 1`)
+    const messageId = await this.#insertMessage(g, parts, complete, head ?? { smsc: null, sent_at: null, sent_at_ms: null }, now)
+    await ex.run(sql`UPDATE sms_part_groups SET message_id = ${messageId} WHERE id = ${groupId}`)
+    await ex.run(sql`UPDATE sms_pdus SET message_id = ${messageId} WHERE group_id = ${groupId} AND status = ${PART}`)
+    return await this.#load(messageId)
   }
 
-  #insertMessage (modemKey: string, modemId: string, network: Network | null, mode: Mode, sender: string, parts: readonly PartRow[], expected: number,
-    complete: boolean, smsc: string | null, sentAt: string | null, sentAtMs: number | null, now: number): number {
-    const text = this.#assemble(parts.map((p) => ({ seq: p.seq, encoding: p.encoding, text: p.text, payloadHex: p.payload_hex }))) ?? ''
-    return Number(this.#sql(`INSERT INTO sms_messages (modem_id, modem_key, network, mode, sender, text, smsc, sent_at, sent_at_ms, received_at, parts, parts_expected, complete, raw)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(modemId, modemKey, network, mode, sender, text, smsc, sentAt, sentAtMs, now, parts.length, expected, complete ? 1 : 0, JSON.stringify(parts.map((p) => p.raw_hex))).lastInsertRowid)
+  async #insertMessage (g: Omit<GroupRow, 'id'>, parts: readonly PartRow[], complete: boolean,
+    head: { smsc: string | null, sent_at: string | null, sent_at_ms: number | null }, now: number): Promise<number> {
+    const text = this.#rules.assemble(parts.map((p) => ({ seq: p.seq, encoding: p.encoding, text: p.text, payloadHex: p.payload_hex }))) ?? ''
+    return await this.#tx.ex.value<number>(sql`INSERT INTO sms_messages (modem_id, modem_key, network, mode, sender, text, smsc, sent_at, sent_at_ms,
+        received_at, parts, parts_expected, complete, raw)
+      VALUES (${g.modem_id}, ${g.modem_key}, ${g.network}, ${g.mode}, ${g.sender}, ${text}, ${head.smsc}, ${head.sent_at}, ${head.sent_at_ms},
+        ${now}, ${parts.length}, ${g.total}, ${complete ? 1 : 0}, ${JSON.stringify(parts.map((p) => p.raw_hex))})
+      RETURNING id`) as number
   }
 
-  #load (id: number): CompleteSms {
-    const r = this.#sql('SELECT id, modem_id, network, mode, sender, text, smsc, sent_at, sent_at_ms, received_at, raw, complete FROM sms_messages WHERE id = ?').get(id) as MessageRow
-    return {
-      id: r.id,
-      modemId: r.modem_id,
-      network: r.network as Network | null,
-      mode: r.mode,
-      sender: r.sender,
-      text: r.text,
-      smsc: r.smsc,
-      sentAt: r.sent_at === null || r.sent_at_ms === null ? null : { iso: r.sent_at, utcMs: r.sent_at_ms },
-      receivedAt: r.received_at,
-      parts: JSON.parse(r.raw) as string[],
-      complete: r.complete === 1
-    }
+  async #load (id: number): Promise<CompleteSms> {
+    const row = await this.#tx.ex.get<MessageRow>(sql`SELECT id, modem_id, network, mode, sender, text, smsc, sent_at, sent_at_ms, received_at, raw, complete
+      FROM sms_messages WHERE id = ${id}`)
+    return toCompleteSms(row as MessageRow)
+  }
+}
+
+function toCompleteSms (r: MessageRow): CompleteSms {
+  return {
+    id: r.id,
+    modemId: r.modem_id,
+    network: r.network as Network | null,
+    mode: r.mode,
+    sender: r.sender,
+    text: r.text,
+    smsc: r.smsc,
+    sentAt: r.sent_at === null || r.sent_at_ms === null ? null : { iso: r.sent_at, utcMs: r.sent_at_ms },
+    receivedAt: r.received_at,
+    parts: JSON.parse(r.raw) as string[],
+    complete: r.complete === 1
+  }
+}
+
+/**
+ * The modem layer's storage port over the ledger: each call commits before it resolves, so the
+ * session deletes a message from the SIM (AT+CMGD) only once it is stored.
+ */
+export function smsInboxPort (ledger: Ledger, rules: InboxRules): SmsInboxPort {
+  return {
+    recordPdu: async (modem, pdu) => await ledger.smsInbox.recordPdu(modem, pdu, rules),
+    releaseExpired: async (now) => await ledger.smsInbox.releaseExpired(now, rules),
+    unprocessed: async () => await ledger.smsInbox.unprocessed()
   }
 }

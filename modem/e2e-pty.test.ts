@@ -11,6 +11,7 @@ import { startVirtualModem } from '../fixtures/modem-simulator/virtual-modem.js'
 import { encodeDeliver, encodeMultipart } from './pdu/encode.js'
 import type { ModemConfig } from './runner.js'
 import { ModemSupervisor } from './supervisor.js'
+import { sql } from '../ledger/testing.js'
 import { silentLogger, testInbox, until, type TestInbox } from '../test/support/modem-inbox.js'
 
 /**
@@ -46,9 +47,9 @@ function supervise (modems: ModemConfig[], inbox: TestInbox): ModemSupervisor {
   return supervisor
 }
 
-function freshInbox (): TestInbox {
-  const inbox = testInbox()
-  cleanups.push(() => inbox.cleanup())
+async function freshInbox (): Promise<TestInbox> {
+  const inbox = await testInbox()
+  cleanups.push(async () => { await inbox.cleanup() })
   return inbox
 }
 
@@ -56,7 +57,7 @@ describe('modem layer over a pseudo-terminal', () => {
   it('Huawei-like stick: decodes multipart delivered out of order exactly, and never deletes before the commit', async () => {
     const pty = await ptyModem('huawei-e173', '620010000000011')
     const sim = pty.simulator
-    const inbox = freshInbox()
+    const inbox = await freshInbox()
     const text = `${credit} Emoji across the cut: ${'é'.repeat(40)}🚀${'ü'.repeat(60)}`
     const parts = encodeMultipart({ sender: 'MobileMoney', text, ref: 42, encoding: 'ucs2' })
     expect(parts.length).toBeGreaterThanOrEqual(4)
@@ -87,7 +88,7 @@ describe('modem layer over a pseudo-terminal', () => {
     const sim = pty.simulator
     const hex = encodeDeliver({ sender: 'T-CASH', text: 'Payment received for GHS 50.00 from AMA 0201234567. Transaction ID: 99887766.' })
     sim.store(hex, 0)
-    const crashed = testInbox(undefined, { afterCommit: async () => { throw new Error('simulated crash after commit') } })
+    const crashed = await testInbox(undefined, { afterCommit: async () => { throw new Error('simulated crash after commit') } })
     const first = supervise([{ id: 'telecel-1', port: pty.path }], crashed)
     await first.start()
     await until(() => crashed.commits.length > 0, 'the first commit')
@@ -95,14 +96,14 @@ describe('modem layer over a pseudo-terminal', () => {
     expect(sim.messages().length).toBe(1)
     expect(sim.commands().some((c) => c.startsWith('AT+CMGD'))).toBe(false)
 
-    const restarted = crashed.reopen()
-    cleanups.push(() => restarted.cleanup())
+    const restarted = await crashed.reopen()
+    cleanups.push(async () => { await restarted.cleanup() })
     const second = supervise([{ id: 'telecel-1', port: pty.path }], restarted)
     await second.start()
     await until(() => sim.messages().length === 0, 'the delete after restart')
     expect(restarted.messages.map((m) => m.text)).toEqual(['Payment received for GHS 50.00 from AMA 0201234567. Transaction ID: 99887766.'])
-    expect(restarted.db.prepare('SELECT COUNT(*) FROM sms_messages').pluck().get()).toBe(1)
-    expect(restarted.db.prepare('SELECT COUNT(*) FROM sms_pdus').pluck().get()).toBe(1)
+    expect(await restarted.rows.value(sql`SELECT COUNT(*) FROM sms_messages`)).toBe(1)
+    expect(await restarted.rows.value(sql`SELECT COUNT(*) FROM sms_pdus`)).toBe(1)
     expect(restarted.commits.filter((c) => !c.isNew).length).toBe(1)
   })
 
@@ -113,25 +114,25 @@ describe('modem layer over a pseudo-terminal', () => {
     sim.store(encodeDeliver({ sender: 'T-CASH', text }), 0)
     const dir = mkdtempSync(join(tmpdir(), 'harpoon-crash-'))
     const root = fileURLToPath(new URL('..', import.meta.url))
-    const child = spawn(join(root, 'node_modules/.bin/vite-node'), [join(root, 'test/support/crash-child.ts'), join(dir, 'harpoon.db'), pty.path], { cwd: root, stdio: 'ignore' })
+    const child = spawn(join(root, 'node_modules/.bin/vite-node'), [join(root, 'test/support/crash-child.ts'), dir, pty.path], { cwd: root, stdio: 'ignore' })
     const exit = await new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)))
     expect(exit).toBe('SIGKILL')
     expect(sim.messages()).toHaveLength(1)
     expect(sim.commands().some((c) => c.startsWith('AT+CMGD'))).toBe(false)
 
-    const restarted = testInbox(dir)
-    cleanups.push(() => restarted.cleanup())
-    expect(restarted.db.prepare('SELECT COUNT(*) FROM sms_pdus').pluck().get()).toBe(1)
+    const restarted = await testInbox(dir)
+    cleanups.push(async () => { await restarted.cleanup() })
+    expect(await restarted.rows.value(sql`SELECT COUNT(*) FROM sms_pdus`)).toBe(1)
     const supervisor = supervise([{ id: 'telecel-1', port: pty.path }], restarted)
     await supervisor.start()
     await until(() => sim.messages().length === 0, 'the delete after restart')
     expect(restarted.messages.map((m) => m.text)).toEqual([text])
-    expect(restarted.db.prepare('SELECT COUNT(*) FROM sms_messages').pluck().get()).toBe(1)
+    expect(await restarted.rows.value(sql`SELECT COUNT(*) FROM sms_messages`)).toBe(1)
   })
 
   it('reads messages that arrived while the port was unplugged, after replug behind the same link', async () => {
     const pty = await ptyModem('quectel-ec25', '620030000000033')
-    const inbox = freshInbox()
+    const inbox = await freshInbox()
     const supervisor = supervise([{ id: 'at-1', port: pty.path }], inbox)
     await supervisor.start()
     await until(() => supervisor.list()[0]!.connected, 'connected')
@@ -147,7 +148,7 @@ describe('modem layer over a pseudo-terminal', () => {
   it('a hung modem is reset while another modem keeps receiving', async () => {
     const a = await ptyModem('huawei-e173', '620010000000044')
     const b = await ptyModem('sim800', '620020000000055')
-    const inbox = freshInbox()
+    const inbox = await freshInbox()
     const supervisor = supervise([{ id: 'mtn-1', port: a.path }, { id: 'telecel-1', port: b.path }], inbox)
     await supervisor.start()
     await until(() => supervisor.list().every((m) => m.connected), 'both connected')
@@ -168,7 +169,7 @@ describe('modem layer over a pseudo-terminal', () => {
   it('virtual modem: injected telco SMS reach the inbox through the serial path', async () => {
     const vm = await startVirtualModem({ network: 'mtn', msisdn: '0244000000' })
     cleanups.push(async () => { await vm.close() })
-    const inbox = freshInbox()
+    const inbox = await freshInbox()
     const supervisor = supervise([{ id: 'mtn-virtual', port: vm.path, virtual: true, msisdn: vm.msisdn }], inbox)
     await supervisor.start()
     vm.inject(credit)

@@ -5,6 +5,7 @@ import { inProcessTransport } from '../fixtures/modem-simulator/in-process.js'
 import { encodeDeliver, encodeMultipart } from './pdu/encode.js'
 import { ModemSupervisor } from './supervisor.js'
 import type { ModemConfig } from './runner.js'
+import { sql } from '../ledger/testing.js'
 import { silentLogger, testInbox, until, type TestInbox } from '../test/support/modem-inbox.js'
 import type { ProfileName } from '../fixtures/modem-simulator/profiles.js'
 
@@ -13,8 +14,9 @@ afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() 
 
 const credit = 'Payment received for GHS 100.00 from KOFI MENSAH 0244123456 Current Balance: GHS 1,100.00. Reference: HKMVR2. Transaction ID: 45678901234.'
 
-function rig (profile: ProfileName, inbox: TestInbox = testInbox(), config: Partial<ModemConfig> = {}, logger: Logger = silentLogger,
+async function rig (profile: ProfileName, given?: TestInbox, config: Partial<ModemConfig> = {}, logger: Logger = silentLogger,
   options: { failedOpens?: number, maxBackoffMs?: number, scanIntervalMs?: number } = {}) {
+  const inbox = given ?? await testInbox()
   const sim = new ModemSimulator({ profile, imsi: '620010000000009', chunking: 'fragments', seed: 7, ...(config.pin ? { pin: config.pin, simBusyCommands: 3 } : {}) })
   const transports: Array<ReturnType<typeof inProcessTransport>> = []
   let failedOpens = options.failedOpens ?? 0
@@ -35,7 +37,7 @@ function rig (profile: ProfileName, inbox: TestInbox = testInbox(), config: Part
     backoff: { initialMs: 20, maxMs: options.maxBackoffMs ?? 100 },
     busyDelayMs: 5
   })
-  cleanups.push(() => inbox.cleanup())
+  cleanups.push(async () => { await inbox.cleanup() })
   cleanups.push(async () => { await supervisor.stop() })
   return { sim, supervisor, inbox, transports }
 }
@@ -43,7 +45,7 @@ function rig (profile: ProfileName, inbox: TestInbox = testInbox(), config: Part
 describe('ModemSupervisor in process', () => {
   for (const profile of ['sim800', 'huawei-e173', 'quectel-ec25', 'wavecom'] as const) {
     it(`${profile}: reads messages already on the SIM, then new ones, deleting only after commit`, async () => {
-      const { sim, supervisor, inbox } = rig(profile)
+      const { sim, supervisor, inbox } = await rig(profile)
       sim.store(encodeDeliver({ sender: 'MobileMoney', text: credit }), 1)
       sim.store(encodeDeliver({ sender: 'me', text: 'sent' }), 3)
       await supervisor.start()
@@ -65,8 +67,8 @@ describe('ModemSupervisor in process', () => {
   }
 
   it('huawei-e173: a full SIM (^SMMEMFULL) is emptied at once, and the message the network held back arrives', async () => {
-    const inbox = testInbox()
-    const { sim, supervisor } = rig('huawei-e173', inbox, {}, silentLogger, { scanIntervalMs: 3_600_000 })
+    const inbox = await testInbox()
+    const { sim, supervisor } = await rig('huawei-e173', inbox, {}, silentLogger, { scanIntervalMs: 3_600_000 })
     await supervisor.start()
     await until(() => supervisor.list()[0]!.connected, 'the modem to connect')
     // Periodic scans would hide the point: only the storage-full URC may trigger this one.
@@ -87,7 +89,7 @@ describe('ModemSupervisor in process', () => {
     const lines: string[] = []
     // No timestamp, pid or hostname in the lines: their digits could contain the PIN by chance.
     const logger = pino({ level: 'trace', timestamp: false, base: undefined }, { write: (l: string) => { lines.push(l) } })
-    const { sim, supervisor, inbox } = rig('quectel-ec25', testInbox(), { pin: '9731' }, logger)
+    const { sim, supervisor, inbox } = await rig('quectel-ec25', await testInbox(), { pin: '9731' }, logger)
     sim.deliver(encodeDeliver({ sender: 'MobileMoney', text: 'after pin' }))
     await supervisor.start()
     await until(() => inbox.messages.length === 1, 'message after PIN')
@@ -100,7 +102,7 @@ describe('ModemSupervisor in process', () => {
     const lines: Array<{ msg: string, retryInMs?: number }> = []
     const logger = pino({ level: 'warn' }, { write: (l: string) => { lines.push(JSON.parse(l) as { msg: string, retryInMs?: number }) } })
     // Four failed opens (the stick is still enumerating), then it works.
-    const { supervisor, transports } = rig('sim800', testInbox(), {}, logger, { failedOpens: 4, maxBackoffMs: 10_000 })
+    const { supervisor, transports } = await rig('sim800', await testInbox(), {}, logger, { failedOpens: 4, maxBackoffMs: 10_000 })
     await supervisor.start()
     await until(() => supervisor.list()[0]?.connected === true, 'the modem to connect')
     const retries = (): number[] => lines.filter((l) => l.msg === 'modem: session ended; reopening after back-off').map((l) => l.retryInMs ?? -1)
@@ -112,7 +114,7 @@ describe('ModemSupervisor in process', () => {
 
   it('gives up on a wrong PIN after one try instead of locking the SIM', async () => {
     const sim = new ModemSimulator({ profile: 'sim800', pin: '1111' })
-    const inbox = testInbox()
+    const inbox = await testInbox()
     const supervisor = new ModemSupervisor({
       modems: [{ id: 'mtn-1', port: 'sim://x', pin: '2222' }],
       inbox: inbox.port,
@@ -123,7 +125,7 @@ describe('ModemSupervisor in process', () => {
       resyncQuietMs: 10,
       busyDelayMs: 1
     })
-    cleanups.push(() => inbox.cleanup())
+    cleanups.push(async () => { await inbox.cleanup() })
     cleanups.push(async () => { await supervisor.stop() })
     await supervisor.start()
     await until(() => supervisor.list()[0]!.counters.reconnects >= 3, 'several reconnect attempts')
@@ -132,17 +134,18 @@ describe('ModemSupervisor in process', () => {
   })
 
   it('stores an undecodable PDU raw, then deletes it', async () => {
-    const { sim, supervisor, inbox } = rig('huawei-e173')
+    const { sim, supervisor, inbox } = await rig('huawei-e173')
     const report = '079144973770939906660C91449788515605903021514363009030215143040000'
     sim.store(report, 1)
     await supervisor.start()
     await until(() => sim.messages().length === 0, 'the delete')
-    expect(inbox.db.prepare('SELECT status, raw_hex FROM sms_pdus').get()).toEqual({ status: 'undecodable', raw_hex: report })
-    expect(supervisor.list()[0]!.counters.undecodable).toBe(1)
+    expect(await inbox.rows.get(sql`SELECT status, raw_hex FROM sms_pdus`)).toEqual({ status: 'undecodable', raw_hex: report })
+    // The scan adds its counts once it has finished (after the delete's answer).
+    await until(() => supervisor.list()[0]!.counters.undecodable === 1, 'the scan to count it')
   })
 
   it('re-initialises after a reboot and keeps receiving multipart out of order', async () => {
-    const { sim, supervisor, inbox } = rig('sim800')
+    const { sim, supervisor, inbox } = await rig('sim800')
     await supervisor.start()
     await until(() => supervisor.list()[0]!.connected, 'connect')
     sim.reboot()
@@ -157,7 +160,7 @@ describe('ModemSupervisor in process', () => {
   })
 
   it('reconnects after the port vanishes and reads what arrived meanwhile', async () => {
-    const { sim, supervisor, inbox, transports } = rig('huawei-e173')
+    const { sim, supervisor, inbox, transports } = await rig('huawei-e173')
     await supervisor.start()
     await until(() => supervisor.list()[0]!.connected, 'connect')
     transports[0]!.unplug()

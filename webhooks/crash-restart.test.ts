@@ -2,12 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import pino from 'pino'
 import { afterAll, describe, expect, it } from 'vitest'
-import { openLedger } from '../ledger/ledger.js'
+import { sql } from '../ledger/testing.js'
+import { openTestLedger, testDatabase } from '../test/helpers/ledger.js'
 import { startReceiver, until, type Receiver } from '../test/webhooks/receiver.js'
 import { FAST } from '../test/webhooks/harness.js'
+import { createEndpoint } from './endpoints.js'
 import { createWebhooks } from './webhooks.js'
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'daemon', 'cli.js')
@@ -53,59 +54,61 @@ describe('kill -9 and restart of the real daemon', () => {
     const sending = await startReceiver((_q, res) => { if (healthy) res.end('ok') })
     const waiting = await startReceiver((_q, res) => { res.writeHead(healthy ? 200 : 500).end() })
     receivers.push(sending, waiting)
-    const dbPath = join(dir, 'harpoon.db')
     const settings = { ...FAST, retry_schedule: [4, 4], timeout_ms: 2000, per_endpoint_concurrency: 4 }
     const configPath = join(dir, 'harpoon.json')
     writeFileSync(configPath, JSON.stringify({
       api: { host: '127.0.0.1', port: 0 },
-      database: { path: dbPath },
+      database: testDatabase(dir),
       virtual_modems: false,
       webhooks: settings,
       log_level: 'info'
     }))
 
     // Three events for each endpoint, queued while no daemon runs.
-    const ledger = openLedger(dbPath)
-    const owner = { merchantId: ledger.merchants.create({ name: 'Shop' }).id, mode: 'test' as const }
-    const wh = createWebhooks({ ledger, settings, logger: pino({ level: 'silent' }) })
-    wh.endpoints.create(owner, { url: sending.url })
-    wh.endpoints.create(owner, { url: waiting.url })
+    const test = await openTestLedger({ dir })
+    const { ledger } = test
+    const owner = { merchantId: (await ledger.merchants.create({ name: 'Shop' })).id, mode: 'test' as const }
+    createWebhooks({ ledger, settings, logger: pino({ level: 'silent' }) })
+    await createEndpoint(ledger, owner, { url: sending.url })
+    await createEndpoint(ledger, owner, { url: waiting.url })
     for (let i = 0; i < 3; i++) {
-      const { payment } = ledger.payments.initialize(owner, { amountMinor: 1000 + i, currency: 'GHS', clientReference: null, customerPhone: null, meta: null, expiresInSeconds: 3600 })
-      ledger.payments.cancel(owner, payment.reference)
+      const { payment } = await ledger.payments.initialize(owner, { amountMinor: 1000 + i, currency: 'GHS', clientReference: null, customerPhone: null, meta: null, expiresInSeconds: 3600 })
+      await ledger.payments.cancel(owner, payment.reference)
     }
-    ledger.close()
+    await test.close()
 
-    const db = new Database(dbPath, { readonly: true, fileMustExist: true })
-    const rows = (): Row[] => db.prepare('SELECT id, webhook_id, endpoint_id, status, attempts FROM webhook_deliveries ORDER BY id').all() as Row[]
-    expect(rows()).toHaveLength(6)
+    // A reader of the same database while the daemon runs (it writes; this only reads).
+    const watch = await openTestLedger({ dir })
+    const db = watch.rows
+    const rows = async (): Promise<Row[]> => await db.all<Row>(sql`SELECT id, webhook_id, endpoint_id, status, attempts FROM webhook_deliveries ORDER BY id`)
+    expect(await rows()).toHaveLength(6)
 
     daemon = await startDaemon(configPath)
     await sending.waitFor(3) // three attempts in flight, unanswered
     await waiting.waitFor(3) // three failed attempts, now waiting for their retry
-    await until(() => rows().filter((r) => r.attempts === 1).length === 3, 10_000, 'failed attempts recorded')
+    await until(async () => (await rows()).filter((r) => r.attempts === 1).length === 3, 10_000, 'failed attempts recorded')
     await kill9(daemon)
-    expect(rows().every((r) => r.status === 'pending')).toBe(true)
+    expect((await rows()).every((r) => r.status === 'pending')).toBe(true)
     const sentBefore = sending.requests.length
     const waitedBefore = waiting.requests.length
 
     healthy = true
     daemon = await startDaemon(configPath)
-    await until(() => rows().every((r) => r.status === 'delivered'), 30_000, 'all delivered after restart')
+    await until(async () => (await rows()).every((r) => r.status === 'delivered'), 30_000, 'all delivered after restart')
     // Give any duplicate a chance to show up before counting.
     await new Promise((resolve) => setTimeout(resolve, 1500))
     const ids = (r: Receiver, from: number): string[] => r.requests.slice(from).map((q) => q.headers['x-harpoon-webhook-id'] as string).sort()
-    const expected = (endpointUrl: string): string[] => {
-      const endpointId = db.prepare('SELECT id FROM webhook_endpoints WHERE url = ?').pluck().get(endpointUrl) as string
-      return rows().filter((r) => r.endpoint_id === endpointId).map((r) => r.webhook_id).sort()
+    const expected = async (endpointUrl: string): Promise<string[]> => {
+      const endpointId = await db.value<string>(sql`SELECT id FROM webhook_endpoints WHERE url = ${endpointUrl}`)
+      return (await rows()).filter((r) => r.endpoint_id === endpointId).map((r) => r.webhook_id).sort()
     }
-    expect(ids(sending, sentBefore)).toEqual(expected(sending.url))
-    expect(ids(waiting, waitedBefore)).toEqual(expected(waiting.url))
-    expect(ids(sending, 0)).toEqual([...expected(sending.url), ...expected(sending.url)].sort())
+    expect(ids(sending, sentBefore)).toEqual(await expected(sending.url))
+    expect(ids(waiting, waitedBefore)).toEqual(await expected(waiting.url))
+    expect(ids(sending, 0)).toEqual([...await expected(sending.url), ...await expected(sending.url)].sort())
     // The attempt cut off by the crash is on record as abandoned, not as a failure.
-    const outcomes = db.prepare('SELECT outcome, COUNT(*) AS n FROM webhook_attempts GROUP BY outcome ORDER BY outcome').all()
+    const outcomes = await db.all(sql`SELECT outcome, COUNT(*) AS n FROM webhook_attempts GROUP BY outcome ORDER BY outcome`)
     expect(outcomes).toEqual([{ outcome: 'abandoned', n: 3 }, { outcome: 'delivered', n: 6 }, { outcome: 'failed', n: 3 }])
-    db.close()
+    await watch.close()
 
     const stopped = new Promise((resolve) => daemon?.once('exit', resolve))
     daemon.kill('SIGTERM')

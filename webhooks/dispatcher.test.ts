@@ -3,6 +3,7 @@ import { Webhook } from 'standardwebhooks'
 import { afterEach, describe, expect, it } from 'vitest'
 import { webhookHarness, type Harness } from '../test/webhooks/harness.js'
 import { startReceiver, until, type Receiver } from '../test/webhooks/receiver.js'
+import { createEndpoint } from './endpoints.js'
 
 describe('outbox and dispatcher', () => {
   let h: Harness
@@ -18,13 +19,13 @@ describe('outbox and dispatcher', () => {
   })
 
   it('writes one delivery per subscribed endpoint in the transaction of the change, and sends it signed, byte for byte', async () => {
-    h = webhookHarness()
+    h = await webhookHarness()
     const r = await receiver()
-    const { endpoint, secret } = h.webhooks.endpoints.create(h.owner, { url: r.url, events: ['transaction.cancelled'] })
-    h.webhooks.endpoints.create(h.owner, { url: r.url, events: ['transaction.refunded'] }) // not subscribed
-    h.webhooks.endpoints.create({ ...h.owner, mode: 'live' }, { url: r.url }) // other mode
-    const reference = h.cancelPayment()
-    const [d, ...rest] = h.deliveries()
+    const { endpoint, secret } = await createEndpoint(h.ledger, h.owner, { url: r.url, events: ['transaction.cancelled'] })
+    await createEndpoint(h.ledger, h.owner, { url: r.url, events: ['transaction.refunded'] }) // not subscribed
+    await createEndpoint(h.ledger, { ...h.owner, mode: 'live' }, { url: r.url }) // other mode
+    const reference = await h.cancelPayment()
+    const [d, ...rest] = (await h.deliveries())
     expect(rest).toHaveLength(0)
     expect(d).toMatchObject({ endpoint_id: endpoint.id, status: 'pending', event_type: 'transaction.cancelled' })
     expect(d?.webhook_id).toMatch(/^whk_[0-9a-f]{32}$/)
@@ -41,141 +42,141 @@ describe('outbox and dispatcher', () => {
     expect(got?.headers['x-harpoon-webhook-id']).toBe(d?.webhook_id)
     expect(got?.headers['user-agent']).toBe('Harpoon-Webhook/1.0')
     expect(new Webhook(secret).verify(got?.body ?? '', got?.headers as Record<string, string>)).toMatchObject({ event: 'transaction.cancelled' })
-    await until(() => h.deliveries()[0]?.status === 'delivered', 5000, 'delivered')
-    expect(h.webhooks.endpoints.get(h.owner, endpoint.id)).toMatchObject({ consecutiveFailures: 0, lastFailureAt: null })
-    expect(h.webhooks.endpoints.get(h.owner, endpoint.id).lastSuccessAt).not.toBeNull()
+    await until(async () => (await h.deliveries())[0]?.status === 'delivered', 5000, 'delivered')
+    expect(await h.ledger.webhookEndpoints.get(h.owner, endpoint.id)).toMatchObject({ consecutiveFailures: 0, lastFailureAt: null })
+    expect((await h.ledger.webhookEndpoints.get(h.owner, endpoint.id)).lastSuccessAt).not.toBeNull()
   })
 
-  it('writes nothing when the change rolls back', () => {
-    h = webhookHarness()
-    h.webhooks.endpoints.create(h.owner, { url: 'http://127.0.0.1:9/x' })
-    const { payment } = h.ledger.payments.initialize(h.owner, { amountMinor: 100, currency: 'GHS', clientReference: null, customerPhone: null, meta: null, expiresInSeconds: 3600 })
-    expect(() => h.ledger.db.transaction(() => {
-      h.ledger.paymentStatus.change(payment, { status: 'CANCELLED' })
+  it('writes nothing when the change rolls back', async () => {
+    h = await webhookHarness()
+    await createEndpoint(h.ledger, h.owner, { url: 'http://127.0.0.1:9/x' })
+    const { payment } = await h.ledger.payments.initialize(h.owner, { amountMinor: 100, currency: 'GHS', clientReference: null, customerPhone: null, meta: null, expiresInSeconds: 3600 })
+    await expect(h.ledger.transact(async (tx) => {
+      await tx.paymentStatus.change(payment, { status: 'CANCELLED' })
       throw new Error('crash after the change')
-    })()).toThrow('crash')
-    expect(h.deliveries()).toHaveLength(0)
+    })).rejects.toThrow('crash')
+    expect((await h.deliveries())).toHaveLength(0)
   })
 
-  it('sends transaction.completed again when a completed payment\'s amount changes, each with its own webhook_id', () => {
-    h = webhookHarness()
-    h.webhooks.endpoints.create(h.owner, { url: 'http://127.0.0.1:9/x', events: ['transaction.completed'] })
-    const { payment } = h.ledger.payments.initialize(h.owner, { amountMinor: 10_000, currency: 'GHS', clientReference: null, customerPhone: null, meta: null, expiresInSeconds: 3600 })
-    h.ledger.db.transaction(() => {
-      const partial = h.ledger.paymentStatus.change(payment, { status: 'PARTIAL', actualMinor: 5_000 })
-      h.ledger.paymentStatus.change(partial, { status: 'SUCCESS', actualMinor: 10_000 })
-    })()
-    const rows = h.deliveries()
+  it('sends transaction.completed again when a completed payment\'s amount changes, each with its own webhook_id', async () => {
+    h = await webhookHarness()
+    await createEndpoint(h.ledger, h.owner, { url: 'http://127.0.0.1:9/x', events: ['transaction.completed'] })
+    const { payment } = await h.ledger.payments.initialize(h.owner, { amountMinor: 10_000, currency: 'GHS', clientReference: null, customerPhone: null, meta: null, expiresInSeconds: 3600 })
+    await h.ledger.transact(async (tx) => {
+      const partial = await tx.paymentStatus.change(payment, { status: 'PARTIAL', actualMinor: 5_000 })
+      await tx.paymentStatus.change(partial, { status: 'SUCCESS', actualMinor: 10_000 })
+    })
+    const rows = (await h.deliveries())
     expect(rows.map((r) => JSON.parse(r.body).data.actual_amount)).toEqual(['50.00', '100.00'])
     expect(new Set(rows.map((r) => r.webhook_id)).size).toBe(2)
   })
 
-  it('queues credit.unmatched for endpoints that subscribed to it, with the credit as data', () => {
-    h = webhookHarness()
-    const { endpoint } = h.webhooks.endpoints.create(h.owner, { url: 'http://127.0.0.1:9/x', events: ['credit.unmatched'] })
-    h.webhooks.endpoints.create(h.owner, { url: 'http://127.0.0.1:9/y', events: ['transaction.completed'] })
+  it('queues credit.unmatched for endpoints that subscribed to it, with the credit as data', async () => {
+    h = await webhookHarness()
+    const { endpoint } = await createEndpoint(h.ledger, h.owner, { url: 'http://127.0.0.1:9/x', events: ['credit.unmatched'] })
+    await createEndpoint(h.ledger, h.owner, { url: 'http://127.0.0.1:9/y', events: ['transaction.completed'] })
     const credit = { telco_provider: 'mtn', telco_transaction_id: '12345678901', amount: '250.00', currency: 'GHS', payer_phone: '0244123456', payer_name: 'KOFI MENSAH', reference: 'HKMVR3' }
-    h.ledger.db.transaction(() => {
-      h.ledger.events.append({ merchantId: h.owner.merchantId, mode: h.owner.mode, type: 'credit.unmatched', paymentId: null, creditId: null, data: credit })
-    })()
-    const rows = h.deliveries()
+    await h.ledger.transact(async (tx) => {
+      await tx.events.append({ merchantId: h.owner.merchantId, mode: h.owner.mode, type: 'credit.unmatched', paymentId: null, creditId: null, data: credit })
+    })
+    const rows = (await h.deliveries())
     expect(rows.map((r) => r['endpoint_id'])).toEqual([endpoint.id])
     expect(JSON.parse(rows[0]?.body ?? '')).toMatchObject({ event: 'credit.unmatched', data: credit })
   })
 
   it('retries a receiver that is down, then delivers once it is up, keeping the webhook_id', async () => {
-    h = webhookHarness()
+    h = await webhookHarness()
     const r = await receiver()
     const port = r.port
     await r.close()
-    h.webhooks.endpoints.create(h.owner, { url: `http://127.0.0.1:${port}/hook` })
-    h.cancelPayment()
+    await createEndpoint(h.ledger, h.owner, { url: `http://127.0.0.1:${port}/hook` })
+    await h.cancelPayment()
     h.webhooks.dispatcher.start()
-    await until(() => (h.deliveries()[0]?.attempts ?? 0) >= 1, 5000, 'first failed attempt')
-    expect(h.deliveries()[0]).toMatchObject({ status: 'pending' })
-    expect(h.deliveries()[0]?.last_error).toMatch(/ECONNREFUSED/)
+    await until(async () => ((await h.deliveries())[0]?.attempts ?? 0) >= 1, 5000, 'first failed attempt')
+    expect((await h.deliveries())[0]).toMatchObject({ status: 'pending' })
+    expect((await h.deliveries())[0]?.last_error).toMatch(/ECONNREFUSED/)
     // The same port comes back up.
     const back = await receiver(undefined, port)
     await back.waitFor(1, 10_000)
-    await until(() => h.deliveries()[0]?.status === 'delivered', 5000, 'delivered')
-    expect(back.requests[0]?.headers['x-harpoon-webhook-id']).toBe(h.deliveries()[0]?.webhook_id)
+    await until(async () => (await h.deliveries())[0]?.status === 'delivered', 5000, 'delivered')
+    expect(back.requests[0]?.headers['x-harpoon-webhook-id']).toBe((await h.deliveries())[0]?.webhook_id)
   })
 
   it('retries 4xx and 5xx on the schedule, then dead-letters; replay re-sends with the same webhook_id', async () => {
-    h = webhookHarness({ retry_schedule: [1, 1] })
+    h = await webhookHarness({ retry_schedule: [1, 1] })
     let answer = 500
     const r = await receiver((_q, res, n) => { res.writeHead(n === 1 ? 400 : answer).end() })
-    const { endpoint } = h.webhooks.endpoints.create(h.owner, { url: r.url })
-    h.cancelPayment()
+    const { endpoint } = await createEndpoint(h.ledger, h.owner, { url: r.url })
+    await h.cancelPayment()
     h.webhooks.dispatcher.start()
-    await until(() => h.deliveries()[0]?.status === 'dead', 15_000, 'dead letter')
+    await until(async () => (await h.deliveries())[0]?.status === 'dead', 15_000, 'dead letter')
     expect(r.requests).toHaveLength(3)
     expect(new Set(r.requests.map((q) => q.headers['x-harpoon-webhook-id'])).size).toBe(1)
-    expect(h.deliveries()[0]).toMatchObject({ attempts: 3, last_status_code: 500, next_attempt_at: null })
-    expect(h.webhooks.endpoints.get(h.owner, endpoint.id).consecutiveFailures).toBe(3)
-    expect(h.webhooks.outbox.attempts(h.deliveries()[0]?.id ?? '').map((a) => a.status_code)).toEqual([400, 500, 500])
+    expect((await h.deliveries())[0]).toMatchObject({ attempts: 3, last_status_code: 500, next_attempt_at: null })
+    expect((await h.ledger.webhookEndpoints.get(h.owner, endpoint.id)).consecutiveFailures).toBe(3)
+    expect((await h.ledger.webhookDeliveries.attempts((await h.deliveries())[0]?.id ?? '')).map((a) => a.status_code)).toEqual([400, 500, 500])
 
     answer = 200
-    h.webhooks.outbox.replay(h.owner, h.deliveries()[0]?.id ?? '')
-    await until(() => h.deliveries()[0]?.status === 'delivered', 5000, 'replayed')
+    await h.ledger.webhookDeliveries.replay(h.owner, (await h.deliveries())[0]?.id ?? '')
+    await until(async () => (await h.deliveries())[0]?.status === 'delivered', 5000, 'replayed')
     expect(r.requests[3]?.headers['x-harpoon-webhook-id']).toBe(r.requests[0]?.headers['x-harpoon-webhook-id'])
     expect(r.requests[3]?.body).toBe(r.requests[0]?.body)
-    expect(h.webhooks.endpoints.get(h.owner, endpoint.id).consecutiveFailures).toBe(0)
+    expect((await h.ledger.webhookEndpoints.get(h.owner, endpoint.id)).consecutiveFailures).toBe(0)
   })
 
   it('disables the endpoint on 410 and keeps its deliveries', async () => {
-    h = webhookHarness()
+    h = await webhookHarness()
     const r = await receiver((_q, res) => { res.writeHead(410).end() })
-    const { endpoint } = h.webhooks.endpoints.create(h.owner, { url: r.url })
-    h.cancelPayment()
+    const { endpoint } = await createEndpoint(h.ledger, h.owner, { url: r.url })
+    await h.cancelPayment()
     h.webhooks.dispatcher.start()
-    await until(() => !h.webhooks.endpoints.get(h.owner, endpoint.id).isActive, 5000, 'disabled')
-    expect(h.webhooks.endpoints.get(h.owner, endpoint.id).disabledReason).toMatch(/410/)
-    h.cancelPayment() // no active endpoint: nothing new is queued
+    await until(async () => !(await h.ledger.webhookEndpoints.get(h.owner, endpoint.id)).isActive, 5000, 'disabled')
+    expect((await h.ledger.webhookEndpoints.get(h.owner, endpoint.id)).disabledReason).toMatch(/410/)
+    await h.cancelPayment() // no active endpoint: nothing new is queued
     await new Promise((resolve) => setTimeout(resolve, 1500))
     expect(r.requests).toHaveLength(1)
-    expect(h.deliveries().map((d) => d.status)).toEqual(['pending'])
+    expect((await h.deliveries()).map((d) => d.status)).toEqual(['pending'])
   })
 
   it('disables an endpoint after the configured time of continuous failure', async () => {
-    h = webhookHarness({ disable_after_days: 1 / 86_400 }) // one second
+    h = await webhookHarness({ disable_after_days: 1 / 86_400 }) // one second
     const r = await receiver((_q, res) => { res.writeHead(500).end() })
-    const { endpoint } = h.webhooks.endpoints.create(h.owner, { url: r.url })
-    h.cancelPayment()
+    const { endpoint } = await createEndpoint(h.ledger, h.owner, { url: r.url })
+    await h.cancelPayment()
     h.webhooks.dispatcher.start()
-    await until(() => !h.webhooks.endpoints.get(h.owner, endpoint.id).isActive, 10_000, 'disabled')
-    expect(h.webhooks.endpoints.get(h.owner, endpoint.id).disabledReason).toMatch(/failed/)
+    await until(async () => !(await h.ledger.webhookEndpoints.get(h.owner, endpoint.id)).isActive, 10_000, 'disabled')
+    expect((await h.ledger.webhookEndpoints.get(h.owner, endpoint.id)).disabledReason).toMatch(/failed/)
   })
 
   it('honours Retry-After on 429 when it is longer than the schedule', async () => {
-    h = webhookHarness()
+    h = await webhookHarness()
     const r = await receiver((_q, res, n) => { res.writeHead(n === 1 ? 429 : 200, { 'retry-after': '3' }).end() })
-    h.webhooks.endpoints.create(h.owner, { url: r.url })
-    h.cancelPayment()
+    await createEndpoint(h.ledger, h.owner, { url: r.url })
+    await h.cancelPayment()
     h.webhooks.dispatcher.start()
-    await until(() => (h.deliveries()[0]?.attempts ?? 0) === 1, 5000, 'first attempt')
-    const d = h.deliveries()[0]
+    await until(async () => ((await h.deliveries())[0]?.attempts ?? 0) === 1, 5000, 'first attempt')
+    const d = (await h.deliveries())[0]
     // The schedule says ~1 s; the receiver asked for 3 s.
     expect((d?.next_attempt_at ?? 0) - (d?.last_attempt_at ?? 0)).toBeGreaterThanOrEqual(3000)
     await r.waitFor(2, 10_000)
-    await until(() => h.deliveries()[0]?.status === 'delivered', 5000, 'delivered')
+    await until(async () => (await h.deliveries())[0]?.status === 'delivered', 5000, 'delivered')
   })
 
   it('does not let a hanging endpoint delay another', async () => {
-    h = webhookHarness({ timeout_ms: 5000, per_endpoint_concurrency: 1, concurrency: 4 })
+    h = await webhookHarness({ timeout_ms: 5000, per_endpoint_concurrency: 1, concurrency: 4 })
     const slow = await receiver(() => { /* hangs until the timeout */ })
     const fast = await receiver()
-    h.webhooks.endpoints.create(h.owner, { url: slow.url })
+    await createEndpoint(h.ledger, h.owner, { url: slow.url })
     // A backlog for the slow endpoint, due before anything of the fast one.
-    for (let i = 0; i < 30; i++) h.cancelPayment()
-    h.webhooks.endpoints.create(h.owner, { url: fast.url })
-    for (let i = 0; i < 6; i++) h.cancelPayment()
+    for (let i = 0; i < 30; i++) await h.cancelPayment()
+    await createEndpoint(h.ledger, h.owner, { url: fast.url })
+    for (let i = 0; i < 6; i++) await h.cancelPayment()
     h.webhooks.dispatcher.start()
     await fast.waitFor(6, 10_000)
     // Every fast delivery went out while the slow endpoint still held its single slot.
     expect(slow.requests).toHaveLength(1)
-    await until(() => h.deliveries().filter((d) => d.status === 'delivered').length === 6, 5000, 'six delivered')
-    expect(h.deliveries().filter((d) => d.status === 'pending')).toHaveLength(36)
+    await until(async () => (await h.deliveries()).filter((d) => d.status === 'delivered').length === 6, 5000, 'six delivered')
+    expect((await h.deliveries()).filter((d) => d.status === 'pending')).toHaveLength(36)
     expect(slow.requests).toHaveLength(1)
   })
 })

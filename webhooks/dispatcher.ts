@@ -2,15 +2,16 @@ import PQueue from 'p-queue'
 import type { Logger } from 'pino'
 import { Counter, type Registry } from 'prom-client'
 import { randomHex } from '../core/ids.js'
-import type { Endpoint, EndpointRepository } from './endpoints.js'
+import type { Ledger } from '../ledger/ledger.js'
+import type { AttemptVerdict, Delivery } from '../ledger/webhook-deliveries.js'
+import type { Endpoint } from '../ledger/webhook-endpoints.js'
 import type { HttpSender, SendResult } from './http-sender.js'
-import type { AttemptVerdict, Delivery, Outbox } from './outbox.js'
+import { enqueueTest } from './outbox.js'
 import { retryDelayMs } from './retry-policy.js'
 import { signedHeaders } from './signer.js'
 
 export interface DispatcherOptions {
-  outbox: Outbox
-  endpoints: EndpointRepository
+  ledger: Ledger
   sender: HttpSender
   logger: Logger
   retryScheduleSeconds: readonly number[]
@@ -39,9 +40,11 @@ export interface AttemptOutcome {
 const LEASE_MARGIN_MS = 2_000
 
 /**
- * Sends due outbox rows. The schedule lives in SQLite, not here: this only claims what is due with
- * a lease, sends it through p-queue (bounded overall and per endpoint, so one slow receiver holds
- * at most its own slots), and records the outcome and the next attempt in one transaction.
+ * Sends due outbox rows. The schedule lives in the ledger, not here: this only claims what is due
+ * with a lease, sends it through p-queue (bounded overall and per endpoint, so one slow receiver
+ * holds at most its own slots), and records the outcome and the next attempt in one transaction.
+ * Claims never overlap (a wake during a claim runs one more claim after it), and every attempt's
+ * failure is caught and logged: a rejected promise never floats.
  */
 export class Dispatcher {
   readonly #o: Required<Omit<DispatcherOptions, 'registry'>>
@@ -54,6 +57,9 @@ export class Dispatcher {
   #total = 0
   #timer: NodeJS.Timeout | null = null
   #wakeQueued = false
+  /** The claim in progress, if any; `#claimAgain` asks for one more when it ends. */
+  #claiming: Promise<void> | null = null
+  #claimAgain = false
   #stopped = true
   /** After stop: results that still arrive are dropped (their leases lapse and they are re-sent). */
   #closed = false
@@ -83,8 +89,9 @@ export class Dispatcher {
 
   /** Sends `webhook.test` to one endpoint now and waits for the attempt. */
   async sendTest (endpoint: Endpoint): Promise<AttemptOutcome> {
-    const created = this.#o.outbox.enqueueTest(endpoint)
-    const claimed = this.#o.outbox.claim(this.#owner, created.id, this.leaseMs)
+    const { ledger } = this.#o
+    const created = await enqueueTest(ledger, endpoint, this.#o.now())
+    const claimed = await ledger.webhookDeliveries.claim(this.#owner, created.id, this.leaseMs)
     if (claimed === null) throw new Error('a fresh test delivery could not be claimed')
     return await this.#run(claimed)
   }
@@ -98,7 +105,7 @@ export class Dispatcher {
     if (this.#timer !== null) clearTimeout(this.#timer)
     let timer: NodeJS.Timeout | undefined
     await Promise.race([
-      Promise.allSettled([...this.#running]),
+      (async () => { await this.#claiming; await Promise.allSettled([...this.#running]) })(),
       new Promise((resolve) => { timer = setTimeout(resolve, graceMs) })
     ])
     clearTimeout(timer)
@@ -110,15 +117,30 @@ export class Dispatcher {
     if (this.#timer !== null) clearTimeout(this.#timer)
     this.#timer = null
     if (this.#stopped) return
+    if (this.#claiming !== null) { this.#claimAgain = true; return }
+    this.#claiming = this.#claim().finally(() => {
+      this.#claiming = null
+      if (this.#stopped) return
+      if (this.#claimAgain) { this.#claimAgain = false; this.#tick(); return }
+      this.#timer = setTimeout(() => { this.#tick() }, this.#o.pollMs)
+    })
+  }
+
+  /** Claims what is due and starts sending it; never rejects. */
+  async #claim (): Promise<void> {
+    const deliveries = this.#o.ledger.webhookDeliveries
     try {
       const free = this.#o.concurrency - this.#total
-      if (free > 0) {
-        for (const d of this.#o.outbox.claimDue(this.#owner, this.leaseMs, free, this.#o.perEndpointConcurrency, this.#inFlight)) void this.#run(d)
+      if (free <= 0) return
+      const claimed = await deliveries.claimDue(this.#owner, this.leaseMs, free, this.#o.perEndpointConcurrency, this.#inFlight)
+      for (const d of claimed) {
+        // Stopped during the claim: give the rows back rather than leave leases to lapse.
+        if (this.#stopped) await deliveries.release(d.id, this.#owner)
+        else this.#run(d).catch((err: unknown) => { this.#o.logger.error({ err, delivery: d.id }, 'webhook attempt failed to complete; the row is sent again once its lease lapses') })
       }
     } catch (err) {
       this.#o.logger.error({ err }, 'webhook dispatcher could not claim deliveries; retrying')
     }
-    this.#timer = setTimeout(() => { this.#tick() }, this.#o.pollMs)
   }
 
   #run (d: Delivery): Promise<AttemptOutcome> {
@@ -146,12 +168,13 @@ export class Dispatcher {
 
   async #attempt (d: Delivery): Promise<AttemptOutcome> {
     const o = this.#o
-    const endpoint = o.endpoints.byId(d.endpointId)
+    const { ledger } = o
+    const endpoint = await ledger.webhookEndpoints.byId(d.endpointId)
     const startedAt = o.now()
-    const secrets = endpoint === undefined ? [] : o.endpoints.secretsOf(endpoint.id)
+    const secrets = endpoint === undefined ? [] : await ledger.webhookEndpoints.secretsOf(endpoint.id)
     if (endpoint === undefined || !endpoint.isActive || secrets.length === 0) {
       // Disabled or deleted since the claim: not an attempt. The row waits, as SPEC §5 keeps it.
-      o.outbox.release(d.id, this.#owner)
+      await ledger.webhookDeliveries.release(d.id, this.#owner)
       return { delivery: d, result: { delivered: false, statusCode: null, error: 'endpoint disabled', retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' }
     }
     // The timestamp is this attempt's, taken at send time: a retry is signed afresh.
@@ -171,19 +194,20 @@ export class Dispatcher {
       verdict = delayMs === null ? { kind: 'dead' } : { kind: 'retry', delayMs }
     }
     let disabled: string | null = null
-    const recorded = o.outbox.complete({
+    const recorded = await ledger.webhookDeliveries.complete({
       delivery: d,
       leaseOwner: this.#owner,
       startedAt,
       result,
       verdict,
       // Endpoint health commits with the attempt it describes.
-      alsoRecord: () => {
-        if (result.delivered) { o.endpoints.recordSuccess(endpoint.id); return }
-        const failingSince = o.endpoints.recordFailure(endpoint.id)
+      alsoRecord: async (tx) => {
+        disabled = null
+        if (result.delivered) { await tx.webhookEndpoints.recordSuccess(endpoint.id); return }
+        const failingSince = await tx.webhookEndpoints.recordFailure(endpoint.id)
         if (result.statusCode === 410) disabled = 'the endpoint answered 410 Gone'
         else if (o.now() - failingSince >= o.disableAfterMs) disabled = `every attempt failed for ${Math.round(o.disableAfterMs / 3600_000)} h`
-        if (disabled !== null && !o.endpoints.disable(endpoint.id, disabled)) disabled = null
+        if (disabled !== null && !(await tx.webhookEndpoints.disable(endpoint.id, disabled))) disabled = null
       }
     })
     this.#attempts?.inc({ outcome: recorded ? verdict.kind : 'lease_lost' })
@@ -193,7 +217,7 @@ export class Dispatcher {
     else if (verdict.kind === 'delivered') o.logger.info(log, 'webhook delivered')
     else o.logger.warn({ ...log, error: result.error, next_attempt_in_ms: verdict.kind === 'retry' ? verdict.delayMs : null }, verdict.kind === 'dead' ? 'webhook delivery is dead after its last retry' : 'webhook attempt failed')
     if (disabled !== null) o.logger.warn({ endpoint: endpoint.id, reason: disabled }, 'webhook endpoint disabled')
-    const after = o.outbox.byId(d.id) ?? d
+    const after = await ledger.webhookDeliveries.byId(d.id) ?? d
     return { delivery: after, result, verdict: verdict.kind }
   }
 }

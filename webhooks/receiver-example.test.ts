@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { webhookHarness, type Harness } from '../test/webhooks/harness.js'
 import { until } from '../test/webhooks/receiver.js'
+import { createEndpoint, updateEndpoint } from './endpoints.js'
 
 const here = import.meta.dirname
 const NODE_EXAMPLE = join(here, 'examples', 'receiver.mjs')
@@ -49,21 +50,22 @@ describe('the documented receivers', () => {
   const cases: Array<[string, string, string, boolean]> = [['Node', process.execPath, NODE_EXAMPLE, true], ['Python', 'python3', PYTHON_EXAMPLE, hasPython]]
   for (const [name, command, file, available] of cases) {
     it.skipIf(!available)(`${name}: accepts every delivery; rejects a tampered body and a stale timestamp`, async () => {
-      const h = webhookHarness()
+      const h = await webhookHarness()
       harnesses(h)
-      const { endpoint, secret } = h.webhooks.endpoints.create(h.owner, { url: 'http://127.0.0.1:9/placeholder' })
+      const { endpoint, secret } = await createEndpoint(h.ledger, h.owner, { url: 'http://127.0.0.1:9/placeholder' })
       const example = await runExample(command, file, secret)
       child = example.child
-      h.webhooks.endpoints.update(h.owner, endpoint.id, { url: `http://127.0.0.1:${example.port}/hook` })
-      for (let i = 0; i < 3; i++) h.cancelPayment()
+      await updateEndpoint(h.ledger, h.owner, endpoint.id, { url: `http://127.0.0.1:${example.port}/hook` })
+      for (let i = 0; i < 3; i++) await h.cancelPayment()
       h.webhooks.dispatcher.start()
-      const test = await h.webhooks.dispatcher.sendTest(h.webhooks.endpoints.get(h.owner, endpoint.id))
+      const test = await h.webhooks.dispatcher.sendTest(await h.ledger.webhookEndpoints.get(h.owner, endpoint.id))
       expect(test.result.delivered).toBe(true)
-      await until(() => h.deliveries().every((d) => d.status === 'delivered'), 15_000, 'every delivery accepted')
-      expect(h.deliveries()).toHaveLength(4)
-      for (const d of h.deliveries()) expect(example.output()).toContain(d.webhook_id)
+      await until(async () => (await h.deliveries()).every((d) => d.status === 'delivered'), 15_000, 'every delivery accepted')
+      const deliveries = await h.deliveries()
+      expect(deliveries).toHaveLength(4)
+      for (const d of deliveries) expect(example.output()).toContain(d.webhook_id)
 
-      const body = h.deliveries()[0]?.body ?? ''
+      const body = deliveries[0]?.body ?? ''
       const now = Math.floor(Date.now() / 1000)
       const tampered = body.replace('"CANCELLED"', '"SUCCESS"')
       expect(tampered).not.toBe(body)
@@ -74,7 +76,7 @@ describe('the documented receivers', () => {
       expect(await post(example.port, body, {})).toBe(401)
       // A correctly signed repeat is acknowledged but not processed twice.
       expect(await post(example.port, body, { 'x-harpoon-timestamp': String(now), 'x-harpoon-signature': sign(secret, now, body) })).toBe(200)
-      const id = h.deliveries()[0]?.webhook_id ?? ''
+      const id = deliveries[0]?.webhook_id ?? ''
       expect(example.output().split(id).length - 1).toBe(1)
     })
   }

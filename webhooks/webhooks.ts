@@ -2,9 +2,8 @@ import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import type { Ledger } from '../ledger/ledger.js'
 import { Dispatcher } from './dispatcher.js'
-import { createEndpointRepository } from './endpoints.js'
 import { HttpSender } from './http-sender.js'
-import { createOutbox } from './outbox.js'
+import { enqueueEvent } from './outbox.js'
 import { systemResolver, type Resolver } from './ssrf.js'
 
 export interface WebhookSettings {
@@ -26,20 +25,24 @@ export interface WebhookDeps {
   resolver?: Resolver
 }
 
+/** The webhooks layer over one ledger; endpoints and deliveries are stored in it (ledger.webhookEndpoints, ledger.webhookDeliveries). */
+export interface Webhooks {
+  dispatcher: Dispatcher
+  resolver: Resolver
+  settings: WebhookSettings
+}
+
 /**
  * The webhooks layer over one ledger: the outbox subscribes to ledger events (so every change's
- * deliveries are written in its transaction), and the dispatcher sends them. Nothing is sent until
- * `dispatcher.start()`.
+ * deliveries are written in its transaction, and the dispatcher is woken once it commits), and the
+ * dispatcher sends them. Nothing is sent until `dispatcher.start()`.
  */
-export function createWebhooks (deps: WebhookDeps) {
+export function createWebhooks (deps: WebhookDeps): Webhooks {
   const { ledger, settings } = deps
   const resolver = deps.resolver ?? systemResolver
-  const endpoints = createEndpointRepository(ledger.db, ledger.now)
-  const outbox = createOutbox(ledger.db, endpoints, ledger.now)
   const sender = new HttpSender({ timeoutMs: settings.timeout_ms, allowPrivateTargets: settings.allow_private_targets, resolver })
   const dispatcher = new Dispatcher({
-    outbox,
-    endpoints,
+    ledger,
     sender,
     logger: deps.logger.child({ component: 'webhooks' }),
     retryScheduleSeconds: settings.retry_schedule,
@@ -52,12 +55,9 @@ export function createWebhooks (deps: WebhookDeps) {
     now: ledger.now,
     ...(deps.registry === undefined ? {} : { registry: deps.registry })
   })
-  ledger.events.subscribe((db, event) => {
-    outbox.subscriber(db, event)
-    // Runs after the caller's transaction has committed (or rolled back: then the tick finds nothing).
-    dispatcher.wake()
+  ledger.subscribe(async (tx, event) => {
+    const written = await enqueueEvent(tx, event)
+    if (written.length > 0) tx.afterCommit(() => { dispatcher.wake() })
   })
-  return { endpoints, outbox, dispatcher, resolver, settings }
+  return { dispatcher, resolver, settings }
 }
-
-export type Webhooks = ReturnType<typeof createWebhooks>

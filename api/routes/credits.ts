@@ -1,13 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { CREDIT_STATUSES, SMS_OUTCOMES, type CreditStatus } from '../../core/enums.js'
+import { CREDIT_STATUSES, SMS_OUTCOMES, type CreditStatus, type SmsOutcome } from '../../core/enums.js'
 import { formatAmount, parseAmount } from '../../core/money.js'
 import { isoSeconds } from '../../core/time.js'
-import type { CreditLedger, CreditRow } from '../../ledger/credits.js'
+import type { CreditRow } from '../../ledger/credits.js'
 import { ConflictError, NotFoundError } from '../../ledger/errors.js'
-import type { Ledger } from '../../ledger/ledger.js'
+import type { Ledger, LedgerStores } from '../../ledger/ledger.js'
 import { decodeCursor, encodeCursor } from '../../ledger/payments.js'
-import type { PaymentRow } from '../../ledger/payment-model.js'
+import type { InboxEntry } from '../../ledger/sms-inbox.js'
+import type { PaymentView } from '../payment-view.js'
 import { caller } from '../auth.js'
 import { okList } from '../envelope.js'
 import { validationFailed } from '../http-errors.js'
@@ -63,27 +64,18 @@ const ReconcileBody = Type.Object({
   note: Type.Optional(Type.String({ maxLength: 1000 }))
 }, { additionalProperties: false })
 
-interface SmsRow {
-  id: number, modem_id: string, network: string | null, sender: string, text: string, smsc: string | null, sent_at: string | null,
-  received_at: number, parts: number, complete: number, outcome: string | null, credit_public_id: string | null
-}
-
 export interface CreditRouteDeps {
   ledger: Ledger
-  credits: CreditLedger
   /** The payment as the API shows it (with pay_to). */
-  paymentView: (row: PaymentRow) => Static<typeof PaymentSchema>
+  paymentView: PaymentView
 }
 
 /** Operator recovery (SPEC §4): the raw inbox, credits, assigning, and the customer's reconcile. */
 export function creditRoutes (deps: CreditRouteDeps) {
-  const { ledger, credits } = deps
-  const db = ledger.db
-  const smsList = db.prepare(`SELECT s.*, c.public_id AS credit_public_id FROM sms_messages s LEFT JOIN credits c ON c.id = s.credit_id
-    WHERE s.merchant_id = @merchant AND s.mode = @mode AND s.id < @before AND (@outcome IS NULL OR s.outcome = @outcome) ORDER BY s.id DESC LIMIT @limit`)
-  const paymentReference = db.prepare('SELECT reference FROM payments WHERE id = ?').pluck()
+  const { ledger } = deps
 
-  function creditView (c: CreditRow): Static<typeof CreditSchema> {
+  /** `stores`: the transaction the credit was changed in, or the ledger. */
+  async function creditView (stores: Pick<LedgerStores, 'payments'>, c: CreditRow): Promise<Static<typeof CreditSchema>> {
     return {
       id: c.public_id,
       telco_provider: c.network,
@@ -96,7 +88,7 @@ export function creditRoutes (deps: CreditRouteDeps) {
       balance: c.balance_minor === null ? null : formatAmount(c.balance_minor),
       risk_flags: JSON.parse(c.risk_flags) as string[],
       status: c.status,
-      payment: c.payment_id === null ? null : paymentReference.get(c.payment_id) as string,
+      payment: c.payment_id === null ? null : await stores.payments.referenceOf(c.payment_id) ?? null,
       match_method: c.match_method,
       received_at: isoSeconds(c.received_at)
     }
@@ -108,15 +100,13 @@ export function creditRoutes (deps: CreditRouteDeps) {
       schema: { tags: ['operator'], summary: 'The raw SMS inbox, newest first', querystring: SmsQuery, response: { 200: listEnvelope(SmsSchema), ...errors } }
     }, async (request) => {
       const auth = caller(request)
-      const q = request.query as { outcome?: string, limit: number, cursor?: string }
-      const before = q.cursor === undefined ? Number.MAX_SAFE_INTEGER : decodeCursor(q.cursor)
-      const rows = smsList.all({ merchant: auth.merchantId, mode: auth.mode, before, outcome: q.outcome ?? null, limit: q.limit + 1 }) as SmsRow[]
-      const items = rows.slice(0, q.limit)
-      const hasMore = rows.length > q.limit
+      const q = request.query as { outcome?: SmsOutcome, limit: number, cursor?: string }
+      const before = q.cursor === undefined ? undefined : decodeCursor(q.cursor)
+      const { items, hasMore } = await ledger.smsInbox.list(auth, { outcome: q.outcome, limit: q.limit, before })
       return okList(items.map((r) => ({
-        id: r.id, modem_id: r.modem_id, network: r.network, sender: r.sender, text: r.text, smsc: r.smsc, sent_at: r.sent_at,
-        received_at: isoSeconds(r.received_at), parts: r.parts, complete: r.complete === 1, outcome: r.outcome, credit_id: r.credit_public_id
-      })), hasMore, hasMore ? encodeCursor((items.at(-1) as SmsRow).id) : null)
+        id: r.id, modem_id: r.modemId, network: r.network, sender: r.sender, text: r.text, smsc: r.smsc, sent_at: r.sentAt,
+        received_at: isoSeconds(r.receivedAt), parts: r.parts, complete: r.complete, outcome: r.outcome, credit_id: r.creditPublicId
+      })), hasMore, hasMore ? encodeCursor((items.at(-1) as InboxEntry).id) : null)
     })
 
     app.get('/credits', {
@@ -125,8 +115,9 @@ export function creditRoutes (deps: CreditRouteDeps) {
     }, async (request) => {
       const auth = caller(request)
       const q = request.query as { status?: CreditStatus, limit: number, cursor?: string }
-      const page = credits.list(auth, { status: q.status, limit: q.limit, before: q.cursor === undefined ? undefined : decodeCursor(q.cursor) })
-      return okList(page.items.map(creditView), page.hasMore, page.hasMore ? encodeCursor((page.items.at(-1) as CreditRow).id) : null)
+      const page = await ledger.credits.list(auth, { status: q.status, limit: q.limit, before: q.cursor === undefined ? undefined : decodeCursor(q.cursor) })
+      const items = await Promise.all(page.items.map(async (c) => await creditView(ledger, c)))
+      return okList(items, page.hasMore, page.hasMore ? encodeCursor((page.items.at(-1) as CreditRow).id) : null)
     })
 
     app.post('/credits/:id/assign', {
@@ -142,13 +133,13 @@ export function creditRoutes (deps: CreditRouteDeps) {
       const auth = caller(request)
       const { id } = request.params as { id: string }
       const body = request.body as Static<typeof AssignBody>
-      return commitResponse(db, ledger.idempotency, request, reply, 200, () => {
-        const credit = credits.get(auth, id)
+      return await commitResponse(ledger, request, reply, 200, async (tx) => {
+        const credit = await tx.credits.get(auth, id)
         if (credit === undefined) throw new NotFoundError('credit')
         if (credit.status !== 'unmatched') throw new ConflictError('credit_not_unmatched', `credit is ${credit.status}; only an unmatched credit can be assigned`)
-        const payment = ledger.payments.get(auth, body.payment)
-        const updated = credits.assign(credit, payment, body.note ?? null)
-        return { credit: creditView(credits.getById(credit.id) as CreditRow), payment: deps.paymentView(updated) }
+        const payment = await tx.payments.get(auth, body.payment)
+        const updated = await tx.credits.assign(credit, payment, body.note ?? null)
+        return { credit: await creditView(tx, await tx.credits.getById(credit.id) as CreditRow), payment: await deps.paymentView(tx, updated) }
       })
     })
 
@@ -170,10 +161,10 @@ export function creditRoutes (deps: CreditRouteDeps) {
         amountMinor = parseAmount(body.amount)
         if (amountMinor === null || amountMinor <= 0) throw validationFailed([{ field: 'amount', message: 'must be a positive amount with at most 2 decimals' }])
       }
-      return commitResponse(db, ledger.idempotency, request, reply, 200, () => {
-        const payment = ledger.payments.get(auth, id)
-        const result = credits.reconcile(auth, payment, body.telco_transaction_id, amountMinor, body.note ?? null)
-        return { outcome: result.outcome, payment: deps.paymentView(result.payment) }
+      return await commitResponse(ledger, request, reply, 200, async (tx) => {
+        const payment = await tx.payments.get(auth, id)
+        const result = await tx.credits.reconcile(auth, payment, body.telco_transaction_id, amountMinor, body.note ?? null)
+        return { outcome: result.outcome, payment: await deps.paymentView(tx, result.payment) }
       })
     })
   }

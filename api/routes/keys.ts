@@ -45,8 +45,8 @@ export function keyRoutes (ledger: Ledger) {
       const beyond = body.scopes.filter((s) => !auth.scopes.has(s))
       if (beyond.length > 0) problems.push({ field: 'scopes', message: `cannot grant scopes this key does not have: ${beyond.join(', ')}` })
       if (problems.length > 0) throw validationFailed(problems)
-      return commitResponse(ledger.db, ledger.idempotency, request, reply, 201, () =>
-        keyView(ledger.apiKeys.create({ merchantId: auth.merchantId, name: body.name, mode, scopes: body.scopes })))
+      return await commitResponse(ledger, request, reply, 201, async (tx) =>
+        keyView(await tx.apiKeys.create({ merchantId: auth.merchantId, name: body.name, mode, scopes: body.scopes })))
     })
 
     app.get('/keys', {
@@ -54,7 +54,7 @@ export function keyRoutes (ledger: Ledger) {
       schema: { tags: ['keys'], summary: 'List this merchant\'s keys of this mode', response: { 200: envelope(Type.Array(KeySchema)), ...errors } }
     }, async (request) => {
       const auth = caller(request)
-      return ok(ledger.apiKeys.list(auth.merchantId).filter((k) => k.mode === auth.mode).map(keyView))
+      return ok((await ledger.apiKeys.list(auth.merchantId)).filter((k) => k.mode === auth.mode).map(keyView))
     })
 
     app.post('/keys/:id/roll', {
@@ -70,10 +70,10 @@ export function keyRoutes (ledger: Ledger) {
       const auth = caller(request)
       const { id } = request.params as Static<typeof KeyIdParams>
       const body = (request.body ?? { expires_in: 86400 }) as Static<typeof RollKeyBody>
-      return commitResponse(ledger.db, ledger.idempotency, request, reply, 201, () => {
-        const existing = ledger.apiKeys.get(id, auth.merchantId)
+      return await commitResponse(ledger, request, reply, 201, async (tx) => {
+        const existing = await tx.apiKeys.get(id, auth.merchantId)
         if (existing === undefined || existing.mode !== auth.mode) throw new NotFoundError('api key')
-        const { key, previous } = ledger.apiKeys.roll(id, auth, body.expires_in)
+        const { key, previous } = await tx.apiKeys.roll(id, auth, body.expires_in)
         return { key: keyView(key), previous: keyView(previous) }
       })
     })
@@ -84,9 +84,9 @@ export function keyRoutes (ledger: Ledger) {
     }, async (request) => {
       const auth = caller(request)
       const { id } = request.params as Static<typeof KeyIdParams>
-      const existing = ledger.apiKeys.get(id, auth.merchantId)
-      if (existing === undefined || existing.mode !== auth.mode || !ledger.apiKeys.revoke(id, auth.merchantId)) throw new NotFoundError('api key')
-      return ok(keyView(ledger.apiKeys.get(id) as ApiKey))
+      const existing = await ledger.apiKeys.get(id, auth.merchantId)
+      if (existing === undefined || existing.mode !== auth.mode || !(await ledger.apiKeys.revoke(id, auth.merchantId))) throw new NotFoundError('api key')
+      return ok(keyView(await ledger.apiKeys.get(id) as ApiKey))
     })
   }
 }

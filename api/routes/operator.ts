@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify'
 import { isoOrNull, isoSeconds } from '../../core/time.js'
 import { NotFoundError } from '../../ledger/errors.js'
 import type { Ledger } from '../../ledger/ledger.js'
-import type { PaymentRow } from '../../ledger/payment-model.js'
 import { caller } from '../auth.js'
+import type { PaymentView } from '../payment-view.js'
 import { ok } from '../envelope.js'
 import { ErrorSchema, PaymentIdParams, PaymentSchema, envelope, nullable } from '../schemas.js'
 import type { ModemStatus } from './system.js'
@@ -12,7 +12,7 @@ import type { ModemStatus } from './system.js'
 export interface OperatorRouteDeps {
   ledger: Ledger
   modems: () => readonly ModemStatus[]
-  paymentView: (row: PaymentRow) => Static<typeof PaymentSchema>
+  paymentView: PaymentView
   silenceAlarmMinutes: number
   /** When this process started: the silence clock's zero when no SMS arrived since. */
   startedAt: number
@@ -45,14 +45,7 @@ const LookupSchema = Type.Object({ found_by: Type.String(), payment: PaymentSche
  */
 export function operatorRoutes (deps: OperatorRouteDeps) {
   const now = deps.now ?? Date.now
-  const db = deps.ledger.db
-  const pending = db.prepare("SELECT count(*) AS n, min(created_at) AS oldest FROM payments WHERE merchant_id = ? AND mode = ? AND status = 'PENDING'")
-  // Any SMS of the caller's mode counts, whoever it was for: the alarm is about the modems going
-  // quiet. Mode matters: test SMS (virtual modems, POST /v1/test/sms) must not quiet a live alarm.
-  // Newest row first by id, so this stays a short backwards walk however large the inbox grows.
-  const lastSms = db.prepare('SELECT received_at FROM sms_messages WHERE mode = ? ORDER BY id DESC LIMIT 1').pluck()
-  const byTelcoId = db.prepare("SELECT payment_id FROM credits WHERE merchant_id = ? AND mode = ? AND telco_transaction_id = ? AND payment_id IS NOT NULL AND status <> 'duplicate' ORDER BY id DESC LIMIT 1").pluck()
-  const eventsOf = db.prepare('SELECT id, type, data, created_at FROM events WHERE payment_id = ? ORDER BY id')
+  const { ledger } = deps
 
   return async function register (app: FastifyInstance): Promise<void> {
     app.get('/v1/operator/status', {
@@ -65,19 +58,21 @@ export function operatorRoutes (deps: OperatorRouteDeps) {
       }
     }, async (request) => {
       const auth = caller(request)
-      const p = pending.get(auth.merchantId, auth.mode) as { n: number, oldest: number | null }
-      const last = (lastSms.get(auth.mode) as number | undefined) ?? null
+      const p = await ledger.stats.pendingPayments(auth)
+      // Any SMS of the caller's mode counts, whoever it was for: the alarm is about the modems going
+      // quiet. Mode matters: test SMS (virtual modems, POST /v1/test/sms) must not quiet a live alarm.
+      const last = await ledger.smsInbox.lastReceivedAt(auth.mode)
       const silentSince = Math.max(last ?? 0, deps.startedAt)
       const modems = deps.modems()
       return ok({
         merchant: auth.merchantId,
         mode: auth.mode,
-        pending_payments: p.n,
-        oldest_pending_at: isoOrNull(p.oldest),
+        pending_payments: p.count,
+        oldest_pending_at: isoOrNull(p.oldestCreatedAt),
         last_sms_at: isoOrNull(last),
         silent_since: isoSeconds(silentSince),
         silence_alarm_minutes: deps.silenceAlarmMinutes,
-        alarm: p.n > 0 && now() - silentSince >= deps.silenceAlarmMinutes * 60_000,
+        alarm: p.count > 0 && now() - silentSince >= deps.silenceAlarmMinutes * 60_000,
         modems_total: modems.length,
         modems_connected: modems.filter((m) => m.connected).length
       })
@@ -95,17 +90,16 @@ export function operatorRoutes (deps: OperatorRouteDeps) {
       const auth = caller(request)
       const { id } = request.params as Static<typeof PaymentIdParams>
       const term = id.trim()
-      let found = deps.ledger.payments.find(auth, term)
+      let found = await ledger.payments.find(auth, term)
       let foundBy = 'payment'
       if (found === undefined) {
-        const paymentId = byTelcoId.get(auth.merchantId, auth.mode, term) as number | undefined
-        found = paymentId === undefined ? undefined : deps.ledger.payments.getById(paymentId)
+        const paymentId = await ledger.credits.paymentIdOfTelcoTransaction(auth, term)
+        found = paymentId === undefined ? undefined : await ledger.payments.getById(paymentId)
         foundBy = 'telco_transaction_id'
       }
       if (found === undefined) throw new NotFoundError('payment')
-      const events = (eventsOf.all(found.id) as Array<{ id: number, type: string, data: string, created_at: number }>)
-        .map((e) => ({ id: e.id, type: e.type, created_at: isoSeconds(e.created_at), data: JSON.parse(e.data) as unknown }))
-      return ok({ found_by: foundBy, payment: deps.paymentView(found), events })
+      const events = (await ledger.events.ofPayment(found.id)).map((e) => ({ id: e.id, type: e.type, created_at: isoSeconds(e.createdAt), data: e.data }))
+      return ok({ found_by: foundBy, payment: await deps.paymentView(ledger, found), events })
     })
   }
 }

@@ -30,7 +30,7 @@ const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: Erro
 export function paymentRoutes (deps: PaymentRouteDeps) {
   const { ledger } = deps
 
-  const view = paymentViewer(ledger, deps.wallets)
+  const view = paymentViewer(deps.wallets)
 
   return async function register (app: FastifyInstance): Promise<void> {
     app.post('/payments/initialize', {
@@ -73,8 +73,8 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
       if (problems.length > 0) throw validationFailed(problems)
 
       let created = true
-      return commitResponse(ledger.db, ledger.idempotency, request, reply, () => created ? 201 : 200, () => {
-        const result = ledger.payments.initialize(auth, {
+      return await commitResponse(ledger, request, reply, () => created ? 201 : 200, async (tx) => {
+        const result = await tx.payments.initialize(auth, {
           amountMinor: amountMinor as number,
           currency: body.currency ?? 'GHS',
           clientReference: body.client_reference ?? body.reference ?? null,
@@ -83,7 +83,7 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
           expiresInSeconds: body.expires_in ?? deps.defaultExpiresIn
         })
         created = result.created
-        return view(result.payment)
+        return await view(tx, result.payment)
       })
     })
 
@@ -97,7 +97,7 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
       }
     }, async (request) => {
       const { id } = request.params as Static<typeof PaymentIdParams>
-      return { success: true, data: view(ledger.payments.get(caller(request), id)) }
+      return { success: true, data: await view(ledger, await ledger.payments.get(caller(request), id)) }
     })
 
     app.get('/payments', {
@@ -110,8 +110,8 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
       }
     }, async (request) => {
       const q = request.query as Static<typeof ListPaymentsQuery>
-      const page = ledger.payments.list(caller(request), { status: q.status as never, limit: q.limit, cursor: q.cursor })
-      return okList(page.items.map(view), page.hasMore, page.nextCursor)
+      const page = await ledger.payments.list(caller(request), { status: q.status as never, limit: q.limit, cursor: q.cursor })
+      return okList(await Promise.all(page.items.map(async (row) => await view(ledger, row))), page.hasMore, page.nextCursor)
     })
 
     app.post('/payments/:id/cancel', {
@@ -119,7 +119,7 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
       schema: { tags: ['payments'], summary: 'Cancel a PENDING payment', params: PaymentIdParams, response: { 200: envelope(PaymentSchema), ...errors } }
     }, async (request, reply) => {
       const { id } = request.params as Static<typeof PaymentIdParams>
-      return commitResponse(ledger.db, ledger.idempotency, request, reply, 200, () => view(ledger.payments.cancel(caller(request), id)))
+      return await commitResponse(ledger, request, reply, 200, async (tx) => await view(tx, await tx.payments.cancel(caller(request), id)))
     })
 
     app.post('/payments/:id/refund', {
@@ -134,7 +134,7 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
     }, async (request, reply) => {
       const { id } = request.params as Static<typeof PaymentIdParams>
       const body = (request.body ?? {}) as Static<typeof NoteBody>
-      return commitResponse(ledger.db, ledger.idempotency, request, reply, 200, () => view(ledger.payments.refund(caller(request), id, body.note ?? null)))
+      return await commitResponse(ledger, request, reply, 200, async (tx) => await view(tx, await tx.payments.refund(caller(request), id, body.note ?? null)))
     })
 
     app.post('/payments/:id/resolve', {
@@ -149,7 +149,7 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
     }, async (request, reply) => {
       const { id } = request.params as Static<typeof PaymentIdParams>
       const body = request.body as Static<typeof ResolveBody>
-      return commitResponse(ledger.db, ledger.idempotency, request, reply, 200, () => view(ledger.payments.resolve(caller(request), id, body.status, body.note ?? null)))
+      return await commitResponse(ledger, request, reply, 200, async (tx) => await view(tx, await tx.payments.resolve(caller(request), id, body.status, body.note ?? null)))
     })
   }
 }

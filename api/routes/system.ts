@@ -64,7 +64,7 @@ export function systemRoutes (deps: SystemRouteDeps) {
     }, async (_request, reply) => {
       let database = 'ok'
       try {
-        deps.ledger.db.prepare('SELECT 1').get()
+        await deps.ledger.ping()
       } catch {
         database = 'unavailable'
       }

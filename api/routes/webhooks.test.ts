@@ -12,14 +12,14 @@ import { webhookRoutes } from './webhooks.js'
 interface Reply { statusCode: number, body: { success: boolean, data: Record<string, unknown> & Array<Record<string, unknown>>, error?: { code: string, details: Array<{ field: string }> } } }
 
 async function apiFor (settings: Partial<WebhookSettings> = {}, resolver?: Resolver) {
-  const h = webhookHarness(settings, resolver)
+  const h = await webhookHarness(settings, resolver)
   const app = await buildApi({
     ledger: h.ledger, logger: pino({ level: 'silent' }), metrics: createMetrics(), version: 'test', maxAmountMinor: 10_000_000, defaultExpiresIn: 3600,
     rateLimit: { max: 1000, windowMs: 1000 }, trustProxy: false, wallets: () => [], modems: () => [],
     plugins: [webhookRoutes(h.ledger, h.webhooks)]
   })
-  const key = (mode: 'live' | 'test', scopes: Array<'webhooks:manage' | 'payments:read'> = ['webhooks:manage'], merchantId = h.owner.merchantId): string =>
-    h.ledger.apiKeys.create({ merchantId, name: 'k', mode, scopes }).secret
+  const key = async (mode: 'live' | 'test', scopes: Array<'webhooks:manage' | 'payments:read'> = ['webhooks:manage'], merchantId = h.owner.merchantId): Promise<string> =>
+    (await h.ledger.apiKeys.create({ merchantId, name: 'k', mode, scopes })).secret
   const call = async (k: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown): Promise<Reply> => {
     const res = await app.inject({ method, url, headers: { authorization: `Bearer ${k}` }, ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) })
     return { statusCode: res.statusCode, body: res.json() }
@@ -45,7 +45,7 @@ describe('/v1/webhooks', () => {
 
   it('creates an endpoint with its secret once, then lists, reads, updates and deletes it per merchant and mode', async () => {
     const { call, key, h, app } = await setup()
-    const test = key('test')
+    const test = await key('test')
     const created = await call(test, 'POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['transaction.completed'], description: 'shop' })
     expect(created.statusCode).toBe(201)
     const id = created.body.data['id'] as string
@@ -57,10 +57,10 @@ describe('/v1/webhooks', () => {
     expect(got.body.data['secret']).toBeUndefined()
     expect((await call(test, 'GET', '/v1/webhooks')).body.data).toHaveLength(1)
     // Another mode, another merchant: 404, never 403.
-    expect((await call(key('live'), 'GET', `/v1/webhooks/${id}`)).statusCode).toBe(404)
-    const other = h.ledger.merchants.create({ name: 'Other' })
-    expect((await call(key('test', ['webhooks:manage'], other.id), 'GET', `/v1/webhooks/${id}`)).statusCode).toBe(404)
-    expect((await call(key('test', ['payments:read']), 'GET', '/v1/webhooks')).statusCode).toBe(403)
+    expect((await call(await key('live'), 'GET', `/v1/webhooks/${id}`)).statusCode).toBe(404)
+    const other = await h.ledger.merchants.create({ name: 'Other' })
+    expect((await call(await key('test', ['webhooks:manage'], other.id), 'GET', `/v1/webhooks/${id}`)).statusCode).toBe(404)
+    expect((await call(await key('test', ['payments:read']), 'GET', '/v1/webhooks')).statusCode).toBe(403)
 
     const put = await call(test, 'PUT', `/v1/webhooks/${id}`, { events: ['*'], is_active: false })
     expect(put.body.data).toMatchObject({ events: ['*'], is_active: false, disabled_reason: 'disabled by the merchant' })
@@ -78,12 +78,12 @@ describe('/v1/webhooks', () => {
       expect(r.statusCode, url).toBe(422)
       return r.body.error?.details[0]?.field ?? ''
     }
-    expect(await refused(key('live'), 'http://shop.example.com/hook')).toBe('url')
-    expect(await refused(key('test'), 'http://127.0.0.1:8080/hook')).toBe('url')
-    expect(await refused(key('test'), 'http://2130706433/hook')).toBe('url')
-    expect(await refused(key('test'), 'http://[::ffff:127.0.0.1]/hook')).toBe('url')
-    expect(await refused(key('test'), 'http://localhost/hook')).toBe('url')
-    expect(await refused(key('test'), 'http://169.254.169.254/latest')).toBe('url')
+    expect(await refused(await key('live'), 'http://shop.example.com/hook')).toBe('url')
+    expect(await refused(await key('test'), 'http://127.0.0.1:8080/hook')).toBe('url')
+    expect(await refused(await key('test'), 'http://2130706433/hook')).toBe('url')
+    expect(await refused(await key('test'), 'http://[::ffff:127.0.0.1]/hook')).toBe('url')
+    expect(await refused(await key('test'), 'http://localhost/hook')).toBe('url')
+    expect(await refused(await key('test'), 'http://169.254.169.254/latest')).toBe('url')
   })
 
   it('refuses at connect a name that resolved publicly at registration and to 127.0.0.1 later (rebinding)', async () => {
@@ -91,7 +91,7 @@ describe('/v1/webhooks', () => {
     let lookups = 0
     const rebinding: Resolver = async () => (++lookups === 1 ? [{ address: '93.184.216.34', family: 4 }] : [{ address: '127.0.0.1', family: 4 }])
     const { call, key } = await setup({ allow_private_targets: false }, rebinding)
-    const test = key('test')
+    const test = await key('test')
     const created = await call(test, 'POST', '/v1/webhooks', { url: `http://shop.example:${r.port}/hook` })
     expect(created.statusCode).toBe(201)
     const sent = await call(test, 'POST', `/v1/webhooks/${created.body.data['id'] as string}/test`)
@@ -103,7 +103,7 @@ describe('/v1/webhooks', () => {
   it('sends webhook.test now; rotation signs with both secrets during the overlap and only the new one after', async () => {
     const r = await receiver()
     const { call, key } = await setup()
-    const test = key('test')
+    const test = await key('test')
     const created = await call(test, 'POST', '/v1/webhooks', { url: r.url })
     const id = created.body.data['id'] as string
     const first = created.body.data['secret'] as string
@@ -133,11 +133,11 @@ describe('/v1/webhooks', () => {
     let answer = 500
     const r = await receiver((_q, res) => { res.writeHead(answer).end() })
     const { call, key, h } = await setup({ retry_schedule: [1] })
-    const test = key('test')
+    const test = await key('test')
     const id = (await call(test, 'POST', '/v1/webhooks', { url: r.url })).body.data['id'] as string
-    h.cancelPayment()
+    await h.cancelPayment()
     h.webhooks.dispatcher.start()
-    await until(() => h.deliveries()[0]?.status === 'dead', 10_000, 'dead letter')
+    await until(async () => (await h.deliveries())[0]?.status === 'dead', 10_000, 'dead letter')
     const dead = await call(test, 'GET', `/v1/webhooks/${id}/deliveries?status=dead`)
     expect(dead.body).toMatchObject({ success: true, has_more: false, next_cursor: null })
     expect(dead.body.data[0]).toMatchObject({ status: 'dead', attempts: 2, last_status_code: 500, last_error: 'HTTP 500', next_attempt_at: null, event: 'transaction.cancelled' })
@@ -147,11 +147,11 @@ describe('/v1/webhooks', () => {
     expect(endpoint['last_failure_at']).not.toBeNull()
 
     const deliveryId = dead.body.data[0]?.['id'] as string
-    expect((await call(key('live'), 'POST', `/v1/webhooks/deliveries/${deliveryId}/replay`)).statusCode).toBe(404)
+    expect((await call(await key('live'), 'POST', `/v1/webhooks/deliveries/${deliveryId}/replay`)).statusCode).toBe(404)
     answer = 200
     const replayed = await call(test, 'POST', `/v1/webhooks/deliveries/${deliveryId}/replay`)
     expect(replayed.body.data).toMatchObject({ status: 'pending', replays: 1 })
-    await until(() => h.deliveries()[0]?.status === 'delivered', 5000, 'replay delivered')
+    await until(async () => (await h.deliveries())[0]?.status === 'delivered', 5000, 'replay delivered')
     expect(r.requests[2]?.headers['x-harpoon-webhook-id']).toBe(r.requests[0]?.headers['x-harpoon-webhook-id'])
     expect((await call(test, 'GET', `/v1/webhooks/${id}/deliveries?status=delivered`)).body.data[0]).toMatchObject({ webhook_id: dead.body.data[0]?.['webhook_id'], attempts: 3 })
   })

@@ -4,7 +4,7 @@ import { isoOrNull, isoSeconds } from '../../core/time.js'
 import { ConflictError, InvalidFieldError } from '../../ledger/errors.js'
 import type { Ledger } from '../../ledger/ledger.js'
 import type { Mode } from '../../ledger/modes.js'
-import type { Endpoint } from '../../webhooks/endpoints.js'
+import { createEndpoint, rotateEndpointSecret, updateEndpoint, type Endpoint } from '../../webhooks/endpoints.js'
 import type { Delivery } from '../../webhooks/outbox.js'
 import { TargetRefusedError, checkTargetUrl, resolveAndCheck } from '../../webhooks/ssrf.js'
 import type { Webhooks } from '../../webhooks/webhooks.js'
@@ -63,7 +63,8 @@ const scope = { scope: 'webhooks:manage' } as const
  * answer) before it is stored; the dispatcher judges it again at every connect.
  */
 export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
-  const { endpoints, outbox, dispatcher, settings } = webhooks
+  const { dispatcher, settings } = webhooks
+  const endpoints = ledger.webhookEndpoints
 
   async function checkUrl (url: string, mode: Mode): Promise<void> {
     const policy = { allowPrivateTargets: settings.allow_private_targets }
@@ -84,8 +85,8 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
       const auth = caller(request)
       const body = request.body as Static<typeof CreateEndpointBody>
       await checkUrl(body.url, auth.mode)
-      return commitResponse(ledger.db, ledger.idempotency, request, reply, 201, () => {
-        const { endpoint, secret } = endpoints.create(auth, { url: body.url, events: body.events, description: body.description })
+      return await commitResponse(ledger, request, reply, 201, async (tx) => {
+        const { endpoint, secret } = await createEndpoint(tx, auth, { url: body.url, events: body.events, description: body.description })
         return { ...endpointView(endpoint), secret, message: SAVE_SECRET }
       })
     })
@@ -93,12 +94,12 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
     app.get('/webhooks', {
       config: scope,
       schema: { tags: ['webhooks'], summary: 'List this merchant\'s endpoints of this mode', response: { 200: listEnvelope(EndpointSchema), ...errors } }
-    }, async (request) => okList(endpoints.list(caller(request)).map(endpointView), false, null))
+    }, async (request) => okList((await endpoints.list(caller(request))).map(endpointView), false, null))
 
     app.get('/webhooks/:id', {
       config: scope,
       schema: { tags: ['webhooks'], summary: 'Get an endpoint and its health', params: EndpointIdParams, response: { 200: envelope(EndpointSchema), ...errors } }
-    }, async (request) => ok(endpointView(endpoints.get(caller(request), (request.params as Static<typeof EndpointIdParams>).id))))
+    }, async (request) => ok(endpointView(await endpoints.get(caller(request), (request.params as Static<typeof EndpointIdParams>).id))))
 
     app.put('/webhooks/:id', {
       config: scope,
@@ -107,9 +108,9 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
       const auth = caller(request)
       const { id } = request.params as Static<typeof EndpointIdParams>
       const body = request.body as Static<typeof UpdateEndpointBody>
-      endpoints.get(auth, id) // 404 before any DNS work
+      await endpoints.get(auth, id) // 404 before any DNS work
       if (body.url !== undefined) await checkUrl(body.url, auth.mode)
-      const updated = endpoints.update(auth, id, { url: body.url, events: body.events, description: body.description, isActive: body.is_active })
+      const updated = await updateEndpoint(ledger, auth, id, { url: body.url, events: body.events, description: body.description, isActive: body.is_active })
       // Re-enabled: its waiting deliveries are due again.
       dispatcher.wake()
       return ok(endpointView(updated))
@@ -118,13 +119,13 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
     app.delete('/webhooks/:id', {
       config: scope,
       schema: { tags: ['webhooks'], summary: 'Delete an endpoint (its delivery history is kept)', params: EndpointIdParams, response: { 200: envelope(EndpointSchema), ...errors } }
-    }, async (request) => ok(endpointView(endpoints.remove(caller(request), (request.params as Static<typeof EndpointIdParams>).id))))
+    }, async (request) => ok(endpointView(await endpoints.remove(caller(request), (request.params as Static<typeof EndpointIdParams>).id))))
 
     app.post('/webhooks/:id/test', {
       config: scope,
       schema: { tags: ['webhooks'], summary: 'Send webhook.test now and return the attempt\'s outcome', params: EndpointIdParams, response: { 200: envelope(TestResultSchema), ...errors } }
     }, async (request) => {
-      const endpoint = endpoints.get(caller(request), (request.params as Static<typeof EndpointIdParams>).id)
+      const endpoint = await endpoints.get(caller(request), (request.params as Static<typeof EndpointIdParams>).id)
       if (!endpoint.isActive) throw new ConflictError('endpoint_inactive', 'the endpoint is disabled; re-enable it with PUT is_active: true first')
       const { delivery, result } = await dispatcher.sendTest(endpoint)
       return ok({ delivered: result.delivered, status_code: result.statusCode, error: result.error, duration_ms: result.durationMs, delivery: deliveryView(delivery) })
@@ -137,8 +138,8 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
       const auth = caller(request)
       const { id } = request.params as Static<typeof EndpointIdParams>
       const body = (request.body ?? { expires_in: 86400 }) as Static<typeof RotateSecretBody>
-      return commitResponse(ledger.db, ledger.idempotency, request, reply, 200, () => {
-        const r = endpoints.rotateSecret(auth, id, body.expires_in)
+      return await commitResponse(ledger, request, reply, 200, async (tx) => {
+        const r = await rotateEndpointSecret(tx, auth, id, body.expires_in)
         return { id: r.endpoint.id, secret: r.secret, previous_secret_expires_at: isoSeconds(r.previousExpiresAt), message: SAVE_SECRET }
       })
     })
@@ -147,9 +148,9 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
       config: scope,
       schema: { tags: ['webhooks'], summary: 'Deliveries to an endpoint, newest first', params: EndpointIdParams, querystring: ListDeliveriesQuery, response: { 200: listEnvelope(DeliverySchema), ...errors } }
     }, async (request) => {
-      const endpoint = endpoints.get(caller(request), (request.params as Static<typeof EndpointIdParams>).id)
+      const endpoint = await endpoints.get(caller(request), (request.params as Static<typeof EndpointIdParams>).id)
       const q = request.query as Static<typeof ListDeliveriesQuery>
-      const page = outbox.list({ endpointId: endpoint.id, status: q.status, limit: q.limit, cursor: q.cursor })
+      const page = await ledger.webhookDeliveries.list({ endpointId: endpoint.id, status: q.status, limit: q.limit, cursor: q.cursor })
       return okList(page.items.map(deliveryView), page.hasMore, page.nextCursor)
     })
 
@@ -159,8 +160,11 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
     }, async (request, reply) => {
       const auth = caller(request)
       const { delivery_id: id } = request.params as Static<typeof DeliveryIdParams>
-      const sent = commitResponse(ledger.db, ledger.idempotency, request, reply, 200, () => deliveryView(outbox.replay(auth, id)))
-      dispatcher.wake()
+      const sent = await commitResponse(ledger, request, reply, 200, async (tx) => {
+        const delivery = deliveryView(await tx.webhookDeliveries.replay(auth, id))
+        tx.afterCommit(() => { dispatcher.wake() })
+        return delivery
+      })
       return sent
     })
   }

@@ -8,16 +8,16 @@ import { printLine, table, type CommandIo } from './io.js'
 export interface KeysCreateArgs { name?: string | undefined, merchant?: string | undefined, mode?: string | undefined, scopes?: string | undefined, json: boolean }
 
 /** `harpoon keys create|list|revoke` (SPEC §3). */
-export function keysCommand (ledger: Ledger, action: string | undefined, positional: readonly string[], args: KeysCreateArgs, io: CommandIo): number {
+export async function keysCommand (ledger: Ledger, action: string | undefined, positional: readonly string[], args: KeysCreateArgs, io: CommandIo): Promise<number> {
   switch (action) {
     case 'create': {
       if (args.name === undefined || args.name.trim() === '') throw new CliError('keys create needs --name LABEL')
       const merchantId = args.merchant ?? DEFAULT_MERCHANT_ID
-      if (ledger.merchants.get(merchantId) === undefined) throw new CliError(`no merchant ${JSON.stringify(merchantId)}; see harpoon merchants list`)
+      if (await ledger.merchants.get(merchantId) === undefined) throw new CliError(`no merchant ${JSON.stringify(merchantId)}; see harpoon merchants list`)
       const mode = args.mode ?? 'test'
       if (mode !== 'live' && mode !== 'test') throw new CliError('--mode must be live or test')
       const scopes = args.scopes === undefined ? [...DEFAULT_SCOPES] : parseScopes(args.scopes.split(',').map((s) => s.trim()).filter((s) => s !== ''))
-      const key = ledger.apiKeys.create({ merchantId, name: args.name, mode, scopes })
+      const key = await ledger.apiKeys.create({ merchantId, name: args.name, mode, scopes })
       if (args.json) {
         printLine(io.stdout, JSON.stringify({ id: key.id, key: key.secret, mode: key.mode, scopes: key.scopes, merchant: key.merchantId }))
       } else {
@@ -28,7 +28,7 @@ export function keysCommand (ledger: Ledger, action: string | undefined, positio
       return 0
     }
     case 'list': {
-      const rows = ledger.apiKeys.list().map((k) => ({
+      const rows = (await ledger.apiKeys.list()).map((k) => ({
         id: k.id,
         merchant: k.merchantId,
         name: k.name,
@@ -45,7 +45,7 @@ export function keysCommand (ledger: Ledger, action: string | undefined, positio
     case 'revoke': {
       const id = positional[0]
       if (id === undefined) throw new CliError('keys revoke needs a key id (see harpoon keys list)')
-      if (!ledger.apiKeys.revoke(id)) throw new CliError(`no key ${id}`)
+      if (!(await ledger.apiKeys.revoke(id))) throw new CliError(`no key ${id}`)
       printLine(io.stdout, `Revoked ${id}.`)
       return 0
     }

@@ -4,17 +4,17 @@ import { CliError } from './cli-error.js'
 import { printLine, table, type CommandIo } from './io.js'
 
 /** `harpoon merchants create|list` (SPEC §3). */
-export function merchantsCommand (ledger: Ledger, action: string | undefined, args: { name?: string | undefined, id?: string | undefined, json: boolean }, io: CommandIo): number {
+export async function merchantsCommand (ledger: Ledger, action: string | undefined, args: { name?: string | undefined, id?: string | undefined, json: boolean }, io: CommandIo): Promise<number> {
   switch (action) {
     case 'create': {
       if (args.name === undefined) throw new CliError('merchants create needs --name NAME')
-      const m = ledger.merchants.create({ name: args.name, id: args.id })
+      const m = await ledger.merchants.create({ name: args.name, id: args.id })
       if (args.json) printLine(io.stdout, JSON.stringify({ id: m.id, name: m.name }))
       else printLine(io.stdout, `Created merchant ${m.id} (${m.name}). Give it a key: harpoon keys create --merchant ${m.id} --name NAME`)
       return 0
     }
     case 'list': {
-      const rows = ledger.merchants.list().map((m) => ({ id: m.id, name: m.name, created: isoSeconds(m.createdAt) }))
+      const rows = (await ledger.merchants.list()).map((m) => ({ id: m.id, name: m.name, created: isoSeconds(m.createdAt) }))
       if (args.json) printLine(io.stdout, JSON.stringify(rows))
       else printLine(io.stdout, table(rows, ['id', 'name', 'created']))
       return 0

@@ -17,8 +17,8 @@ export async function simulateCommand (config: Config, ledger: Ledger, args: Sim
   if (args.amount === undefined) throw new CliError('simulate needs --amount (e.g. 250 or 19.50)')
   if (args.reference === undefined) throw new CliError('simulate needs --reference (the HPN code the customer types)')
   const merchantId = args.merchant ?? DEFAULT_MERCHANT_ID
-  if (ledger.merchants.get(merchantId) === undefined) throw new CliError(`no merchant ${merchantId}`)
-  const key = ledger.apiKeys.create({ merchantId, name: 'harpoon simulate', mode: 'test', scopes: ['payments:write'] })
+  if (await ledger.merchants.get(merchantId) === undefined) throw new CliError(`no merchant ${merchantId}`)
+  const key = await ledger.apiKeys.create({ merchantId, name: 'harpoon simulate', mode: 'test', scopes: ['payments:write'] })
   const host = ['0.0.0.0', '::', ''].includes(config.api.host) ? '127.0.0.1' : config.api.host
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${config.api.port}/v1/test/sms`
   try {
@@ -37,6 +37,6 @@ export async function simulateCommand (config: Config, ledger: Ledger, args: Sim
   } catch (err) {
     throw new CliError(`cannot reach the daemon at ${url}: is harpoon start running with this config? (${(err as Error).message})`)
   } finally {
-    ledger.apiKeys.revoke(key.id)
+    await ledger.apiKeys.revoke(key.id)
   }
 }

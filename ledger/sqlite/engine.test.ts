@@ -78,6 +78,12 @@ describe('SqliteEngine', () => {
     expect(plan.map((p) => p.detail).join(' ')).toContain('t_open')
   })
 
+  it('refuses a writing statement on the reader connection: writes wait their turn on the writer', async () => {
+    const e = engine()
+    await expect(e.get(sql`INSERT INTO t (status, n) VALUES (${'x'}, ${1}) RETURNING id`)).rejects.toThrow(/writing statement outside a transaction/)
+    expect(await e.transaction(async (t) => await t.value(sql`INSERT INTO t (status, n) VALUES (${'x'}, ${1}) RETURNING id`))).toBe(1)
+  })
+
   it('refuses an undefined parameter instead of binding NULL by accident', async () => {
     const e = engine()
     const missing: string | undefined = undefined

@@ -18,8 +18,15 @@ class SqliteStatements implements Executor {
   readonly dialect = 'sqlite' as const
   readonly #cache: StatementCache<Statement>
 
-  constructor (connection: Connection) {
-    this.#cache = new StatementCache('sqlite', (compiled) => connection.prepare(compiled.text))
+  /** `readsOnly`: the reader connection, which must never write (a write belongs on the writer, in its turn). */
+  constructor (connection: Connection, readsOnly = false) {
+    this.#cache = new StatementCache('sqlite', (compiled) => {
+      const prepared = connection.prepare(compiled.text)
+      if (readsOnly && !prepared.readonly) {
+        throw new Error(`a writing statement outside a transaction must use run() or ledger.transact: ${compiled.text.slice(0, 120)}`)
+      }
+      return prepared
+    })
   }
 
   #bind (statement: SqlStatement): { prepared: Statement, params: unknown[] } {
@@ -86,7 +93,7 @@ export class SqliteEngine implements Engine {
     // Two connections to ':memory:' would be two databases: tests of that kind read through the writer.
     this.#reader = memory ? this.#writer : open(path)
     this.#write = new SqliteStatements(this.#writer)
-    this.#read = memory ? this.#write : new SqliteStatements(this.#reader)
+    this.#read = memory ? this.#write : new SqliteStatements(this.#reader, true)
   }
 
   /** The writer connection, for the migrator and the SQLite-only tools (backup) in `ledger/sqlite/`. */

@@ -2,11 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ModemSimulator } from '../../fixtures/modem-simulator/engine.js'
 import { startPtyModem, type PtyModem } from '../../fixtures/modem-simulator/pty.js'
 import { encodeDeliver } from '../../modem/pdu/encode.js'
-import { openLedger } from '../../ledger/ledger.js'
+import { openTestLedger } from '../helpers/ledger.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { spawnDaemon, type DaemonProcess } from '../helpers/daemon-process.js'
-import { join } from 'node:path'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => { while (cleanups.length > 0) await cleanups.pop()?.() })
@@ -24,10 +23,10 @@ describe('a modem that stops answering', () => {
     for (const p of ptys) cleanups.push(async () => { await p.close() })
 
     // An operator key made the way an operator would, before the daemon starts.
-    const ledger = openLedger(join(dir.path, 'harpoon.db'))
-    ledger.merchants.create({ name: 'Shop' })
-    const key = ledger.apiKeys.create({ merchantId: 'default', name: 'ops', mode: 'live', scopes: ['operator', 'payments:read', 'payments:write'] }).secret
-    ledger.close()
+    const { ledger, close } = await openTestLedger({ dir: dir.path })
+    await ledger.merchants.create({ name: 'Shop' })
+    const key = (await ledger.apiKeys.create({ merchantId: 'default', name: 'ops', mode: 'live', scopes: ['operator', 'payments:read', 'payments:write'] })).secret
+    await close()
 
     const daemon: DaemonProcess = await spawnDaemon(dir.path, {
       modem_polling: { scan_interval_ms: 1000, command_timeout_ms: 1500, list_timeout_ms: 3000 },

@@ -1,10 +1,9 @@
-import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ModemSimulator } from '../../fixtures/modem-simulator/engine.js'
 import { startPtyModem, type PtyModem } from '../../fixtures/modem-simulator/pty.js'
-import { openLedger } from '../../ledger/ledger.js'
-import { createEndpointRepository } from '../../webhooks/endpoints.js'
+import { sql } from '../../ledger/testing.js'
+import { createEndpoint } from '../../webhooks/endpoints.js'
+import { openTestLedger } from '../helpers/ledger.js'
 import { harpoonSignature } from '../../webhooks/signer.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { startReceiver, type Receiver } from '../webhooks/receiver.js'
@@ -39,12 +38,12 @@ describe(`kill -9 at random points while SMS and API traffic flow (seed ${SEED})
     const sim = new ModemSimulator({ profile: 'sim800', imsi: '620010000000001', memories: { SM: 60 } })
     pty = await startPtyModem(sim)
     receiver = await startReceiver()
-    const dbPath = join(dir.path, 'harpoon.db')
-    const ledger = openLedger(dbPath)
-    ledger.merchants.create({ id: 'default', name: 'Shop' })
-    const key = ledger.apiKeys.create({ merchantId: 'default', name: 'faults', mode: 'live', scopes: ['payments:read', 'payments:write'] }).secret
-    const { secret } = createEndpointRepository(ledger.db).create({ merchantId: 'default', mode: 'live' }, { url: receiver.url })
-    ledger.close()
+    const setup = await openTestLedger({ dir: dir.path })
+    const { ledger } = setup
+    await ledger.merchants.create({ id: 'default', name: 'Shop' })
+    const key = (await ledger.apiKeys.create({ merchantId: 'default', name: 'faults', mode: 'live', scopes: ['payments:read', 'payments:write'] })).secret
+    const { secret } = await createEndpoint(ledger, { merchantId: 'default', mode: 'live' }, { url: receiver.url })
+    await setup.close()
     const configPath = writeConfig(dir.path, {
       modems: [{ id: 'mtn-1', port: pty.path, network: 'mtn', msisdn: '0244000001' }],
       modem_polling: { scan_interval_ms: 300, command_timeout_ms: 1000, list_timeout_ms: 3000 },
@@ -129,13 +128,15 @@ describe(`kill -9 at random points while SMS and API traffic flow (seed ${SEED})
     // A last start that is left alone: everything stored must settle and every event be delivered.
     daemon = startKillable(configPath)
     await daemon.url
-    const db = new Database(dbPath, { fileMustExist: true })
-    const count = (sql: string): number => db.prepare(sql).pluck().get() as number
-    await waitFor(() => {
+    // Only reads, while the last daemon writes.
+    const watch = await openTestLedger({ dir: dir.path })
+    const db = watch.rows
+    const count = async (statement: ReturnType<typeof sql>): Promise<number> => Number(await db.value(statement))
+    await waitFor(async () => {
       const settled = sim.messages().length === 0 &&
-        count('SELECT count(*) FROM sms_messages WHERE processed = 0') === 0 &&
-        count("SELECT count(*) FROM webhook_deliveries WHERE status <> 'delivered'") === 0 &&
-        count("SELECT count(DISTINCT telco_transaction_id) FROM credits WHERE status <> 'duplicate'") === new Set(sent.map((s) => s.txId)).size
+        await count(sql`SELECT count(*) FROM sms_messages WHERE processed = 0`) === 0 &&
+        await count(sql`SELECT count(*) FROM webhook_deliveries WHERE status <> 'delivered'`) === 0 &&
+        await count(sql`SELECT count(DISTINCT telco_transaction_id) FROM credits WHERE status <> 'duplicate'`) === new Set(sent.map((s) => s.txId)).size
       return settled ? true : undefined
     }, 'the SIM to empty, every SMS to settle and every delivery to arrive', 90_000)
     await daemon.stop()
@@ -146,8 +147,9 @@ describe(`kill -9 at random points while SMS and API traffic flow (seed ${SEED})
 
     // No SMS lost from the SIM or the database, none counted twice.
     expect(sim.messages()).toEqual([])
-    expect(count('SELECT count(*) FROM sms_part_groups WHERE message_id IS NULL')).toBe(0)
-    const credits = db.prepare("SELECT c.telco_transaction_id AS tx, c.amount_minor AS amount, c.status, p.hpn_code AS code FROM credits c LEFT JOIN payments p ON p.id = c.payment_id WHERE c.status <> 'duplicate'").all() as Array<{ tx: string, amount: number, status: string, code: string | null }>
+    expect(await count(sql`SELECT count(*) FROM sms_part_groups WHERE message_id IS NULL`)).toBe(0)
+    const credits = await db.all<{ tx: string, amount: number, status: string, code: string | null }>(sql`SELECT c.telco_transaction_id AS tx, c.amount_minor AS amount, c.status, p.hpn_code AS code
+      FROM credits c LEFT JOIN payments p ON p.id = c.payment_id WHERE c.status <> 'duplicate'`)
     const byTx = new Map<string, typeof credits>()
     for (const c of credits) byTx.set(c.tx, [...(byTx.get(c.tx) ?? []), c])
     for (const s of sent) {
@@ -157,10 +159,11 @@ describe(`kill -9 at random points while SMS and API traffic flow (seed ${SEED})
     }
 
     // Every payment's state agrees with its credits.
-    const payments = db.prepare(`SELECT p.id, p.hpn_code AS code, p.status, p.expected_minor AS expected, p.actual_minor AS actual,
+    const payments = await db.all<{ id: number, code: string, status: string, expected: number, actual: number | null, matched: number, n: number }>(sql`SELECT p.id,
+        p.hpn_code AS code, p.status, p.expected_minor AS expected, p.actual_minor AS actual,
         (SELECT coalesce(sum(amount_minor), 0) FROM credits c WHERE c.payment_id = p.id AND c.status = 'matched') AS matched,
         (SELECT count(*) FROM credits c WHERE c.payment_id = p.id AND c.status = 'matched') AS n
-      FROM payments p`).all() as Array<{ id: number, code: string, status: string, expected: number, actual: number | null, matched: number, n: number }>
+      FROM payments p`)
     for (const p of payments) {
       const where = `payment ${p.code} ${p.status}`
       expect(p.actual ?? 0, where).toBe(p.matched)
@@ -176,8 +179,8 @@ describe(`kill -9 at random points while SMS and API traffic flow (seed ${SEED})
     }
 
     // Every event delivered at least once, always with the same webhook_id and the same signed body.
-    const deliveries = db.prepare('SELECT webhook_id, body, status FROM webhook_deliveries').all() as Array<{ webhook_id: string, body: string, status: string }>
-    expect(deliveries.length).toBe(count("SELECT count(*) FROM events WHERE merchant_id = 'default' AND mode = 'live'"))
+    const deliveries = await db.all<{ webhook_id: string, body: string, status: string }>(sql`SELECT webhook_id, body, status FROM webhook_deliveries`)
+    expect(deliveries.length).toBe(await count(sql`SELECT count(*) FROM events WHERE merchant_id = 'default' AND mode = 'live'`))
     expect(deliveries.length).toBeGreaterThan(0)
     const received = new Map<string, string[]>()
     for (const r of receiver.requests) {
@@ -194,6 +197,6 @@ describe(`kill -9 at random points while SMS and API traffic flow (seed ${SEED})
     expect([...received.keys()].every((id) => deliveries.some((d) => d.webhook_id === id))).toBe(true)
     process.stderr.write(`kill -9 suite: ${KILLS} kills, ${known.length} payments created over the API, ${sent.length} credit SMS ` +
       `(+ repeats), ${deliveries.length} events, ${receiver.requests.length} webhook requests received\n`)
-    db.close()
+    await watch.close()
   }, Number(process.env['HARPOON_FAULT_TIMEOUT'] ?? 280_000))
 })

@@ -1,9 +1,9 @@
-import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ModemSimulator } from '../../fixtures/modem-simulator/engine.js'
 import { startPtyModem, type PtyModem } from '../../fixtures/modem-simulator/pty.js'
-import { openLedger } from '../../ledger/ledger.js'
+import type { PaymentRow } from '../../ledger/payment-model.js'
+import { sql } from '../../ledger/testing.js'
+import { openTestLedger } from '../helpers/ledger.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { mtnCreditPdus, sleep, startKillable, waitFor, writeConfig, type Killable } from './support.js'
 
@@ -22,13 +22,14 @@ describe('a misbehaving modem', () => {
   it('replies garbage, hangs, vanishes mid-command: the daemon survives and recovers each time', async () => {
     const sim = new ModemSimulator({ profile: 'huawei-e173', imsi: '620010000000001' })
     pty = await startPtyModem(sim)
-    const dbPath = join(dir.path, 'harpoon.db')
-    const ledger = openLedger(dbPath)
-    ledger.merchants.create({ id: 'default', name: 'Shop' })
-    const key = ledger.apiKeys.create({ merchantId: 'default', name: 'faults', mode: 'live', scopes: ['payments:read', 'payments:write', 'operator'] }).secret
+    const setup = await openTestLedger({ dir: dir.path })
+    const { ledger } = setup
+    await ledger.merchants.create({ id: 'default', name: 'Shop' })
+    const key = (await ledger.apiKeys.create({ merchantId: 'default', name: 'faults', mode: 'live', scopes: ['payments:read', 'payments:write', 'operator'] })).secret
     const owner = { merchantId: 'default', mode: 'live' } as const
-    const payments = Array.from({ length: 6 }, (_, i) => ledger.payments.initialize(owner, { amountMinor: 1000 + i, currency: 'GHS', clientReference: null, customerPhone: null, meta: null, expiresInSeconds: 3600 }).payment)
-    ledger.close()
+    const payments: PaymentRow[] = []
+    for (let i = 0; i < 6; i++) payments.push((await ledger.payments.initialize(owner, { amountMinor: 1000 + i, currency: 'GHS', clientReference: null, customerPhone: null, meta: null, expiresInSeconds: 3600 })).payment)
+    await setup.close()
     daemon = startKillable(writeConfig(dir.path, {
       modems: [{ id: 'mtn-1', port: pty.path, network: 'mtn', msisdn: '0244000001' }],
       modem_polling: { scan_interval_ms: 400, command_timeout_ms: 800, list_timeout_ms: 1500 }
@@ -106,9 +107,9 @@ describe('a misbehaving modem', () => {
     // Every credit counted once; the SIM is empty.
     await waitFor(() => sim.messages().length === 0 ? true : undefined, 'the SIM to be emptied')
     await daemon.stop()
-    const db = new Database(dbPath, { readonly: true })
-    const credits = db.prepare("SELECT telco_transaction_id AS tx, count(*) AS n FROM credits WHERE status <> 'duplicate' GROUP BY telco_transaction_id").all() as Array<{ tx: string, n: number }>
-    db.close()
+    const check = await openTestLedger({ dir: dir.path })
+    const credits = await check.rows.all<{ tx: string, n: number }>(sql`SELECT telco_transaction_id AS tx, count(*) AS n FROM credits WHERE status <> 'duplicate' GROUP BY telco_transaction_id`)
+    await check.close()
     expect(credits).toHaveLength(tx)
     expect(credits.every((c) => c.n === 1)).toBe(true)
   }, 200_000)

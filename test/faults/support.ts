@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CLI } from '../helpers/daemon-process.js'
+import { testDatabase } from '../helpers/ledger.js'
 import { encodeMultipart } from '../../modem/pdu/encode.js'
 import { telcoCreditText } from '../../ingest/telco-wording.js'
 import { waitFor as pollFor } from '../helpers/wait-for.js'
@@ -22,7 +23,7 @@ export interface Killable {
 
 export function writeConfig (dir: string, config: Record<string, unknown>): string {
   const path = join(dir, 'harpoon.json')
-  writeFileSync(path, JSON.stringify({ api: { port: 0, rate_limit: { max: 100_000, window_ms: 1000 } }, database: { path: join(dir, 'harpoon.db') }, virtual_modems: false, ...config }))
+  writeFileSync(path, JSON.stringify({ api: { port: 0, rate_limit: { max: 100_000, window_ms: 1000 } }, database: testDatabase(dir), virtual_modems: false, ...config }))
   return path
 }
 

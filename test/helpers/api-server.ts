@@ -1,14 +1,14 @@
 import { Writable } from 'node:stream'
-import { join } from 'node:path'
 import pino from 'pino'
 import { buildApi, type ApiDeps } from '../../api/app.js'
 import { createMetrics } from '../../api/metrics.js'
 import type { ModemStatus } from '../../api/routes/system.js'
 import { DEFAULT_SCOPES, SCOPES, type Scope } from '../../ledger/api-keys.js'
-import { openLedger, type Ledger } from '../../ledger/ledger.js'
+import type { Executor } from '../../ledger/engine.js'
+import type { Ledger } from '../../ledger/ledger.js'
 import type { Mode } from '../../ledger/modes.js'
 import { loggerOptions } from '../../daemon/logger.js'
-import { tempDir } from './temp-dir.js'
+import { openTestLedger } from './ledger.js'
 import { createIngest, type Ingest } from '../../ingest/ingest.js'
 import { SIMULATED_SENDER } from '../../ingest/telco-wording.js'
 import { createSmsParser } from '../../parsers/index.js'
@@ -17,10 +17,11 @@ import { deliverTestSmsToIngest } from '../../daemon/test-sms.js'
 export interface TestApi {
   url: string
   ledger: Ledger
+  /** Raw statements for assertions on rows. */
+  rows: Executor
   /** Every log line the server wrote, raw. */
   logs: string[]
-  dbPath: string
-  key: (opts?: { merchant?: string, mode?: Mode, scopes?: readonly Scope[] }) => string
+  key: (opts?: { merchant?: string, mode?: Mode, scopes?: readonly Scope[] }) => Promise<string>
   ingest: Ingest
   /** An SMS arriving on a modem (`mtn-1` by default) of merchant `default`, in `mode`. */
   sms: (input: { mode?: Mode, network?: 'mtn' | 'telecel' | 'at', sender?: string, text: string, modemId?: string, merchant?: string }) => ReturnType<Ingest['ingestText']>
@@ -29,21 +30,20 @@ export interface TestApi {
 }
 
 /**
- * The real API on a real port over a real SQLite file, with two merchants (`default` and `other`)
- * and an in-memory log sink. Everything a merchant's HTTP client would see.
+ * The real API on a real port over a real ledger (test/helpers/ledger.ts), with two merchants
+ * (`default` and `other`) and an in-memory log sink. Everything a merchant's HTTP client would see.
  */
 export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => number, holdBrokenChains?: boolean } = {}): Promise<TestApi> {
-  const dir = tempDir()
-  const dbPath = join(dir.path, 'harpoon.db')
-  const ledger = openLedger(dbPath, overrides.now)
-  ledger.merchants.create({ id: 'default', name: 'Default' })
-  ledger.merchants.create({ id: 'other', name: 'Other shop' })
+  const test = await openTestLedger(overrides.now === undefined ? {} : { now: overrides.now })
+  const { ledger } = test
+  await ledger.merchants.create({ id: 'default', name: 'Default' })
+  await ledger.merchants.create({ id: 'other', name: 'Other shop' })
   const logs: string[] = []
   const sink = new Writable({ write (chunk: Buffer, _enc, cb) { logs.push(...chunk.toString('utf8').split('\n').filter((l) => l !== '')); cb() } })
   const logger = pino(loggerOptions('debug'), sink)
   const modems: ModemStatus[] = []
   const ingest = createIngest({
-    db: ledger.db, logger, parser: createSmsParser(), credits: ledger.credits, balances: ledger.balances,
+    ledger, logger, parser: createSmsParser(),
     holdBrokenChains: overrides.holdBrokenChains ?? false, merchantOf: () => 'default'
   })
   const app = await buildApi({
@@ -62,10 +62,10 @@ export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => 
   })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
 
-  function key (opts: { merchant?: string, mode?: Mode, scopes?: readonly Scope[] } = {}): string {
-    return ledger.apiKeys.create({ merchantId: opts.merchant ?? 'default', name: 'test', mode: opts.mode ?? 'test', scopes: opts.scopes ?? [...SCOPES] }).secret
+  async function key (opts: { merchant?: string, mode?: Mode, scopes?: readonly Scope[] } = {}): Promise<string> {
+    return (await ledger.apiKeys.create({ merchantId: opts.merchant ?? 'default', name: 'test', mode: opts.mode ?? 'test', scopes: opts.scopes ?? [...SCOPES] })).secret
   }
-  const defaultKey = key({ scopes: [...DEFAULT_SCOPES, 'operator'] })
+  const defaultKey = await key({ scopes: [...DEFAULT_SCOPES, 'operator'] })
 
   async function request (method: string, path: string, opts: { key?: string | null, body?: unknown, raw?: string, headers?: Record<string, string> } = {}) {
     const headers: Record<string, string> = { ...opts.headers }
@@ -81,13 +81,13 @@ export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => 
     return { status: res.status, headers: res.headers, body: parsed as any }
   }
 
-  const sms: TestApi['sms'] = (input) => ingest.ingestText({
+  const sms: TestApi['sms'] = async (input) => await ingest.ingestText({
     merchantId: input.merchant ?? 'default', mode: input.mode ?? 'live', modemId: input.modemId ?? 'mtn-1',
     network: input.network ?? 'mtn', sender: input.sender ?? SIMULATED_SENDER[input.network ?? 'mtn'], text: input.text
   }, Date.now())
 
   return {
-    url, ledger, logs, dbPath, key, request, ingest, sms,
-    close: async () => { await app.close(); ledger.close(); dir.cleanup() }
+    url, ledger, rows: test.rows, logs, key, request, ingest, sms,
+    close: async () => { await app.close(); await test.cleanup() }
   }
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { testDatabase } from './ledger.js'
 
 export const CLI = resolve(import.meta.dirname, '../../dist/daemon/cli.js')
 
@@ -20,7 +21,7 @@ export interface DaemonProcess {
  */
 export async function spawnDaemon (dir: string, config: Record<string, unknown>, timeoutMs = 20_000): Promise<DaemonProcess> {
   const configPath = join(dir, 'harpoon.json')
-  writeFileSync(configPath, JSON.stringify({ api: { port: 0 }, database: { path: join(dir, 'harpoon.db') }, ...config }))
+  writeFileSync(configPath, JSON.stringify({ api: { port: 0 }, database: testDatabase(dir), ...config }))
   const child = spawn(process.execPath, [CLI, 'start', '--config', configPath], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
   let text = ''
   child.stdout?.on('data', (c: Buffer) => { text += c.toString() })

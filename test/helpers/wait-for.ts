@@ -12,6 +12,6 @@ export async function waitFor<T> (check: () => T | undefined | Promise<T | undef
   }
 }
 
-export async function until (check: () => boolean, what: string, timeoutMs = 15_000, intervalMs = 10): Promise<void> {
-  await waitFor(() => check() ? true : undefined, what, timeoutMs, intervalMs)
+export async function until (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000, intervalMs = 10): Promise<void> {
+  await waitFor(async () => await check() ? true : undefined, what, timeoutMs, intervalMs)
 }

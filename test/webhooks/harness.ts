@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import pino from 'pino'
-import { openLedger, type Ledger } from '../../ledger/ledger.js'
+import type { Ledger } from '../../ledger/ledger.js'
 import type { Owner } from '../../ledger/modes.js'
+import { sql } from '../../ledger/testing.js'
 import type { Resolver } from '../../webhooks/ssrf.js'
 import { createWebhooks, type WebhookSettings, type Webhooks } from '../../webhooks/webhooks.js'
+import { openTestLedger } from '../helpers/ledger.js'
 
 export const FAST: WebhookSettings = {
   retry_schedule: [1, 1, 2],
@@ -17,36 +16,46 @@ export const FAST: WebhookSettings = {
   poll_interval_ms: 100
 }
 
-/** A ledger on a temporary file with the webhooks layer attached (dispatcher not started). */
-export function webhookHarness (settings: Partial<WebhookSettings> = {}, resolver?: Resolver) {
-  const dir = mkdtempSync(join(tmpdir(), 'harpoon-wh-'))
-  const ledger: Ledger = openLedger(join(dir, 'h.db'))
-  const merchant = ledger.merchants.create({ name: 'Shop' })
+export type DeliveryRow = Record<string, unknown> & { id: string, webhook_id: string, status: string, attempts: number, body: string, next_attempt_at: number | null, last_attempt_at: number | null }
+
+export interface Harness {
+  dir: string
+  ledger: Ledger
+  owner: Owner
+  webhooks: Webhooks
+  /** One event for the owner: a new payment, cancelled (transaction.cancelled). */
+  cancelPayment: () => Promise<string>
+  /** Every outbox row, oldest first. */
+  deliveries: () => Promise<DeliveryRow[]>
+  close: () => Promise<void>
+}
+
+/** A test ledger with the webhooks layer attached (dispatcher not started). */
+export async function webhookHarness (settings: Partial<WebhookSettings> = {}, resolver?: Resolver): Promise<Harness> {
+  const test = await openTestLedger()
+  const { ledger } = test
+  const merchant = await ledger.merchants.create({ name: 'Shop' })
   const owner: Owner = { merchantId: merchant.id, mode: 'test' }
-  const webhooks: Webhooks = createWebhooks({
+  const webhooks = createWebhooks({
     ledger, settings: { ...FAST, ...settings }, logger: pino({ level: 'silent' }), ...(resolver === undefined ? {} : { resolver })
   })
   let n = 0
   return {
-    dir,
+    dir: test.dir,
     ledger,
     owner,
     webhooks,
-    /** One event for the owner: a new payment, cancelled (transaction.cancelled). */
-    cancelPayment (): string {
-      const { payment } = ledger.payments.initialize(owner, { amountMinor: 15_000 + n++, currency: 'GHS', clientReference: null, customerPhone: null, meta: { order: n }, expiresInSeconds: 3600 })
-      ledger.payments.cancel(owner, payment.reference)
+    async cancelPayment () {
+      const { payment } = await ledger.payments.initialize(owner, { amountMinor: 15_000 + n++, currency: 'GHS', clientReference: null, customerPhone: null, meta: { order: n }, expiresInSeconds: 3600 })
+      await ledger.payments.cancel(owner, payment.reference)
       return payment.reference
     },
-    deliveries () {
-      return ledger.db.prepare('SELECT * FROM webhook_deliveries ORDER BY created_at, rowid').all() as Array<Record<string, unknown> & { id: string, webhook_id: string, status: string, attempts: number, body: string, next_attempt_at: number | null, last_attempt_at: number | null }>
+    async deliveries () {
+      return await test.rows.all<DeliveryRow>(sql`SELECT * FROM webhook_deliveries ORDER BY created_at, COALESCE(event_id, 0), id`)
     },
-    async close (): Promise<void> {
+    async close () {
       await webhooks.dispatcher.stop(100)
-      ledger.close()
-      rmSync(dir, { recursive: true, force: true })
+      await test.cleanup()
     }
   }
 }
-
-export type Harness = ReturnType<typeof webhookHarness>

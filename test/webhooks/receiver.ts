@@ -52,6 +52,6 @@ export async function startReceiver (handler: Handler = (_q, res) => { res.end('
 
 export type Receiver = Awaited<ReturnType<typeof startReceiver>>
 
-export async function until (check: () => boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+export async function until (check: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
   await waitUntil(check, what, timeoutMs, 50)
 }
