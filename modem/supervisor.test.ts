@@ -1,12 +1,12 @@
 import pino, { type Logger } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ModemSimulator } from '../fixtures/modem-simulator/engine.js'
-import { inProcessTransport } from '../fixtures/modem-simulator/in-process.js'
+import { ModemSimulator } from './virtual/engine.js'
+import { inProcessTransport } from '../fixtures/modem-harness/in-process.js'
 import { encodeDeliver, encodeMultipart } from './pdu/encode.js'
 import { ModemSupervisor } from './supervisor.js'
 import type { ModemConfig } from './runner.js'
 import { silentLogger, testInbox, until, type TestInbox } from '../test/support/modem-inbox.js'
-import type { ProfileName } from '../fixtures/modem-simulator/profiles.js'
+import type { ProfileName } from './virtual/profiles.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
@@ -16,7 +16,7 @@ const credit = 'Payment received for GHS 100.00 from KOFI MENSAH 0244123456 Curr
 function rig (profile: ProfileName, inbox: TestInbox = testInbox(), config: Partial<ModemConfig> = {}, logger: Logger = silentLogger,
   options: { failedOpens?: number, maxBackoffMs?: number, scanIntervalMs?: number } = {}) {
   const sim = new ModemSimulator({ profile, imsi: '620010000000009', chunking: 'fragments', seed: 7, ...(config.pin ? { pin: config.pin, simBusyCommands: 3 } : {}) })
-  const transports: Array<ReturnType<typeof inProcessTransport>> = []
+  const transports: Array<Awaited<ReturnType<typeof inProcessTransport>>> = []
   let failedOpens = options.failedOpens ?? 0
   const supervisor = new ModemSupervisor({
     modems: [{ id: 'mtn-1', port: 'sim://mtn-1', ...config }],
@@ -25,7 +25,7 @@ function rig (profile: ProfileName, inbox: TestInbox = testInbox(), config: Part
     logger,
     openTransport: async (path) => {
       if (failedOpens-- > 0) throw new Error('no such device')
-      const t = inProcessTransport(sim, path)
+      const t = await inProcessTransport(sim, path)
       transports.push(t)
       return t
     },
@@ -118,7 +118,7 @@ describe('ModemSupervisor in process', () => {
       inbox: inbox.port,
       onMessage: inbox.onMessage,
       logger: silentLogger,
-      openTransport: async (path) => inProcessTransport(sim, path),
+      openTransport: async (path) => await inProcessTransport(sim, path),
       backoff: { initialMs: 10, maxMs: 20 },
       resyncQuietMs: 10,
       busyDelayMs: 1

@@ -14,14 +14,21 @@ export interface DaemonProcess {
   exited: Promise<number | null>
 }
 
+export interface SpawnOptions {
+  readonly timeoutMs?: number
+  /** The daemon's environment instead of this process's (a PATH without socat, say). */
+  readonly env?: NodeJS.ProcessEnv
+}
+
 /**
  * Runs the built daemon (`dist/daemon/cli.js start`) as an operator would, with a config file in
  * `dir`; resolves once the API listens. `npm test` builds dist first.
  */
-export async function spawnDaemon (dir: string, config: Record<string, unknown>, timeoutMs = 20_000): Promise<DaemonProcess> {
+export async function spawnDaemon (dir: string, config: Record<string, unknown>, options: SpawnOptions = {}): Promise<DaemonProcess> {
+  const timeoutMs = options.timeoutMs ?? 20_000
   const configPath = join(dir, 'harpoon.json')
   writeFileSync(configPath, JSON.stringify({ api: { port: 0 }, database: { path: join(dir, 'harpoon.db') }, ...config }))
-  const child = spawn(process.execPath, [CLI, 'start', '--config', configPath], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CLI, 'start', '--config', configPath], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env })
   let text = ''
   child.stdout?.on('data', (c: Buffer) => { text += c.toString() })
   child.stderr?.on('data', (c: Buffer) => { text += c.toString() })
