@@ -34,7 +34,14 @@ describe('probePorts', () => {
     expect(rows.map((r) => r.status)).toEqual(['no_answer', 'error'])
   })
 
-  it('lists ports without udevadm', async () => {
-    expect(Array.isArray(await listSerialPorts())).toBe(true)
+  it('lists ports without udevadm: the helper that cannot be spawned is a fallback, never an uncaught error', async () => {
+    const path = process.env['PATH']
+    // SerialPort.list() spawns udevadm; with nothing on PATH the spawn fails (ENOENT) and /dev is scanned instead.
+    process.env['PATH'] = '/nonexistent-harpoon-test'
+    try {
+      expect(Array.isArray(await listSerialPorts())).toBe(true)
+    } finally {
+      process.env['PATH'] = path
+    }
   })
 })
