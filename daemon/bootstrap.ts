@@ -3,14 +3,24 @@ import type { Ledger } from '../ledger/ledger.js'
 import { DEFAULT_MERCHANT_ID } from '../ledger/merchants.js'
 
 /**
+ * On a database without merchants, creates the `default` one and says so; call it inside a
+ * transaction. The first start does this, and so does `harpoon keys create` run before it (keys
+ * provisioned by a config-management tool).
+ */
+export function createDefaultMerchantIfEmpty (ledger: Ledger): boolean {
+  if (ledger.merchants.count() > 0) return false
+  ledger.merchants.create({ id: DEFAULT_MERCHANT_ID, name: 'Default merchant' })
+  return true
+}
+
+/**
  * On an empty database: the `default` merchant and one test-mode key, whose secret the caller
  * prints once. The key can do everything, `operator` included, so a newcomer can try the whole API
  * and the dashboard in test mode; live keys are made on purpose with `harpoon keys create`.
  */
 export function bootstrapEmptyDatabase (ledger: Ledger): NewApiKey | null {
   return ledger.db.transaction(() => {
-    if (ledger.merchants.count() > 0) return null
-    ledger.merchants.create({ id: DEFAULT_MERCHANT_ID, name: 'Default merchant' })
+    if (!createDefaultMerchantIfEmpty(ledger)) return null
     return ledger.apiKeys.create({ merchantId: DEFAULT_MERCHANT_ID, name: 'first test key', mode: 'test', scopes: [...DEFAULT_SCOPES, 'operator'] })
   }).immediate()
 }
