@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { onTestFinished } from 'vitest'
 
 export const CLI = resolve(import.meta.dirname, '../../dist/daemon/cli.js')
 
@@ -33,6 +34,12 @@ export async function spawnDaemon (dir: string, config: Record<string, unknown>,
   child.stdout?.on('data', (c: Buffer) => { text += c.toString() })
   child.stderr?.on('data', (c: Buffer) => { text += c.toString() })
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)))
+  // After the test's own clean-up, whatever it left running goes. A test that timed out while its
+  // daemon was starting never got the handle to stop it: such a daemon was found still running half
+  // an hour later, holding its port and CPU.
+  try {
+    onTestFinished(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  } catch { /* started outside a test (a beforeAll): the suite's own hooks stop it */ }
   const logs = (): Array<Record<string, unknown>> => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
   const url = await new Promise<string>((res, rej) => {
     // A daemon that never says it listens is killed, not left running after the test gave up on it.
