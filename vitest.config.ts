@@ -7,6 +7,9 @@ export default defineConfig({
     // but never assert on timing.
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // Checks the machine first (socat, chromium, …): installs what is missing as root with apt-get,
+    // else stops with one message naming the command, instead of a wall of failing tests.
+    globalSetup: ['test/system-needs.ts'],
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } }
   }

@@ -9,6 +9,9 @@ export default defineConfig({
     include: ['test/faults/**/*.fault.ts'],
     testTimeout: 300_000,
     hookTimeout: 60_000,
+    // Checks the machine first (socat, chromium, …): installs what is missing as root with apt-get,
+    // else stops with one message naming the command, instead of a wall of failing tests.
+    globalSetup: ['test/system-needs.ts'],
     pool: 'forks',
     poolOptions: { forks: { maxForks: 1, minForks: 1 } }
   }

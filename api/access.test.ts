@@ -105,17 +105,19 @@ describe('key rotation', () => {
     const id = (await api.ledger.apiKeys.authenticate(key))?.keyId as string
     const rolled = await api.request('POST', `/v1/keys/${id}/roll`, { key, body: { expires_in: 3600 } })
     expect(rolled.status).toBe(201)
-    const fresh = rolled.body.data.key
+    // The new key in the shape of POST /v1/keys, the previous one beside it.
+    const fresh = rolled.body.data
     expect(fresh.key).toMatch(/^hpn_test_sk_[0-9A-Za-z]{40}$/)
-    expect(fresh.scopes).toEqual(['keys:manage', 'payments:read'])
-    expect(rolled.body.data.previous.expires_at).not.toBeNull()
+    expect(fresh).toMatchObject({ scopes: ['keys:manage', 'payments:read'], rolled_from: id, mode: 'test', expires_at: null })
+    expect(fresh.previous).toMatchObject({ id, expires_at: expect.any(String) })
+    expect(fresh.previous.key).toBeUndefined()
     expect((await api.request('GET', '/v1/payments', { key })).status).toBe(200)
     expect((await api.request('GET', '/v1/payments', { key: fresh.key })).status).toBe(200)
     // expires_in 0 ends the overlap now.
     const again = await api.request('POST', `/v1/keys/${fresh.id as string}/roll`, { key: fresh.key, body: { expires_in: 0 } })
     expect(again.status).toBe(201)
     expect((await api.request('GET', '/v1/payments', { key: fresh.key })).status).toBe(401)
-    expect((await api.request('GET', '/v1/payments', { key: again.body.data.key.key })).status).toBe(200)
+    expect((await api.request('GET', '/v1/payments', { key: again.body.data.key })).status).toBe(200)
   })
 
   it('shows a secret only when a key is created', async () => {

@@ -29,6 +29,8 @@ describe('POST /v1/payments/initialize', () => {
     const res = await init({ amount: '19.5', reference: 'r-1', expires_in: 60, currency: 'GHS' })
     expect(res.status).toBe(201)
     expect(res.body.data).toMatchObject({ expected_amount: '19.50', client_reference: 'r-1' })
+    // No meta sent: an empty object, never null, so `data.meta.order_id` reads without a check.
+    expect(res.body.data.meta).toEqual({})
   })
 
   it('lists every bad field in one 422', async () => {

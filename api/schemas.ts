@@ -33,7 +33,7 @@ export const PaymentSchema = Type.Object({
   payer_phone: nullable(Type.String()),
   telco_provider: nullable(literals(['mtn', 'telecel', 'at'] as const)),
   telco_transaction_id: nullable(Type.String()),
-  meta: nullable(Type.Record(Type.String(), Type.Unknown())),
+  meta: Type.Record(Type.String(), Type.Unknown(), { description: 'as sent; {} when none was' }),
   client_reference: nullable(Type.String()),
   mode: literals(MODES),
   expires_at: Time,
@@ -90,6 +90,12 @@ export const KeySchema = Type.Object({
   last_used_at: nullable(Time),
   rolled_from: nullable(Type.String()),
   key: Type.Optional(Type.String({ description: 'the secret, present only in the response that created the key' }))
+})
+
+/** `POST /v1/keys/{id}/roll`: the new key as `POST /v1/keys` gives it, with the key it replaces beside it. */
+export const RolledKeySchema = Type.Object({
+  ...KeySchema.properties,
+  previous: KeySchema
 })
 
 export const CreateKeyBody = Type.Object({

@@ -54,6 +54,10 @@ describe('configuration', () => {
     expect(() => validateConfig({ modems: [{ id: 'a', port: '/dev/x' }, { id: 'a', port: '/dev/x' }] }, 'c')).toThrow(/modems\[1\]\.id.*\n.*modems\[1\]\.port/s)
   })
 
+  it('refuses a configured (live) modem on a virtual modem\'s port', () => {
+    expect(() => validateConfig({ modems: [{ id: 'a', port: 'virtual:mtn' }] }, 'c')).toThrow(/modems\[0\]\.port: virtual:mtn is a virtual modem's port/)
+  })
+
   it('normalises modem wallet numbers to 0XXXXXXXXX', () => {
     const c = validateConfig({ modems: [{ id: 'a', port: '/dev/x', msisdn: '+233244000000' }] }, 'c')
     expect(c.modems[0]?.msisdn).toBe('0244000000')

@@ -4,6 +4,7 @@ import { Value } from '@sinclair/typebox/value'
 import { HarpoonError } from '../core/errors.js'
 import { parseAmount } from '../core/money.js'
 import { normaliseGhanaPhone } from '../core/phone.js'
+import { VIRTUAL_PORT_PREFIX } from '../modem/virtual/binding.js'
 import { checkFormats } from '../parsers/format-schema.js'
 import { ConfigSchema, NETWORKS, type ConfigFile } from './schema.js'
 
@@ -109,6 +110,8 @@ export function validateConfig (raw: unknown, source: string, overrides: { datab
     file.modems.forEach((m, i) => {
       if (ids.has(m.id)) details.push({ field: `modems[${i}].id`, message: `duplicate modem id ${JSON.stringify(m.id)}` })
       if (ports.has(m.port)) details.push({ field: `modems[${i}].port`, message: `port ${m.port} is already used by another modem` })
+      // A configured modem is live: on a virtual port, simulated SMS would pay live payments.
+      if (m.port.startsWith(VIRTUAL_PORT_PREFIX)) details.push({ field: `modems[${i}].port`, message: `${m.port} is a virtual modem's port (test mode only); use "virtual_modems": true instead` })
       ids.add(m.id)
       ports.add(m.port)
       if (m.msisdn !== null) m.msisdn = normaliseGhanaPhone(m.msisdn)

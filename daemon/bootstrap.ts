@@ -1,6 +1,17 @@
 import { DEFAULT_SCOPES, type NewApiKey } from '../ledger/api-keys.js'
-import type { Ledger } from '../ledger/ledger.js'
+import type { Ledger, LedgerStores } from '../ledger/ledger.js'
 import { DEFAULT_MERCHANT_ID } from '../ledger/merchants.js'
+
+/**
+ * On a database without merchants, creates the `default` one and says so; call it inside a
+ * transaction (`tx`). The first start does this, and so does `harpoon keys create` run before it
+ * (keys provisioned by a config-management tool).
+ */
+export async function createDefaultMerchantIfEmpty (tx: Pick<LedgerStores, 'merchants'>): Promise<boolean> {
+  if (await tx.merchants.count() > 0) return false
+  await tx.merchants.create({ id: DEFAULT_MERCHANT_ID, name: 'Default merchant' })
+  return true
+}
 
 /**
  * On an empty database: the `default` merchant and one test-mode key, whose secret the caller
@@ -9,8 +20,7 @@ import { DEFAULT_MERCHANT_ID } from '../ledger/merchants.js'
  */
 export async function bootstrapEmptyDatabase (ledger: Ledger): Promise<NewApiKey | null> {
   return await ledger.transact(async (tx) => {
-    if (await tx.merchants.count() > 0) return null
-    await tx.merchants.create({ id: DEFAULT_MERCHANT_ID, name: 'Default merchant' })
+    if (!await createDefaultMerchantIfEmpty(tx)) return null
     return await tx.apiKeys.create({ merchantId: DEFAULT_MERCHANT_ID, name: 'first test key', mode: 'test', scopes: [...DEFAULT_SCOPES, 'operator'] })
   })
 }

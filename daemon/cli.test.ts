@@ -3,16 +3,19 @@ import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { tempDir } from '../test/helpers/temp-dir.js'
+import pino from 'pino'
+import { loadConfig } from '../config/load.js'
 import { runCli } from './cli.js'
+import { startDaemon } from './daemon.js'
 
 const cleanups: Array<() => void> = []
 afterEach(() => { while (cleanups.length > 0) cleanups.pop()?.() })
 
-function setup (): string {
+function setup (extra: Record<string, unknown> = {}): string {
   const dir = tempDir()
   cleanups.push(dir.cleanup)
   const config = join(dir.path, 'harpoon.json')
-  writeFileSync(config, JSON.stringify({ database: { path: join(dir.path, 'h.db') }, log_level: 'silent' }))
+  writeFileSync(config, JSON.stringify({ database: { path: join(dir.path, 'h.db') }, log_level: 'silent', ...extra }))
   return config
 }
 
@@ -78,6 +81,35 @@ describe('harpoon merchants and keys', () => {
     expect(list.out).not.toContain(key.key)
     expect((await cli(['keys', 'revoke', key.id, '--config', config])).code).toBe(0)
     expect((await cli(['keys', 'list', '--config', config])).out).toMatch(/revoked/)
+  })
+
+  it('keys create on an empty database makes the default merchant as the first start would, and that start then takes the key', async () => {
+    const config = setup({ api: { port: 0 } })
+    const created = await cli(['keys', 'create', '--name', 'shop-server', '--mode', 'live', '--json', '--config', config])
+    expect(created.code).toBe(0)
+    const key = JSON.parse(created.out) as { key: string, merchant: string }
+    expect(key.merchant).toBe('default')
+    expect(JSON.parse((await cli(['merchants', 'list', '--json', '--config', config])).out)).toMatchObject([{ id: 'default', name: 'Default merchant' }])
+    const second = await cli(['keys', 'create', '--name', 'ops', '--config', config])
+    expect(second.out).not.toContain('Empty database')
+    expect((await cli(['keys', 'create', '--name', 'x', '--merchant', 'elsewhere', '--config', config])).err).toContain('no merchant "elsewhere"')
+
+    const printed: string[] = []
+    const daemon = await startDaemon(loadConfig(config), { logger: pino({ level: 'silent' }), print: (text) => printed.push(text) })
+    try {
+      expect(daemon.firstKey).toBeNull()
+      expect(printed).toEqual([])
+      const res = await fetch(`${daemon.url}/v1/payments`, { headers: { authorization: `Bearer ${key.key}` } })
+      expect(res.status).toBe(200)
+    } finally {
+      await daemon.stop()
+    }
+  })
+
+  it('says so when keys create made the default merchant', async () => {
+    const res = await cli(['keys', 'create', '--name', 'first', '--config', setup()])
+    expect(res.code).toBe(0)
+    expect(res.out).toMatch(/^Empty database: created the "default" merchant/)
   })
 
   it('explains mistakes with exit code 2', async () => {

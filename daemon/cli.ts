@@ -126,6 +126,9 @@ async function runStart (config: Config, io: CommandIo): Promise<number> {
     logger.flush()
     process.exit(70)
   })
+  // A reader of stdout that went away (`npm start | head`) must not stop the daemon: pino stops writing
+  // on EPIPE by itself, and the first-start banner is the only other thing written there.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err })
   const daemon = await startDaemon(config, { logger, print: (text) => io.stdout.write(`${text}\n`) })
   return await new Promise<number>((resolve) => {
     let signals = 0

@@ -91,6 +91,9 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     dashboard: { silenceAlarmMinutes: config.dashboard.silence_alarm_minutes, startedAt }
   })
   const url = await api.listen({ host: config.api.host, port: config.api.port })
+  // Once listening nothing else watches the server: a failed accept (EMFILE, out of file descriptors)
+  // would be an uncaught 'error' that ends the daemon. Node keeps listening after one; log it.
+  api.server.on('error', (err) => { logger.error({ err }, 'API server error; still listening (out of file descriptors? raise LimitNOFILE in the service unit)') })
   logger.info({ url }, 'API listening')
 
   // Deliveries left pending by the last run (waiting, or leased by a process that died) resume here.

@@ -4,7 +4,6 @@ import type { TestSmsRequest, TestSmsResult } from '../api/routes/test-sms.js'
 import type { ModemStatus as ApiModemStatus } from '../api/routes/system.js'
 import type { Config } from '../config/load.js'
 import { NETWORKS, type Network } from '../config/schema.js'
-import { startVirtualModem, type VirtualModem } from '../fixtures/modem-simulator/virtual-modem.js'
 import type { Ingest } from '../ingest/ingest.js'
 import type { Settlement } from '../ingest/settle.js'
 import type { Ledger } from '../ledger/ledger.js'
@@ -15,6 +14,9 @@ import type { CompleteSms } from '../modem/inbox-port.js'
 import { assembleText } from '../modem/pdu/assemble.js'
 import type { ModemConfig } from '../modem/runner.js'
 import { ModemSupervisor } from '../modem/supervisor.js'
+import { nativeBinding, serialTransportOpener } from '../modem/at/transport.js'
+import { VirtualPorts } from '../modem/virtual/binding.js'
+import { startVirtualModem, type VirtualModem } from '../modem/virtual/virtual-modem.js'
 import { testSmsResult, testSmsText } from './test-sms.js'
 
 /** Wallet numbers of the virtual modems: clearly not real subscribers' numbers. */
@@ -45,19 +47,21 @@ export function modemMerchants (config: Config): (modemId: string) => string {
 
 /**
  * The modem side of the daemon: one supervisor for the configured modems and, when none are
- * configured (or `virtual_modems` is true), one simulated modem per network on a real
- * pseudo-terminal, read through exactly the same serial code path, in test mode.
+ * configured (or `virtual_modems` is true), one simulated modem per network on an in-process
+ * virtual serial port, read through exactly the same serial code path, in test mode. Nothing here
+ * needs a program outside Node, and no modem's failure stops the others or the API.
  */
 export async function startModems (config: Config, ledger: Ledger, ingest: Ingest, logger: Logger): Promise<ModemLayer> {
   const virtual = new Map<Network, VirtualModem>()
+  const ports = new VirtualPorts()
   if (config.virtualModems) {
     for (const network of NETWORKS) {
       try {
-        const vm = await startVirtualModem({ network, msisdn: VIRTUAL_MSISDN[network] })
+        const vm = startVirtualModem(ports, { network, msisdn: VIRTUAL_MSISDN[network] })
         virtual.set(network, vm)
         logger.warn({ modem: `${VIRTUAL_PREFIX}${network}`, port: vm.path, msisdn: vm.msisdn }, 'VIRTUAL modem started (simulated, test mode only): no real SMS will be read from it')
       } catch (err) {
-        logger.error({ err, network }, 'could not start a virtual modem (is socat installed?); test SMS go straight to ingest')
+        logger.error({ err, network }, 'could not start a virtual modem; harpoon simulate and POST /v1/test/sms settle test SMS directly instead')
       }
     }
   }
@@ -86,6 +90,8 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
     scanIntervalMs: config.modem_polling.scan_interval_ms,
     commandTimeoutMs: config.modem_polling.command_timeout_ms,
     listTimeoutMs: config.modem_polling.list_timeout_ms,
+    // Virtual ports open in process; every other path is a device node for the platform's binding.
+    openTransport: serialTransportOpener(ports.over(nativeBinding)),
     onMessage: (sms) => {
       track(ingest.process(sms).catch((err: unknown) => {
         // The message stays stored and unprocessed: it is settled again by the retry below or at the next start.
@@ -142,7 +148,7 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
       clearInterval(retry)
       await supervisor.stop()
       await Promise.allSettled([...settling])
-      await Promise.all([...virtual.values()].map(async (vm) => { await vm.close() }))
+      for (const vm of virtual.values()) vm.close()
     }
   }
 }

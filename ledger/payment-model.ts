@@ -62,7 +62,7 @@ export interface PaymentData {
   payer_phone: string | null
   telco_provider: string | null
   telco_transaction_id: string | null
-  meta: Record<string, unknown> | null
+  meta: Record<string, unknown>
   client_reference: string | null
   mode: Mode
   expires_at: string
@@ -97,7 +97,8 @@ export function toPaymentData (row: PaymentRow, credits: readonly AppliedCreditR
     payer_phone: row.payer_phone,
     telco_provider: row.telco_provider,
     telco_transaction_id: row.telco_transaction_id,
-    meta: row.meta === null ? null : JSON.parse(row.meta) as Record<string, unknown>,
+    // `{}` when none was sent, so a receiver can read `data.meta.order_id` without a null check.
+    meta: row.meta === null ? {} : JSON.parse(row.meta) as Record<string, unknown>,
     client_reference: row.client_reference,
     mode: row.mode,
     expires_at: isoSeconds(row.expires_at),

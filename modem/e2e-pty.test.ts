@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ModemSimulator } from '../fixtures/modem-simulator/engine.js'
-import type { ProfileName } from '../fixtures/modem-simulator/profiles.js'
-import { startPtyModem, type PtyModem } from '../fixtures/modem-simulator/pty.js'
-import { startVirtualModem } from '../fixtures/modem-simulator/virtual-modem.js'
+import { ModemSimulator } from './virtual/engine.js'
+import type { ProfileName } from './virtual/profiles.js'
+import { startPtyModem, type PtyModem } from '../fixtures/modem-harness/pty.js'
 import { encodeDeliver, encodeMultipart } from './pdu/encode.js'
 import type { ModemConfig } from './runner.js'
 import { ModemSupervisor } from './supervisor.js'
@@ -164,18 +163,5 @@ describe('modem layer over a pseudo-terminal', () => {
     expect(hung.counters.reconnects).toBeGreaterThanOrEqual(1)
     expect(hung.counters.timeouts).toBeGreaterThanOrEqual(1)
     expect(supervisor.list()[1]!.counters.reconnects).toBe(0)
-  })
-
-  it('virtual modem: injected telco SMS reach the inbox through the serial path', async () => {
-    const vm = await startVirtualModem({ network: 'mtn', msisdn: '0244000000' })
-    cleanups.push(async () => { await vm.close() })
-    const inbox = await freshInbox()
-    const supervisor = supervise([{ id: 'mtn-virtual', port: vm.path, virtual: true, msisdn: vm.msisdn }], inbox)
-    await supervisor.start()
-    vm.inject(credit)
-    vm.inject('short one')
-    await until(() => inbox.messages.length === 2, 'both injected messages')
-    expect(inbox.messages.map((m) => [m.sender, m.text])).toEqual([['MobileMoney', credit], ['MobileMoney', 'short one']])
-    expect(supervisor.list()[0]).toMatchObject({ virtual: true, network: 'mtn', msisdn: '0244000000' })
   })
 })

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { ModemSimulator } from '../fixtures/modem-simulator/engine.js'
-import { inProcessTransport } from '../fixtures/modem-simulator/in-process.js'
-import { startPtyModem, type PtyModem } from '../fixtures/modem-simulator/pty.js'
+import { ModemSimulator } from './virtual/engine.js'
+import { inProcessTransport } from '../fixtures/modem-harness/in-process.js'
+import { startPtyModem, type PtyModem } from '../fixtures/modem-harness/pty.js'
 import { listSerialPorts, probePorts } from './probe.js'
 import { silentLogger } from '../test/support/modem-inbox.js'
 
@@ -26,15 +26,22 @@ describe('probePorts', () => {
     const sim = new ModemSimulator({ profile: 'wavecom' })
     sim.hang(true)
     const rows = await probePorts({
-      ports: ['sim://silent', '/nonexistent/port'],
+      ports: ['virtual:silent', '/nonexistent/port'],
       logger: silentLogger,
       timeoutMs: 100,
-      openTransport: async (path, baud) => path === 'sim://silent' ? inProcessTransport(sim, path) : await (await import('./at/transport.js')).openSerialTransport(path, baud)
+      openTransport: async (path, baud) => path === 'virtual:silent' ? await inProcessTransport(sim, path) : await (await import('./at/transport.js')).openSerialTransport(path, baud)
     })
     expect(rows.map((r) => r.status)).toEqual(['no_answer', 'error'])
   })
 
-  it('lists ports without udevadm', async () => {
-    expect(Array.isArray(await listSerialPorts())).toBe(true)
+  it('lists ports without udevadm: the helper that cannot be spawned is a fallback, never an uncaught error', async () => {
+    const path = process.env['PATH']
+    // SerialPort.list() spawns udevadm; with nothing on PATH the spawn fails (ENOENT) and /dev is scanned instead.
+    process.env['PATH'] = '/nonexistent-harpoon-test'
+    try {
+      expect(Array.isArray(await listSerialPorts())).toBe(true)
+    } finally {
+      process.env['PATH'] = path
+    }
   })
 })

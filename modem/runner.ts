@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import { isoSeconds, type Clock } from '../core/time.js'
 import { isHarpoonError } from '../core/errors.js'
+import { adviceFor } from './advice.js'
 import { urcKind } from './at/classify.js'
 import type { Urc } from './at/line-reader.js'
 import { parseCpmsUsage } from './at/parse.js'
@@ -129,8 +130,9 @@ export class ModemRunner {
         if (ready) delay = this.#o.backoff.initialMs
         const message = err instanceof Error ? err.message : String(err)
         this.#status.last_error = message
-        if (isHarpoonError(err) && (err.code === 'modem_timeout' || err.code === 'modem_unresponsive')) this.#status.counters.timeouts++
-        this.#log.warn({ code: isHarpoonError(err) ? err.code : undefined, err: message, retryInMs: delay }, 'modem: session ended; reopening after back-off')
+        const code = isHarpoonError(err) ? err.code : undefined
+        if (code === 'modem_timeout' || code === 'modem_unresponsive') this.#status.counters.timeouts++
+        this.#log.warn({ code, err: message, retryInMs: delay, hint: adviceFor(code) }, 'modem: session ended; reopening after back-off')
       } finally {
         this.#status.connected = false
         const s = this.#session

@@ -1,13 +1,13 @@
 import pino, { type Logger } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ModemSimulator } from '../fixtures/modem-simulator/engine.js'
-import { inProcessTransport } from '../fixtures/modem-simulator/in-process.js'
+import { ModemSimulator } from './virtual/engine.js'
+import { inProcessTransport } from '../fixtures/modem-harness/in-process.js'
 import { encodeDeliver, encodeMultipart } from './pdu/encode.js'
 import { ModemSupervisor } from './supervisor.js'
 import type { ModemConfig } from './runner.js'
 import { sql } from '../ledger/testing.js'
 import { silentLogger, testInbox, until, type TestInbox } from '../test/support/modem-inbox.js'
-import type { ProfileName } from '../fixtures/modem-simulator/profiles.js'
+import type { ProfileName } from './virtual/profiles.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
@@ -18,7 +18,7 @@ async function rig (profile: ProfileName, given?: TestInbox, config: Partial<Mod
   options: { failedOpens?: number, maxBackoffMs?: number, scanIntervalMs?: number } = {}) {
   const inbox = given ?? await testInbox()
   const sim = new ModemSimulator({ profile, imsi: '620010000000009', chunking: 'fragments', seed: 7, ...(config.pin ? { pin: config.pin, simBusyCommands: 3 } : {}) })
-  const transports: Array<ReturnType<typeof inProcessTransport>> = []
+  const transports: Array<Awaited<ReturnType<typeof inProcessTransport>>> = []
   let failedOpens = options.failedOpens ?? 0
   const supervisor = new ModemSupervisor({
     modems: [{ id: 'mtn-1', port: 'sim://mtn-1', ...config }],
@@ -27,7 +27,7 @@ async function rig (profile: ProfileName, given?: TestInbox, config: Partial<Mod
     logger,
     openTransport: async (path) => {
       if (failedOpens-- > 0) throw new Error('no such device')
-      const t = inProcessTransport(sim, path)
+      const t = await inProcessTransport(sim, path)
       transports.push(t)
       return t
     },
@@ -120,7 +120,7 @@ describe('ModemSupervisor in process', () => {
       inbox: inbox.port,
       onMessage: inbox.onMessage,
       logger: silentLogger,
-      openTransport: async (path) => inProcessTransport(sim, path),
+      openTransport: async (path) => await inProcessTransport(sim, path),
       backoff: { initialMs: 10, maxMs: 20 },
       resyncQuietMs: 10,
       busyDelayMs: 1

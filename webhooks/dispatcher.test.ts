@@ -68,6 +68,8 @@ describe('outbox and dispatcher', () => {
     })
     const rows = (await h.deliveries())
     expect(rows.map((r) => JSON.parse(r.body).data.actual_amount)).toEqual(['50.00', '100.00'])
+    // Created without meta: the webhook carries `{}`, as the API does.
+    expect(rows.map((r) => JSON.parse(r.body).data.meta)).toEqual([{}, {}])
     expect(new Set(rows.map((r) => r.webhook_id)).size).toBe(2)
   })
 

@@ -43,7 +43,8 @@ export function parseRetryAfter (value: string | string[] | undefined, nowMs: nu
 
 function describe (err: unknown, timeoutMs: number): string {
   const e = err as { name?: string, code?: string, message?: string }
-  if (e.name === 'TimeoutError' || e.name === 'AbortError' || /Timeout/.test(e.code ?? '')) return `timed out after ${timeoutMs} ms (${e.code ?? e.name ?? 'timeout'})`
+  // undici's own timers (UND_ERR_HEADERS_TIMEOUT, …) race the overall deadline on a loaded machine: the same timeout.
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || /timeout/i.test(e.code ?? '')) return `timed out after ${timeoutMs} ms (${e.code ?? e.name ?? 'timeout'})`
   const text = `${e.code !== undefined ? `${e.code}: ` : ''}${e.message ?? String(err)}`
   return text.slice(0, 500)
 }

@@ -8,7 +8,7 @@ import { caller } from '../auth.js'
 import { ok } from '../envelope.js'
 import { validationFailed } from '../http-errors.js'
 import { commitResponse } from '../idempotency.js'
-import { CreateKeyBody, ErrorSchema, KeyIdParams, KeySchema, RollKeyBody, envelope } from '../schemas.js'
+import { CreateKeyBody, ErrorSchema, KeyIdParams, KeySchema, RolledKeySchema, RollKeyBody, envelope } from '../schemas.js'
 import { Type } from '@sinclair/typebox'
 
 export function keyView (key: ApiKey | NewApiKey): Static<typeof KeySchema> {
@@ -64,7 +64,7 @@ export function keyRoutes (ledger: Ledger) {
         summary: 'Roll a key: a new key with the same scopes; the old one works until expires_in seconds',
         params: KeyIdParams,
         body: RollKeyBody,
-        response: { 201: envelope(Type.Object({ key: KeySchema, previous: KeySchema })), ...errors }
+        response: { 201: envelope(RolledKeySchema), ...errors }
       }
     }, async (request, reply) => {
       const auth = caller(request)
@@ -74,7 +74,8 @@ export function keyRoutes (ledger: Ledger) {
         const existing = await tx.apiKeys.get(id, auth.merchantId)
         if (existing === undefined || existing.mode !== auth.mode) throw new NotFoundError('api key')
         const { key, previous } = await tx.apiKeys.roll(id, auth, body.expires_in)
-        return { key: keyView(key), previous: keyView(previous) }
+        // The new key in the shape POST /v1/keys answers, so one client code path reads both.
+        return { ...keyView(key), previous: keyView(previous) }
       })
     })
 

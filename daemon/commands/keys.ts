@@ -2,6 +2,7 @@ import { isoOrNull, isoSeconds } from '../../core/time.js'
 import { DEFAULT_SCOPES, parseScopes } from '../../ledger/api-keys.js'
 import type { Ledger } from '../../ledger/ledger.js'
 import { DEFAULT_MERCHANT_ID } from '../../ledger/merchants.js'
+import { createDefaultMerchantIfEmpty } from '../bootstrap.js'
 import { CliError } from './cli-error.js'
 import { printLine, table, type CommandIo } from './io.js'
 
@@ -12,12 +13,19 @@ export async function keysCommand (ledger: Ledger, action: string | undefined, p
   switch (action) {
     case 'create': {
       if (args.name === undefined || args.name.trim() === '') throw new CliError('keys create needs --name LABEL')
+      const name = args.name
       const merchantId = args.merchant ?? DEFAULT_MERCHANT_ID
-      if (await ledger.merchants.get(merchantId) === undefined) throw new CliError(`no merchant ${JSON.stringify(merchantId)}; see harpoon merchants list`)
       const mode = args.mode ?? 'test'
       if (mode !== 'live' && mode !== 'test') throw new CliError('--mode must be live or test')
       const scopes = args.scopes === undefined ? [...DEFAULT_SCOPES] : parseScopes(args.scopes.split(',').map((s) => s.trim()).filter((s) => s !== ''))
-      const key = await ledger.apiKeys.create({ merchantId, name: args.name, mode, scopes })
+      // Before the first start the database is empty: the `default` merchant is made here as the
+      // first start would make it, in the same transaction as the key.
+      const { key, createdMerchant } = await ledger.transact(async (tx) => {
+        const createdMerchant = merchantId === DEFAULT_MERCHANT_ID && await createDefaultMerchantIfEmpty(tx)
+        if (await tx.merchants.get(merchantId) === undefined) throw new CliError(`no merchant ${JSON.stringify(merchantId)}; see harpoon merchants list`)
+        return { key: await tx.apiKeys.create({ merchantId, name, mode, scopes }), createdMerchant }
+      })
+      if (createdMerchant && !args.json) printLine(io.stdout, `Empty database: created the "${DEFAULT_MERCHANT_ID}" merchant (as the first start does).`)
       if (args.json) {
         printLine(io.stdout, JSON.stringify({ id: key.id, key: key.secret, mode: key.mode, scopes: key.scopes, merchant: key.merchantId }))
       } else {

@@ -1,7 +1,7 @@
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ModemSimulator } from '../../fixtures/modem-simulator/engine.js'
-import { inProcessTransport } from '../../fixtures/modem-simulator/in-process.js'
+import { ModemSimulator } from '../virtual/engine.js'
+import { inProcessTransport } from '../../fixtures/modem-harness/in-process.js'
 import type { Urc } from './line-reader.js'
 import { AtSession } from './session.js'
 
@@ -9,9 +9,9 @@ const logger = pino({ level: 'silent' })
 const sessions: AtSession[] = []
 afterEach(async () => { for (const s of sessions.splice(0)) await s.close() })
 
-function open (sim: ModemSimulator, timeoutMs = 200) {
+async function open (sim: ModemSimulator, timeoutMs = 200) {
   const urcs: Urc[] = []
-  const session = new AtSession(inProcessTransport(sim), { logger, timeoutMs, resyncQuietMs: 30, onUrc: (u) => urcs.push(u) })
+  const session = new AtSession(await inProcessTransport(sim), { logger, timeoutMs, resyncQuietMs: 30, onUrc: (u) => urcs.push(u) })
   sessions.push(session)
   return { session, urcs }
 }
@@ -19,7 +19,7 @@ function open (sim: ModemSimulator, timeoutMs = 200) {
 describe('AtSession', () => {
   it('tolerates echo and fragmented writes', async () => {
     const sim = new ModemSimulator({ profile: 'huawei-e173', chunking: 'fragments', seed: 42 })
-    const { session, urcs } = open(sim)
+    const { session, urcs } = await open(sim)
     expect(await session.send('AT+CGSN')).toEqual({ final: { kind: 'ok' }, lines: [sim.imei] })
     expect(await session.send('AT+CSQ')).toEqual({ final: { kind: 'ok' }, lines: ['+CSQ: 20,99'] })
     expect(urcs.every((u) => u.line === '^RSSI:17')).toBe(true)
@@ -27,7 +27,7 @@ describe('AtSession', () => {
 
   it('never credits a late OK to the next command: it resynchronises after a timeout', async () => {
     const sim = new ModemSimulator({ profile: 'sim800' })
-    const { session } = open(sim)
+    const { session } = await open(sim)
     await session.ok('ATE0')
     await session.ok('AT+CMGF=0')
     sim.lateFinal(/^AT\+CMGD/)
@@ -42,7 +42,7 @@ describe('AtSession', () => {
 
   it('hands URCs to the handler and rejects pending commands when the port vanishes', async () => {
     const sim = new ModemSimulator({ profile: 'sim800' })
-    const transport = inProcessTransport(sim)
+    const transport = await inProcessTransport(sim)
     const urcs: Urc[] = []
     const session = new AtSession(transport, { logger, timeoutMs: 5000, onUrc: (u) => urcs.push(u) })
     sessions.push(session)
@@ -59,7 +59,7 @@ describe('AtSession', () => {
 
   it('accepts a Wavecom +CPIN: reply without OK when asked to', async () => {
     const sim = new ModemSimulator({ profile: 'wavecom' })
-    const { session } = open(sim, 150)
+    const { session } = await open(sim, 150)
     expect(await session.send('AT+CPIN?', { finalOptional: true })).toEqual({ final: { kind: 'none' }, lines: ['+CPIN: READY'] })
     expect((await session.send('AT+CGMI')).lines).toEqual(['WAVECOM MODEM'])
   })

@@ -120,5 +120,5 @@ describe('harpoon backup', () => {
       await restored.exited
     }
     expect(existsSync(join(dir.path, 'harpoon.db'))).toBe(true)
-  })
+  }, 120_000) // three daemon starts and four CLI runs: room for a loaded machine (no timing is asserted)
 })

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { tempDir } from '../helpers/temp-dir.js'
 import { spawnDaemon, type DaemonProcess } from '../helpers/daemon-process.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 const running: DaemonProcess[] = []
 const cleanups: Array<() => void> = []
@@ -48,12 +49,28 @@ describe('harpoon start', () => {
     expect((await list.json() as { data: unknown[] }).data).toHaveLength(1)
   })
 
-  it('keeps the API up and reports degraded health when a configured modem is not connected', async () => {
-    const daemon = await spawnDaemon(dir(), { modems: [{ id: 'mtn-1', port: '/dev/does-not-exist', network: 'mtn', msisdn: '0244000000' }] })
+  it('survives a configured modem whose port does not exist: logs what to do, retries, and the API and the virtual modems run on', async () => {
+    const port = '/dev/serial/by-id/usb-harpoon-test-missing-if00-port0'
+    const daemon = await spawnDaemon(dir(), { virtual_modems: true, modems: [{ id: 'mtn-1', port, msisdn: '0244000001' }] }, { timeoutMs: 30_000 })
     running.push(daemon)
-    const health = await (await fetch(`${daemon.url}/healthz`)).json() as { status: string, modems: Array<{ id: string, connected: boolean }> }
-    expect(health.status).toBe('degraded')
-    expect(health.modems).toEqual([expect.objectContaining({ id: 'mtn-1', connected: false })])
+    // Two failed opens: the first was not the last thing the daemon did.
+    const failures = await waitFor(() => {
+      const lines = daemon.logs().filter((l) => l['modem'] === 'mtn-1' && l['code'] === 'modem_open_failed')
+      return lines.length >= 2 ? lines : undefined
+    }, 'two failed opens of the missing port')
+    expect(failures[0]).toMatchObject({ level: 40, port, err: expect.stringContaining(port) as unknown, hint: expect.stringContaining('/dev/serial/by-id/') as unknown })
+    expect(daemon.child.exitCode).toBeNull()
+    const key = /hpn_test_sk_[0-9A-Za-z]{40}/.exec(daemon.output())?.[0] as string
+    const modems = await waitFor(async () => {
+      const body = await (await fetch(`${daemon.url}/v1/modems`, { headers: { authorization: `Bearer ${key}` } })).json() as { data: Array<{ id: string, connected: boolean }> }
+      return body.data.filter((m) => m.connected).length === 3 ? body.data : undefined
+    }, 'the three virtual modems to connect beside the missing one')
+    expect(modems.find((m) => m.id === 'mtn-1')).toMatchObject({ connected: false, last_error: expect.stringContaining('cannot open') as unknown })
+    const health = await fetch(`${daemon.url}/healthz`)
+    expect(health.status).toBe(200)
+    const body = await health.json() as { status: string, database: string, modems: Array<{ id: string, connected: boolean }> }
+    expect(body).toMatchObject({ status: 'degraded', database: 'ok' })
+    expect(body.modems).toContainEqual(expect.objectContaining({ id: 'mtn-1', connected: false }))
   })
 
   it('refuses to start on a bad config, naming the key', async () => {

@@ -8,7 +8,7 @@ import { apiCall, firstKey } from '../helpers/http.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { startReceiver } from '../webhooks/receiver.js'
 
-// Debian's chromium, never a downloaded browser: `.ci/run` installs it with apt-get.
+// Debian's chromium, never a downloaded browser: test/system-needs.ts checks for it (and installs it as root).
 const CHROMIUM = '/usr/bin/chromium'
 const SCREENSHOTS = resolve(import.meta.dirname, '../../test-output/screenshots')
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
@@ -19,7 +19,7 @@ interface Created { reference: string, hpn_code: string }
 
 async function launch (): Promise<BrowserContext> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the dashboard browser tests drive Debian's chromium. Install it with: apt-get install -y chromium (.ci/run does)`)
+    throw new Error(`${CHROMIUM} is missing: the dashboard browser tests drive Debian's chromium. Install it with: apt-get install -y chromium fonts-liberation (npm test does as root)`)
   }
   const profile = tempDir('harpoon-chromium-')
   track.later(profile.cleanup)

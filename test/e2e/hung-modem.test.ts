@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { ModemSimulator } from '../../fixtures/modem-simulator/engine.js'
-import { startPtyModem, type PtyModem } from '../../fixtures/modem-simulator/pty.js'
+import { ModemSimulator } from '../../modem/virtual/engine.js'
+import { startPtyModem, type PtyModem } from '../../fixtures/modem-harness/pty.js'
 import { encodeDeliver } from '../../modem/pdu/encode.js'
 import { openTestLedger } from '../helpers/ledger.js'
 import { tempDir } from '../helpers/temp-dir.js'

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { tempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { CLI, spawnDaemon, type DaemonProcess } from '../helpers/daemon-process.js'
+import { onPath } from '../system-needs.js'
 
 const run = promisify(execFile)
 const RECEIVER = resolve(import.meta.dirname, '../../webhooks/examples/receiver.mjs')
@@ -16,24 +17,32 @@ afterEach(async () => {
   while (cleanups.length > 0) cleanups.pop()?.()
 })
 
-
 describe('npm start without modems: virtual modems', () => {
-  it('runs one virtual modem per network through the serial path, and harpoon simulate pays a test payment', async () => {
+  it('needs nothing but Node: with no socat on PATH it prints the key, is healthy with three virtual modems, and harpoon simulate pays a test payment over AT/PDU', async () => {
     const dir = tempDir()
     cleanups.push(dir.cleanup)
-    const daemon = await spawnDaemon(dir.path, { webhooks: { allow_private_targets: true, retry_schedule: [1, 1] } })
+    // A PATH with nothing on it: the daemon and the CLI may not rely on socat or any other program.
+    const bare = tempDir('harpoon-bare-path-')
+    cleanups.push(bare.cleanup)
+    const env = { ...process.env, PATH: bare.path }
+    expect(onPath('socat', env.PATH)).toBe(false)
+    const daemon = await spawnDaemon(dir.path, { webhooks: { allow_private_targets: true, retry_schedule: [1, 1] } }, { env })
     running.push(daemon)
     const key = /hpn_test_sk_[0-9A-Za-z]{40}/.exec(daemon.output())?.[0] as string
+    expect(key).toBeDefined()
     const auth = { authorization: `Bearer ${key}` }
 
-    // Virtual modems are logged as such and come up connected over their pseudo-terminals.
+    // Virtual modems are logged as such and come up connected over their virtual serial ports.
     expect(daemon.logs().filter((l) => String(l['msg']).startsWith('VIRTUAL modem started'))).toHaveLength(3)
     const modems = await waitFor(async () => {
-      const body = await (await fetch(`${daemon.url}/v1/modems`, { headers: auth })).json() as { data: Array<{ id: string, connected: boolean, virtual: boolean, network: string }> }
+      const body = await (await fetch(`${daemon.url}/v1/modems`, { headers: auth })).json() as { data: Array<{ id: string, port: string, connected: boolean, virtual: boolean, network: string }> }
       return body.data.length === 3 && body.data.every((m) => m.connected) ? body.data : undefined
     }, 'virtual modems to connect')
     expect(modems.map((m) => m.network).sort()).toEqual(['at', 'mtn', 'telecel'])
-    expect(modems.every((m) => m.virtual)).toBe(true)
+    expect(modems.every((m) => m.virtual && m.port.startsWith('virtual:'))).toBe(true)
+    const health = await fetch(`${daemon.url}/healthz`)
+    expect(health.status).toBe(200)
+    expect(await health.json()).toMatchObject({ status: 'ok', database: 'ok' })
 
     const created = await (await fetch(`${daemon.url}/v1/payments/initialize`, {
       method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ amount: 250 })
@@ -61,7 +70,7 @@ describe('npm start without modems: virtual modems', () => {
     const cfg = JSON.parse(readFileSync(config, 'utf8')) as { api: { port: number } }
     cfg.api.port = Number(port)
     writeFileSync(join(dir.path, 'cli.json'), JSON.stringify(cfg))
-    const { stdout } = await run(process.execPath, [CLI, 'simulate', '--config', join(dir.path, 'cli.json'), '--network', 'mtn', '--amount', '250', '--reference', created.data.hpn_code.toLowerCase()])
+    const { stdout } = await run(process.execPath, [CLI, 'simulate', '--config', join(dir.path, 'cli.json'), '--network', 'mtn', '--amount', '250', '--reference', created.data.hpn_code.toLowerCase()], { env })
     const result = JSON.parse(stdout) as { path: string, outcome: string, payment: string, payment_status: string }
     expect(result).toMatchObject({ path: 'virtual_modem', outcome: 'credit', payment: created.data.reference, payment_status: 'SUCCESS' })
 
@@ -71,6 +80,13 @@ describe('npm start without modems: virtual modems', () => {
     // The simulated SMS is in the inbox like any other, with its parts.
     const inbox = await (await fetch(`${daemon.url}/v1/sms`, { headers: auth })).json() as { data: Array<{ modem_id: string, outcome: string, parts: number }> }
     expect(inbox.data[0]).toMatchObject({ modem_id: 'virtual-mtn', outcome: 'credit' })
+    // It came over the serial path: the virtual modem read it with AT+CMGL and deleted it from its SIM after the commit.
+    const mtn = await waitFor(async () => {
+      const body = await (await fetch(`${daemon.url}/v1/modems`, { headers: auth })).json() as { data: Array<{ id: string, counters: { received: number, deleted: number } }> }
+      const row = body.data.find((m) => m.id === 'virtual-mtn')
+      return row !== undefined && row.counters.deleted >= 1 ? row : undefined
+    }, 'the virtual modem to delete the read SMS')
+    expect(mtn.counters.received).toBeGreaterThanOrEqual(1)
     // The signed webhook reached the merchant's receiver, which verified it.
     const delivered = await waitFor(async () => received.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { received: string, reference: string })
       .find((e) => e.received === 'transaction.completed'), 'the webhook to be delivered')

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { ModemSimulator } from '../../fixtures/modem-simulator/engine.js'
-import { startPtyModem, type PtyModem } from '../../fixtures/modem-simulator/pty.js'
+import { ModemSimulator } from '../../modem/virtual/engine.js'
+import { startPtyModem, type PtyModem } from '../../fixtures/modem-harness/pty.js'
 import { sql } from '../../ledger/testing.js'
 import { createEndpoint } from '../../webhooks/endpoints.js'
 import { openTestLedger } from '../helpers/ledger.js'
@@ -114,11 +114,15 @@ describe(`kill -9 at random points while SMS and API traffic flow (seed ${SEED})
       const d = daemon
       let alive = true
       // Anywhere from mid-start-up (settling stored messages, re-claiming leases) to well into traffic.
+      // Half the kills are timed from the spawn, half from when the API listens: on a loaded machine a
+      // start can take seconds, and kills timed only from the spawn would then never meet any traffic.
+      const fromListening = random() < 0.5
       const killAfter = 150 + Math.floor(random() * 1500)
       const traffic = d.url.then(async (url) => {
         const sms = setInterval(smsTraffic, 40)
         try { await Promise.all([apiTraffic(url, () => alive), apiTraffic(url, () => alive)]) } finally { clearInterval(sms) }
       }, () => {})
+      if (fromListening) await d.url.catch(() => {})
       await sleep(killAfter)
       alive = false
       await d.kill9()

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { ModemSimulator } from '../../fixtures/modem-simulator/engine.js'
-import { startPtyModem, type PtyModem } from '../../fixtures/modem-simulator/pty.js'
+import { ModemSimulator } from '../../modem/virtual/engine.js'
+import { startPtyModem, type PtyModem } from '../../fixtures/modem-harness/pty.js'
 import type { PaymentRow } from '../../ledger/payment-model.js'
 import { sql } from '../../ledger/testing.js'
 import { openTestLedger } from '../helpers/ledger.js'
