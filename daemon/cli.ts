@@ -23,7 +23,7 @@ const USAGE = `usage: harpoon <command> [--config PATH]
   keys list [--json]            keys revoke ID
   merchants create --name NAME [--id SLUG] [--json]
   merchants list [--json]
-  parse [--network mtn|telecel|at] [--sender ID] [TEXT]   parse one SMS (TEXT, else stdin)
+  parse [--network mtn|telecel|at|ghanapay|mpesa|airtel_ke] [--sender ID] [TEXT]   parse one SMS (TEXT, else stdin)
   parse --jsonl                 one {"network","sender","text"} per stdin line
   simulate --network mtn|telecel|at --amount 250 --reference HKMVR2 [--payer 0244123456]
   modems [--port PATH] [--json] list serial ports and probe each modem
