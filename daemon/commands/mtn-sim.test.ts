@@ -2,10 +2,13 @@ import { spawn, spawnSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { MtnMomoClient, type MtnProductCredentials } from '../../channels/mtn-momo/client.js'
 import { CLI } from '../../test/helpers/daemon-process.js'
 import { tempDir } from '../../test/helpers/temp-dir.js'
+import { CliError } from './cli-error.js'
+import { mtnSimCommand } from './mtn-sim.js'
 
 interface Started {
   facts: { url: string, control_url: string, base_url: string, target_environment: string, currency: string, collection: MtnProductCredentials, disbursement: MtnProductCredentials }
@@ -25,7 +28,7 @@ async function startSim (args: string[]): Promise<Started> {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   cleanups.push(async () => { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGKILL'); await exited } })
   const facts = await new Promise<Started['facts']>((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`mtn-sim did not start:\n${text}`)) }, 20_000)
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`mtn-sim did not start:\n${text}`)) }, 45_000)
     child.stdout.on('data', () => {
       const line = text.split('\n').find((l) => l.includes('"control_url"'))
       if (line !== undefined) { clearTimeout(timer); resolve(JSON.parse(line) as Started['facts']) }
@@ -35,14 +38,15 @@ async function startSim (args: string[]): Promise<Started> {
   return { facts, output: () => text, stop: async () => { child.kill('SIGTERM'); return await exited } }
 }
 
-/** A run of the built CLI that must end by itself (usage errors, a taken port). */
+/** A run of the built CLI that must end by itself. */
 function cli (args: string[]): { code: number | null, out: string, err: string } {
   const res = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20_000 })
   return { code: res.status, out: res.stdout, err: res.stderr }
 }
 
 describe('harpoon mtn-sim', () => {
-  it('serves the environment asked for, prints a ready channel config, keeps its credentials across restarts, stops on SIGTERM', async () => {
+  // Two simulator processes started and stopped: give a loaded machine room.
+  it('serves the environment asked for, prints a ready channel config, keeps its credentials across restarts, stops on SIGTERM', { timeout: 90_000 }, async () => {
     const dir = tempDir()
     cleanups.push(dir.cleanup)
     const credentials = join(dir.path, 'mtn-sim.json')
@@ -71,28 +75,32 @@ describe('harpoon mtn-sim', () => {
   })
 
   it('refuses bad options with exit code 2 and a line naming the option', async () => {
+    const res = cli(['mtn-sim', '--environment', 'nowhere'])
+    expect(res.code).toBe(2)
+    expect(res.err).toMatch(/^harpoon: unknown environment nowhere: add --currency/)
+    // The rest in-process: the same command, without starting a Node process for each.
+    const io = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() }
     for (const [args, message] of [
-      [['--environment', 'nowhere'], /unknown environment nowhere: add --currency/],
       [['--callback-method', 'GET'], /--callback-method must be PUT or POST/],
       [['--port', 'x'], /--port must be a whole number/],
+      [['--default-outcome', 'maybe'], /--default-outcome must be approve or wait/],
       [['--settings', '{"callback":{"copies":0}}'], /callback\/copies/],
       [['--settings', '{"colour":"red"}'], /colour/],
       [['--bogus'], /Unknown option '--bogus'/]
     ] as const) {
-      const res = cli(['mtn-sim', ...args])
-      expect(res.code).toBe(2)
-      expect(res.err).toMatch(message)
+      await expect(mtnSimCommand(args, io)).rejects.toThrow(CliError)
+      await expect(mtnSimCommand(args, io)).rejects.toThrow(message)
     }
-    const help = cli(['mtn-sim', '--help'])
-    expect(help.code).toBe(0)
-    expect(help.out).toContain('--drop-callbacks')
+    let help = ''
+    io.stdout.on('data', (c: Buffer) => { help += c.toString() })
+    expect(await mtnSimCommand(['--help'], io)).toBe(0)
+    expect(help).toContain('--drop-callbacks')
   })
 
-  it('says so when its port is taken (exit 1)', async () => {
+  it('says so when its port is taken', { timeout: 60_000 }, async () => {
     const running = await startSim(['--log-level', 'silent'])
     const port = new URL(running.facts.url).port
-    const res = cli(['mtn-sim', '--port', port, '--log-level', 'silent'])
-    expect(res.code).toBe(1)
-    expect(res.err).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE`))
+    const io = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() }
+    await expect(mtnSimCommand(['--port', port, '--log-level', 'silent'], io)).rejects.toMatchObject({ code: 'mtn_sim_listen', message: `cannot listen on 127.0.0.1:${port}: EADDRINUSE` })
   })
 })
