@@ -9,7 +9,6 @@ import { backupCommand } from './commands/backup.js'
 import { keysCommand } from './commands/keys.js'
 import { merchantsCommand } from './commands/merchants.js'
 import { modemsCommand } from './commands/modems.js'
-import { mtnSimCommand } from './commands/mtn-sim.js'
 import { simulateCommand } from './commands/simulate.js'
 import pino from 'pino'
 import { startDaemon } from './daemon.js'
@@ -52,9 +51,10 @@ const OPTIONS = {
 
 /** Runs one CLI invocation; returns the exit code. `start` resolves only when the daemon stops. */
 export async function runCli (argv: readonly string[], io: CommandIo): Promise<number> {
-  // mtn-sim has options of its own and needs no config (channels/mtn-momo/README.md).
+  // mtn-sim has options of its own and needs no config (channels/mtn-momo/README.md); loaded only when run.
   if (argv[0] === 'mtn-sim') {
     try {
+      const { mtnSimCommand } = await import('./commands/mtn-sim.js')
       return await mtnSimCommand(argv.slice(1), io)
     } catch (err) {
       if (!isHarpoonError(err)) throw err
