@@ -23,11 +23,12 @@ const USAGE = `usage: harpoon <command> [--config PATH]
   keys list [--json]            keys revoke ID
   merchants create --name NAME [--id SLUG] [--json]
   merchants list [--json]
-  parse [--network mtn|telecel|at] [--sender ID] [TEXT]   parse one SMS (TEXT, else stdin)
+  parse [--network mtn|telecel|at|ghanapay|mpesa|airtel_ke] [--sender ID] [TEXT]   parse one SMS (TEXT, else stdin)
   parse --jsonl                 one {"network","sender","text"} per stdin line
   simulate --network mtn|telecel|at --amount 250 --reference HKMVR2 [--payer 0244123456]
   modems [--port PATH] [--json] list serial ports and probe each modem
-  backup PATH [--force] [--json]  online, consistent copy of the database (safe while the daemon runs)`
+  backup PATH [--force] [--json]  online, consistent copy of the database (safe while the daemon runs)
+  mtn-sim [--port N] [--environment mtnghana] ...  a local MTN MoMo API (mtn-sim --help)`
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -50,6 +51,17 @@ const OPTIONS = {
 
 /** Runs one CLI invocation; returns the exit code. `start` resolves only when the daemon stops. */
 export async function runCli (argv: readonly string[], io: CommandIo): Promise<number> {
+  // mtn-sim has options of its own and needs no config (channels/mtn-momo/README.md); loaded only when run.
+  if (argv[0] === 'mtn-sim') {
+    try {
+      const { mtnSimCommand } = await import('./commands/mtn-sim.js')
+      return await mtnSimCommand(argv.slice(1), io)
+    } catch (err) {
+      if (!isHarpoonError(err)) throw err
+      io.stderr.write(`harpoon: ${err.message}\n`)
+      return err instanceof CliError ? 2 : 1
+    }
+  }
   let parsed
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })

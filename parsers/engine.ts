@@ -1,6 +1,6 @@
 import { HarpoonError } from '../core/errors.js'
 import { compileFormats, type CompiledFormat } from './format-schema.js'
-import { BUILT_IN_FORMATS, DEFAULT_TRUSTED_SENDERS, NETWORK_FIELDS } from './formats/index.js'
+import { BUILT_IN_FORMATS, DEFAULT_TRUSTED_SENDERS, NETWORK_FIELDS, NETWORK_LOCALES } from './formats/index.js'
 import {
   normaliseCurrency, normaliseMoney, normaliseName, normalisePhone, normaliseReference, normaliseTime,
   normaliseTransactionId, splitCrossNetworkReference
@@ -158,14 +158,15 @@ function parseWith (networks: Record<Network, NetworkParser>, input: SmsInput): 
 }
 
 function build (network: Network, format: CompiledFormat, raw: Partial<Record<FieldName, Span>>, text: string): ParsedSms {
+  const locale = NETWORK_LOCALES[network]
   const amount = normaliseMoney(raw.amount?.value)
   const balance = normaliseMoney(raw.balance?.value)
   const fee = normaliseMoney(raw.fee?.value)
-  let payerPhone = normalisePhone(raw.payer_phone?.value)
-  let payerName = normaliseName(raw.payer_name?.value)
+  let payerPhone = normalisePhone(raw.payer_phone?.value, locale.phone)
+  let payerName = normaliseName(raw.payer_name?.value, locale.names)
   // "from 233244123456" with no name: the "name" is the payer's number.
-  if (payerName !== null && payerPhone === null && normalisePhone(payerName) !== null) {
-    payerPhone = normalisePhone(payerName)
+  if (payerName !== null && payerPhone === null && normalisePhone(payerName, locale.phone) !== null) {
+    payerPhone = normalisePhone(payerName, locale.phone)
     payerName = null
   }
   let reference = normaliseReference(raw.reference?.value)
@@ -183,19 +184,17 @@ function build (network: Network, format: CompiledFormat, raw: Partial<Record<Fi
     network,
     kind: format.kind,
     amount,
-    currency: normaliseCurrency(raw.currency?.value) ?? (anyMoney ? 'GHS' : null),
+    currency: normaliseCurrency(raw.currency?.value) ?? (anyMoney ? locale.currency : null),
     payer_phone: payerPhone,
     payer_name: payerName,
     reference,
     transaction_id: transactionId,
     balance,
     fee,
-    time: normaliseTime(raw.time?.value)
+    time: normaliseTime(raw.time?.value, locale.utcOffsetMinutes)
   }
   if (result.kind === 'credit') {
-    const span = raw.reference
-    const telcoText = span === undefined ? text : text.slice(0, span.start) + ' '.repeat(span.end - span.start) + text.slice(span.end)
-    if (NOT_A_CREDIT.test(telcoText)) result.kind = 'other'
+    if (NOT_A_CREDIT.test(telcoWording(text, raw, locale.guardStopsAtBalance))) result.kind = 'other'
     // Only a credit can pay an order, and only with an amount and the telco's id to dedupe on.
     else if (amount === null || amount === '0.00' || transactionId === null) result.kind = 'unparsed'
   }
@@ -205,4 +204,14 @@ function build (network: Network, format: CompiledFormat, raw: Partial<Record<Fi
     result.payer_name = null
   }
   return result
+}
+
+/**
+ * The text the credit guard reads: everything but the payer's own note (blanked, so offsets stay),
+ * and, where the network's receipts end in advertising, nothing after the balance clause.
+ */
+function telcoWording (text: string, raw: Partial<Record<FieldName, Span>>, stopAtBalance: boolean): string {
+  const note = raw.reference
+  const wording = note === undefined ? text : text.slice(0, note.start) + ' '.repeat(note.end - note.start) + text.slice(note.end)
+  return stopAtBalance && raw.balance !== undefined ? wording.slice(0, raw.balance.end) : wording
 }

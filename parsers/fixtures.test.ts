@@ -11,8 +11,9 @@ interface Fixture {
   expect: Partial<Record<keyof ParsedSms, string | null>>
 }
 
-// The project's own copy (fixtures/), never ../shared: the suite must run from a clean checkout.
-const FIXTURES = JSON.parse(readFileSync(new URL('../fixtures/sms-ghana.json', import.meta.url), 'utf8')) as Fixture[]
+// The project's own copies (fixtures/), never ../shared: the suite must run from a clean checkout.
+const load = (file: string): Fixture[] => JSON.parse(readFileSync(new URL(`../fixtures/${file}`, import.meta.url), 'utf8')) as Fixture[]
+const FILES = { 'sms-ghana.json': load('sms-ghana.json'), 'sms-kenya.json': load('sms-kenya.json') }
 
 /**
  * The contract writes amounts with two decimals ("50.00"); gh-mtn-37's `expect` copies the text's
@@ -22,8 +23,8 @@ function contractAmount (value: string | null | undefined): string | null | unde
   return typeof value === 'string' && /^\d+\.\d$/.test(value) ? `${value}0` : value
 }
 
-describe('every fixture parses to exactly its kind and expect', () => {
-  it.each(FIXTURES.map((f) => [f.id, f] as const))('%s', (_id, f) => {
+describe.each(Object.entries(FILES))('every fixture of %s parses to exactly its kind and expect', (_file, fixtures) => {
+  it.each(fixtures.map((f) => [f.id, f] as const))('%s', (_id, f) => {
     // `ghanapay` is a built-in network of its own (formats/ghanapay.ts), so every fixture has one.
     if (!isNetwork(f.network)) throw new Error(`fixture ${f.id}: unknown network ${f.network}`)
     // sender null means "sender not recorded by the source" (gh-mtn-37): the message is the telco's
@@ -38,6 +39,21 @@ describe('every fixture parses to exactly its kind and expect', () => {
   })
 
   it('covers every kind the contract names', () => {
-    expect(new Set(FIXTURES.map((f) => f.kind))).toEqual(new Set(['credit', 'debit', 'other', 'untrusted']))
+    expect(new Set(fixtures.map((f) => f.kind))).toEqual(new Set(['credit', 'debit', 'other', 'untrusted']))
+  })
+})
+
+describe('the Kenyan fixtures', () => {
+  const kenya = FILES['sms-kenya.json']
+  it('are both Kenyan networks', () => {
+    expect(new Set(kenya.map((f) => f.network))).toEqual(new Set(['mpesa', 'airtel_ke']))
+  })
+
+  it('a Fuliza notice reusing its payment\'s code parses to another kind, so (code, kind) tells them apart', () => {
+    const byId = (id: string): Fixture => kenya.find((f) => f.id === id) as Fixture
+    const payment = parseSms({ network: 'mpesa', sender: 'MPESA', text: byId('ke-mpesa-k15a').text })
+    const fuliza = parseSms({ network: 'mpesa', sender: 'MPESA', text: byId('ke-mpesa-k15b').text })
+    expect(payment.transaction_id).toBe(fuliza.transaction_id)
+    expect([payment.kind, fuliza.kind]).toEqual(['debit', 'other'])
   })
 })

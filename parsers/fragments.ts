@@ -13,18 +13,27 @@ export const NUM = String.raw`(?<![\d.,])(?:\d{1,3}(?:,\d{3}){1,4}|\d{1,13})(?:\
 /** A Ghana phone number in local or international form. */
 export const PHONE = String.raw`(?:\+?233|0)\d{9}(?!\d)`
 
-/** An amount with a currency on one side or the other: "GHS 1,234.56", "GHS1234.5", "20.00GHS", "20GHS". */
-export function money (group: 'amount' | 'balance' | 'fee', withCurrency = false): string {
-  const cur = withCurrency ? `(?<currency>${CUR})` : CUR
+/**
+ * An amount with a currency on one side or the other: "GHS 1,234.56", "GHS1234.5", "20.00GHS", "20GHS".
+ * `cur` is the currency's spellings (Ghana's by default; Kenya's in formats/kenya.ts).
+ */
+export function money (group: 'amount' | 'balance' | 'fee', withCurrency = false, cur = CUR): string {
+  const captured = withCurrency ? `(?<currency>${cur})` : cur
   // The lookahead demands a currency next to the number, so "26.83GB" or an account number is never money.
-  return String.raw`(?=${CUR}\s{0,3}\d|\d[\d,.]{0,20}\s{0,3}${CUR}(?![a-z]))(?:${cur}\s{0,3})?(?<${group}>${NUM})(?:\s{0,3}${CUR}(?![a-z]))?`
+  return String.raw`(?=${cur}\s{0,3}\d|\d[\d,.]{0,20}\s{0,3}${cur}(?![a-z]))(?:${captured}\s{0,3})?(?<${group}>${NUM})(?:\s{0,3}${cur}(?![a-z]))?`
 }
 
 /** The amount of a message: money with its currency captured. */
 export const AMOUNT = money('amount', true)
 
-/** The first money in the text that is not a balance ("balance is GHS1.62" is no amount). */
-export const AMOUNT_NOT_BALANCE = String.raw`(?:[\s\S]{0,400}?(?<!balance(?:\s{1,3}is)?\s{0,3}[:.]?\s{0,3})${AMOUNT})?`
+/**
+ * The first money in the text that is not a balance ("balance is GHS1.62" is no amount).
+ * `notAfter` is what may not come right before it (a country's balance wording).
+ */
+export function amountNotBalance (amount = AMOUNT, notAfter = String.raw`balance(?:\s{1,3}is)?\s{0,3}[:.]?\s{0,3}`): string {
+  return String.raw`(?:[\s\S]{0,400}?(?<!${notAfter})${amount})?`
+}
+export const AMOUNT_NOT_BALANCE = amountNotBalance()
 
 /** A short greeting before the message proper: "Y'ello!", "Dear Customer,", "MoMo:". */
 export const GREETING = String.raw`(?:[^\n.!:]{0,30}[.!:,]\s{0,3})?`

@@ -77,6 +77,23 @@ describe('harpoon parse', () => {
     expect(results[5]).toMatchObject({ kind: 'credit' })
   })
 
+  it('parses Kenyan networks: --network mpesa with its default sender MPESA, and airtel_ke in a batch', async () => {
+    const mpesa = 'UE78T3GS1I Confirmed.You have received Ksh200.00 from MERCY  MUTUA 0140***619 on 7/5/26 at 4:05 PM  New M-PESA balance is Ksh200.00.'
+    const { code, out } = await run({ text: mpesa, network: 'mpesa', jsonl: false })
+    expect(code).toBe(0)
+    expect(JSON.parse(out)).toEqual({
+      network: 'mpesa', kind: 'credit', amount: '200.00', currency: 'KES', payer_phone: '0140***619', payer_name: 'MERCY  MUTUA', reference: null,
+      transaction_id: 'UE78T3GS1I', balance: '200.00', fee: null, time: '2026-05-07T13:05:00Z'
+    })
+    const airtel = 'B3MB49H4BYN. Ksh 700 sent to Peter Otieno 2547....9422 on 12/05/26 at 03:26 PM. Fee: Ksh 11. Bal: Ksh 1282.0. MPESA ID: UECRI3YR0M'
+    const batch = await run({ jsonl: true }, `${JSON.stringify({ network: 'airtel_ke', sender: null, text: airtel })}\n${JSON.stringify({ network: 'mpesa', sender: '+254722000000', text: mpesa })}\n`)
+    expect(batch.code).toBe(0)
+    expect(lines(batch.out)).toEqual([
+      expect.objectContaining({ network: 'airtel_ke', kind: 'debit', amount: '700.00', fee: '11.00', balance: '1282.00', transaction_id: 'B3MB49H4BYN' }),
+      expect.objectContaining({ network: 'mpesa', kind: 'untrusted' })
+    ])
+  })
+
   it('--jsonl exits 0 when every line parsed', async () => {
     const { code, out } = await run({ jsonl: true }, `${JSON.stringify({ network: 'at', sender: 'AIRTELMONEY', text: 'hello' })}\n`)
     expect(code).toBe(0)

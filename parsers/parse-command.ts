@@ -13,7 +13,7 @@ import { NETWORKS, isNetwork, type ParseOptions, type ParsedSms } from './types.
  */
 
 export interface ParseCommandArgs {
-  /** mtn | telecel | at (and ghanapay); default mtn. */
+  /** mtn | telecel | at | ghanapay | mpesa | airtel_ke; default mtn. */
   network?: string
   /** Default: the network's first trusted sender, so an operator can paste a text as it came. */
   sender?: string

@@ -13,3 +13,10 @@ it('the README example format parses the README example message as shown', () =>
   expect(parseSms({ network: 'mtn', sender: 'MobileMoney', text }, { formats: { mtn: config.networks.mtn.formats } })).toEqual(shown)
   expect(parseSms({ network: 'mtn', sender: 'MobileMoney', text }).kind).toBe('unparsed')
 })
+
+it('the README\'s M-Pesa example parses as shown', () => {
+  const readme = readFileSync(new URL('./README.md', import.meta.url), 'utf8')
+  const m = /harpoon parse --network mpesa \\\n\s+"(?<text>[^"]+)"\n```\n\n```\n(?<shown>\{[^\n]+\})\n```/.exec(readme)
+  expect(m).not.toBeNull()
+  expect(parseSms({ network: 'mpesa', sender: 'MPESA', text: m?.groups?.['text'] ?? '' })).toEqual(JSON.parse(m?.groups?.['shown'] ?? 'null'))
+})

@@ -3,8 +3,11 @@
  * import them without pulling the engine in.
  */
 
-/** Networks with built-in formats. `ghanapay` is a wallet, not a SIM network: see formats/ghanapay.ts. */
-export const NETWORKS = ['mtn', 'telecel', 'at', 'ghanapay'] as const
+/**
+ * Networks with built-in formats. `ghanapay` is a wallet, not a SIM network: see formats/ghanapay.ts.
+ * `mpesa` (Safaricom M-Pesa) and `airtel_ke` (Airtel Money Kenya) are Kenyan and count in KES.
+ */
+export const NETWORKS = ['mtn', 'telecel', 'at', 'ghanapay', 'mpesa', 'airtel_ke'] as const
 export type Network = typeof NETWORKS[number]
 
 export const SMS_KINDS = ['credit', 'debit', 'other', 'unparsed', 'untrusted'] as const
@@ -56,7 +59,10 @@ export interface ParsedSms {
   /** Two decimals, "1234.50". */
   amount: string | null
   currency: string | null
-  /** Display format 0XXXXXXXXX. */
+  /**
+   * Display format 0XXXXXXXXX. Kenyan receipts since March 2026 mask the payer's number
+   * (`0722***000`): such a number is given exactly as printed, never completed.
+   */
   payer_phone: string | null
   payer_name: string | null
   /** The payer's own note, searched first for the HPN code. */
@@ -64,7 +70,7 @@ export interface ParsedSms {
   transaction_id: string | null
   balance: string | null
   fee: string | null
-  /** ISO 8601 UTC (Ghana keeps GMT all year, so the telco's wall clock is UTC). */
+  /** ISO 8601 UTC, from the telco's wall clock in the network's time zone (Ghana UTC, Kenya UTC+3). */
   time: string | null
 }
 

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { parseSms, type Network, type ParsedSms } from './index.js'
+import { DEFAULT_TRUSTED_SENDERS, parseSms, type Network, type ParsedSms } from './index.js'
 
 /**
  * Wordings the fixtures do not hold but real inboxes plausibly do: spacing, case, line breaks,
  * currency spellings, clause order, missing optional clauses. Written from the formats, not from
  * samples, so that they check that the patterns generalise.
  */
-const SENDER: Record<Network, string> = { mtn: 'MobileMoney', telecel: 'T-CASH', at: 'AT Money', ghanapay: 'GhanaPay' }
-const parse = (network: Network, text: string): ParsedSms => parseSms({ network, sender: SENDER[network], text })
+const parse = (network: Network, text: string): ParsedSms => parseSms({ network, sender: DEFAULT_TRUSTED_SENDERS[network][0] ?? '', text })
 
 /** Each case is a credit with at least the fields given. */
 function creditCases (network: Network, cases: Array<[string, string, Partial<ParsedSms>]>): void {

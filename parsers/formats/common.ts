@@ -30,13 +30,22 @@ export const COMMON_FIELDS: ReadonlyArray<readonly [FieldName, string]> = [
   ['time', String.raw`(?<time>${DATE_TIME})`]
 ]
 
-/** Money in the text other than a balance, so notices still show what they were about. */
-const SOME_AMOUNT = AMOUNT_NOT_BALANCE
+/**
+ * How a country writes money, for the notice formats every network shares: the currency's
+ * spellings, the first amount that is not a balance (so notices still show what they were about),
+ * and a balance.
+ */
+export interface MoneyDialect { cur: string, someAmount: string, balance: string }
+
+export const GHANA_MONEY: MoneyDialect = { cur: CUR, someAmount: AMOUNT_NOT_BALANCE, balance: money('balance') }
 
 /** A keyword anywhere in the message; the anchored lookahead scans once, in linear time. */
-function keyword (words: string): string {
-  return String.raw`^(?=[\s\S]*?\b(?:${words})\b)${SOME_AMOUNT}`
+function keyword (words: string, dialect: MoneyDialect): string {
+  return String.raw`^(?=[\s\S]*?\b(?:${words})\b)${dialect.someAmount}`
 }
+
+/** What the failure notice looks for; a network may add its own words (Kenya's Swahili ones). */
+export const FAILURE_WORDS = String.raw`failed|failure|unsuccessful|declined|rejected|voided|not\s{1,3}(?:successful|completed|processed)|could\s{1,3}not|unable`
 
 /**
  * Notices that move money but are not a customer's payment, or report a failure. They run after
@@ -44,19 +53,19 @@ function keyword (words: string): string {
  * "Your payment of GHS 5.00 … has failed" is never a debit. A credit whose telco wording says
  * any of this is turned into `other` by the engine as well (see engine.ts, NOT_A_CREDIT).
  */
-export function moneyNotices (network: Network): FormatEntry[] {
+export function moneyNotices (network: Network, dialect: MoneyDialect = GHANA_MONEY, failureWords = FAILURE_WORDS): FormatEntry[] {
   return [
-    { id: `${network}.other.failed`, network, kind: 'other', description: 'failed or declined transaction', pattern: keyword(String.raw`failed|failure|unsuccessful|declined|rejected|voided|not\s{1,3}(?:successful|completed|processed)|could\s{1,3}not|unable`) },
-    { id: `${network}.other.refund`, network, kind: 'other', description: 'refund into the wallet', pattern: keyword(String.raw`refund(?:ed|s)?`) },
-    { id: `${network}.other.reversal`, network, kind: 'other', description: 'reversal', pattern: keyword(String.raw`revers(?:al|als|ed|e)`) },
-    { id: `${network}.other.interest`, network, kind: 'other', description: 'interest paid on the wallet', pattern: keyword('interest') },
-    { id: `${network}.other.reward`, network, kind: 'other', description: 'cashback, bonus, commission, reward', pattern: keyword(String.raw`cash\s?back|bonus|commission|reward`) },
+    { id: `${network}.other.failed`, network, kind: 'other', description: 'failed or declined transaction', pattern: keyword(failureWords, dialect) },
+    { id: `${network}.other.refund`, network, kind: 'other', description: 'refund into the wallet', pattern: keyword(String.raw`refund(?:ed|s)?`, dialect) },
+    { id: `${network}.other.reversal`, network, kind: 'other', description: 'reversal', pattern: keyword(String.raw`revers(?:al|als|ed|e)`, dialect) },
+    { id: `${network}.other.interest`, network, kind: 'other', description: 'interest paid on the wallet', pattern: keyword('interest', dialect) },
+    { id: `${network}.other.reward`, network, kind: 'other', description: 'cashback, bonus, commission, reward', pattern: keyword(String.raw`cash\s?back|bonus|commission|reward`, dialect) },
     {
       id: `${network}.other.bundle`,
       network,
       kind: 'other',
       description: 'data or airtime bundle purchase confirmation',
-      pattern: String.raw`^(?=[\s\S]*?\bbundles?\b)(?=[\s\S]*?\b(?:purchased|bought|subscribed|activated|renewed)\b)${SOME_AMOUNT}`
+      pattern: String.raw`^(?=[\s\S]*?\bbundles?\b)(?=[\s\S]*?\b(?:purchased|bought|subscribed|activated|renewed)\b)${dialect.someAmount}`
     }
   ]
 }
@@ -65,21 +74,21 @@ export function moneyNotices (network: Network): FormatEntry[] {
  * Notices without a transaction. They run last so that an unknown money wording stays `unparsed`
  * (surfaced to the operator) instead of being filed away as a notice.
  */
-export function plainNotices (network: Network): FormatEntry[] {
+export function plainNotices (network: Network, dialect: MoneyDialect = GHANA_MONEY): FormatEntry[] {
   return [
     {
       id: `${network}.other.security`,
       network,
       kind: 'other',
       description: 'OTP and fraud warnings (no money in the text)',
-      pattern: String.raw`^(?![\s\S]*?${CUR}\s?\d)[\s\S]{0,160}?\b(?:fraud|otp|one[\s-]?time\s{1,3}(?:password|pin|code)|verification\s{1,3}code|pin)\b`
+      pattern: String.raw`^(?![\s\S]*?${dialect.cur}\s?\d)[\s\S]{0,160}?\b(?:fraud|otp|one[\s-]?time\s{1,3}(?:password|pin|code)|verification\s{1,3}code|pin)\b`
     },
     {
       id: `${network}.other.balance`,
       network,
       kind: 'other',
       description: 'balance notice with no transaction',
-      pattern: String.raw`^(?![\s\S]*?\b(?:received|sent|paid|payment|transfer\w*|deposit\w*|withdr\w*|cash)\b)[\s\S]{0,300}?\bbalance\b(?:\s{1,3}is)?\s{0,3}[:.]?\s{0,3}${money('balance')}`
+      pattern: String.raw`^(?![\s\S]*?\b(?:received|sent|paid|payment|transfer\w*|deposit\w*|withdr\w*|cash)\b)[\s\S]{0,300}?\bbalance\b(?:\s{1,3}is)?\s{0,3}[:.]?\s{0,3}${dialect.balance}`
     }
   ]
 }
