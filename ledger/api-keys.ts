@@ -5,6 +5,7 @@ import { SCOPES, type Mode, type Scope } from '../core/enums.js'
 import type { Owner } from './modes.js'
 import type { LedgerScope } from './scope.js'
 import { sql } from './sql.js'
+import { columns } from './columns.js'
 
 export { DEFAULT_SCOPES, SCOPES, type Scope } from '../core/enums.js'
 
@@ -50,6 +51,9 @@ interface KeyRow {
   last_used_at: number | null
   rolled_from: string | null
 }
+
+const KEY_COLUMNS = columns<KeyRow>()(['id', 'merchant_id', 'name', 'mode', 'scopes', 'secret_hash', 'hint', 'created_at', 'expires_at', 'revoked_at',
+  'last_used_at', 'rolled_from'])
 
 function hashSecret (secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest()
@@ -139,7 +143,7 @@ export class SqlApiKeyStore implements ApiKeyStore {
   async authenticate (secret: string): Promise<AuthContext | null> {
     if (!SECRET.test(secret)) return null
     const presented = hashSecret(secret)
-    const row = await this.#s.ex.get<KeyRow>(sql`SELECT * FROM api_keys WHERE secret_hash = ${presented}`)
+    const row = await this.#s.ex.get<KeyRow>(sql`SELECT ${KEY_COLUMNS} FROM api_keys WHERE secret_hash = ${presented}`)
     if (row === undefined || !timingSafeEqual(row.secret_hash, presented)) return null
     const t = this.#s.now()
     if (row.revoked_at !== null && row.revoked_at <= t) return null
@@ -154,15 +158,15 @@ export class SqlApiKeyStore implements ApiKeyStore {
   }
 
   async get (id: string, merchantId?: string): Promise<ApiKey | undefined> {
-    const row = await this.#s.ex.get<KeyRow>(sql`SELECT * FROM api_keys WHERE id = ${id}`)
+    const row = await this.#s.ex.get<KeyRow>(sql`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = ${id}`)
     if (row === undefined || (merchantId !== undefined && row.merchant_id !== merchantId)) return undefined
     return toKey(row)
   }
 
   async list (merchantId?: string): Promise<ApiKey[]> {
     const rows = merchantId === undefined
-      ? await this.#s.ex.all<KeyRow>(sql`SELECT * FROM api_keys ORDER BY merchant_id, created_at, id`)
-      : await this.#s.ex.all<KeyRow>(sql`SELECT * FROM api_keys WHERE merchant_id = ${merchantId} ORDER BY created_at, id`)
+      ? await this.#s.ex.all<KeyRow>(sql`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY merchant_id, created_at, id`)
+      : await this.#s.ex.all<KeyRow>(sql`SELECT ${KEY_COLUMNS} FROM api_keys WHERE merchant_id = ${merchantId} ORDER BY created_at, id`)
     return rows.map(toKey)
   }
 

@@ -5,7 +5,8 @@ import { isoSeconds } from '../core/time.js'
 import { findCodeCandidates, nearbyValidCodes } from './hpn-code.js'
 import type { Owner } from './modes.js'
 import { pageOf } from './page.js'
-import { statusForAmount, type PaymentRow } from './payment-model.js'
+import { PAYMENT_COLUMNS, statusForAmount, type PaymentRow } from './payment-model.js'
+import { columns } from './columns.js'
 import type { LedgerScope } from './scope.js'
 import { literal, sql } from './sql.js'
 
@@ -58,6 +59,10 @@ export interface CreditRow {
   duplicate_of: number | null
   note: string | null
 }
+
+const CREDIT_COLUMNS = columns<CreditRow>()(['id', 'public_id', 'merchant_id', 'mode', 'network', 'telco_transaction_id', 'amount_minor', 'currency',
+  'payer_phone', 'payer_name', 'reference', 'balance_minor', 'fee_minor', 'risk_flags', 'status', 'payment_id', 'match_method', 'received_at',
+  'applied_at', 'sms_id', 'duplicate_of', 'note'])
 
 export type MatchOutcome =
   | { kind: 'duplicate', credit: CreditRow }
@@ -123,20 +128,20 @@ export class SqlCreditStore implements CreditStore {
   constructor (scope: LedgerScope) { this.#s = scope }
 
   async get (owner: Owner, publicId: string): Promise<CreditRow | undefined> {
-    return await this.#s.ex.get<CreditRow>(sql`SELECT * FROM credits WHERE public_id = ${publicId} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}`)
+    return await this.#s.ex.get<CreditRow>(sql`SELECT ${CREDIT_COLUMNS} FROM credits WHERE public_id = ${publicId} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}`)
   }
 
   async getById (id: number): Promise<CreditRow | undefined> {
-    return await this.#s.ex.get<CreditRow>(sql`SELECT * FROM credits WHERE id = ${id}`)
+    return await this.#s.ex.get<CreditRow>(sql`SELECT ${CREDIT_COLUMNS} FROM credits WHERE id = ${id}`)
   }
 
   async list (owner: Owner, query: CreditListQuery): Promise<{ items: CreditRow[], hasMore: boolean }> {
     const before = query.before ?? Number.MAX_SAFE_INTEGER
     const limit = query.limit + 1
     const rows = query.status === undefined
-      ? await this.#s.ex.all<CreditRow>(sql`SELECT * FROM credits WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND id < ${before}
+      ? await this.#s.ex.all<CreditRow>(sql`SELECT ${CREDIT_COLUMNS} FROM credits WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND id < ${before}
           ORDER BY id DESC LIMIT ${limit}`)
-      : await this.#s.ex.all<CreditRow>(sql`SELECT * FROM credits WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND status = ${query.status}
+      : await this.#s.ex.all<CreditRow>(sql`SELECT ${CREDIT_COLUMNS} FROM credits WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND status = ${query.status}
           AND id < ${before} ORDER BY id DESC LIMIT ${limit}`)
     return pageOf(rows, query.limit)
   }
@@ -144,7 +149,7 @@ export class SqlCreditStore implements CreditStore {
   async record (input: CreditInput): Promise<MatchOutcome> {
     this.#s.inTransaction('recording a credit')
     const ex = this.#s.ex
-    const first = await ex.get<CreditRow>(sql`SELECT * FROM credits
+    const first = await ex.get<CreditRow>(sql`SELECT ${CREDIT_COLUMNS} FROM credits
       WHERE mode = ${input.mode} AND network = ${input.network} AND telco_transaction_id = ${input.telcoTransactionId} AND status <> ${DUPLICATE}`)
     const flags = [...input.riskFlags]
     if (first !== undefined && first.amount_minor !== input.amountMinor) flags.push('duplicate_amount_differs')
@@ -154,7 +159,7 @@ export class SqlCreditStore implements CreditStore {
       VALUES (${`crd_${randomHex(12)}`}, ${input.merchantId}, ${input.mode}, ${input.network}, ${input.telcoTransactionId}, ${input.amountMinor}, ${input.currency},
         ${input.payerPhone}, ${input.payerName}, ${input.reference}, ${input.balanceMinor}, ${input.feeMinor}, ${JSON.stringify(flags)}, ${status},
         ${input.receivedAt}, ${input.smsId}, ${first?.id ?? null})
-      RETURNING *`) as CreditRow
+      RETURNING ${CREDIT_COLUMNS}`) as CreditRow
     // Rule 1: a telco transaction counts once (per mode), whatever SMS carries it.
     if (first !== undefined) return { kind: 'duplicate', credit }
 
@@ -175,7 +180,7 @@ export class SqlCreditStore implements CreditStore {
 
   async reconcile (owner: Owner, payment: PaymentRow, telcoTransactionId: string, amountMinor: number | null, note: string | null): Promise<{ outcome: ReconcileOutcome, payment: PaymentRow }> {
     this.#s.inTransaction('reconciling a payment')
-    const found = await this.#s.ex.all<CreditRow>(sql`SELECT * FROM credits
+    const found = await this.#s.ex.all<CreditRow>(sql`SELECT ${CREDIT_COLUMNS} FROM credits
       WHERE telco_transaction_id = ${telcoTransactionId.trim()} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND status <> ${DUPLICATE}
       ORDER BY id LIMIT 2`)
     const credit = found[0]
@@ -242,7 +247,7 @@ export class SqlCreditStore implements CreditStore {
     const near = new Map<number, PaymentRow>()
     for (const typed of invalid) {
       for (const code of nearbyValidCodes(typed)) {
-        const payable = await ex.all<PaymentRow>(sql`SELECT * FROM payments
+        const payable = await ex.all<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments
           WHERE hpn_code = ${code} AND merchant_id = ${input.merchantId} AND mode = ${input.mode} AND status IN ${PAYABLE}`)
         for (const p of payable) near.set(p.id, p)
       }
@@ -255,7 +260,7 @@ export class SqlCreditStore implements CreditStore {
     }
 
     if (input.payerPhone !== null) {
-      const candidates = await ex.all<PaymentRow>(sql`SELECT * FROM payments WHERE merchant_id = ${input.merchantId} AND mode = ${input.mode} AND status = ${PENDING}
+      const candidates = await ex.all<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE merchant_id = ${input.merchantId} AND mode = ${input.mode} AND status = ${PENDING}
           AND customer_phone = ${input.payerPhone} AND expected_minor = ${input.amountMinor} AND currency = ${input.currency} LIMIT 2`)
       if (candidates.length === 1) return { payment: candidates[0] as PaymentRow, method: 'phone_amount' }
     }

@@ -1,5 +1,6 @@
 import { formatAmount } from '../core/money.js'
 import { isoOrNull, isoSeconds } from '../core/time.js'
+import { columns } from './columns.js'
 import type { MatchMethod, Mode, PaymentStatus } from '../core/enums.js'
 
 export { COMPLETED_STATUSES, MATCH_METHODS, PAYABLE_STATUSES, PAYMENT_STATUSES, type MatchMethod, type PaymentStatus } from '../core/enums.js'
@@ -26,6 +27,11 @@ export interface PaymentRow {
   created_at: number
   updated_at: number
 }
+
+/** Every column of `payments`, in the order of PaymentRow. */
+export const PAYMENT_COLUMNS = columns<PaymentRow>()(['id', 'reference', 'merchant_id', 'mode', 'hpn_code', 'status', 'expected_minor', 'actual_minor',
+  'currency', 'client_reference', 'customer_phone', 'payer_phone', 'telco_provider', 'telco_transaction_id', 'meta', 'note', 'expires_at',
+  'verified_at', 'created_at', 'updated_at'])
 
 export interface AppliedCreditRow {
   network: string

@@ -4,7 +4,7 @@ import { ConflictError, InvalidFieldError, NotFoundError } from './errors.js'
 import { generateCode, isValidCode, normaliseCode } from './hpn-code.js'
 import type { Owner } from './modes.js'
 import { pageOf } from './page.js'
-import type { PaymentRow } from './payment-model.js'
+import { PAYMENT_COLUMNS, type PaymentRow } from './payment-model.js'
 import type { LedgerScope } from './scope.js'
 import { literal, sql } from './sql.js'
 
@@ -81,21 +81,21 @@ export class SqlPaymentStore implements PaymentStore {
   constructor (scope: LedgerScope) { this.#s = scope }
 
   async findByCode (owner: Owner, code: string): Promise<PaymentRow | undefined> {
-    return await this.#s.ex.get<PaymentRow>(sql`SELECT * FROM payments WHERE hpn_code = ${code} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}
+    return await this.#s.ex.get<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE hpn_code = ${code} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}
       ORDER BY id DESC LIMIT 1`)
   }
 
   async find (owner: Owner, id: string): Promise<PaymentRow | undefined> {
     const ex = this.#s.ex
     if (id.startsWith('hpn_trx_')) {
-      return await ex.get<PaymentRow>(sql`SELECT * FROM payments WHERE reference = ${id} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}`)
+      return await ex.get<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE reference = ${id} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}`)
     }
     const code = normaliseCode(id)
     if (code !== null && isValidCode(code)) {
       const row = await this.findByCode(owner, code)
       if (row !== undefined) return row
     }
-    return await ex.get<PaymentRow>(sql`SELECT * FROM payments WHERE client_reference = ${id} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}
+    return await ex.get<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE client_reference = ${id} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}
       ORDER BY id DESC LIMIT 1`)
   }
 
@@ -106,7 +106,7 @@ export class SqlPaymentStore implements PaymentStore {
   }
 
   async getById (id: number): Promise<PaymentRow | undefined> {
-    return await this.#s.ex.get<PaymentRow>(sql`SELECT * FROM payments WHERE id = ${id}`)
+    return await this.#s.ex.get<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ${id}`)
   }
 
   async referenceOf (id: number): Promise<string | undefined> {
@@ -116,7 +116,7 @@ export class SqlPaymentStore implements PaymentStore {
   async initialize (owner: Owner, input: InitializeInput): Promise<{ payment: PaymentRow, created: boolean }> {
     return await this.#s.write(async (tx) => {
       if (input.clientReference !== null) {
-        const existing = await tx.ex.get<PaymentRow>(sql`SELECT * FROM payments
+        const existing = await tx.ex.get<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments
           WHERE client_reference = ${input.clientReference} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND status = ${PENDING}
           ORDER BY id DESC LIMIT 1`)
         if (existing !== undefined) {
@@ -131,7 +131,7 @@ export class SqlPaymentStore implements PaymentStore {
         VALUES (${`hpn_trx_${randomHex(16)}`}, ${owner.merchantId}, ${owner.mode}, ${code}, ${PENDING}, ${input.amountMinor}, ${input.currency},
           ${input.clientReference}, ${input.customerPhone}, ${input.meta === null ? null : JSON.stringify(input.meta)},
           ${t + input.expiresInSeconds * 1000}, ${t}, ${t})
-        RETURNING *`) as PaymentRow
+        RETURNING ${PAYMENT_COLUMNS}`) as PaymentRow
       return { payment, created: true }
     })
   }
@@ -140,9 +140,9 @@ export class SqlPaymentStore implements PaymentStore {
     const before = query.cursor === undefined ? Number.MAX_SAFE_INTEGER : decodeCursor(query.cursor)
     const limit = query.limit + 1
     const rows = query.status === undefined
-      ? await this.#s.ex.all<PaymentRow>(sql`SELECT * FROM payments WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND id < ${before}
+      ? await this.#s.ex.all<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND id < ${before}
           ORDER BY id DESC LIMIT ${limit}`)
-      : await this.#s.ex.all<PaymentRow>(sql`SELECT * FROM payments WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND status = ${query.status}
+      : await this.#s.ex.all<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND status = ${query.status}
           AND id < ${before} ORDER BY id DESC LIMIT ${limit}`)
     const { items, hasMore } = pageOf(rows, query.limit)
     return { items, hasMore, nextCursor: hasMore && items.length > 0 ? encodeCursor((items.at(-1) as PaymentRow).id) : null }
@@ -171,7 +171,7 @@ export class SqlPaymentStore implements PaymentStore {
 
   async expireDue (batch = 500): Promise<number> {
     return await this.#s.write(async (tx) => {
-      const rows = await tx.ex.all<PaymentRow>(sql`SELECT * FROM payments WHERE status = ${PENDING} AND expires_at <= ${tx.now()} ORDER BY expires_at LIMIT ${batch}`)
+      const rows = await tx.ex.all<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE status = ${PENDING} AND expires_at <= ${tx.now()} ORDER BY expires_at LIMIT ${batch}`)
       for (const row of rows) await tx.paymentStatus.change(row, { status: 'EXPIRED' })
       return rows.length
     })

@@ -5,7 +5,7 @@ import { encodeDeliver, encodeMultipart } from '../modem/pdu/encode.js'
 import { toPduRecord } from '../modem/pdu-record.js'
 import { openTestLedger, type TestLedger } from '../test/helpers/ledger.js'
 import { tempDir } from '../test/helpers/temp-dir.js'
-import { smsInboxPort } from './sms-inbox.js'
+import { smsInboxPort, storableText } from './sms-inbox.js'
 import { sql } from './testing.js'
 
 const modem: ModemRef = { id: 'mtn-1', key: 'imsi:620010000000001', network: 'mtn', mode: 'live' }
@@ -85,6 +85,14 @@ describe('the SMS inbox', () => {
     expect(released).toHaveLength(1)
     expect(released[0]).toMatchObject({ complete: false, parts: [parts[0], parts[2]] })
     expect(await second.rows.get(sql`SELECT parts, parts_expected, complete FROM sms_messages`)).toEqual({ parts: 2, parts_expected: 3, complete: 0 })
+  })
+
+  it('stores text every engine can hold: NUL and unpaired surrogate halves become U+FFFD, pairs stay', async () => {
+    expect(storableText('a\u0000b\uD83D\uDE80c\uD83Dd\uDE80')).toBe('a\uFFFDb🚀c\uFFFDd\uFFFD')
+    const { open } = setup()
+    const { ledger } = await open()
+    const sms = await ledger.smsInbox.storeText({ mode: 'test', modemId: 'api', network: 'mtn', sender: 'Mobile\u0000Money', text: 'pay\u0000 \uDE80 🚀' }, 1)
+    expect(sms).toMatchObject({ sender: 'Mobile\uFFFDMoney', text: 'pay\uFFFD \uFFFD 🚀', complete: true })
   })
 
   it('stores undecodable PDUs raw and flagged; re-hands unprocessed messages until ingest marks them', async () => {

@@ -112,6 +112,19 @@ interface PduRow {
 
 const PART = literal('part' satisfies PduStatus)
 
+// U+0000 and halves of a surrogate pair without their other half: what a SIM or a typed message can
+// carry but PostgreSQL cannot store (nor can UTF-8 say the halves), so an insert would fail on every
+// retry. The raw PDUs are kept as hex; only the decoded text is made storable, the same on every engine.
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+
+/** Text as stored: the unstorable characters above become U+FFFD. */
+export function storableText (text: string): string {
+  return text.replace(UNSTORABLE, '\uFFFD')
+}
+function storableOrNull (text: string | null): string | null {
+  return text === null ? null : storableText(text)
+}
+
 const NO_DECODE = { error_code: null, error: null, group_id: null, seq: null, sender: null, smsc: null, sent_at: null, sent_at_ms: null, encoding: null, text: null, payload_hex: null } as const
 
 export class SqlSmsInboxStore implements SmsInboxStore {
@@ -153,7 +166,7 @@ export class SqlSmsInboxStore implements SmsInboxStore {
   async storeText (input: TextSmsInput, receivedAt: number): Promise<CompleteSms> {
     const row = await this.#s.write(async (tx) => await tx.ex.get<MessageRow>(sql`INSERT INTO sms_messages (modem_id, modem_key, network, mode, sender, text,
         smsc, sent_at, sent_at_ms, received_at, parts, parts_expected, complete, raw)
-      VALUES (${input.modemId}, ${`text:${input.modemId}`}, ${input.network}, ${input.mode}, ${input.sender}, ${input.text},
+      VALUES (${input.modemId}, ${`text:${input.modemId}`}, ${input.network}, ${input.mode}, ${storableText(input.sender)}, ${storableText(input.text)},
         NULL, NULL, NULL, ${receivedAt}, 1, 1, 1, '[]')
       RETURNING id, modem_id, network, mode, sender, text, smsc, sent_at, sent_at_ms, received_at, raw, complete`))
     return toCompleteSms(row as MessageRow)
@@ -209,34 +222,36 @@ class PduWriter {
       await insert({ ...NO_DECODE, status: 'undecodable', error_code: pdu.error?.code ?? 'unknown', error: pdu.error?.message ?? null })
       return { isNew: true, completed: null }
     }
+    // The sender keys multipart groups too: cleaned once, here, so every statement sees the same text.
+    const sender = storableText(sms.sender)
     const decoded = {
       ...NO_DECODE,
-      sender: sms.sender, smsc: sms.smsc, sent_at: sms.sentAt?.local ?? null, sent_at_ms: sms.sentAt?.utcMs ?? null,
-      encoding: sms.encoding, text: sms.text, payload_hex: sms.payloadHex
+      sender, smsc: storableOrNull(sms.smsc), sent_at: sms.sentAt?.local ?? null, sent_at_ms: sms.sentAt?.utcMs ?? null,
+      encoding: sms.encoding, text: storableOrNull(sms.text), payload_hex: sms.payloadHex
     }
     const c = sms.concat
     if (c === null || c.total === 1) {
       const pduId = await insert({ ...decoded, status: 'message', seq: 1 })
       const part: PartRow = { seq: 1, encoding: sms.encoding, text: sms.text, payload_hex: sms.payloadHex, raw_hex: pdu.rawHex }
-      const messageId = await this.#insertMessage({ modem_key: modem.key, modem_id: modem.id, network: modem.network, mode: modem.mode, sender: sms.sender, total: 1 },
-        [part], true, { smsc: sms.smsc, sent_at: sms.sentAt?.local ?? null, sent_at_ms: sms.sentAt?.utcMs ?? null }, now)
+      const messageId = await this.#insertMessage({ modem_key: modem.key, modem_id: modem.id, network: modem.network, mode: modem.mode, sender, total: 1 },
+        [part], true, { smsc: decoded.smsc, sent_at: sms.sentAt?.local ?? null, sent_at_ms: sms.sentAt?.utcMs ?? null }, now)
       await ex.run(sql`UPDATE sms_pdus SET message_id = ${messageId} WHERE id = ${pduId}`)
       return { isNew: true, completed: await this.#load(messageId) }
     }
     let groupId = await ex.value<number>(sql`SELECT id FROM sms_part_groups
-      WHERE modem_key = ${modem.key} AND sender = ${sms.sender} AND ref_bits = ${c.refBits} AND ref = ${c.ref} AND total = ${c.total} AND message_id IS NULL`)
+      WHERE modem_key = ${modem.key} AND sender = ${sender} AND ref_bits = ${c.refBits} AND ref = ${c.ref} AND total = ${c.total} AND message_id IS NULL`)
     if (groupId === undefined) {
       // A resent copy of a part of a message already assembled moments ago: keep it, count it once.
       const timeout = this.#rules.partTimeoutMs ?? DEFAULT_PART_TIMEOUT_MS
       const recent = await ex.value<number>(sql`SELECT g.id FROM sms_part_groups g JOIN sms_pdus p ON p.group_id = g.id AND p.seq = ${c.seq} AND p.payload_hex = ${sms.payloadHex}
-        WHERE g.modem_key = ${modem.key} AND g.sender = ${sms.sender} AND g.ref_bits = ${c.refBits} AND g.ref = ${c.ref} AND g.total = ${c.total}
+        WHERE g.modem_key = ${modem.key} AND g.sender = ${sender} AND g.ref_bits = ${c.refBits} AND g.ref = ${c.ref} AND g.total = ${c.total}
           AND g.message_id IS NOT NULL AND g.last_part_at >= ${now - timeout}`)
       if (recent !== undefined) {
         await insert({ ...decoded, status: 'duplicate_part', group_id: recent, seq: c.seq })
         return { isNew: true, completed: null }
       }
       groupId = await ex.value<number>(sql`INSERT INTO sms_part_groups (modem_key, modem_id, network, mode, sender, ref_bits, ref, total, first_part_at, last_part_at)
-        VALUES (${modem.key}, ${modem.id}, ${modem.network}, ${modem.mode}, ${sms.sender}, ${c.refBits}, ${c.ref}, ${c.total}, ${now}, ${now})
+        VALUES (${modem.key}, ${modem.id}, ${modem.network}, ${modem.mode}, ${sender}, ${c.refBits}, ${c.ref}, ${c.total}, ${now}, ${now})
         RETURNING id`) as number
     } else if (await ex.value(sql`SELECT 1 FROM sms_pdus WHERE group_id = ${groupId} AND seq = ${c.seq} AND status = ${PART}`) !== undefined) {
       await insert({ ...decoded, status: 'duplicate_part', group_id: groupId, seq: c.seq })
@@ -267,7 +282,7 @@ class PduWriter {
     const text = this.#rules.assemble(parts.map((p) => ({ seq: p.seq, encoding: p.encoding, text: p.text, payloadHex: p.payload_hex }))) ?? ''
     return await this.#tx.ex.value<number>(sql`INSERT INTO sms_messages (modem_id, modem_key, network, mode, sender, text, smsc, sent_at, sent_at_ms,
         received_at, parts, parts_expected, complete, raw)
-      VALUES (${g.modem_id}, ${g.modem_key}, ${g.network}, ${g.mode}, ${g.sender}, ${text}, ${head.smsc}, ${head.sent_at}, ${head.sent_at_ms},
+      VALUES (${g.modem_id}, ${g.modem_key}, ${g.network}, ${g.mode}, ${g.sender}, ${storableText(text)}, ${head.smsc}, ${head.sent_at}, ${head.sent_at_ms},
         ${now}, ${parts.length}, ${g.total}, ${complete ? 1 : 0}, ${JSON.stringify(parts.map((p) => p.raw_hex))})
       RETURNING id`) as number
   }

@@ -5,6 +5,7 @@ import type { Owner } from './modes.js'
 import { pageOf } from './page.js'
 import type { LedgerScope } from './scope.js'
 import { literal, sql } from './sql.js'
+import { columns } from './columns.js'
 
 export interface Delivery {
   id: string
@@ -136,6 +137,10 @@ interface DeliveryRow {
   created_at: number
 }
 
+const DELIVERY_COLUMNS = columns<DeliveryRow>()(['id', 'webhook_id', 'endpoint_id', 'merchant_id', 'mode', 'event_type', 'body', 'status', 'attempts',
+  'retry_index', 'max_retries', 'next_attempt_at', 'lease_owner', 'lease_expires_at', 'last_attempt_at', 'last_status_code', 'last_error',
+  'delivered_at', 'dead_at', 'replays', 'created_at'])
+
 function toDelivery (r: DeliveryRow): Delivery {
   return {
     id: r.id,
@@ -183,7 +188,7 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
           status, max_retries, next_attempt_at, created_at)
         VALUES (${d.id}, ${d.webhookId}, ${d.endpointId}, ${d.merchantId}, ${d.mode}, ${d.eventId}, ${d.eventType}, ${d.body},
           ${PENDING}, ${d.maxRetries}, ${t}, ${t})
-        RETURNING *`)
+        RETURNING ${DELIVERY_COLUMNS}`)
       return toDelivery(row as DeliveryRow)
     })
   }
@@ -244,13 +249,13 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
   }
 
   async get (owner: Owner, id: string): Promise<Delivery> {
-    const row = await this.#s.ex.get<DeliveryRow>(sql`SELECT * FROM webhook_deliveries WHERE id = ${id} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}`)
+    const row = await this.#s.ex.get<DeliveryRow>(sql`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ${id} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}`)
     if (row === undefined) throw new NotFoundError('webhook delivery')
     return toDelivery(row)
   }
 
   async byId (id: string): Promise<Delivery | undefined> {
-    const row = await this.#s.ex.get<DeliveryRow>(sql`SELECT * FROM webhook_deliveries WHERE id = ${id}`)
+    const row = await this.#s.ex.get<DeliveryRow>(sql`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ${id}`)
     return row === undefined ? undefined : toDelivery(row)
   }
 
@@ -260,10 +265,10 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
     const id = from.id === '' ? 'g' : from.id
     const limit = query.limit + 1
     const rows = query.status === undefined
-      ? await this.#s.ex.all<DeliveryRow>(sql`SELECT * FROM webhook_deliveries
+      ? await this.#s.ex.all<DeliveryRow>(sql`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries
           WHERE endpoint_id = ${query.endpointId} AND (created_at < ${from.createdAt} OR (created_at = ${from.createdAt} AND id < ${id}))
           ORDER BY created_at DESC, id DESC LIMIT ${limit}`)
-      : await this.#s.ex.all<DeliveryRow>(sql`SELECT * FROM webhook_deliveries WHERE endpoint_id = ${query.endpointId} AND status = ${query.status}
+      : await this.#s.ex.all<DeliveryRow>(sql`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE endpoint_id = ${query.endpointId} AND status = ${query.status}
           AND (created_at < ${from.createdAt} OR (created_at = ${from.createdAt} AND id < ${id})) ORDER BY created_at DESC, id DESC LIMIT ${limit}`)
     const page = pageOf(rows, query.limit)
     const items = page.items.map(toDelivery)
@@ -280,7 +285,7 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
   async replay (owner: Owner, id: string): Promise<Delivery> {
     return await this.#s.write(async (tx) => {
       await tx.webhookDeliveries.get(owner, id)
-      const row = await tx.ex.get<DeliveryRow>(sql`SELECT * FROM webhook_deliveries WHERE id = ${id}`) as DeliveryRow
+      const row = await tx.ex.get<DeliveryRow>(sql`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ${id}`) as DeliveryRow
       const t = tx.now()
       if (row.lease_expires_at !== null && row.lease_expires_at > t) throw new ConflictError('delivery_in_flight', 'this delivery is being sent right now')
       if ((await tx.webhookEndpoints.byId(row.endpoint_id))?.isActive !== true) {
@@ -288,7 +293,7 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
       }
       const rearmed = await tx.ex.get<DeliveryRow>(sql`UPDATE webhook_deliveries SET status = ${PENDING}, retry_index = 0, next_attempt_at = ${t}, dead_at = NULL,
           replays = replays + 1
-        WHERE id = ${id} RETURNING *`)
+        WHERE id = ${id} RETURNING ${DELIVERY_COLUMNS}`)
       return toDelivery(rearmed as DeliveryRow)
     })
   }
@@ -319,5 +324,5 @@ async function due (tx: LedgerScope, q: { now: number, limit: number, per: numbe
 async function claimRow (tx: LedgerScope, id: string, owner: string, until: number, now: number): Promise<DeliveryRow | undefined> {
   return await tx.ex.get<DeliveryRow>(sql`UPDATE webhook_deliveries SET lease_owner = ${owner}, lease_expires_at = ${until}
     WHERE id = ${id} AND status = ${PENDING} AND next_attempt_at <= ${now} AND (lease_expires_at IS NULL OR lease_expires_at <= ${now})
-    RETURNING *`)
+    RETURNING ${DELIVERY_COLUMNS}`)
 }

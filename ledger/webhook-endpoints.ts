@@ -3,6 +3,7 @@ import { NotFoundError } from './errors.js'
 import type { Owner } from './modes.js'
 import type { LedgerScope } from './scope.js'
 import { sql } from './sql.js'
+import { columns } from './columns.js'
 
 export interface Endpoint {
   id: string
@@ -83,6 +84,9 @@ interface EndpointRow {
   updated_at: number
 }
 
+const ENDPOINT_COLUMNS = columns<EndpointRow>()(['id', 'merchant_id', 'mode', 'url', 'events', 'description', 'is_active', 'disabled_reason',
+  'last_success_at', 'last_failure_at', 'consecutive_failures', 'failing_since', 'created_at', 'updated_at'])
+
 function toEndpoint (r: EndpointRow): Endpoint {
   return {
     id: r.id,
@@ -117,25 +121,25 @@ export class SqlWebhookEndpointStore implements WebhookEndpointStore {
   }
 
   async get (owner: Owner, id: string): Promise<Endpoint> {
-    const row = await this.#s.ex.get<EndpointRow>(sql`SELECT * FROM webhook_endpoints
+    const row = await this.#s.ex.get<EndpointRow>(sql`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints
       WHERE id = ${id} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND deleted_at IS NULL`)
     if (row === undefined) throw new NotFoundError('webhook endpoint')
     return toEndpoint(row)
   }
 
   async byId (id: string): Promise<Endpoint | undefined> {
-    const row = await this.#s.ex.get<EndpointRow>(sql`SELECT * FROM webhook_endpoints WHERE id = ${id} AND deleted_at IS NULL`)
+    const row = await this.#s.ex.get<EndpointRow>(sql`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = ${id} AND deleted_at IS NULL`)
     return row === undefined ? undefined : toEndpoint(row)
   }
 
   async list (owner: Owner): Promise<Endpoint[]> {
-    const rows = await this.#s.ex.all<EndpointRow>(sql`SELECT * FROM webhook_endpoints
+    const rows = await this.#s.ex.all<EndpointRow>(sql`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints
       WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND deleted_at IS NULL ORDER BY created_at, id`)
     return rows.map(toEndpoint)
   }
 
   async subscribers (owner: Owner, type: EventType): Promise<Endpoint[]> {
-    const rows = await this.#s.ex.all<EndpointRow>(sql`SELECT * FROM webhook_endpoints
+    const rows = await this.#s.ex.all<EndpointRow>(sql`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints
       WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND is_active = 1 AND deleted_at IS NULL ORDER BY created_at, id`)
     return rows.map(toEndpoint).filter((e) => e.events.includes(ALL_EVENTS) || e.events.includes(type))
   }
