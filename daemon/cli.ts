@@ -10,6 +10,7 @@ import { keysCommand } from './commands/keys.js'
 import { merchantsCommand } from './commands/merchants.js'
 import { modemsCommand } from './commands/modems.js'
 import { simulateCommand } from './commands/simulate.js'
+import { ipaySimCommand } from './commands/ipay-sim.js'
 import pino from 'pino'
 import { startDaemon } from './daemon.js'
 import { createLogger } from './logger.js'
@@ -27,7 +28,8 @@ const USAGE = `usage: harpoon <command> [--config PATH]
   parse --jsonl                 one {"network","sender","text"} per stdin line
   simulate --network mtn|telecel|at --amount 250 --reference HKMVR2 [--payer 0244123456]
   modems [--port PATH] [--json] list serial ports and probe each modem
-  backup PATH [--force] [--json]  online, consistent copy of the database (safe while the daemon runs)`
+  backup PATH [--force] [--json]  online, consistent copy of the database (safe while the daemon runs)
+  ipay-sim [--port 8090] [--vendor VID:KEY]... [--help]   a local iPay Africa (no config needed)`
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -50,6 +52,8 @@ const OPTIONS = {
 
 /** Runs one CLI invocation; returns the exit code. `start` resolves only when the daemon stops. */
 export async function runCli (argv: readonly string[], io: CommandIo): Promise<number> {
+  // Simulators parse their own flags and need no configuration.
+  if (argv[0] === 'ipay-sim') return await ipaySimCommand(argv.slice(1), io)
   let parsed
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })
