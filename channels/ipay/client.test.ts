@@ -264,6 +264,33 @@ describe('leg records', () => {
   })
 })
 
+describe('redaction', () => {
+  it('masks the hash key and anything hash-shaped wherever it appears, even in an answer that echoes them', async () => {
+    const key = 'Echoed-Vendor-Key-42'
+    const r = await rig({ config: { hash_key: key } })
+    const sha1 = 'a'.repeat(40)
+    expect(r.client.redact(`key=${key}&h=${'b'.repeat(64)}&s=${sha1}&sid=852a63b08ac98b1750498rfd7c547c8d`)).toBe('key=[redacted]&h=[redacted-hash]&s=[redacted-hash]&sid=852a63b08ac98b1750498rfd7c547c8d')
+    // A broken upstream that echoes the request and the key back (a proxy's debug page, say).
+    const echo = createServer((req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => { body += c.toString() })
+      req.on('end', () => { res.statusCode = 502; res.end(`upstream said: ${body} key ${key}`) })
+    })
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve))
+    const client = new IpayClient({ ...r.config, base_url: `http://127.0.0.1:${(echo.address() as AddressInfo).port}` }, { onLeg: (l) => r.legs.push(l) })
+    try {
+      const err = await expectIpayError(client.search({ oid: 'E-1', amountMinor: 100 }), 'ipay_server_error', 'safe')
+      const leg = r.legs.at(-1)
+      expect(leg?.responseBody).toBe('upstream said: oid=E-1&vid=demo&hash=[redacted-hash] key [redacted]')
+      expect(`${JSON.stringify(r.legs)}${err.message}`).not.toContain(key)
+    } finally {
+      await client.close()
+      echo.closeAllConnections()
+      await new Promise<void>((resolve) => echo.close(() => resolve()))
+    }
+  })
+})
+
 describe('failures say whether a call may be repeated', () => {
   it('iPay hanging: a timeout; status is safe to repeat, an STK push must be checked first', async () => {
     const r = await rig({ timeoutMs: 300 })
