@@ -10,7 +10,6 @@ import { keysCommand } from './commands/keys.js'
 import { merchantsCommand } from './commands/merchants.js'
 import { modemsCommand } from './commands/modems.js'
 import { simulateCommand } from './commands/simulate.js'
-import { ipaySimCommand } from './commands/ipay-sim.js'
 import pino from 'pino'
 import { startDaemon } from './daemon.js'
 import { createLogger } from './logger.js'
@@ -52,8 +51,8 @@ const OPTIONS = {
 
 /** Runs one CLI invocation; returns the exit code. `start` resolves only when the daemon stops. */
 export async function runCli (argv: readonly string[], io: CommandIo): Promise<number> {
-  // Simulators parse their own flags and need no configuration.
-  if (argv[0] === 'ipay-sim') return await ipaySimCommand(argv.slice(1), io)
+  // Simulators parse their own flags and need no configuration; loaded only when asked for.
+  if (argv[0] === 'ipay-sim') return await (await import('./commands/ipay-sim.js')).ipaySimCommand(argv.slice(1), io)
   let parsed
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })
