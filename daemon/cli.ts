@@ -28,7 +28,14 @@ const USAGE = `usage: harpoon <command> [--config PATH]
   simulate --network mtn|telecel|at --amount 250 --reference HKMVR2 [--payer 0244123456]
   modems [--port PATH] [--json] list serial ports and probe each modem
   backup PATH [--force] [--json]  online, consistent copy of the database (safe while the daemon runs)
-  mtn-sim [--port N] [--environment mtnghana] ...  a local MTN MoMo API (mtn-sim --help)`
+  mtn-sim [--port N] [--environment mtnghana] ...  a local MTN MoMo API (mtn-sim --help)
+  ipay-sim [--port 8090] [--vendor VID:KEY]... [--help]   a local iPay Africa (no config needed)`
+
+type SimulatorCommand = (argv: readonly string[], io: CommandIo) => Promise<number>
+const SIMULATORS = new Map<string, () => Promise<SimulatorCommand>>([
+  ['mtn-sim', async () => (await import('./commands/mtn-sim.js')).mtnSimCommand],
+  ['ipay-sim', async () => (await import('./commands/ipay-sim.js')).ipaySimCommand]
+])
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -51,11 +58,11 @@ const OPTIONS = {
 
 /** Runs one CLI invocation; returns the exit code. `start` resolves only when the daemon stops. */
 export async function runCli (argv: readonly string[], io: CommandIo): Promise<number> {
-  // mtn-sim has options of its own and needs no config (channels/mtn-momo/README.md); loaded only when run.
-  if (argv[0] === 'mtn-sim') {
+  // The simulators parse their own flags and need no config (channels/*/README.md); loaded only when run.
+  const simulator = SIMULATORS.get(argv[0] ?? '')
+  if (simulator !== undefined) {
     try {
-      const { mtnSimCommand } = await import('./commands/mtn-sim.js')
-      return await mtnSimCommand(argv.slice(1), io)
+      return await (await simulator())(argv.slice(1), io)
     } catch (err) {
       if (!isHarpoonError(err)) throw err
       io.stderr.write(`harpoon: ${err.message}\n`)

@@ -4,6 +4,8 @@ import { until as waitUntil } from '../helpers/wait-for.js'
 
 export interface Received {
   method: string
+  /** Path and query as sent (callbacks that are GETs carry everything in the query). */
+  url: string
   headers: IncomingHttpHeaders
   body: string
   at: number
@@ -23,7 +25,7 @@ export async function startReceiver (handler: Handler = (_q, res) => { res.end('
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      requests.push({ method: req.method ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() })
+      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() })
       for (const w of waiters.splice(0)) w()
       current(req, res, requests.length)
     })
