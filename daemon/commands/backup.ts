@@ -1,6 +1,5 @@
 import { resolve } from 'node:path'
 import { backupLedger, engineKind, type DatabaseSettings } from '../../ledger/open.js'
-import { COUNTED_TABLES } from '../../ledger/sqlite/backup.js'
 import { CliError } from './cli-error.js'
 import { printLine, type CommandIo } from './io.js'
 
@@ -21,7 +20,7 @@ export async function backupCommand (database: DatabaseSettings, target: string 
     printLine(io.stdout, [
       `Backed up ${resolve(database.path)}`,
       `       to ${summary.path} (${formatBytes(summary.bytes)}, schema version ${summary.schema_version}, integrity ok)`,
-      ...COUNTED_TABLES.map((t) => `  ${t.padEnd(20)} ${summary.counts[t] ?? 0}`),
+      ...Object.entries(summary.counts).map(([t, n]) => `  ${t.padEnd(20)} ${n}`),
       `  payments by status   ${statuses === '' ? '(none)' : statuses}`,
       'Restore: stop the daemon, copy this file to database.path, start the daemon.'
     ].join('\n'))
