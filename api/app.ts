@@ -10,12 +10,14 @@ import { errorBody } from './envelope.js'
 import { errorHandler } from './error-handler.js'
 import { HttpError } from './http-errors.js'
 import { registerIdempotency } from './idempotency.js'
+import { partAwareValidators } from './validators.js'
 import type { Metrics } from './metrics.js'
 import { creditRoutes } from './routes/credits.js'
 import { keyRoutes } from './routes/keys.js'
 import { testSmsRoutes } from './routes/test-sms.js'
 import { paymentViewer } from './payment-view.js'
-import { paymentRoutes, type Wallet } from './routes/payments.js'
+import { paymentRoutes } from './routes/payments.js'
+import type { Wallets } from './payment-view.js'
 import { systemRoutes, type ModemStatus } from './routes/system.js'
 import { dashboardPage } from '../dashboard/page.js'
 import { operatorRoutes, type OperatorRouteDeps } from './routes/operator.js'
@@ -31,7 +33,7 @@ export interface ApiDeps {
   defaultExpiresIn: number
   rateLimit: { max: number, windowMs: number }
   trustProxy: boolean
-  wallets: (merchantId: string) => readonly Wallet[]
+  wallets: Wallets
   modems: () => readonly ModemStatus[]
   /** Delivers a test-mode SMS (through a virtual modem when one runs); without it the route is absent. */
   testSms?: Parameters<typeof testSmsRoutes>[0]
@@ -52,7 +54,8 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     trustProxy: deps.trustProxy,
     logController: new AccessLog(),
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false, useDefaults: true } },
+    // JSON bodies are validated without type coercion; query strings and path parameters with it.
+    schemaController: { compilersFactory: { buildValidator: partAwareValidators() } },
     // Timeouts for a server that may face the internet through a proxy: slow clients are cut off.
     connectionTimeout: 60_000,
     requestTimeout: 30_000,

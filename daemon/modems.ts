@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import { systemClock } from '../core/time.js'
-import type { Wallet } from '../api/payment-view.js'
+import type { Wallets } from '../api/payment-view.js'
 import type { TestSmsRequest, TestSmsResult } from '../api/routes/test-sms.js'
 import type { ModemStatus as ApiModemStatus } from '../api/routes/system.js'
 import type { Config } from '../config/load.js'
@@ -26,7 +26,7 @@ const VIRTUAL_PREFIX = 'virtual-'
 
 export interface ModemLayer {
   list: () => ApiModemStatus[]
-  wallets: (merchantId: string) => Wallet[]
+  wallets: Wallets
   /**
    * Test SMS through a virtual modem's AT/PDU path; null when no virtual modem serves this network
    * and merchant (the caller then settles the message directly).
@@ -110,8 +110,8 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
 
   return {
     list: () => supervisor.list().map((s) => ({ ...s, counters: { ...s.counters }, state: s.connected ? 'connected' : 'disconnected' })),
-    wallets: (merchantId) => supervisor.list()
-      .filter((s) => merchantOf(s.id) === merchantId && s.msisdn !== null && s.network !== null)
+    wallets: (owner) => supervisor.list()
+      .filter((s) => merchantOf(s.id) === owner.merchantId && s.msisdn !== null && s.network !== null)
       .map((s) => ({ network: s.network as Network, msisdn: s.msisdn as string })),
     settled: (sms, settlement) => {
       const resolve = waiting.get(sms.text)
