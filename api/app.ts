@@ -8,7 +8,8 @@ import { AccessLog } from './access-log.js'
 import { registerAuth } from './auth.js'
 import { errorBody } from './envelope.js'
 import { errorHandler } from './error-handler.js'
-import { HttpError } from './http-errors.js'
+import { HttpError, validationFailed } from './http-errors.js'
+import { jsonBodyProblem } from './json-body.js'
 import { registerIdempotency } from './idempotency.js'
 import { partAwareValidators } from './validators.js'
 import type { Metrics } from './metrics.js'
@@ -62,17 +63,24 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     keepAliveTimeout: 5_000
   })
 
-  // Keep the exact bytes of every JSON body: idempotency fingerprints them.
-  const parseJson = app.getDefaultJsonParser('error', 'error')
+  // Keep the exact bytes of every JSON body: idempotency fingerprints them. JSON.parse makes a
+  // "__proto__" key an own property, never a prototype; jsonBodyProblem then refuses such keys (and
+  // nesting too deep to handle) by name, where Fastify's parser called valid JSON malformed.
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string
     request.rawBody = text
     if (text.trim() === '') { done(null, undefined); return }
-    parseJson(request, text, (err, value) => {
-      if (err !== null) done(new HttpError(400, 'malformed_json', 'request body is not valid JSON'), undefined)
-      else done(null, value)
-    })
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      done(new HttpError(400, 'malformed_json', 'request body is not valid JSON'), undefined)
+      return
+    }
+    const problem = jsonBodyProblem(value)
+    if (problem !== null) done(validationFailed([problem]), undefined)
+    else done(null, value)
   })
 
   app.setErrorHandler(errorHandler)

@@ -98,3 +98,57 @@ describe('money and types in JSON bodies are taken as sent', () => {
     expect(ghs.status).toBe(201)
   })
 })
+
+/**
+ * Issue 11 D3 and the `__proto__` finding: free JSON (`meta`) nested 4,200 levels deep crashed
+ * JSON.stringify with a 500, and a valid body with a `__proto__` key was called malformed JSON.
+ * Both are refused with a 422 that names the field and says what is refused.
+ */
+describe('nesting and prototype keys in JSON bodies', () => {
+  const nested = (levels: number): string => '['.repeat(levels) + ']'.repeat(levels)
+
+  it('refuses meta nested thousands of levels deep with a 422 naming meta', async () => {
+    const res = await api.request('POST', '/v1/payments/initialize', { raw: `{"amount":1,"meta":{"d":${nested(4200)}}}` })
+    expect(res.status).toBe(422)
+    expect(fieldsOf(res.body)).toEqual(['meta'])
+    expect(res.body.error.details[0].message).toContain('32 levels')
+    expect(api.ledger.db.prepare('SELECT count(*) FROM payments').pluck().get()).toBe(0)
+  })
+
+  it('takes meta nested as deep as the limit, and refuses one level more', async () => {
+    // meta itself is one level: 31 more inside it make 32.
+    const ok = await api.request('POST', '/v1/payments/initialize', { raw: `{"amount":1,"meta":{"d":${nested(31)}}}` })
+    expect(ok.status).toBe(201)
+    const deeper = await api.request('POST', '/v1/payments/initialize', { raw: `{"amount":1,"meta":{"d":${nested(32)}}}` })
+    expect(deeper.status).toBe(422)
+    expect(fieldsOf(deeper.body)).toEqual(['meta'])
+  })
+
+  it('names the field that nests too deep on any route, and the body when it is the body itself', async () => {
+    const key = await api.request('POST', '/v1/keys', { raw: `{"name":"x","scopes":["payments:read"],"mode":${nested(500)}}` })
+    expect(key.status).toBe(422)
+    expect(fieldsOf(key.body)).toEqual(['mode'])
+    expect(key.body.error.details[0].message).toContain('32 levels')
+    const body = await api.request('POST', '/v1/payments/initialize', { raw: nested(5000) })
+    expect(body.status).toBe(422)
+    expect(fieldsOf(body.body)).toEqual(['body'])
+  })
+
+  it.each([
+    ['{"amount":1,"__proto__":{"admin":true}}', '__proto__'],
+    ['{"amount":1,"meta":{"a":[{"__proto__":{}}]}}', 'meta.a.0.__proto__'],
+    ['{"amount":1,"meta":{"constructor":{"prototype":{"admin":true}}}}', 'meta.constructor.prototype']
+  ])('refuses %s with a 422 naming %s and saying why', async (raw, field) => {
+    const res = await api.request('POST', '/v1/payments/initialize', { raw })
+    expect(res.status).toBe(422)
+    expect(res.body.error.code).toBe('validation_failed')
+    expect(fieldsOf(res.body)).toEqual([field])
+    expect(res.body.error.details[0].message).toMatch(/prototype/)
+  })
+
+  it('still calls JSON that does not parse malformed', async () => {
+    const res = await api.request('POST', '/v1/payments/initialize', { raw: '{"amount":1,' })
+    expect(res.status).toBe(400)
+    expect(res.body.error.code).toBe('malformed_json')
+  })
+})
