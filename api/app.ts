@@ -99,8 +99,11 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     global: true,
     max: deps.rateLimit.max,
     timeWindow: deps.rateLimit.windowMs,
-    // Per key; requests without a valid key share their client address's budget.
-    keyGenerator: (request) => request.auth?.keyId ?? `ip:${request.ip}`,
+    // Per key; API requests without a valid key share their client address's own budget.
+    keyGenerator: (request) => request.auth?.keyId ?? `keyless:${request.ip}`,
+    // Routes without a scope (health, OpenAPI, docs, the dashboard's files) are public and cheap:
+    // limiting them with the API let a flood of bad keys fail a load balancer's health check.
+    allowList: (request) => request.routeOptions.config.scope === undefined,
     addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },
     addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true, 'retry-after': true },
     errorResponseBuilder: (_request, context) => new HttpError(429, 'rate_limited', `rate limit of ${context.max} requests per ${context.after} exceeded; retry after ${Math.ceil(context.ttl / 1000)} s`)
