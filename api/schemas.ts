@@ -47,7 +47,8 @@ export const PaymentSchema = Type.Object({
   expires_at: Time,
   verified_at: nullable(Time),
   created_at: Time,
-  updated_at: Time,
+  updated_at: Type.String({ format: 'date-time', description: 'with milliseconds', examples: ['2026-04-10T12:00:00.123Z'] }),
+  sequence: Type.Integer({ minimum: 1, description: '1 at creation, one more with every change; webhooks carry it too: keep the state with the highest' }),
   credits: Type.Array(Type.Object({
     telco_provider: Type.String(),
     telco_transaction_id: Type.String(),
