@@ -73,6 +73,8 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
     const id = `${VIRTUAL_PREFIX}${network}`
     modems.push({ id, port: vm.path, network, msisdn: vm.msisdn, mode: 'test', virtual: true })
   }
+  // A modem's SMS settle only payments of its mode: a live payment is never told to pay a virtual modem.
+  const modeOf = new Map(modems.map((m) => [m.id, m.mode ?? 'live']))
 
   const waiting = new Map<string, (s: { sms: CompleteSms, settlement: Settlement }) => void>()
   const inbox = new SqliteSmsInbox(ledger.db, { assemble: assembleText, clock: systemClock })
@@ -109,9 +111,9 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
   retry.unref()
 
   return {
-    list: () => supervisor.list().map((s) => ({ ...s, counters: { ...s.counters }, state: s.connected ? 'connected' : 'disconnected' })),
+    list: () => supervisor.list().map((s) => ({ ...s, merchant: merchantOf(s.id), counters: { ...s.counters }, state: s.connected ? 'connected' : 'disconnected' })),
     wallets: (owner) => supervisor.list()
-      .filter((s) => merchantOf(s.id) === owner.merchantId && s.msisdn !== null && s.network !== null)
+      .filter((s) => merchantOf(s.id) === owner.merchantId && modeOf.get(s.id) === owner.mode && s.msisdn !== null && s.network !== null)
       .map((s) => ({ network: s.network as Network, msisdn: s.msisdn as string })),
     settled: (sms, settlement) => {
       const resolve = waiting.get(sms.text)
