@@ -7,7 +7,7 @@ import type { Ledger } from '../ledger/ledger.js'
 import { AccessLog } from './access-log.js'
 import { registerAuth } from './auth.js'
 import { errorBody } from './envelope.js'
-import { errorHandler } from './error-handler.js'
+import { clientErrorHandler, errorHandler } from './error-handler.js'
 import { HttpError, validationFailed } from './http-errors.js'
 import { jsonBodyProblem } from './json-body.js'
 import { registerIdempotency } from './idempotency.js'
@@ -60,7 +60,10 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     // Timeouts for a server that may face the internet through a proxy: slow clients are cut off.
     connectionTimeout: 60_000,
     requestTimeout: 30_000,
-    keepAliveTimeout: 5_000
+    keepAliveTimeout: 5_000,
+    // Errors raised before a route runs get the SPEC §4 envelope like every other.
+    clientErrorHandler,
+    frameworkErrors: errorHandler
   })
 
   // Keep the exact bytes of every JSON body: idempotency fingerprints them. JSON.parse makes a
