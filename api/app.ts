@@ -35,6 +35,8 @@ export interface ApiDeps {
   rateLimit: { max: number, windowMs: number }
   trustProxy: boolean
   wallets: Wallets
+  /** The currencies of every network a modem can be on: what test payments, and owners without a wallet yet, may use. */
+  networkCurrencies: readonly string[]
   modems: () => readonly ModemStatus[]
   /** Delivers a test-mode SMS (through a virtual modem when one runs); without it the route is absent. */
   testSms?: Parameters<typeof testSmsRoutes>[0]
@@ -126,7 +128,7 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
 
   await app.register(systemRoutes({ ledger: deps.ledger, metrics: deps.metrics, modems: deps.modems, version: deps.version }))
   await app.register(async (v1) => {
-    await v1.register(paymentRoutes({ ledger: deps.ledger, maxAmountMinor: deps.maxAmountMinor, defaultExpiresIn: deps.defaultExpiresIn, wallets: deps.wallets }))
+    await v1.register(paymentRoutes({ ledger: deps.ledger, maxAmountMinor: deps.maxAmountMinor, defaultExpiresIn: deps.defaultExpiresIn, wallets: deps.wallets, networkCurrencies: deps.networkCurrencies }))
     await v1.register(keyRoutes(deps.ledger))
     await v1.register(creditRoutes({ ledger: deps.ledger, credits: deps.ledger.credits, paymentView: paymentViewer(deps.ledger, deps.wallets) }))
     if (deps.testSms !== undefined) await v1.register(testSmsRoutes(deps.testSms))

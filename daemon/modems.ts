@@ -5,6 +5,7 @@ import type { TestSmsRequest, TestSmsResult } from '../api/routes/test-sms.js'
 import type { ModemStatus as ApiModemStatus } from '../api/routes/system.js'
 import type { Config } from '../config/load.js'
 import { NETWORKS, type Network } from '../config/schema.js'
+import { NETWORK_LOCALES } from '../parsers/index.js'
 import type { Ingest } from '../ingest/ingest.js'
 import type { Settlement } from '../ingest/settle.js'
 import type { Ledger } from '../ledger/ledger.js'
@@ -23,6 +24,9 @@ import { testSmsResult, testSmsText } from './test-sms.js'
 /** Wallet numbers of the virtual modems: clearly not real subscribers' numbers. */
 const VIRTUAL_MSISDN: Record<Network, string> = { mtn: '0240000000', telecel: '0200000000', at: '0270000000' }
 const VIRTUAL_PREFIX = 'virtual-'
+
+/** What the wallets of every network a modem can be on hold (the parsers' locale knows each network's currency). */
+export const MODEM_NETWORK_CURRENCIES: readonly string[] = [...new Set(NETWORKS.map((n) => NETWORK_LOCALES[n].currency))]
 
 export interface ModemLayer {
   list: () => ApiModemStatus[]
@@ -114,7 +118,7 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
     list: () => supervisor.list().map((s) => ({ ...s, merchant: merchantOf(s.id), counters: { ...s.counters }, state: s.connected ? 'connected' : 'disconnected' })),
     wallets: (owner) => supervisor.list()
       .filter((s) => merchantOf(s.id) === owner.merchantId && modeOf.get(s.id) === owner.mode && s.msisdn !== null && s.network !== null)
-      .map((s) => ({ network: s.network as Network, msisdn: s.msisdn as string })),
+      .map((s) => ({ network: s.network as Network, msisdn: s.msisdn as string, currency: NETWORK_LOCALES[s.network as Network].currency })),
     settled: (sms, settlement) => {
       const resolve = waiting.get(sms.text)
       if (resolve !== undefined) { waiting.delete(sms.text); resolve({ sms, settlement }) }

@@ -21,6 +21,8 @@ export interface PaymentRouteDeps {
   defaultExpiresIn: number
   /** The wallet numbers that can settle a payment of a merchant and mode, from its modems (real or virtual). */
   wallets: Wallets
+  /** The currencies of every network a modem can be on (see payableCurrencies). */
+  networkCurrencies: readonly string[]
 }
 
 const META_LIMIT = 4096
@@ -69,7 +71,7 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
       }
       const currency = body.currency ?? 'GHS'
       if (!bad.has('currency')) {
-        const payable = payableCurrencies(deps.wallets, auth)
+        const payable = payableCurrencies(deps.wallets, deps.networkCurrencies, auth)
         if (!payable.has(currency)) add('currency', `cannot be paid to this merchant's wallets, which take ${[...payable].join(', ')}`)
       }
       if (body.meta !== undefined && !bad.has('meta') && Buffer.byteLength(JSON.stringify(body.meta)) > META_LIMIT) {

@@ -15,7 +15,7 @@ async function apiFor (settings: Partial<WebhookSettings> = {}, resolver?: Resol
   const h = webhookHarness(settings, resolver)
   const app = await buildApi({
     ledger: h.ledger, logger: pino({ level: 'silent' }), metrics: createMetrics(), version: 'test', maxAmountMinor: 10_000_000, defaultExpiresIn: 3600,
-    rateLimit: { max: 1000, windowMs: 1000 }, trustProxy: false, wallets: () => [], modems: () => [],
+    rateLimit: { max: 1000, windowMs: 1000 }, trustProxy: false, wallets: () => [], networkCurrencies: ['GHS'], modems: () => [],
     plugins: [webhookRoutes(h.ledger, h.webhooks)]
   })
   const key = (mode: 'live' | 'test', scopes: Array<'webhooks:manage' | 'payments:read'> = ['webhooks:manage'], merchantId = h.owner.merchantId): string =>
