@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { HarpoonError } from '../core/errors.js'
+import { ensurePrivateDir, ensurePrivateFile, restrictFile } from '../core/private-files.js'
 import { MIGRATIONS } from './migrations/index.js'
 import type { Migration } from './migrations/migration.js'
 
@@ -15,9 +15,15 @@ export type Db = Database.Database
  * SMS that was already deleted from the SIM, or a payment a merchant was told about).
  */
 export function openDatabase (path: string, migrations: readonly Migration[] = MIGRATIONS): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   let db: Db
   try {
+    if (path !== ':memory:') {
+      // Owner-only whatever the umask (core/private-files.ts), before SQLite creates anything.
+      ensurePrivateDir(dirname(path))
+      ensurePrivateFile(path)
+      restrictFile(`${path}-wal`)
+      restrictFile(`${path}-shm`)
+    }
     db = new Database(path)
   } catch (err) {
     throw new HarpoonError('database_open_failed', `cannot open database at ${path}: ${(err as Error).message}`, [], { cause: err })

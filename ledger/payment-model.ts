@@ -1,5 +1,5 @@
 import { formatAmount } from '../core/money.js'
-import { isoOrNull, isoSeconds } from '../core/time.js'
+import { isoMillis, isoOrNull, isoSeconds } from '../core/time.js'
 import type { Mode } from './modes.js'
 
 export const PAYMENT_STATUSES = ['PENDING', 'SUCCESS', 'PARTIAL', 'OVERPAID', 'FAILED', 'EXPIRED', 'CANCELLED', 'REFUNDED', 'MANUAL_REVIEW'] as const
@@ -34,6 +34,8 @@ export interface PaymentRow {
   verified_at: number | null
   created_at: number
   updated_at: number
+  /** 1 at creation, one more with every change (migration 008). */
+  sequence: number
 }
 
 export interface AppliedCreditRow {
@@ -77,7 +79,10 @@ export interface PaymentData {
   expires_at: string
   verified_at: string | null
   created_at: string
+  /** With milliseconds: two changes can fall in one second. */
   updated_at: string
+  /** Grows by one with every change of this payment: a receiver keeps the state with the highest. */
+  sequence: number
   credits: AppliedCredit[]
 }
 
@@ -113,7 +118,8 @@ export function toPaymentData (row: PaymentRow, credits: readonly AppliedCreditR
     expires_at: isoSeconds(row.expires_at),
     verified_at: isoOrNull(row.verified_at),
     created_at: isoSeconds(row.created_at),
-    updated_at: isoSeconds(row.updated_at),
+    updated_at: isoMillis(row.updated_at),
+    sequence: row.sequence,
     credits: credits.map((c) => ({
       telco_provider: c.network,
       telco_transaction_id: c.telco_transaction_id,

@@ -41,8 +41,8 @@ export function eventFor (before: PaymentRow, after: PaymentRow): EventType | nu
 export function createPaymentStatus (db: Db, events: EventLog, now: () => number = Date.now) {
   const update = db.prepare(`UPDATE payments SET status = @status, actual_minor = @actual_minor, note = @note,
       payer_phone = @payer_phone, telco_provider = @telco_provider, telco_transaction_id = @telco_transaction_id,
-      verified_at = @verified_at, updated_at = @updated_at
-    WHERE id = @id AND updated_at = @previous_updated_at AND status = @previous_status`)
+      verified_at = @verified_at, updated_at = @updated_at, sequence = @sequence
+    WHERE id = @id AND updated_at = @previous_updated_at AND status = @previous_status AND sequence = @previous_sequence`)
   const credits = db.prepare(`SELECT network, telco_transaction_id, amount_minor, payer_phone, payer_name, received_at, match_method
     FROM credits WHERE payment_id = ? AND status = 'matched' ORDER BY id`)
 
@@ -69,10 +69,12 @@ export function createPaymentStatus (db: Db, events: EventLog, now: () => number
         telco_provider: change.telcoProvider === undefined ? before.telco_provider : change.telcoProvider,
         telco_transaction_id: change.telcoTransactionId === undefined ? before.telco_transaction_id : change.telcoTransactionId,
         // Never let updated_at stand still: it is the optimistic-concurrency token below.
-        updated_at: Math.max(t, before.updated_at + 1)
+        updated_at: Math.max(t, before.updated_at + 1),
+        // What receivers order this payment's webhooks by (webhooks/README.md, "Keeping the newest state").
+        sequence: before.sequence + 1
       }
       if (after.verified_at === null && COMPLETED_STATUSES.includes(after.status)) after.verified_at = t
-      const info = update.run({ ...after, previous_updated_at: before.updated_at, previous_status: before.status })
+      const info = update.run({ ...after, previous_updated_at: before.updated_at, previous_status: before.status, previous_sequence: before.sequence })
       if (info.changes !== 1) throw new Error(`payment ${before.reference} changed underneath a status change`)
       const type = change.event === undefined ? eventFor(before, after) : change.event
       if (type !== null) {

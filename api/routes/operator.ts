@@ -7,7 +7,7 @@ import type { PaymentRow } from '../../ledger/payment-model.js'
 import { caller } from '../auth.js'
 import { ok } from '../envelope.js'
 import { ErrorSchema, PaymentIdParams, PaymentSchema, envelope, nullable } from '../schemas.js'
-import type { ModemStatus } from './system.js'
+import { modemsOf, type ModemStatus } from './system.js'
 
 export interface OperatorRouteDeps {
   ledger: Ledger
@@ -68,7 +68,7 @@ export function operatorRoutes (deps: OperatorRouteDeps) {
       const p = pending.get(auth.merchantId, auth.mode) as { n: number, oldest: number | null }
       const last = (lastSms.get(auth.mode) as number | undefined) ?? null
       const silentSince = Math.max(last ?? 0, deps.startedAt)
-      const modems = deps.modems()
+      const modems = modemsOf(deps.modems(), auth.merchantId)
       return ok({
         merchant: auth.merchantId,
         mode: auth.mode,

@@ -2,6 +2,7 @@ import { existsSync, renameSync, rmSync, statSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { HarpoonError } from '../../core/errors.js'
+import { ensurePrivateFile } from '../../core/private-files.js'
 import { CliError } from './cli-error.js'
 import { printLine, type CommandIo } from './io.js'
 
@@ -42,6 +43,8 @@ export async function backupCommand (databasePath: string, target: string | unde
   let summary: BackupSummary
   try {
     db.pragma('busy_timeout = 5000')
+    // Owner-only before a byte is copied (it holds secrets and phone numbers); the rename keeps the mode.
+    ensurePrivateFile(partial)
     // After the first step, copy everything that is left in one step: a step is one read
     // transaction (WAL readers do not block the daemon's writers), so a busy daemon cannot keep
     // restarting a page-by-page copy forever.
