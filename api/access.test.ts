@@ -160,9 +160,10 @@ describe('malformed and oversized requests', () => {
     expect(res.body.error.code).toBe('not_found')
   })
 
-  it('rejects prototype-poisoning bodies without a 500', async () => {
+  it('rejects prototype-poisoning bodies without a 500, naming the key', async () => {
     const res = await api.request('POST', '/v1/payments/initialize', { raw: '{"amount": 1, "__proto__": {"admin": true}}' })
-    expect(res.status).toBe(400)
+    expect(res.status).toBe(422)
+    expect(res.body.error.details[0].field).toBe('__proto__')
   })
 })
 

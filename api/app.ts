@@ -7,15 +7,18 @@ import type { Ledger } from '../ledger/ledger.js'
 import { AccessLog } from './access-log.js'
 import { registerAuth } from './auth.js'
 import { errorBody } from './envelope.js'
-import { errorHandler } from './error-handler.js'
-import { HttpError } from './http-errors.js'
+import { clientErrorHandler, errorHandler } from './error-handler.js'
+import { HttpError, validationFailed } from './http-errors.js'
+import { jsonBodyProblem } from './json-body.js'
 import { registerIdempotency } from './idempotency.js'
+import { partAwareValidators } from './validators.js'
 import type { Metrics } from './metrics.js'
 import { creditRoutes } from './routes/credits.js'
 import { keyRoutes } from './routes/keys.js'
 import { testSmsRoutes } from './routes/test-sms.js'
 import { paymentViewer } from './payment-view.js'
-import { paymentRoutes, type Wallet } from './routes/payments.js'
+import { paymentRoutes } from './routes/payments.js'
+import type { Wallets } from './payment-view.js'
 import { systemRoutes, type ModemStatus } from './routes/system.js'
 import { dashboardPage } from '../dashboard/page.js'
 import { operatorRoutes, type OperatorRouteDeps } from './routes/operator.js'
@@ -31,7 +34,9 @@ export interface ApiDeps {
   defaultExpiresIn: number
   rateLimit: { max: number, windowMs: number }
   trustProxy: boolean
-  wallets: (merchantId: string) => readonly Wallet[]
+  wallets: Wallets
+  /** The currencies of every network a modem can be on: what test payments, and owners without a wallet yet, may use. */
+  networkCurrencies: readonly string[]
   modems: () => readonly ModemStatus[]
   /** Delivers a test-mode SMS (through a virtual modem when one runs); without it the route is absent. */
   testSms?: Parameters<typeof testSmsRoutes>[0]
@@ -52,24 +57,35 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     trustProxy: deps.trustProxy,
     logController: new AccessLog(),
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false, useDefaults: true } },
+    // JSON bodies are validated without type coercion; query strings and path parameters with it.
+    schemaController: { compilersFactory: { buildValidator: partAwareValidators() } },
     // Timeouts for a server that may face the internet through a proxy: slow clients are cut off.
     connectionTimeout: 60_000,
     requestTimeout: 30_000,
-    keepAliveTimeout: 5_000
+    keepAliveTimeout: 5_000,
+    // Errors raised before a route runs get the SPEC §4 envelope like every other.
+    clientErrorHandler,
+    frameworkErrors: errorHandler
   })
 
-  // Keep the exact bytes of every JSON body: idempotency fingerprints them.
-  const parseJson = app.getDefaultJsonParser('error', 'error')
+  // Keep the exact bytes of every JSON body: idempotency fingerprints them. JSON.parse makes a
+  // "__proto__" key an own property, never a prototype; jsonBodyProblem then refuses such keys (and
+  // nesting too deep to handle) by name, where Fastify's parser called valid JSON malformed.
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string
     request.rawBody = text
     if (text.trim() === '') { done(null, undefined); return }
-    parseJson(request, text, (err, value) => {
-      if (err !== null) done(new HttpError(400, 'malformed_json', 'request body is not valid JSON'), undefined)
-      else done(null, value)
-    })
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      done(new HttpError(400, 'malformed_json', 'request body is not valid JSON'), undefined)
+      return
+    }
+    const problem = jsonBodyProblem(value)
+    if (problem !== null) done(validationFailed([problem]), undefined)
+    else done(null, value)
   })
 
   app.setErrorHandler(errorHandler)
@@ -88,8 +104,11 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     global: true,
     max: deps.rateLimit.max,
     timeWindow: deps.rateLimit.windowMs,
-    // Per key; requests without a valid key share their client address's budget.
-    keyGenerator: (request) => request.auth?.keyId ?? `ip:${request.ip}`,
+    // Per key; API requests without a valid key share their client address's own budget.
+    keyGenerator: (request) => request.auth?.keyId ?? `keyless:${request.ip}`,
+    // Routes without a scope (health, OpenAPI, docs, the dashboard's files) are public and cheap:
+    // limiting them with the API let a flood of bad keys fail a load balancer's health check.
+    allowList: (request) => request.routeOptions.config.scope === undefined,
     addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },
     addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true, 'retry-after': true },
     errorResponseBuilder: (_request, context) => new HttpError(429, 'rate_limited', `rate limit of ${context.max} requests per ${context.after} exceeded; retry after ${Math.ceil(context.ttl / 1000)} s`)
@@ -109,7 +128,7 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
 
   await app.register(systemRoutes({ ledger: deps.ledger, metrics: deps.metrics, modems: deps.modems, version: deps.version }))
   await app.register(async (v1) => {
-    await v1.register(paymentRoutes({ ledger: deps.ledger, maxAmountMinor: deps.maxAmountMinor, defaultExpiresIn: deps.defaultExpiresIn, wallets: deps.wallets }))
+    await v1.register(paymentRoutes({ ledger: deps.ledger, maxAmountMinor: deps.maxAmountMinor, defaultExpiresIn: deps.defaultExpiresIn, wallets: deps.wallets, networkCurrencies: deps.networkCurrencies }))
     await v1.register(keyRoutes(deps.ledger))
     await v1.register(creditRoutes({ ledger: deps.ledger, paymentView: paymentViewer(deps.wallets) }))
     if (deps.testSms !== undefined) await v1.register(testSmsRoutes(deps.testSms))

@@ -2,13 +2,28 @@ import type { Static } from '@sinclair/typebox'
 import type { Network } from '../config/schema.js'
 import { formatAmount } from '../core/money.js'
 import type { LedgerStores } from '../ledger/ledger.js'
+import type { Owner } from '../ledger/modes.js'
 import type { PaymentRow } from '../ledger/payment-model.js'
 import type { PaymentSchema } from './schemas.js'
 
-/** A wallet customers can pay: a modem's SIM number on its network. */
-export interface Wallet { network: Network, msisdn: string }
+/** A wallet customers can pay: a modem's SIM number on its network, and the currency it holds. */
+export interface Wallet { network: Network, msisdn: string, currency: string }
+
+/** The wallets whose SMS can settle a payment of this merchant and mode. */
+export type Wallets = (owner: Owner) => readonly Wallet[]
 
 const NETWORK_NAMES: Record<Network, string> = { mtn: 'MTN MoMo', telecel: 'Telecel Cash', at: 'AT Money' }
+
+/**
+ * The currencies a payment of this owner can be paid in: those of its wallets. Test mode adds every
+ * modem network's (`POST /v1/test/sms` speaks for them all), and so does an owner with no wallet of
+ * its mode yet, since a modem may still be added. A payment in any other currency could only ever
+ * go to review.
+ */
+export function payableCurrencies (wallets: Wallets, networkCurrencies: readonly string[], owner: Owner): ReadonlySet<string> {
+  const mine = wallets(owner).map((w) => w.currency)
+  return new Set(owner.mode === 'test' || mine.length === 0 ? [...mine, ...networkCurrencies] : mine)
+}
 
 /**
  * The payment as the API returns it: the ledger's data plus `pay_to` instructions. `stores` is the
@@ -16,11 +31,11 @@ const NETWORK_NAMES: Record<Network, string> = { mtn: 'MTN MoMo', telecel: 'Tele
  */
 export type PaymentView = (stores: Pick<LedgerStores, 'paymentStatus'>, row: PaymentRow) => Promise<Static<typeof PaymentSchema>>
 
-export function paymentViewer (wallets: (merchantId: string) => readonly Wallet[]): PaymentView {
+export function paymentViewer (wallets: Wallets): PaymentView {
   return async function view (stores, row) {
     const data = await stores.paymentStatus.dataOf(row)
     const amount = `${row.currency} ${formatAmount(row.expected_minor)}`
-    const pay_to = wallets(row.merchant_id).map((w) => ({
+    const pay_to = wallets({ merchantId: row.merchant_id, mode: row.mode }).map((w) => ({
       network: w.network,
       msisdn: w.msisdn,
       instructions: `Pay ${amount} to ${w.msisdn} with ${NETWORK_NAMES[w.network]} and enter ${row.hpn_code} as the reference.`

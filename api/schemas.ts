@@ -1,11 +1,18 @@
-import { Type, type TLiteral, type TNull, type TSchema, type TUnion } from '@sinclair/typebox'
+import { Type, type TLiteral, type TNull, type TNumber, type TSchema, type TString, type TUnion } from '@sinclair/typebox'
 import { MATCH_METHODS, MODES, PAYMENT_STATUSES, SCOPES } from '../core/enums.js'
+import { ERROR_KEYWORD } from './validators.js'
 
 /** Route schemas: they validate requests, and the OpenAPI document is generated from them. */
 export const literals = <T extends string>(values: readonly T[]): TUnion<Array<TLiteral<T>>> => Type.Union(values.map((v) => Type.Literal(v)))
 /** A field that may be null: one helper for every route schema. */
 export const nullable = <S extends TSchema>(schema: S): TUnion<[S, TNull]> => Type.Union([schema, Type.Null()])
 const Amount = Type.String({ pattern: '^-?\\d+\\.\\d{2}$', examples: ['150.00'] })
+export const AMOUNT_RULE = 'must be a JSON number greater than 0 or a decimal string such as "150.00": digits, at most 2 decimals, no sign, spaces or exponent'
+/** An amount a client sends: a JSON number, or a decimal string and nothing else (core/money.ts reads it). */
+export const AmountInput = (description: string): TUnion<[TNumber, TString]> => Type.Union(
+  [Type.Number({ exclusiveMinimum: 0 }), Type.String({ pattern: '^\\d+(\\.\\d{1,2})?$', examples: ['150.00'] })],
+  { description, [ERROR_KEYWORD]: AMOUNT_RULE }
+)
 const Time = Type.String({ format: 'date-time', examples: ['2026-04-10T12:00:00Z'] })
 
 export const PaymentStatusSchema = literals(PAYMENT_STATUSES)
@@ -39,7 +46,8 @@ export const PaymentSchema = Type.Object({
   expires_at: Time,
   verified_at: nullable(Time),
   created_at: Time,
-  updated_at: Time,
+  updated_at: Type.String({ format: 'date-time', description: 'with milliseconds', examples: ['2026-04-10T12:00:00.123Z'] }),
+  sequence: Type.Integer({ minimum: 1, description: '1 at creation, one more with every change; webhooks carry it too: keep the state with the highest' }),
   credits: Type.Array(Type.Object({
     telco_provider: Type.String(),
     telco_transaction_id: Type.String(),
@@ -53,7 +61,7 @@ export const PaymentSchema = Type.Object({
 })
 
 export const InitializeBody = Type.Object({
-  amount: Type.Union([Type.Number({ exclusiveMinimum: 0 }), Type.String({ pattern: '^\\s*\\d+(\\.\\d{1,2})?\\s*$' })], { description: 'greater than 0, at most 2 decimals, at most payments.max_amount' }),
+  amount: AmountInput('greater than 0, at most 2 decimals, at most payments.max_amount'),
   currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', default: 'GHS' })),
   client_reference: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   reference: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'alias of client_reference' })),

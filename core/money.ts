@@ -10,8 +10,9 @@ export type MinorUnits = number
 const DECIMAL = /^(\d{1,13})(?:\.(\d{1,2}))?$/
 
 /**
- * Reads an amount typed by a merchant (JSON number or decimal string). Returns null when the text is
- * not a plain non-negative decimal with at most two decimals; the caller names the field.
+ * Reads an amount typed by a merchant: a JSON number, or a string of ASCII digits with at most two
+ * decimals and nothing else (no sign, no spaces, no exponent, hex or leading point). Anything else,
+ * booleans and arrays included, is null; the caller names the field.
  */
 export function parseAmount (input: unknown): MinorUnits | null {
   let text: string
@@ -21,7 +22,7 @@ export function parseAmount (input: unknown): MinorUnits | null {
     text = String(input)
     if (/e/i.test(text)) return null
   } else if (typeof input === 'string') {
-    text = input.trim()
+    text = input
   } else {
     return null
   }

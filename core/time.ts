@@ -3,6 +3,11 @@ export function isoSeconds (epochMs: number): string {
   return new Date(Math.floor(epochMs / 1000) * 1000).toISOString().replace('.000Z', 'Z')
 }
 
+/** The same with milliseconds ("2026-04-10T12:00:00.123Z"), where two changes can fall in one second. */
+export function isoMillis (epochMs: number): string {
+  return new Date(epochMs).toISOString()
+}
+
 export function isoOrNull (epochMs: number | null | undefined): string | null {
   return epochMs === null || epochMs === undefined ? null : isoSeconds(epochMs)
 }

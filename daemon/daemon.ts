@@ -13,7 +13,7 @@ import { packageVersion } from './version.js'
 import { parserFrom } from './parser.js'
 import { deliverTestSmsToIngest } from './test-sms.js'
 import { createIngest } from '../ingest/ingest.js'
-import { modemMerchants, startModems, type ModemLayer } from './modems.js'
+import { MODEM_NETWORK_CURRENCIES, modemMerchants, startModems, type ModemLayer } from './modems.js'
 import { registerDaemonMetrics } from './metrics.js'
 
 export interface RunningDaemon {
@@ -85,6 +85,7 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     rateLimit: { max: config.api.rate_limit.max, windowMs: config.api.rate_limit.window_ms },
     trustProxy: config.api.trust_proxy,
     wallets: modemLayer.wallets,
+    networkCurrencies: MODEM_NETWORK_CURRENCIES,
     modems: modemLayer.list,
     testSms: async (owner, request) => await (modemLayer.deliverTestSms(owner, request) ?? direct(owner, request)),
     plugins: [webhookRoutes(ledger, webhooks)],

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino'
-import type { Wallet } from '../api/payment-view.js'
+import type { Wallets } from '../api/payment-view.js'
 import type { TestSmsRequest, TestSmsResult } from '../api/routes/test-sms.js'
 import type { ModemStatus as ApiModemStatus } from '../api/routes/system.js'
 import type { Config } from '../config/load.js'
 import { NETWORKS, type Network } from '../config/schema.js'
+import { NETWORK_LOCALES } from '../parsers/index.js'
 import type { Ingest } from '../ingest/ingest.js'
 import type { Settlement } from '../ingest/settle.js'
 import type { Ledger } from '../ledger/ledger.js'
@@ -23,9 +24,12 @@ import { testSmsResult, testSmsText } from './test-sms.js'
 const VIRTUAL_MSISDN: Record<Network, string> = { mtn: '0240000000', telecel: '0200000000', at: '0270000000' }
 const VIRTUAL_PREFIX = 'virtual-'
 
+/** What the wallets of every network a modem can be on hold (the parsers' locale knows each network's currency). */
+export const MODEM_NETWORK_CURRENCIES: readonly string[] = [...new Set(NETWORKS.map((n) => NETWORK_LOCALES[n].currency))]
+
 export interface ModemLayer {
   list: () => ApiModemStatus[]
-  wallets: (merchantId: string) => Wallet[]
+  wallets: Wallets
   /**
    * Test SMS through a virtual modem's AT/PDU path; null when no virtual modem serves this network
    * and merchant (the caller then settles the message directly).
@@ -72,6 +76,8 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
     const id = `${VIRTUAL_PREFIX}${network}`
     modems.push({ id, port: vm.path, network, msisdn: vm.msisdn, mode: 'test', virtual: true })
   }
+  // A modem's SMS settle only payments of its mode: a live payment is never told to pay a virtual modem.
+  const modeOf = new Map(modems.map((m) => [m.id, m.mode ?? 'live']))
 
   const waiting = new Map<string, (s: { sms: CompleteSms, settlement: Settlement }) => void>()
   // The session deletes a message from the SIM only once recordPdu's commit has resolved.
@@ -121,10 +127,10 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
   retry.unref()
 
   return {
-    list: () => supervisor.list().map((s) => ({ ...s, counters: { ...s.counters }, state: s.connected ? 'connected' : 'disconnected' })),
-    wallets: (merchantId) => supervisor.list()
-      .filter((s) => merchantOf(s.id) === merchantId && s.msisdn !== null && s.network !== null)
-      .map((s) => ({ network: s.network as Network, msisdn: s.msisdn as string })),
+    list: () => supervisor.list().map((s) => ({ ...s, merchant: merchantOf(s.id), counters: { ...s.counters }, state: s.connected ? 'connected' : 'disconnected' })),
+    wallets: (owner) => supervisor.list()
+      .filter((s) => merchantOf(s.id) === owner.merchantId && modeOf.get(s.id) === owner.mode && s.msisdn !== null && s.network !== null)
+      .map((s) => ({ network: s.network as Network, msisdn: s.msisdn as string, currency: NETWORK_LOCALES[s.network as Network].currency })),
     settled: (sms, settlement) => {
       const resolve = waiting.get(sms.text)
       if (resolve !== undefined) { waiting.delete(sms.text); resolve({ sms, settlement }) }

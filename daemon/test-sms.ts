@@ -2,16 +2,31 @@ import type { TestSmsRequest, TestSmsResult } from '../api/routes/test-sms.js'
 import type { Ingest } from '../ingest/ingest.js'
 import { SIMULATED_SENDER, simulatedTransactionId, telcoCreditText } from '../ingest/telco-wording.js'
 import type { Ledger } from '../ledger/ledger.js'
+import { InvalidFieldError } from '../ledger/errors.js'
 import type { Owner } from '../ledger/modes.js'
+import { senderProblem, textProblem } from '../modem/pdu/carry.js'
 import type { Settlement } from '../ingest/settle.js'
 import type { CompleteSms } from '../modem/inbox-port.js'
 
 /** The wallet test messages typed into the API count against (their balance chain). */
 export const API_TEST_WALLET = 'api'
 
-/** Turns a described payment into the telco's wording; a typed text is used as it is. */
+/** Refuses, naming the field, what an SMS could not carry: checked before anything is encoded or stored. */
+function mustFitSms (field: string, problem: string | null): void {
+  if (problem !== null) throw new InvalidFieldError(field, problem)
+}
+
+/**
+ * Turns a described payment into the telco's wording; a typed text is used as it is. Either way the
+ * result is something one SMS can carry (422 naming the field otherwise), whichever path it then takes.
+ */
 export async function testSmsText (ledger: Ledger, request: TestSmsRequest, wallet: string, now: number): Promise<{ sender: string, text: string }> {
-  if ('text' in request) return { sender: request.sender ?? SIMULATED_SENDER[request.network], text: request.text }
+  if ('text' in request) {
+    if (request.sender !== null) mustFitSms('sender', senderProblem(request.sender))
+    mustFitSms('text', textProblem(request.text))
+    return { sender: request.sender ?? SIMULATED_SENDER[request.network], text: request.text }
+  }
+  mustFitSms('reference', textProblem(request.reference))
   const balance = (await ledger.balances.current(wallet, 'test') ?? 0) + request.amountMinor
   return {
     sender: SIMULATED_SENDER[request.network],

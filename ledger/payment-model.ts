@@ -1,5 +1,5 @@
 import { formatAmount } from '../core/money.js'
-import { isoOrNull, isoSeconds } from '../core/time.js'
+import { isoMillis, isoOrNull, isoSeconds } from '../core/time.js'
 import { columns } from './columns.js'
 import type { MatchMethod, Mode, PaymentStatus } from '../core/enums.js'
 
@@ -26,12 +26,14 @@ export interface PaymentRow {
   verified_at: number | null
   created_at: number
   updated_at: number
+  /** 1 at creation, one more with every change (migration 008). */
+  sequence: number
 }
 
 /** Every column of `payments`, in the order of PaymentRow. */
 export const PAYMENT_COLUMNS = columns<PaymentRow>()(['id', 'reference', 'merchant_id', 'mode', 'hpn_code', 'status', 'expected_minor', 'actual_minor',
   'currency', 'client_reference', 'customer_phone', 'payer_phone', 'telco_provider', 'telco_transaction_id', 'meta', 'note', 'expires_at',
-  'verified_at', 'created_at', 'updated_at'])
+  'verified_at', 'created_at', 'updated_at', 'sequence'])
 
 export interface AppliedCreditRow {
   network: string
@@ -74,7 +76,10 @@ export interface PaymentData {
   expires_at: string
   verified_at: string | null
   created_at: string
+  /** With milliseconds: two changes can fall in one second. */
   updated_at: string
+  /** Grows by one with every change of this payment: a receiver keeps the state with the highest. */
+  sequence: number
   credits: AppliedCredit[]
 }
 
@@ -110,7 +115,8 @@ export function toPaymentData (row: PaymentRow, credits: readonly AppliedCreditR
     expires_at: isoSeconds(row.expires_at),
     verified_at: isoOrNull(row.verified_at),
     created_at: isoSeconds(row.created_at),
-    updated_at: isoSeconds(row.updated_at),
+    updated_at: isoMillis(row.updated_at),
+    sequence: row.sequence,
     credits: credits.map((c) => ({
       telco_provider: c.network,
       telco_transaction_id: c.telco_transaction_id,

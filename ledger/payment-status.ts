@@ -76,13 +76,15 @@ export class SqlPaymentStatus implements PaymentStatusStore {
       telco_provider: change.telcoProvider === undefined ? before.telco_provider : change.telcoProvider,
       telco_transaction_id: change.telcoTransactionId === undefined ? before.telco_transaction_id : change.telcoTransactionId,
       // Never let updated_at stand still: it is the optimistic-concurrency token below.
-      updated_at: Math.max(t, before.updated_at + 1)
+      updated_at: Math.max(t, before.updated_at + 1),
+      // What receivers order this payment's webhooks by (webhooks/README.md, "Keeping the newest state").
+      sequence: before.sequence + 1
     }
     if (after.verified_at === null && COMPLETED_STATUSES.includes(after.status)) after.verified_at = t
     const { changes } = await this.#s.ex.run(sql`UPDATE payments SET status = ${after.status}, actual_minor = ${after.actual_minor}, note = ${after.note},
         payer_phone = ${after.payer_phone}, telco_provider = ${after.telco_provider}, telco_transaction_id = ${after.telco_transaction_id},
-        verified_at = ${after.verified_at}, updated_at = ${after.updated_at}
-      WHERE id = ${before.id} AND updated_at = ${before.updated_at} AND status = ${before.status}`)
+        verified_at = ${after.verified_at}, updated_at = ${after.updated_at}, sequence = ${after.sequence}
+      WHERE id = ${before.id} AND updated_at = ${before.updated_at} AND status = ${before.status} AND sequence = ${before.sequence}`)
     if (changes !== 1) throw new Error(`payment ${before.reference} changed underneath a status change`)
     const type = change.event === undefined ? eventFor(before, after) : change.event
     if (type !== null) {

@@ -30,8 +30,8 @@ describe('outbox and dispatcher', () => {
     expect(d).toMatchObject({ endpoint_id: endpoint.id, status: 'pending', event_type: 'transaction.cancelled' })
     expect(d?.webhook_id).toMatch(/^whk_[0-9a-f]{32}$/)
     const body = JSON.parse(d?.body ?? '') as Record<string, unknown>
-    expect(Object.keys(body)).toEqual(['event', 'webhook_id', 'timestamp', 'data'])
-    expect(body).toMatchObject({ event: 'transaction.cancelled', webhook_id: d?.webhook_id, data: { reference, status: 'CANCELLED', meta: { order: 1 } } })
+    expect(Object.keys(body)).toEqual(['event', 'webhook_id', 'timestamp', 'sequence', 'data'])
+    expect(body).toMatchObject({ event: 'transaction.cancelled', webhook_id: d?.webhook_id, sequence: 2, data: { reference, status: 'CANCELLED', sequence: 2, meta: { order: 1 } } })
 
     h.webhooks.dispatcher.start()
     await r.waitFor(1)

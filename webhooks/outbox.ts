@@ -17,7 +17,10 @@ export const newWebhookId = (): string => `whk_${randomHex(16)}`
  * sends, so a retry or replay can never differ from the first send by a byte.
  */
 export function envelopeBody (type: EventType, webhookId: string, occurredAt: number, data: Record<string, unknown>): string {
-  const envelope: Record<string, unknown> = { event: type, webhook_id: webhookId, timestamp: isoSeconds(occurredAt), data }
+  const envelope: Record<string, unknown> = { event: type, webhook_id: webhookId, timestamp: isoSeconds(occurredAt) }
+  // A payment event carries the payment's `sequence` beside `timestamp` too: receivers order by it.
+  if (typeof data['sequence'] === 'number') envelope['sequence'] = data['sequence']
+  envelope['data'] = data
   if (type === 'webhook.test') envelope['test'] = true
   return JSON.stringify(envelope)
 }

@@ -13,7 +13,7 @@ import { caller } from '../auth.js'
 import { okList } from '../envelope.js'
 import { validationFailed } from '../http-errors.js'
 import { commitResponse } from '../idempotency.js'
-import { ErrorSchema, PaymentIdParams, PaymentSchema, envelope, listEnvelope, literals, nullable } from '../schemas.js'
+import { AmountInput, ErrorSchema, PaymentIdParams, PaymentSchema, envelope, listEnvelope, literals, nullable } from '../schemas.js'
 
 const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema, 429: ErrorSchema }
 
@@ -60,7 +60,7 @@ const SmsQuery = ListQuery('outcome', SMS_OUTCOMES)
 const AssignBody = Type.Object({ payment: Type.String({ minLength: 1, maxLength: 200 }), note: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false })
 const ReconcileBody = Type.Object({
   telco_transaction_id: Type.String({ minLength: 1, maxLength: 64 }),
-  amount: Type.Optional(Type.Union([Type.Number(), Type.String()])),
+  amount: Type.Optional(AmountInput('the amount the customer says was paid; a different credit amount answers AMOUNT_MISMATCH')),
   note: Type.Optional(Type.String({ maxLength: 1000 }))
 }, { additionalProperties: false })
 

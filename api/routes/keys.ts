@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { isoOrNull, isoSeconds } from '../../core/time.js'
-import type { ApiKey, NewApiKey } from '../../ledger/api-keys.js'
+import type { ApiKey, AuthContext, NewApiKey } from '../../ledger/api-keys.js'
 import { NotFoundError } from '../../ledger/errors.js'
 import type { Ledger } from '../../ledger/ledger.js'
 import { caller } from '../auth.js'
@@ -28,6 +28,15 @@ export function keyView (key: ApiKey | NewApiKey): Static<typeof KeySchema> {
   }
 }
 
+/**
+ * The keys a caller may see, roll or revoke: its own merchant's and mode's, holding no scope the
+ * caller lacks. Without the last rule a narrow key could roll a wider one and receive its scopes.
+ * Any other key is as invisible as another merchant's (404).
+ */
+function reachable (auth: AuthContext, key: ApiKey | undefined): key is ApiKey {
+  return key !== undefined && key.merchantId === auth.merchantId && key.mode === auth.mode && key.scopes.every((s) => auth.scopes.has(s))
+}
+
 const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema, 429: ErrorSchema }
 
 /** `/v1/keys`: a merchant manages its own keys; a key never grants more than it has. */
@@ -51,10 +60,10 @@ export function keyRoutes (ledger: Ledger) {
 
     app.get('/keys', {
       config: { scope: 'keys:manage' },
-      schema: { tags: ['keys'], summary: 'List this merchant\'s keys of this mode', response: { 200: envelope(Type.Array(KeySchema)), ...errors } }
+      schema: { tags: ['keys'], summary: 'List this merchant\'s keys of this mode whose scopes the caller holds', response: { 200: envelope(Type.Array(KeySchema)), ...errors } }
     }, async (request) => {
       const auth = caller(request)
-      return ok((await ledger.apiKeys.list(auth.merchantId)).filter((k) => k.mode === auth.mode).map(keyView))
+      return ok((await ledger.apiKeys.list(auth.merchantId)).filter((k) => reachable(auth, k)).map(keyView))
     })
 
     app.post('/keys/:id/roll', {
@@ -71,8 +80,7 @@ export function keyRoutes (ledger: Ledger) {
       const { id } = request.params as Static<typeof KeyIdParams>
       const body = (request.body ?? { expires_in: 86400 }) as Static<typeof RollKeyBody>
       return await commitResponse(ledger, request, reply, 201, async (tx) => {
-        const existing = await tx.apiKeys.get(id, auth.merchantId)
-        if (existing === undefined || existing.mode !== auth.mode) throw new NotFoundError('api key')
+        if (!reachable(auth, await tx.apiKeys.get(id, auth.merchantId))) throw new NotFoundError('api key')
         const { key, previous } = await tx.apiKeys.roll(id, auth, body.expires_in)
         // The new key in the shape POST /v1/keys answers, so one client code path reads both.
         return { ...keyView(key), previous: keyView(previous) }
@@ -85,8 +93,7 @@ export function keyRoutes (ledger: Ledger) {
     }, async (request) => {
       const auth = caller(request)
       const { id } = request.params as Static<typeof KeyIdParams>
-      const existing = await ledger.apiKeys.get(id, auth.merchantId)
-      if (existing === undefined || existing.mode !== auth.mode || !(await ledger.apiKeys.revoke(id, auth.merchantId))) throw new NotFoundError('api key')
+      if (!reachable(auth, await ledger.apiKeys.get(id, auth.merchantId)) || !(await ledger.apiKeys.revoke(id, auth.merchantId))) throw new NotFoundError('api key')
       return ok(keyView(await ledger.apiKeys.get(id) as ApiKey))
     })
   }

@@ -7,7 +7,7 @@ import { caller } from '../auth.js'
 import type { PaymentView } from '../payment-view.js'
 import { ok } from '../envelope.js'
 import { ErrorSchema, PaymentIdParams, PaymentSchema, envelope, nullable } from '../schemas.js'
-import type { ModemStatus } from './system.js'
+import { modemsOf, type ModemStatus } from './system.js'
 
 export interface OperatorRouteDeps {
   ledger: Ledger
@@ -63,7 +63,7 @@ export function operatorRoutes (deps: OperatorRouteDeps) {
       // quiet. Mode matters: test SMS (virtual modems, POST /v1/test/sms) must not quiet a live alarm.
       const last = await ledger.smsInbox.lastReceivedAt(auth.mode)
       const silentSince = Math.max(last ?? 0, deps.startedAt)
-      const modems = deps.modems()
+      const modems = modemsOf(deps.modems(), auth.merchantId)
       return ok({
         merchant: auth.merchantId,
         mode: auth.mode,

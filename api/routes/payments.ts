@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { formatAmount, parseAmount } from '../../core/money.js'
-import { paymentViewer, type Wallet } from '../payment-view.js'
+import { payableCurrencies, paymentViewer, type Wallet, type Wallets } from '../payment-view.js'
 import { normaliseGhanaPhone } from '../../core/phone.js'
 import type { Ledger } from '../../ledger/ledger.js'
 import { caller } from '../auth.js'
@@ -9,7 +9,7 @@ import { okList, type FieldProblem } from '../envelope.js'
 import { validationFailed } from '../http-errors.js'
 import { commitResponse } from '../idempotency.js'
 import {
-  ErrorSchema, InitializeBody, ListPaymentsQuery, NoteBody, PaymentIdParams, PaymentSchema, ResolveBody, envelope, listEnvelope
+  AMOUNT_RULE, ErrorSchema, InitializeBody, ListPaymentsQuery, NoteBody, PaymentIdParams, PaymentSchema, ResolveBody, envelope, listEnvelope
 } from '../schemas.js'
 import { fieldProblems } from '../validation.js'
 
@@ -19,8 +19,10 @@ export interface PaymentRouteDeps {
   ledger: Ledger
   maxAmountMinor: number
   defaultExpiresIn: number
-  /** The merchant's wallet numbers, from its modems (real or virtual). */
-  wallets: (merchantId: string) => readonly Wallet[]
+  /** The wallet numbers that can settle a payment of a merchant and mode, from its modems (real or virtual). */
+  wallets: Wallets
+  /** The currencies of every network a modem can be on (see payableCurrencies). */
+  networkCurrencies: readonly string[]
 }
 
 const META_LIMIT = 4096
@@ -55,7 +57,7 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
 
       const amountMinor = parseAmount(body.amount)
       if (!bad.has('amount')) {
-        if (amountMinor === null) add('amount', 'must be a number or decimal string with at most 2 decimals')
+        if (amountMinor === null) add('amount', AMOUNT_RULE)
         else if (amountMinor <= 0) add('amount', 'must be greater than 0')
         else if (amountMinor > deps.maxAmountMinor) add('amount', `must be at most ${formatAmount(deps.maxAmountMinor)}`)
       }
@@ -67,6 +69,11 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
         customerPhone = normaliseGhanaPhone(body.customer_phone)
         if (customerPhone === null) add('customer_phone', 'must be a Ghanaian number: 0XXXXXXXXX, +233XXXXXXXXX or 233XXXXXXXXX')
       }
+      const currency = body.currency ?? 'GHS'
+      if (!bad.has('currency')) {
+        const payable = payableCurrencies(deps.wallets, deps.networkCurrencies, auth)
+        if (!payable.has(currency)) add('currency', `cannot be paid to this merchant's wallets, which take ${[...payable].join(', ')}`)
+      }
       if (body.meta !== undefined && !bad.has('meta') && Buffer.byteLength(JSON.stringify(body.meta)) > META_LIMIT) {
         add('meta', 'must be at most 4 KiB of JSON')
       }
@@ -76,7 +83,7 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
       return await commitResponse(ledger, request, reply, () => created ? 201 : 200, async (tx) => {
         const result = await tx.payments.initialize(auth, {
           amountMinor: amountMinor as number,
-          currency: body.currency ?? 'GHS',
+          currency,
           clientReference: body.client_reference ?? body.reference ?? null,
           customerPhone,
           meta: body.meta ?? null,

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import type { Ledger } from '../../ledger/ledger.js'
+import { caller } from '../auth.js'
 import { ok } from '../envelope.js'
 import type { Metrics } from '../metrics.js'
 import { ErrorSchema, envelope, nullable } from '../schemas.js'
@@ -8,6 +9,8 @@ import { ErrorSchema, envelope, nullable } from '../schemas.js'
 /** What the API shows of one modem (SPEC §4 GET /v1/modems); the modem layer fills it. */
 export interface ModemStatus {
   id: string
+  /** The merchant whose payments the modem's SMS settle; only its operator keys see the modem. */
+  merchant: string
   port: string
   network: string | null
   msisdn: string | null
@@ -26,6 +29,11 @@ export interface ModemStatus {
   state?: string
 }
 
+/** A merchant's operator sees its own modems (IMSI, IMEI, wallet number), never another merchant's. */
+export function modemsOf (modems: readonly ModemStatus[], merchantId: string): ModemStatus[] {
+  return modems.filter((m) => m.merchant === merchantId)
+}
+
 export interface SystemRouteDeps {
   ledger: Ledger
   metrics: Metrics
@@ -35,6 +43,7 @@ export interface SystemRouteDeps {
 
 const ModemSchema = Type.Object({
   id: Type.String(),
+  merchant: Type.String(),
   port: Type.String(),
   network: nullable(Type.String()),
   msisdn: nullable(Type.String()),
@@ -83,7 +92,7 @@ export function systemRoutes (deps: SystemRouteDeps) {
 
     app.get('/v1/modems', {
       config: { scope: 'operator' },
-      schema: { tags: ['operator'], summary: 'Modems and their health', response: { 200: envelope(Type.Array(ModemSchema)), 401: ErrorSchema, 403: ErrorSchema } }
-    }, async () => ok(deps.modems()))
+      schema: { tags: ['operator'], summary: 'This merchant\'s modems and their health', response: { 200: envelope(Type.Array(ModemSchema)), 401: ErrorSchema, 403: ErrorSchema } }
+    }, async (request) => ok(modemsOf(deps.modems(), caller(request).merchantId)))
   }
 }

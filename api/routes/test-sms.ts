@@ -6,7 +6,7 @@ import type { Owner } from '../../ledger/modes.js'
 import { caller } from '../auth.js'
 import { ok } from '../envelope.js'
 import { validationFailed } from '../http-errors.js'
-import { ErrorSchema, envelope, nullable } from '../schemas.js'
+import { AmountInput, ErrorSchema, envelope, nullable } from '../schemas.js'
 
 export type TestNetwork = 'mtn' | 'telecel' | 'at'
 
@@ -32,7 +32,7 @@ const Body = Type.Object({
   network: Type.Union([Type.Literal('mtn'), Type.Literal('telecel'), Type.Literal('at')]),
   text: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
   sender: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
-  amount: Type.Optional(Type.Union([Type.Number(), Type.String()])),
+  amount: Type.Optional(AmountInput('with reference: the amount the customer paid')),
   reference: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   payer_phone: Type.Optional(Type.String({ maxLength: 20 }))
 }, { additionalProperties: false })

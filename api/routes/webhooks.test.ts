@@ -15,7 +15,7 @@ async function apiFor (settings: Partial<WebhookSettings> = {}, resolver?: Resol
   const h = await webhookHarness(settings, resolver)
   const app = await buildApi({
     ledger: h.ledger, logger: pino({ level: 'silent' }), metrics: createMetrics(), version: 'test', maxAmountMinor: 10_000_000, defaultExpiresIn: 3600,
-    rateLimit: { max: 1000, windowMs: 1000 }, trustProxy: false, wallets: () => [], modems: () => [],
+    rateLimit: { max: 1000, windowMs: 1000 }, trustProxy: false, wallets: () => [], networkCurrencies: ['GHS'], modems: () => [],
     plugins: [webhookRoutes(h.ledger, h.webhooks)]
   })
   const key = async (mode: 'live' | 'test', scopes: Array<'webhooks:manage' | 'payments:read'> = ['webhooks:manage'], merchantId = h.owner.merchantId): Promise<string> =>
@@ -84,6 +84,21 @@ describe('/v1/webhooks', () => {
     expect(await refused(await key('test'), 'http://[::ffff:127.0.0.1]/hook')).toBe('url')
     expect(await refused(await key('test'), 'http://localhost/hook')).toBe('url')
     expect(await refused(await key('test'), 'http://169.254.169.254/latest')).toBe('url')
+  })
+
+  // Issue 11: a URL was stored as typed, so `http://a.b.c.d\@127.0.0.1/` (host a.b.c.d to the WHATWG
+  // parser, 127.0.0.1 to a lax one reading the stored text) sat in the database and the API as such.
+  it('stores and shows the URL as parsed and normalised, the form the guard judged and delivery uses', async () => {
+    const publicDns: Resolver = async () => [{ address: '93.184.216.34', family: 4 }]
+    const { call, key } = await setup({ allow_private_targets: false }, publicDns)
+    const test = await key('test')
+    const created = await call(test, 'POST', '/v1/webhooks', { url: 'http://a.b.c.d\\@127.0.0.1/' })
+    expect(created.statusCode).toBe(201)
+    expect(created.body.data['url']).toBe('http://a.b.c.d/@127.0.0.1/')
+    const id = created.body.data['id'] as string
+    expect((await call(test, 'GET', `/v1/webhooks/${id}`)).body.data['url']).toBe('http://a.b.c.d/@127.0.0.1/')
+    const updated = await call(test, 'PUT', `/v1/webhooks/${id}`, { url: 'HTTPS://Shop.EXAMPLE:443/a/./b/../hook?x=1#frag' })
+    expect(updated.body.data['url']).toBe('https://shop.example/a/hook?x=1')
   })
 
   it('refuses at connect a name that resolved publicly at registration and to 127.0.0.1 later (rebinding)', async () => {

@@ -66,11 +66,18 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
   const { dispatcher, settings } = webhooks
   const endpoints = ledger.webhookEndpoints
 
-  async function checkUrl (url: string, mode: Mode): Promise<void> {
+  /**
+   * The URL as the guard parsed and judged it, normalised (`http://a.b.c.d\@127.0.0.1/` is host
+   * a.b.c.d, stored as `http://a.b.c.d/@127.0.0.1/`): what is stored and shown is what is delivered
+   * to, never text another parser could read differently. A fragment is never sent, so it is dropped.
+   */
+  async function checkUrl (url: string, mode: Mode): Promise<string> {
     const policy = { allowPrivateTargets: settings.allow_private_targets }
     try {
       const parsed = checkTargetUrl(url, { ...policy, requireHttps: mode === 'live' && !settings.allow_private_targets })
       await resolveAndCheck(parsed.hostname, webhooks.resolver, policy)
+      parsed.hash = ''
+      return parsed.href
     } catch (err) {
       if (err instanceof TargetRefusedError) throw new InvalidFieldError('url', err.message)
       throw err
@@ -84,9 +91,9 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
     }, async (request, reply) => {
       const auth = caller(request)
       const body = request.body as Static<typeof CreateEndpointBody>
-      await checkUrl(body.url, auth.mode)
+      const url = await checkUrl(body.url, auth.mode)
       return await commitResponse(ledger, request, reply, 201, async (tx) => {
-        const { endpoint, secret } = await createEndpoint(tx, auth, { url: body.url, events: body.events, description: body.description })
+        const { endpoint, secret } = await createEndpoint(tx, auth, { url, events: body.events, description: body.description })
         return { ...endpointView(endpoint), secret, message: SAVE_SECRET }
       })
     })
@@ -109,8 +116,8 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
       const { id } = request.params as Static<typeof EndpointIdParams>
       const body = request.body as Static<typeof UpdateEndpointBody>
       await endpoints.get(auth, id) // 404 before any DNS work
-      if (body.url !== undefined) await checkUrl(body.url, auth.mode)
-      const updated = await updateEndpoint(ledger, auth, id, { url: body.url, events: body.events, description: body.description, isActive: body.is_active })
+      const url = body.url === undefined ? undefined : await checkUrl(body.url, auth.mode)
+      const updated = await updateEndpoint(ledger, auth, id, { url, events: body.events, description: body.description, isActive: body.is_active })
       // Re-enabled: its waiting deliveries are due again.
       dispatcher.wake()
       return ok(endpointView(updated))

@@ -2,6 +2,7 @@ import { existsSync, renameSync, rmSync, statSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { HarpoonError } from '../../core/errors.js'
+import { ensurePrivateFile } from '../../core/private-files.js'
 
 export interface BackupSummary {
   path: string
@@ -38,6 +39,8 @@ export async function backupSqlite (databasePath: string, target: string, option
   let summary: BackupSummary
   try {
     db.pragma('busy_timeout = 5000')
+    // Owner-only before a byte is copied (it holds secrets and phone numbers); the rename keeps the mode.
+    ensurePrivateFile(partial)
     // After the first step, copy everything that is left in one step: a step is one read
     // transaction (WAL readers do not block the daemon's writers), so a busy daemon cannot keep
     // restarting a page-by-page copy forever.

@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database, { type Statement } from 'better-sqlite3'
 import { HarpoonError } from '../../core/errors.js'
+import { ensurePrivateDir, ensurePrivateFile, restrictFile } from '../../core/private-files.js'
 import type { Engine, Executor, RunResult, Transaction, TransactionOptions } from '../engine.js'
 import { parameters, StatementCache, type SqlStatement } from '../sql.js'
 
@@ -86,7 +86,7 @@ export class SqliteEngine implements Engine {
     this.path = path
     this.#options = options
     const memory = path === ':memory:'
-    if (!memory) mkdirSync(dirname(path), { recursive: true })
+    if (!memory) makePrivate(path)
     this.#writer = open(path)
     this.#writer.pragma('journal_mode = WAL')
     this.#writer.pragma('synchronous = FULL')
@@ -173,6 +173,22 @@ export class SqliteEngine implements Engine {
   #reportAfterCommit (err: unknown): void {
     if (this.#options.onAfterCommitError !== undefined) this.#options.onAfterCommitError(err)
     else queueMicrotask(() => { throw err })
+  }
+}
+
+/**
+ * The database, its -wal and -shm hold webhook secrets and customers' phone numbers: owner-only
+ * whatever the umask (core/private-files.ts), before SQLite creates anything. SQLite gives a new -wal
+ * and -shm the main file's permissions.
+ */
+function makePrivate (path: string): void {
+  try {
+    ensurePrivateDir(dirname(path))
+    ensurePrivateFile(path)
+    restrictFile(`${path}-wal`)
+    restrictFile(`${path}-shm`)
+  } catch (err) {
+    throw new HarpoonError('database_open_failed', `cannot open database at ${path}: ${(err as Error).message}`, [], { cause: err })
   }
 }
 

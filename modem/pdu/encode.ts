@@ -1,3 +1,4 @@
+import { senderProblem } from './carry.js'
 import { packSeptets, textToSeptets } from './gsm7.js'
 import type { Concat, Encoding } from './types.js'
 
@@ -91,13 +92,15 @@ function smscField (smsc: string | null): Buffer {
 }
 
 function addressField (sender: string): Buffer {
+  // An address that does not fit would make a PDU no modem can read: refuse it here, loudly.
+  const problem = senderProblem(sender)
+  if (problem !== null) throw new Error(`sender ${JSON.stringify(sender)} ${problem}`)
   if (/^\+?[0-9]+$/.test(sender)) {
     const intl = sender.startsWith('+')
     const digits = sender.replace(/^\+/, '')
     return Buffer.concat([Buffer.from([digits.length, intl ? 0x91 : 0x81]), bcd(digits)])
   }
-  const septets = textToSeptets(sender)
-  if (septets === null) throw new Error(`sender ${sender} does not fit the GSM 7-bit alphabet`)
+  const septets = textToSeptets(sender) as number[]
   const packed = packSeptets(septets, 0)
   // Length counts useful semi-octets of the packed field.
   return Buffer.concat([Buffer.from([Math.ceil(septets.length * 7 / 4), 0xD0]), packed])

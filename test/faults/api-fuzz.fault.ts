@@ -9,6 +9,8 @@ import { tempDir } from '../helpers/temp-dir.js'
 import { startKillable, writeConfig, type Killable } from './support.js'
 
 const RUNS = Number(process.env['HARPOON_FUZZ_RUNS'] ?? 2500)
+// Test SMS that pass go through a virtual modem's AT/PDU round trip: fewer of them.
+const SMS_RUNS = Math.ceil(RUNS / 8)
 /** Rows in every table a request could write to. */
 async function tableCounts (rows: Executor): Promise<Record<string, number>> {
   const counted = await rows.all<{ t: string, n: number }>(sql`SELECT 'payments' AS t, count(*) AS n FROM payments
@@ -39,7 +41,9 @@ async function send (port: number, r: Raw): Promise<number | null> {
       resolve(m === null ? null : Number(m[1]))
     })
     const head = [`${r.method} ${r.path} HTTP/1.1`, 'host: 127.0.0.1', 'connection: close', ...r.headers.map(([k, v]) => `${k}: ${v}`), `content-length: ${r.body.length}`, '', '']
-    socket.end(Buffer.concat([Buffer.from(head.join('\r\n'), 'utf8'), r.body]))
+    // Written, not ended: a half-closed socket makes Node's server drop a request whose handler is
+    // still working (a test SMS waiting for its modem); `connection: close` ends it after the answer.
+    socket.write(Buffer.concat([Buffer.from(head.join('\r\n'), 'utf8'), r.body]))
   })
 }
 
@@ -59,7 +63,20 @@ const path = fc.oneof(
   weird.map((w) => `/v1/payments/${w}`),
   weird.map((w) => `/${w}`)
 ).map((p) => p.replace(/[\r\n ]/g, '%20'))
-const amount = fc.oneof(fc.string(), fc.double(), fc.integer(), fc.bigInt().map(String), fc.constantFrom(null, true, [], {}, '0.1', '1e3', '100000000000', '-5', ' 5 ', '5.005', '0x10'))
+// Money in every shape a careless or hostile client sends (issue 11 D2): booleans, arrays, hex,
+// binary, octal and exponent strings, padding, signs and stray points, besides numbers and junk.
+const digits = fc.stringMatching(/^\d{1,6}(\.\d{1,3})?$/)
+const pad = fc.constantFrom(' ', '  ', '\t', '\n', '\r\n', '\u00a0', '\u2003', '0', '+', '-', '.')
+const amount = fc.oneof(
+  fc.string(), fc.double(), fc.integer(), fc.bigInt().map(String), digits,
+  fc.constantFrom(null, true, false, [], {}, [5], ['5.00'], [[1]], { amount: 5 }, '0.1', '1e3', '1e1', '1E2', '100000000000', '-5', ' 5 ', '5.005', '0x10', '0X1f', '0b101', '0o17', '12\n', ' 150.00 ', '+150', '.5', '5.', '١٢٣', 'Infinity', 'NaN'),
+  fc.boolean(),
+  fc.array(fc.oneof(fc.integer(), digits), { maxLength: 3 }),
+  fc.nat().map((n) => `0x${n.toString(16)}`),
+  fc.nat().map((n) => `0b${n.toString(2)}`),
+  fc.tuple(fc.nat(99_999), fc.integer({ min: -5, max: 400 })).map(([m, e]) => `${m}e${e}`),
+  fc.tuple(pad, digits, pad).map(([a, d, b]) => `${a}${d}${b}`)
+)
 const initializeBody = fc.record({
   amount, currency: weird, client_reference: weird, reference: weird, customer_phone: weird,
   meta: fc.oneof(fc.object(), fc.jsonValue()), expires_in: fc.oneof(fc.integer(), fc.double(), weird), unknown_field: fc.jsonValue()
@@ -72,7 +89,30 @@ const body = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 200 }),
   fc.constantFrom('', '{', '{"amount":', 'null', '[]', '{"__proto__":{"admin":true}}', '{"constructor":{"prototype":{}}}', `{"amount":"${'9'.repeat(400)}"}`),
   fc.integer({ min: 1, max: 3 }).map((n) => JSON.stringify({ meta: 'x'.repeat(n * 40_000) })),
-  fc.integer({ min: 1, max: 200 }).map((n) => '['.repeat(n * 50) + ']'.repeat(n * 50))
+  fc.integer({ min: 1, max: 200 }).map((n) => '['.repeat(n * 50) + ']'.repeat(n * 50)),
+  // Free JSON nested deep (issue 11 D3): arrays and objects, around the 32-level limit and far past it.
+  fc.integer({ min: 1, max: 5000 }).map((n) => `{"amount":1,"meta":{"d":${'['.repeat(n)}${']'.repeat(n)}}}`),
+  fc.integer({ min: 1, max: 3000 }).map((n) => `{"amount":1,"meta":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}`),
+  fc.integer({ min: 28, max: 36 }).map((n) => `{"amount":"5.00","meta":${'{"a":'.repeat(n)}[]${'}'.repeat(n)}}`)
+)
+
+// Test SMS (issue 11 D4): senders and texts an SMS can and cannot carry, through the virtual modems.
+const nonGsm = fc.constantFrom('😀', '\u202e', '\u0000', '\ud800', '\udfff', '中文', 'Ω≈ç', '\u200b', '\ufeff', '\u0007', '€€€€€€', '`', 'ĀĒ')
+const sender = fc.oneof(
+  fc.stringMatching(/^[A-Za-z0-9 ]{1,14}$/),
+  fc.stringMatching(/^\+?\d{1,24}$/),
+  fc.tuple(fc.stringMatching(/^[A-Za-z]{0,6}$/), nonGsm).map(([a, b]) => `${a}${b}`),
+  fc.string({ unit: 'binary', minLength: 1, maxLength: 14 }),
+  fc.constantFrom('MobileMoney', 'T-CASH', 'AT Money', 'ABCDEFGHIJK', 'ABCDEFGHIJKL', 'Shop€[1]', 'MobileMoney€')
+)
+const smsText = fc.oneof(
+  fc.string({ maxLength: 300 }),
+  fc.string({ unit: 'binary', minLength: 1, maxLength: 200 }),
+  fc.tuple(fc.string({ maxLength: 40 }), nonGsm, fc.string({ maxLength: 40 })).map(([a, b, c]) => `${a}${b}${c}`)
+)
+const testSmsBody = fc.oneof(
+  fc.record({ network: fc.constantFrom('mtn', 'telecel', 'at', 'vodafone'), text: smsText, sender }, { requiredKeys: ['network'] }),
+  fc.record({ network: fc.constantFrom('mtn', 'telecel', 'at'), amount, reference: fc.oneof(weird, smsText), payer_phone: weird }, { requiredKeys: ['network'] })
 )
 
 describe('API fuzzing against the real daemon process', () => {
@@ -81,14 +121,17 @@ describe('API fuzzing against the real daemon process', () => {
   let watch: TestLedger | null = null
   let port = 0
   let key = ''
+  let testKey = ''
   afterAll(async () => { await watch?.close(); await daemon?.stop(); dir.cleanup() })
 
   beforeAll(async () => {
     const { ledger, close } = await openTestLedger({ dir: dir.path })
     await ledger.merchants.create({ id: 'default', name: 'Shop' })
     key = (await ledger.apiKeys.create({ merchantId: 'default', name: 'fuzz', mode: 'live', scopes: [...SCOPES] })).secret
+    testKey = (await ledger.apiKeys.create({ merchantId: 'default', name: 'fuzz-test', mode: 'test', scopes: [...SCOPES] })).secret
     await close()
-    daemon = startKillable(writeConfig(dir.path, {}))
+    // Virtual modems on: test SMS take the AT/PDU path, where a sender SMS cannot carry was a 500.
+    daemon = startKillable(writeConfig(dir.path, { virtual_modems: true }))
     port = Number(new URL(await daemon.url).port)
     // Only reads, while the daemon writes.
     watch = await openTestLedger({ dir: dir.path })
@@ -96,7 +139,7 @@ describe('API fuzzing against the real daemon process', () => {
 
   const counts = async (): Promise<Record<string, number>> => await tableCounts((watch as TestLedger).rows)
 
-  it(`answers ${RUNS * 2} malformed requests without a 5xx, a crash, or a write for any rejected one`, async () => {
+  it(`answers ${RUNS * 2 + SMS_RUNS} malformed requests without a 5xx, a crash, or a write for any rejected one`, async () => {
     const problems: string[] = []
     let answered = 0
     const check = async (r: Raw): Promise<void> => {
@@ -150,8 +193,18 @@ describe('API fuzzing against the real daemon process', () => {
       })
     }), { numRuns: RUNS })
 
+    // And test SMS with the senders and texts an SMS can and cannot carry, with a test key.
+    await fc.assert(fc.asyncProperty(testSmsBody, async (b) => {
+      await check({
+        method: 'POST',
+        path: '/v1/test/sms',
+        headers: [['authorization', `Bearer ${testKey}`], ['content-type', 'application/json']],
+        body: Buffer.from(JSON.stringify(b), 'utf8')
+      })
+    }), { numRuns: SMS_RUNS })
+
     expect(problems.slice(0, 20)).toEqual([])
-    expect(answered).toBe(RUNS * 2)
+    expect(answered).toBe(RUNS * 2 + SMS_RUNS)
     expect(daemon?.child.exitCode).toBeNull()
     expect(await send(port, { method: 'GET', path: '/healthz', headers: [], body: Buffer.alloc(0) })).toBe(200)
   }, 280_000)

@@ -55,7 +55,8 @@ export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => 
     defaultExpiresIn: 3600,
     rateLimit: { max: 1000, windowMs: 1000 },
     trustProxy: false,
-    wallets: (merchantId) => merchantId === 'default' ? [{ network: 'mtn', msisdn: '0244000000' }] : [],
+    wallets: (owner) => owner.merchantId === 'default' ? [{ network: 'mtn', msisdn: '0244000000', currency: 'GHS' }] : [],
+    networkCurrencies: ['GHS'],
     modems: () => modems,
     testSms: deliverTestSmsToIngest(ledger, ingest),
     ...overrides

@@ -6,6 +6,7 @@ import { matching } from './004-matching.js'
 import { creditMode } from './007-credit-mode.js'
 import { codeLookup } from './005-code-lookup.js'
 import { deliveryClaim } from './006-delivery-claim.js'
+import { paymentSequence } from './008-payment-sequence.js'
 
 /**
  * Every schema step, in order. Numbers are never reused or edited once released: a new change is a
@@ -18,5 +19,6 @@ export const MIGRATIONS: readonly Migration[] = [
   matching,
   codeLookup,
   deliveryClaim,
-  creditMode
+  creditMode,
+  paymentSequence
 ]
