@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import { HarpoonError } from '../../core/errors.js'
 import { MIGRATIONS } from './migrations/index.js'
-import type { Migration } from './migrations/migration.js'
+import type { Migration } from '../migration.js'
 
 /**
  * Brings a SQLite ledger's schema up to date: every migration not yet recorded in

@@ -1,6 +1,2 @@
-/** One schema step. Versions are applied in order, once, each in its own transaction. */
-export interface Migration {
-  readonly version: number
-  readonly name: string
-  readonly up: string
-}
+/** The migrations of this folder import their type from here; it is the engine-neutral one. */
+export type { Migration } from '../../migration.js'
