@@ -18,6 +18,9 @@ import { keyRoutes } from './routes/keys.js'
 import { testSmsRoutes } from './routes/test-sms.js'
 import { paymentViewer } from './payment-view.js'
 import { paymentRoutes } from './routes/payments.js'
+import { PaymentService, type PaymentServiceDeps } from './payment-service.js'
+import { transactionRoutes } from './routes/transactions.js'
+import { PAYMENT_GUIDES, type GuideNetwork, type PaymentGuide } from '../core/payment-guides.js'
 import type { Wallets } from './payment-view.js'
 import { systemRoutes, type ModemStatus } from './routes/system.js'
 import { dashboardPage } from '../dashboard/page.js'
@@ -44,6 +47,12 @@ export interface ApiDeps {
   dashboard?: Pick<OperatorRouteDeps, 'silenceAlarmMinutes' | 'startedAt' | 'now'>
   /** Extra `/v1` route plugins from later layers (webhooks). */
   plugins?: ReadonlyArray<(app: FastifyInstance) => Promise<void>>
+  /** Judges a payment's own `webhook_url` (the webhooks layer's checkTarget); without it the field is refused. */
+  checkWebhookUrl?: PaymentServiceDeps['checkWebhookUrl']
+  /** How customers pay each network (core/payment-guides.ts with the config's corrections); default: the built-in guides. */
+  guides?: Readonly<Record<GuideNetwork, PaymentGuide>>
+  /** api.public_url, for checkout_url; null or absent: the address each request came to. */
+  publicUrl?: string | null
 }
 
 /**
@@ -126,11 +135,22 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
+  // One service under both route families (/v1/payments and /v1/transactions).
+  const service = new PaymentService({
+    ledger: deps.ledger,
+    maxAmountMinor: deps.maxAmountMinor,
+    defaultExpiresIn: deps.defaultExpiresIn,
+    wallets: deps.wallets,
+    networkCurrencies: deps.networkCurrencies,
+    checkWebhookUrl: deps.checkWebhookUrl
+  })
+
   await app.register(systemRoutes({ ledger: deps.ledger, metrics: deps.metrics, modems: deps.modems, version: deps.version }))
   await app.register(async (v1) => {
-    await v1.register(paymentRoutes({ ledger: deps.ledger, maxAmountMinor: deps.maxAmountMinor, defaultExpiresIn: deps.defaultExpiresIn, wallets: deps.wallets, networkCurrencies: deps.networkCurrencies }))
+    await v1.register(paymentRoutes({ service, wallets: deps.wallets }))
+    await v1.register(transactionRoutes({ service, wallets: deps.wallets, guides: deps.guides ?? PAYMENT_GUIDES, publicUrl: deps.publicUrl ?? null }))
     await v1.register(keyRoutes(deps.ledger))
-    await v1.register(creditRoutes({ ledger: deps.ledger, paymentView: paymentViewer(deps.wallets) }))
+    await v1.register(creditRoutes({ ledger: deps.ledger, paymentView: paymentViewer(deps.wallets), service }))
     if (deps.testSms !== undefined) await v1.register(testSmsRoutes(deps.testSms))
     for (const plugin of deps.plugins ?? []) await v1.register(plugin)
   }, { prefix: '/v1' })

@@ -13,6 +13,8 @@ declare module 'fastify' {
     scope?: Scope
     /** Routes only a test-mode key may call. */
     testOnly?: boolean
+    /** Routes a publishable key may call too (initialize, read by reference); every other route refuses one. */
+    publishable?: boolean
   }
 }
 

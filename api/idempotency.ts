@@ -59,13 +59,14 @@ export function registerIdempotency (app: FastifyInstance, store: IdempotencySto
  * Runs a ledger change and stores its idempotent response in the same transaction, so a crash
  * cannot keep the change and lose the response (which would let a retry do it twice). `change`
  * does ledger work through `tx` only (it may run again on PostgreSQL); `statusCode` may depend on
- * what it found (201 created, 200 already there). The reply is sent once the transaction committed.
+ * what it found (201 created, 200 already there); `shape` wraps the data (default: the SPEC §4
+ * success envelope). The reply is sent once the transaction committed.
  */
 export async function commitResponse<T> (ledger: Ledger, request: FastifyRequest, reply: FastifyReply,
-  statusCode: number | (() => number), change: (tx: LedgerTx) => Promise<T>): Promise<FastifyReply> {
+  statusCode: number | (() => number), change: (tx: LedgerTx) => Promise<T>, shape: (data: T) => unknown = ok): Promise<FastifyReply> {
   const claim = request.idempotency
   const response = await ledger.transact(async (tx) => {
-    const body = JSON.stringify(ok(await change(tx)))
+    const body = JSON.stringify(shape(await change(tx)))
     const status = typeof statusCode === 'function' ? statusCode() : statusCode
     if (claim !== null) await tx.idempotency.complete(claim.owner, claim.key, { statusCode: status, body })
     return { status, body }
