@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import type { Ledger } from '../ledger/ledger.js'
 import { AccessLog } from './access-log.js'
 import { registerAuth } from './auth.js'
+import { corsForPublishableKeys, publishableRoutes } from './key-access.js'
 import { errorBody } from './envelope.js'
 import { clientErrorHandler, errorHandler } from './error-handler.js'
 import { HttpError, validationFailed } from './http-errors.js'
@@ -36,7 +37,8 @@ export interface ApiDeps {
   maxAmountMinor: number
   defaultExpiresIn: number
   rateLimit: { max: number, windowMs: number }
-  trustProxy: boolean
+  /** api.trust_proxy: whose X-Forwarded-For is believed for `request.ip` (Fastify's trustProxy). */
+  trustProxy: boolean | number | readonly string[]
   wallets: Wallets
   /** The currencies of every network a modem can be on: what test payments, and owners without a wallet yet, may use. */
   networkCurrencies: readonly string[]
@@ -55,6 +57,12 @@ export interface ApiDeps {
   publicUrl?: string | null
 }
 
+/** api.trust_proxy as Fastify takes it: a hop count is "trust the nearest N proxies". */
+function trustProxyOption (setting: ApiDeps['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting === 'number') return (_address, hop) => hop < setting
+  return typeof setting === 'boolean' ? setting : [...setting]
+}
+
 /**
  * The HTTP API as a Fastify instance, not yet listening: the daemon calls `listen`, tests too (on
  * port 0). Building it has no side effects beyond the instance.
@@ -64,7 +72,7 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     // pino's Logger and Fastify's base logger differ only in optional typing details.
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
-    trustProxy: deps.trustProxy,
+    trustProxy: trustProxyOption(deps.trustProxy),
     logController: new AccessLog(),
     // JSON bodies are validated without type coercion; query strings and path parameters with it.
     schemaController: { compilersFactory: { buildValidator: partAwareValidators() } },
@@ -109,6 +117,9 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
   })
 
   registerAuth(app, deps.ledger.apiKeys)
+  // Before the rate limiter, so a 429 to an allowed page carries the CORS headers too.
+  app.addHook('onRequest', corsForPublishableKeys)
+  const browserRoutes = publishableRoutes(app)
   await app.register(rateLimit, {
     global: true,
     max: deps.rateLimit.max,
@@ -154,6 +165,7 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     if (deps.testSms !== undefined) await v1.register(testSmsRoutes(deps.testSms))
     for (const plugin of deps.plugins ?? []) await v1.register(plugin)
   }, { prefix: '/v1' })
+  browserRoutes.answerPreflights(deps.ledger.apiKeys)
   if (deps.dashboard !== undefined) {
     await app.register(dashboardPage())
     await app.register(operatorRoutes({ ledger: deps.ledger, modems: deps.modems, paymentView: paymentViewer(deps.wallets), ...deps.dashboard }))

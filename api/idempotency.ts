@@ -35,12 +35,15 @@ export function registerIdempotency (app: FastifyInstance, store: IdempotencySto
     }
     const owner: Owner = { merchantId: request.auth.merchantId, mode: request.auth.mode }
     const path = request.url.split('?')[0] ?? request.url
-    const found = await store.begin(owner, key, fingerprint(request.method, path, request.rawBody ?? ''))
+    // A publishable key is public: its keys live apart, so a page can never replay (and read) a
+    // response the merchant's server stored under the same Idempotency-Key.
+    const scoped = request.auth.type === 'publishable' ? `${request.auth.keyId}:${key}` : key
+    const found = await store.begin(owner, scoped, fingerprint(request.method, path, request.rawBody ?? ''))
     if (found.kind === 'replay') {
       return reply.code(found.response.statusCode).header('Idempotent-Replayed', 'true')
         .type('application/json; charset=utf-8').send(found.response.body)
     }
-    request.idempotency = { owner, key, stored: false }
+    request.idempotency = { owner, key: scoped, stored: false }
   })
 
   app.addHook('onSend', async (request, reply, payload) => {

@@ -42,7 +42,16 @@ export const ConfigSchema = Type.Object({
       max: Type.Integer({ minimum: 1, default: 100, description: 'requests per key per window' }),
       window_ms: Type.Integer({ minimum: 100, default: 1000 })
     }, { ...strict, default: {} }),
-    trust_proxy: Type.Boolean({ default: false }),
+    /**
+     * Whose X-Forwarded-For to believe for the client address (rate-limit buckets, key IP
+     * allow-lists): false for none; a number of proxy hops; a list of proxy addresses or CIDR
+     * ranges; true for every hop, which lets any client name its own address in the header.
+     */
+    trust_proxy: Type.Union([
+      Type.Boolean(),
+      Type.Integer({ minimum: 1, maximum: 10 }),
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 50 })
+    ], { default: false }),
     /**
      * The daemon's address as customers' browsers reach it, for `checkout_url`
      * ("https://pay.shop.example"); null: the address the API request came to.
