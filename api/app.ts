@@ -25,6 +25,7 @@ import { PAYMENT_GUIDES, type GuideNetwork, type PaymentGuide } from '../core/pa
 import type { Wallets } from './payment-view.js'
 import { systemRoutes, type ModemStatus } from './routes/system.js'
 import { dashboardPage } from '../dashboard/page.js'
+import { checkoutPage } from '../checkout/page.js'
 import { operatorRoutes, type OperatorRouteDeps } from './routes/operator.js'
 
 export const BODY_LIMIT = 64 * 1024
@@ -166,6 +167,8 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     for (const plugin of deps.plugins ?? []) await v1.register(plugin)
   }, { prefix: '/v1' })
   browserRoutes.answerPreflights(deps.ledger.apiKeys)
+  // The hosted checkout: public pages reached by a payment's unguessable checkout link.
+  await app.register(checkoutPage({ ledger: deps.ledger, wallets: deps.wallets, guides: deps.guides ?? PAYMENT_GUIDES, now: deps.ledger.now }))
   if (deps.dashboard !== undefined) {
     await app.register(dashboardPage())
     await app.register(operatorRoutes({ ledger: deps.ledger, modems: deps.modems, paymentView: paymentViewer(deps.wallets), ...deps.dashboard }))
