@@ -74,9 +74,12 @@ describe('publishable keys', () => {
     api = await startTestApi({ webhooks: {} })
     await api.request('POST', '/v1/webhooks', { body: { url: 'https://198.41.0.4/hook' } })
     const { key } = await publishable()
-    const res = await api.request('POST', '/v1/transactions/initialize', { key, body: { ...body, webhook_url: 'https://198.41.0.4/mine' } })
+    const headers = { 'idempotency-key': 'try-1' }
+    const res = await api.request('POST', '/v1/transactions/initialize', { key, body: { ...body, webhook_url: 'https://198.41.0.4/mine' }, headers })
     expect(res.status).toBe(403)
     expect(res.body.error).toMatchObject({ code: 'invalid_key_type', details: [{ field: 'webhook_url' }] })
+    // The refusal changed nothing, so it does not hold the Idempotency-Key (found by the API fuzzer).
+    expect((await api.request('POST', '/v1/transactions/initialize', { key, body, headers })).status).toBe(201)
   })
 
   it('keep their Idempotency-Keys apart from the merchant server\'s', async () => {

@@ -49,6 +49,12 @@ describe('hosted checkout page', () => {
       expect(file.status, asset).toBe(200)
       expect(file.headers.get('content-security-policy')).toMatch(/default-src 'none'/)
     }
+    // The link opens the payment: its token is masked in the access log like a key.
+    await get(`${c.path}/status`)
+    const token = c.path.split('/')[2] as string
+    expect(api.logs.join('\n')).not.toContain(token)
+    expect(api.logs.join('\n')).toContain('/checkout/[redacted]/status')
+    expect(api.logs.join('\n')).toContain('/checkout/assets/checkout.js')
   })
 
   it('answers its token-scoped status with this payment\'s state only', async () => {
