@@ -82,9 +82,10 @@ describe('hosted checkout page', () => {
     const c = await checkout({ redirect_url: 'https://shop.example/thanks?order=1234' })
     await pay(c.hpn_code, 5000)
     const partial = (await get(c.path)).text
-    expect(partial).toContain('GHS 50.00 of GHS 150.00 reached')
+    expect(partial).toContain('GHS 50.00 of GHS 150.00 reached the shop')
     expect(partial).toContain('Pay the remaining GHS 100.00')
     expect(partial).toContain('Enter the amount: 100.00.')
+    expect(partial).not.toContain('id="countdown"')
     expect(partial).not.toMatch(/http-equiv="refresh" content="4/)
     expect(partial).toContain('href="https://shop.example/thanks?order=1234&amp;reference=')
     await pay(c.hpn_code, 10_000)
@@ -107,7 +108,7 @@ describe('hosted checkout page', () => {
 describe('checkout rendering', () => {
   const base: CheckoutModel = {
     status: 'PENDING', expectedMinor: 15_000, actualMinor: null, currency: 'GHS', hpnCode: 'K7M3F6', reference: 'hpn_trx_x', expiresAt: Date.parse('2026-04-29T13:00:00Z'),
-    sequence: 1, payee: 'Kofi <Shop> & "Sons"', description: '<img src=x onerror=alert(1)>', returnUrl: null,
+    sequence: 1, description: '<img src=x onerror=alert(1)>', returnUrl: null,
     wallets: [{ network: 'mtn', msisdn: '0244000000' }, { network: 'telecel', msisdn: '0200000000' }, { network: 'at', msisdn: '0270000000' }],
     guides: PAYMENT_GUIDES, approval: 'ussd', statusUrl: '/checkout/t/status', now: Date.parse('2026-04-29T12:00:00Z')
   }
@@ -116,7 +117,9 @@ describe('checkout rendering', () => {
     const html = renderCheckout(base)
     expect(html).not.toContain('<img src=x')
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;')
-    expect(html).toContain('Pay Kofi &lt;Shop&gt; &amp; &quot;Sons&quot;')
+    const steps = renderCheckout({ ...base, guides: { ...PAYMENT_GUIDES, mtn: { name: 'MTN <b>', ussdCode: '*170#', steps: ['Dial "{code}" & <go>'] } } })
+    expect(steps).toContain('Dial &quot;K7M3F6&quot; &amp; &lt;go&gt;')
+    expect(steps).toContain('MTN &lt;b&gt;')
   })
 
   it('gives each network its own USSD menu and shows the expiry in GMT with the time left', () => {

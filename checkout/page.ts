@@ -49,7 +49,7 @@ export function checkoutPage (deps: CheckoutDeps) {
   const now = deps.now ?? Date.now
 
   async function model (token: string, payment: PaymentRow): Promise<CheckoutModel> {
-    const [details, merchant] = await Promise.all([deps.ledger.paymentDetails.of(payment.id), deps.ledger.merchants.get(payment.merchant_id)])
+    const details = await deps.ledger.paymentDetails.of(payment.id)
     return {
       status: payment.status,
       expectedMinor: payment.expected_minor,
@@ -59,7 +59,6 @@ export function checkoutPage (deps: CheckoutDeps) {
       reference: payment.reference,
       expiresAt: payment.expires_at,
       sequence: payment.sequence,
-      payee: merchant?.name ?? 'the shop',
       description: details?.description ?? null,
       returnUrl: returnUrlOf(details?.redirectUrl ?? null, payment.reference),
       wallets: deps.wallets({ merchantId: payment.merchant_id, mode: payment.mode }),

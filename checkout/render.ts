@@ -5,8 +5,9 @@ import type { PaymentStatus } from '../core/enums.js'
 /**
  * The hosted checkout page as HTML, rendered on the server: the whole page reads without
  * JavaScript (the script only copies, counts down and polls). Every value from outside (a
- * description, a shop name, an operator's steps) is escaped; nothing in this page comes from
- * another payment or shows the merchant's other data.
+ * description, an operator's steps) is escaped. The page shows this payment and the wallets that
+ * can receive it, nothing of the merchant beyond that (not even its name: the customer's phone
+ * shows the wallet's registered name before they approve, and the steps say to check it).
  */
 
 /** How the customer approves the payment: from their own USSD menu, or a prompt the network sends. */
@@ -22,8 +23,6 @@ export interface CheckoutModel {
   reference: string
   expiresAt: number
   sequence: number
-  /** The shop's name as the operator set it (the payee, as the customer's phone will show it too). */
-  payee: string
   description: string | null
   /** The shop's redirect_url, already with `?reference=`: where a final state sends the customer. */
   returnUrl: string | null
@@ -70,14 +69,14 @@ interface Outcome { tone: 'good' | 'warn' | 'bad', title: string, text: string }
 function outcome (m: CheckoutModel): Outcome | null {
   const paid = m.actualMinor ?? 0
   switch (m.status) {
-    case 'SUCCESS': return { tone: 'good', title: 'Payment received', text: `${money(m.currency, paid)} reached ${m.payee}. Thank you.` }
-    case 'OVERPAID': return { tone: 'good', title: 'Payment received', text: `${money(m.currency, paid)} reached ${m.payee}: ${money(m.currency, paid - m.expectedMinor)} more than asked. The shop will settle the difference with you.` }
-    case 'PARTIAL': return { tone: 'warn', title: 'Part of the amount received', text: `${money(m.currency, paid)} of ${money(m.currency, m.expectedMinor)} reached ${m.payee}. Pay the remaining ${money(m.currency, m.expectedMinor - paid)} the same way, with the same reference code.` }
+    case 'SUCCESS': return { tone: 'good', title: 'Payment received', text: `${money(m.currency, paid)} reached the shop. Thank you.` }
+    case 'OVERPAID': return { tone: 'good', title: 'Payment received', text: `${money(m.currency, paid)} reached the shop: ${money(m.currency, paid - m.expectedMinor)} more than asked. The shop will settle the difference with you.` }
+    case 'PARTIAL': return { tone: 'warn', title: 'Part of the amount received', text: `${money(m.currency, paid)} of ${money(m.currency, m.expectedMinor)} reached the shop. Pay the remaining ${money(m.currency, m.expectedMinor - paid)} the same way, with the same reference code.` }
     case 'EXPIRED': return { tone: 'bad', title: 'This payment request has expired', text: 'Do not pay it now. Ask the shop for a new one.' }
     case 'CANCELLED': return { tone: 'bad', title: 'This payment request was cancelled', text: 'Do not pay it. Ask the shop if you still want to buy.' }
     case 'FAILED': return { tone: 'bad', title: 'This payment did not go through', text: 'Ask the shop what to do next.' }
     case 'REFUNDED': return { tone: 'warn', title: 'This payment was refunded', text: 'The shop has returned the money for it.' }
-    case 'MANUAL_REVIEW': return { tone: 'warn', title: 'Your payment is being checked', text: `${m.payee} received money for this request and is checking it. Do not pay again.` }
+    case 'MANUAL_REVIEW': return { tone: 'warn', title: 'Your payment is being checked', text: 'The shop received money for this request and is checking it. Do not pay again.' }
     case 'PENDING': return null
   }
 }
@@ -85,7 +84,7 @@ function outcome (m: CheckoutModel): Outcome | null {
 function walletSection (m: CheckoutModel, amountMinor: number): string {
   if (m.approval === 'phone_prompt') {
     return `<section class="how"><h2>Approve on your phone</h2>
-<p>A payment prompt for ${esc(money(m.currency, amountMinor))} from ${esc(m.payee)} is on its way to your phone. Check the amount, then enter your PIN to approve it.</p>
+<p>A payment prompt for ${esc(money(m.currency, amountMinor))} is on its way to your phone. Check the amount and the name shown, then enter your PIN to approve it.</p>
 <p class="small">No prompt after a minute? Dial your wallet's menu and look under your approvals.</p></section>`
   }
   if (m.wallets.length === 0) return '<section class="how"><h2>How to pay</h2><p>No wallet is set up to receive this payment yet. Contact the shop.</p></section>'
@@ -109,6 +108,7 @@ export function renderCheckout (m: CheckoutModel): string {
   const final = isFinal(m.status)
   const result = outcome(m)
   const owing = m.status === 'PARTIAL' ? m.expectedMinor - (m.actualMinor ?? 0) : m.expectedMinor
+  // Only a PENDING request expires: a PARTIAL one stays payable (SPEC §6), so it shows no deadline.
   // Leaving for the shop is a plain meta refresh: it works without JavaScript and under the CSP.
   const head = final && m.returnUrl !== null
     ? `<meta http-equiv="refresh" content="${RETURN_AFTER_S};url=${esc(m.returnUrl)}">`
@@ -127,7 +127,7 @@ ${m.returnUrl !== null ? `<p class="small">Taking you back to the shop…</p>` :
 <p class="small">Enter it as the payment's reference, exactly as shown.</p>
 <p class="hpn" id="hpn-code">${esc(m.hpnCode)}</p>
 <button type="button" class="copy" data-copy="${esc(m.hpnCode)}" hidden>Copy code</button></section>
-<p class="expiry">Pay by <time datetime="${new Date(m.expiresAt).toISOString()}">${esc(clock(m.expiresAt))}</time><br><span id="countdown">${esc(left(m.expiresAt - m.now))}</span></p>
+${m.status === 'PENDING' ? `<p class="expiry">Pay by <time datetime="${new Date(m.expiresAt).toISOString()}">${esc(clock(m.expiresAt))}</time><br><span id="countdown">${esc(left(m.expiresAt - m.now))}</span></p>` : ''}
 <p id="live" class="live" role="status" aria-live="polite">${esc(statusLine)}</p>
 ${walletSection(m, owing)}`
   return `<!doctype html>
@@ -138,13 +138,13 @@ ${walletSection(m, owing)}`
 <meta name="referrer" content="no-referrer">
 <meta name="robots" content="noindex">
 ${head}
-<title>Pay ${esc(money(m.currency, m.expectedMinor))} to ${esc(m.payee)}</title>
+<title>Pay ${esc(money(m.currency, m.expectedMinor))}</title>
 <link rel="stylesheet" href="/checkout/assets/checkout.css">
 <script type="module" src="/checkout/assets/checkout.js"></script>
 </head>
 <body>
 <main id="checkout" data-status="${m.status}" data-sequence="${m.sequence}" data-final="${final}" data-expires="${m.expiresAt}" data-now="${m.now}" data-status-url="${esc(m.statusUrl)}">
-<header><p class="payee">Pay ${esc(m.payee)}</p>
+<header><p class="label">Amount to pay</p>
 <p class="amount">${esc(money(m.currency, m.expectedMinor))}</p>
 ${m.description === null ? '' : `<p class="description">${esc(m.description)}</p>`}</header>
 ${body}
