@@ -7,6 +7,9 @@ export default defineConfig({
     // but never assert on timing.
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // One real PostgreSQL server for the run (initdb in a temp folder); tests take a fresh
+    // database each from test/helpers/postgres-database.ts.
+    globalSetup: ['test/helpers/postgres-global-setup.ts'],
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } }
   }
