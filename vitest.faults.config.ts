@@ -9,6 +9,8 @@ export default defineConfig({
     include: ['test/faults/**/*.fault.ts'],
     testTimeout: 300_000,
     hookTimeout: 60_000,
+    // The run's PostgreSQL server, for suites that run on both engines (test/helpers/postgres-database.ts).
+    globalSetup: ['test/helpers/postgres-global-setup.ts'],
     pool: 'forks',
     poolOptions: { forks: { maxForks: 1, minForks: 1 } }
   }

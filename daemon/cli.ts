@@ -7,6 +7,7 @@ import { CliError } from './commands/cli-error.js'
 import type { CommandIo } from './commands/io.js'
 import { backupCommand } from './commands/backup.js'
 import { keysCommand } from './commands/keys.js'
+import { ledgerCopyCommand } from './commands/ledger-copy.js'
 import { merchantsCommand } from './commands/merchants.js'
 import { modemsCommand } from './commands/modems.js'
 import { simulateCommand } from './commands/simulate.js'
@@ -27,7 +28,9 @@ const USAGE = `usage: harpoon <command> [--config PATH]
   parse --jsonl                 one {"network","sender","text"} per stdin line
   simulate --network mtn|telecel|at --amount 250 --reference HKMVR2 [--payer 0244123456]
   modems [--port PATH] [--json] list serial ports and probe each modem
-  backup PATH [--force] [--json]  online, consistent copy of the database (safe while the daemon runs)`
+  backup PATH [--force] [--json]  online, consistent copy of the database (safe while the daemon runs)
+  ledger copy --to postgres://user:pass@host:port/db [--from PATH] [--json]
+                                copy the (stopped) SQLite ledger into an empty PostgreSQL database and verify it`
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -45,6 +48,8 @@ const OPTIONS = {
   payer: { type: 'string' },
   port: { type: 'string' },
   force: { type: 'boolean', default: false },
+  to: { type: 'string' },
+  from: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false }
 } as const
 
@@ -93,6 +98,8 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
       case 'backup':
         if (rest.length > 0) throw new CliError('usage: harpoon backup PATH [--force] [--json] (one path)')
         return await backupCommand(config.database.path, action, { force: values.force, json: values.json }, io)
+      case 'ledger':
+        return await ledgerCopyCommand(config.database.path, action, { to: values.to, from: values.from, json: values.json }, io)
       case 'modems':
         return await modemsCommand(config, { port: values.port, json: values.json }, io, createLogger('warn', pino.destination(2)))
       case 'keys':

@@ -150,7 +150,7 @@ describe('PostgresEngine: races', () => {
     expect((lost?.reason as { constraint?: string }).constraint).toBe('t_open')
     expect(await e.value(sql`SELECT count(*) FROM t`)).toBe(1)
     // A paid payment does not hold the code: it can be opened again.
-    await e.run(sql`UPDATE t SET status = ${'PAID'}`)
+    await e.run(sql`UPDATE t SET status = ${'SUCCESS'}`)
     await e.run(sql`INSERT INTO t (status, n) VALUES (${'PARTIAL'}, ${42})`)
   })
 
@@ -202,6 +202,17 @@ describe('PostgresEngine: values and use', () => {
     await waitFor(() => got.length >= 2 ? true : undefined, 'both notifications')
     expect(got).toEqual(['committed', 'direct'])
     await stop()
+  })
+
+  it('names a refused login at open, without printing the password', async () => {
+    const url = new URL((await createTestDatabase({ migrated: false })).url)
+    url.password = 'wrong-secret'
+    const err = await openPostgresEngine(url.href).then(
+      async (e) => { await e.close(); throw new Error('opened with a wrong password') },
+      (e: unknown) => e as Error & { code: string })
+    expect(err).toMatchObject({ code: 'database_open_failed' })
+    expect(err.message).toMatch(/^cannot open the PostgreSQL database at 127\.0\.0\.1:\d+\/harpoon_test_\w+: password authentication failed/)
+    expect(err.message).not.toContain('wrong-secret')
   })
 
   it('answers unavailable at once for a database that is not there', async () => {

@@ -347,7 +347,9 @@ export async function openPostgresEngine (url: string, options: PostgresEngineOp
     await engine.ping()
   } catch (err) {
     await engine.close()
-    throw err
+    if (err instanceof HarpoonError) throw err
+    // Refused, not unreachable: a wrong password, an unknown database or user.
+    throw new HarpoonError('database_open_failed', `cannot open the PostgreSQL database at ${engine.where}: ${(err as Error).message}`, [], { cause: err })
   }
   return engine
 }

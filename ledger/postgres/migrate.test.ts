@@ -145,7 +145,7 @@ describe('PostgreSQL migrations', () => {
     const pay = async (reference: string, status: string): Promise<unknown> => await e.run(sql`
       INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency, expires_at, created_at, updated_at)
       VALUES (${reference}, ${'m1'}, ${'live'}, ${'HKMVR2'}, ${status}, ${100}, ${'GHS'}, ${2}, ${1}, ${1})`)
-    await pay('p1', 'PAID')
+    await pay('p1', 'SUCCESS')
     await pay('p2', 'PENDING')
     await expect(pay('p3', 'PARTIAL')).rejects.toSatisfy(isUniqueViolation)
     const credit = async (id: string, mode: string, status: string): Promise<unknown> => await e.run(sql`

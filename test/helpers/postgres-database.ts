@@ -11,9 +11,15 @@ export interface TestDatabase {
   drop: () => Promise<void>
 }
 
+function serverUrl (): string {
+  const url = inject('postgresUrl') as string | undefined
+  if (url === undefined) throw new Error('no PostgreSQL server in this test run: add test/helpers/postgres-global-setup.ts to globalSetup in the vitest config')
+  return url
+}
+
 /** Runs `statement` on the server's `postgres` database (CREATE/DROP DATABASE cannot run inside one). */
 async function admin (statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: inject('postgresUrl') })
+  const client = new pg.Client({ connectionString: serverUrl() })
   await client.connect()
   try {
     await client.query(statement)
@@ -31,7 +37,7 @@ export async function createTestDatabase (options: { migrated?: boolean } = {}):
   const name = `harpoon_test_${randomBytes(6).toString('hex')}`
   const template = options.migrated === false ? 'template0' : TEMPLATE_DATABASE
   await admin(`CREATE DATABASE ${name} TEMPLATE ${template}`)
-  const base = new URL(inject('postgresUrl'))
+  const base = new URL(serverUrl())
   base.pathname = `/${name}`
   let dropped = false
   const drop = async (): Promise<void> => {

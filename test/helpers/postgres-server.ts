@@ -35,16 +35,20 @@ export interface PostgresServer {
   destroy: () => Promise<void>
 }
 
-/** The folder holding initdb, pg_ctl and postgres: `pg_config --bindir`, else the newest /usr/lib/postgresql/N/bin. */
-export function postgresBinDir (): string {
+/**
+ * The folder holding initdb, pg_ctl and postgres: `pg_config --bindir`, else the newest
+ * /usr/lib/postgresql/N/bin (where Debian puts the server; libpq-dev's pg_config may name a folder
+ * without it). The places are parameters for the test of the missing-server message only.
+ */
+export function postgresBinDir (where: { pgConfig: string, root: string } = { pgConfig: 'pg_config', root: '/usr/lib/postgresql' }): string {
   const hasServer = (dir: string): boolean => ['initdb', 'pg_ctl', 'postgres'].every((b) => existsSync(join(dir, b)))
   try {
-    const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    const dir = execFileSync(where.pgConfig, ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
     if (hasServer(dir)) return dir
   } catch {
-    // no pg_config (or only the client's): look where Debian puts the server
+    // no pg_config: look where Debian puts the server
   }
-  const root = '/usr/lib/postgresql'
+  const root = where.root
   const versions = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : []
   for (const v of versions) {
     const dir = join(root, v, 'bin')
