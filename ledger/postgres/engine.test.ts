@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../constraints.js'
 import { describeEngineConformance } from '../engine.conformance.js'
 import { DatabaseUnavailableError, type Transaction } from '../engine.js'
 import { sql } from '../sql.js'
-import { openPostgresEngine, type PostgresEngine, type PostgresEngineOptions } from './engine.js'
+import { CommitOutcomeUnknownError, openPostgresEngine, type PostgresEngine, type PostgresEngineOptions } from './engine.js'
 import { createTestDatabase } from '../../test/helpers/postgres-database.js'
 import { startPostgresServer } from '../../test/helpers/postgres-server.js'
 import { waitFor } from '../../test/helpers/wait-for.js'
@@ -238,6 +238,59 @@ describe('PostgresEngine: values and use', () => {
     })
     expect(runs).toBe(2)
     expect(await e.all(sql`SELECT status, n FROM t`)).toEqual([{ status: 'survivor', n: 102 }])
+  })
+
+  it('lets the server end a transaction that stopped talking, releasing its locks, and runs it again', async () => {
+    const db = await createTestDatabase({ migrated: false })
+    const e = await engineAt(db.url, { poolSize: 1, idleInTransactionTimeoutMs: 200 })
+    await e.session(async (c) => { await c.query(TABLE) })
+    const watcher = new pg.Client({ connectionString: db.url })
+    await watcher.connect()
+    cleanups.push(async () => { await watcher.end() })
+    await e.run(sql`INSERT INTO t (status, n) VALUES (${'seed'}, ${0})`)
+    let runs = 0
+    await e.transaction(async (tx) => {
+      runs++
+      if (runs === 1) {
+        await tx.run(sql`UPDATE t SET n = n + 1 WHERE status = ${'seed'}`) // holds the row's lock
+        // A node frozen mid-transaction: the server gives up on it by itself.
+        const pid = await tx.value<number>(sql`SELECT pg_backend_pid()`)
+        await waitFor(async () => (await watcher.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 0 ? true : undefined, 'the server to end the idle transaction')
+        // The lock is gone with it: another node's write goes through (it would wait forever otherwise).
+        expect((await watcher.query("UPDATE t SET n = 50 WHERE status = 'seed'")).rowCount).toBe(1)
+      }
+      await tx.run(sql`INSERT INTO t (status, n) VALUES (${'after'}, ${runs})`)
+    })
+    expect(runs).toBe(2)
+    expect(await e.all(sql`SELECT status, n FROM t ORDER BY id`)).toEqual([{ status: 'seed', n: 50 }, { status: 'after', n: 2 }])
+  })
+})
+
+describe('PostgresEngine: a connection lost during COMMIT', () => {
+  it('says the outcome is unknown and never runs the transaction again', async () => {
+    const db = await createTestDatabase({ migrated: false })
+    const e = await engineAt(db.url)
+    // A deferred trigger that makes COMMIT itself slow, so the connection can be cut while it runs.
+    await e.session(async (c) => {
+      await c.query(TABLE)
+      await c.query('CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(60); RETURN NULL; END $$')
+      await c.query("CREATE CONSTRAINT TRIGGER t_slow AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.status = 'slow') EXECUTE FUNCTION slow_commit()")
+    })
+    const killer = new pg.Client({ connectionString: db.url })
+    await killer.connect()
+    cleanups.push(async () => { await killer.end() })
+    let runs = 0
+    const committing = e.transaction(async (tx) => {
+      runs++
+      await tx.run(sql`INSERT INTO t (status, n) VALUES (${'slow'}, ${1})`)
+    })
+    const pid = await waitFor(async () => (await killer.query<{ pid: number }>(
+      "SELECT pid FROM pg_stat_activity WHERE query = 'COMMIT' AND state = 'active' AND datname = current_database()")).rows[0]?.pid, 'COMMIT to be running')
+    await killer.query('SELECT pg_terminate_backend($1)', [pid])
+    const err = await committing.then(() => undefined, (e: unknown) => e)
+    expect(err).toBeInstanceOf(CommitOutcomeUnknownError)
+    expect(err).toBeInstanceOf(DatabaseUnavailableError)
+    expect(runs).toBe(1)
   })
 })
 

@@ -4,7 +4,7 @@ import pg from 'pg'
 import { HarpoonError } from '../../core/errors.js'
 import { DatabaseUnavailableError, type Engine, type Executor, type RunResult, type Transaction, type TransactionOptions } from '../engine.js'
 import { parameters, sql, StatementCache, type SqlStatement } from '../sql.js'
-import { isRetryableConflict, isUnavailable } from './errors.js'
+import { isRetryableConflict, isUnavailable, wasNeverSent } from './errors.js'
 
 export interface PostgresEngineOptions {
   /** Connections in the pool (default 10). A transaction holds one from BEGIN to COMMIT. */
@@ -15,6 +15,12 @@ export interface PostgresEngineOptions {
   readonly pingTimeoutMs?: number
   /** Runs of a transaction that keeps losing serialization races before giving up (default 10). */
   readonly maxAttempts?: number
+  /**
+   * The server ends a session that sits inside a transaction without sending anything for this long
+   * (default 60 s), releasing its locks: a node that froze or vanished mid-transaction (power cut, no
+   * TCP reset) must not hold rows the other nodes need until TCP keepalive notices, hours later.
+   */
+  readonly idleInTransactionTimeoutMs?: number
   /** Shown in `pg_stat_activity` (default `harpoon`). */
   readonly applicationName?: string
   /** Told about an `afterCommit` callback that threw (the transaction itself committed). */
@@ -149,6 +155,7 @@ export class PostgresEngine implements Engine {
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
       idleTimeoutMillis: 30_000,
       application_name: options.applicationName ?? 'harpoon',
+      idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 60_000,
       keepAlive: true,
       types: typeParsers
     })
@@ -227,7 +234,7 @@ export class PostgresEngine implements Engine {
       } catch (err) {
         const reason = isRetryableConflict(err)
         if (reason !== undefined) return { kind: 'retry', reason } // a failed COMMIT has rolled back
-        if (isUnavailable(err)) throw new CommitOutcomeUnknownError(`PostgreSQL at ${this.where} went away during COMMIT: the transaction may or may not have committed`, { cause: err })
+        if (isUnavailable(err) && !wasNeverSent(err)) throw new CommitOutcomeUnknownError(`PostgreSQL at ${this.where} went away during COMMIT: the transaction may or may not have committed`, { cause: err })
         throw err
       }
       // COMMIT of a transaction that an earlier (caught) error aborted rolls back without an error.

@@ -45,6 +45,15 @@ export function isUnavailable (err: unknown): boolean {
 }
 
 /**
+ * True when `pg` refused to send the statement because it already knew the connection was gone: a
+ * COMMIT that failed so never reached the server, and the transaction is known to be rolled back.
+ */
+export function wasNeverSent (err: unknown): boolean {
+  const message = (err as { message?: unknown } | null)?.message
+  return typeof message === 'string' && /^(Client has encountered a connection error|Client was closed)/.test(message)
+}
+
+/**
  * 'serialization_failure' (40001) or 'deadlock_detected' (40P01) when `err` says the transaction
  * lost a race and will succeed if run again from the start; otherwise undefined.
  */
