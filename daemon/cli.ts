@@ -7,7 +7,6 @@ import { CliError } from './commands/cli-error.js'
 import type { CommandIo } from './commands/io.js'
 import { backupCommand } from './commands/backup.js'
 import { keysCommand } from './commands/keys.js'
-import { ledgerCopyCommand } from './commands/ledger-copy.js'
 import { merchantsCommand } from './commands/merchants.js'
 import { modemsCommand } from './commands/modems.js'
 import { simulateCommand } from './commands/simulate.js'
@@ -98,8 +97,11 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
       case 'backup':
         if (rest.length > 0) throw new CliError('usage: harpoon backup PATH [--force] [--json] (one path)')
         return await backupCommand(config.database.path, action, { force: values.force, json: values.json }, io)
-      case 'ledger':
+      case 'ledger': {
+        // Loaded on demand: the PostgreSQL client is not part of every CLI start.
+        const { ledgerCopyCommand } = await import('./commands/ledger-copy.js')
         return await ledgerCopyCommand(config.database.path, action, { to: values.to, from: values.from, json: values.json }, io)
+      }
       case 'modems':
         return await modemsCommand(config, { port: values.port, json: values.json }, io, createLogger('warn', pino.destination(2)))
       case 'keys':
