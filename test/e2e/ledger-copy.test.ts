@@ -1,29 +1,29 @@
-import { execFile } from 'node:child_process'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
+import { PassThrough } from 'node:stream'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
+import { runCli } from '../../daemon/cli.js'
 import { openDatabase } from '../../ledger/db.js'
 import { openPostgresEngine, type PostgresEngine } from '../../ledger/postgres/engine.js'
 import { sql } from '../../ledger/sql.js'
 import { cleanupAfterEach } from '../helpers/cleanup.js'
-import { CLI, spawnDaemon } from '../helpers/daemon-process.js'
+import { spawnDaemon } from '../helpers/daemon-process.js'
 import { apiCall, firstKey } from '../helpers/http.js'
 import { createTestDatabase } from '../helpers/postgres-database.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
-const run = promisify(execFile)
 const track = cleanupAfterEach()
 
-/** `harpoon ledger copy` as an operator runs it: the built CLI; never throws, returns what it printed. */
+/** `harpoon ledger copy`, through the CLI's entry point (in this process: no Node start-up per call). */
 async function copy (...args: string[]): Promise<{ code: number, out: string, err: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, 'ledger', 'copy', ...args])
-    return { code: 0, out: stdout, err: stderr }
-  } catch (err) {
-    const e = err as { code: number, stdout: string, stderr: string }
-    return { code: e.code, out: e.stdout, err: e.stderr }
-  }
+  const stdout = new PassThrough()
+  const stderr = new PassThrough()
+  let out = ''
+  let err = ''
+  stdout.on('data', (c: Buffer) => { out += c.toString() })
+  stderr.on('data', (c: Buffer) => { err += c.toString() })
+  const code = await runCli(['ledger', 'copy', ...args], { stdin: new PassThrough(), stdout, stderr })
+  return { code, out, err }
 }
 
 async function target (url: string): Promise<PostgresEngine> {
