@@ -7,9 +7,11 @@ export default defineConfig({
     // but never assert on timing.
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // Checks the machine first (socat, chromium, …): installs what is missing as root with apt-get,
-    // else stops with one message naming the command, instead of a wall of failing tests.
-    globalSetup: ['test/system-needs.ts'],
+    // Checks the machine first (socat, chromium, postgresql, …): installs what is missing as root with
+    // apt-get, else stops with one message naming the command, instead of a wall of failing tests.
+    // Then one real PostgreSQL server for the run (initdb in a temp folder); tests take a fresh
+    // database each from test/helpers/postgres-database.ts.
+    globalSetup: ['test/system-needs.ts', 'test/helpers/postgres-global-setup.ts'],
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } }
   }
