@@ -33,7 +33,7 @@ async function admin (statement: string): Promise<void> {
  * migrated to the current schema unless `migrated: false` (then empty). Called inside a test, it is
  * dropped when the test finishes; from a beforeAll, call `drop()` yourself.
  */
-export async function createTestDatabase (options: { migrated?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase (options: { migrated?: boolean, onDrop?: () => void } = {}): Promise<TestDatabase> {
   const name = `harpoon_test_${randomBytes(6).toString('hex')}`
   const template = options.migrated === false ? 'template0' : TEMPLATE_DATABASE
   await admin(`CREATE DATABASE ${name} TEMPLATE ${template}`)
@@ -43,6 +43,7 @@ export async function createTestDatabase (options: { migrated?: boolean } = {}):
   const drop = async (): Promise<void> => {
     if (dropped) return
     dropped = true
+    options.onDrop?.()
     await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
   }
   try {
