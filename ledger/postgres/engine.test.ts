@@ -280,14 +280,15 @@ describe('PostgresEngine: a connection lost during COMMIT', () => {
     await killer.connect()
     cleanups.push(async () => { await killer.end() })
     let runs = 0
-    const committing = e.transaction(async (tx) => {
+    // Its outcome is taken at once: it fails while the kill below is still being awaited.
+    const outcome = e.transaction(async (tx) => {
       runs++
       await tx.run(sql`INSERT INTO t (status, n) VALUES (${'slow'}, ${1})`)
-    })
+    }).then(() => undefined, (err: unknown) => err)
     const pid = await waitFor(async () => (await killer.query<{ pid: number }>(
       "SELECT pid FROM pg_stat_activity WHERE query = 'COMMIT' AND state = 'active' AND datname = current_database()")).rows[0]?.pid, 'COMMIT to be running')
     await killer.query('SELECT pg_terminate_backend($1)', [pid])
-    const err = await committing.then(() => undefined, (e: unknown) => e)
+    const err = await outcome
     expect(err).toBeInstanceOf(CommitOutcomeUnknownError)
     expect(err).toBeInstanceOf(DatabaseUnavailableError)
     expect(runs).toBe(1)
