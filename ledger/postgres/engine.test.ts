@@ -266,6 +266,24 @@ describe('PostgresEngine: values and use', () => {
   })
 })
 
+describe('PostgresEngine: another node changes the schema', () => {
+  it('prepares a statement again when its cached plan went stale, in a read and in a transaction, without failing the caller', async () => {
+    const retries: string[] = []
+    const e = await engine({ poolSize: 2, onRetry: ({ reason }) => retries.push(reason) })
+    await e.run(sql`INSERT INTO t (status, n) VALUES (${'a'}, ${7})`)
+    const read = async (): Promise<unknown> => await e.value(sql`SELECT n FROM t WHERE status = ${'a'}`)
+    const inTransaction = async (): Promise<unknown> => await e.transaction(async (tx) => await tx.value(sql`SELECT n FROM t WHERE status = ${'a'}`))
+    // Both pooled connections prepare both statements.
+    await Promise.all([read(), read(), inTransaction(), inTransaction()])
+    // "Another node migrates": the column's type changes under the prepared statements.
+    await e.session(async (c) => { await c.query('ALTER TABLE t ALTER COLUMN n TYPE TEXT') })
+    expect(await read()).toBe('7')
+    expect(await inTransaction()).toBe('7')
+    expect(await Promise.all([read(), inTransaction()])).toEqual(['7', '7'])
+    expect(retries.every((r) => r === 'stale_plan')).toBe(true)
+  })
+})
+
 describe('PostgresEngine: a connection lost during COMMIT', () => {
   it('says the outcome is unknown and never runs the transaction again', async () => {
     const db = await createTestDatabase({ migrated: false })

@@ -4,7 +4,7 @@ import pg from 'pg'
 import { HarpoonError } from '../../core/errors.js'
 import { DatabaseUnavailableError, type Engine, type Executor, type RunResult, type Transaction, type TransactionOptions } from '../engine.js'
 import { parameters, sql, StatementCache, type SqlStatement } from '../sql.js'
-import { isRetryableConflict, isUnavailable, wasNeverSent } from './errors.js'
+import { isRetryableConflict, isStalePlan, isUnavailable, wasNeverSent } from './errors.js'
 
 export interface PostgresEngineOptions {
   /** Connections in the pool (default 10). A transaction holds one from BEGIN to COMMIT. */
@@ -77,14 +77,25 @@ const typeParsers = {
   }
 } as unknown as pg.CustomTypesConfig
 
+/** What one transaction (or read) on one connection learned while it ran. */
+interface RunState {
+  finished: boolean
+  /** Set when a statement lost a race: the transaction is aborted and must run again. */
+  lostRace: string | undefined
+  /** Set when a prepared statement's plan went stale (another node changed the schema). */
+  stalePlan: boolean
+}
+
+const freshState = (): RunState => ({ finished: false, lostRace: undefined, stalePlan: false })
+
 /** Statements bound to one pooled connection: a transaction's, or a read's. */
 class ClientExecutor implements Executor {
   readonly dialect = 'postgres' as const
   readonly #client: pg.PoolClient
   readonly #cache: StatementCache<string>
-  readonly #state: { finished: boolean, lostRace: string | undefined }
+  readonly #state: RunState
 
-  constructor (client: pg.PoolClient, cache: StatementCache<string>, state: { finished: boolean, lostRace: string | undefined }) {
+  constructor (client: pg.PoolClient, cache: StatementCache<string>, state: RunState) {
     this.#client = client
     this.#cache = cache
     this.#state = state
@@ -101,6 +112,7 @@ class ClientExecutor implements Executor {
       const conflict = isRetryableConflict(err)
       // Remember it even if the caller catches it: the transaction is aborted and must be run again.
       if (conflict !== undefined) this.#state.lostRace = conflict
+      if (isStalePlan(err)) this.#state.stalePlan = true
       throw err
     }
   }
@@ -141,6 +153,13 @@ export class PostgresEngine implements Engine {
   readonly #inTransaction = new AsyncLocalStorage<true>()
   /** Connections that have served before: a failure on one may be a connection that died unnoticed while idle. */
   readonly #used = new WeakSet<pg.PoolClient>()
+  /**
+   * Bumped when a prepared statement turns out stale ("cached plan must not change result type": the
+   * schema changed under it, another node migrated). Connections from an older generation hold such
+   * statements: they are closed as they come out of the pool instead of serving again.
+   */
+  #planGeneration = 0
+  readonly #clientGeneration = new WeakMap<pg.PoolClient, number>()
   readonly #notifications: Notifications
   #closed = false
 
@@ -193,13 +212,13 @@ export class PostgresEngine implements Engine {
       }
       this.#options.onRetry?.({ attempt, reason: outcome.reason })
       // Full jitter, growing: two transactions that collided do not collide again in lockstep.
-      await sleep(Math.random() * Math.min(250, 5 * 2 ** attempt))
+      if (outcome.reason !== 'stale_plan') await sleep(Math.random() * Math.min(250, 5 * 2 ** attempt))
     }
   }
 
   async #attempt<T>(fn: (tx: Transaction) => Promise<T>, begin: string): Promise<Attempt<T>> {
     return await this.#withClient(async (client, discard) => {
-      const state = { finished: false, lostRace: undefined as string | undefined }
+      const state = freshState()
       const callbacks: Array<() => void> = []
       const executor = new ClientExecutor(client, this.#cache, state)
       const tx: Transaction = {
@@ -223,6 +242,13 @@ export class PostgresEngine implements Engine {
           discard()
           if (isUnavailable(rollbackError)) throw rollbackError
         }
+        if (state.stalePlan) {
+          // Statements this node prepared before another node migrated: every connection that holds
+          // them is replaced, and the transaction runs again on a fresh one, which prepares anew.
+          discard()
+          this.#planGeneration++
+          return { kind: 'retry', reason: 'stale_plan' }
+        }
         const reason = state.lostRace ?? isRetryableConflict(err)
         if (reason !== undefined) return { kind: 'retry', reason }
         throw err
@@ -239,6 +265,7 @@ export class PostgresEngine implements Engine {
       }
       // COMMIT of a transaction that an earlier (caught) error aborted rolls back without an error.
       if (commit.command === 'ROLLBACK') {
+        if (state.stalePlan) { discard(); this.#planGeneration++; return { kind: 'retry', reason: 'stale_plan' } }
         if (state.lostRace !== undefined) return { kind: 'retry', reason: state.lostRace }
         throw new HarpoonError('transaction_aborted', 'a statement of the ledger transaction failed and its error was caught, so PostgreSQL rolled the whole transaction back; use ON CONFLICT instead of catching constraint errors')
       }
@@ -247,7 +274,23 @@ export class PostgresEngine implements Engine {
   }
 
   async #read<T>(fn: (executor: Executor) => Promise<T>): Promise<T> {
-    return await this.#withClient(async (client) => await fn(new ClientExecutor(client, this.#cache, { finished: false, lostRace: undefined })), true)
+    for (let attempt = 1; ; attempt++) {
+      const state = freshState()
+      try {
+        return await this.#withClient(async (client, discard) => {
+          try {
+            return await fn(new ClientExecutor(client, this.#cache, state))
+          } catch (err) {
+            if (state.stalePlan) discard()
+            throw err
+          }
+        }, true)
+      } catch (err) {
+        // A read whose prepared statement went stale (see #attempt) is prepared again, once.
+        if (!state.stalePlan || attempt > 1) throw err
+        this.#planGeneration++
+      }
+    }
   }
 
   /**
@@ -265,6 +308,13 @@ export class PostgresEngine implements Engine {
       } catch (err) {
         throw unavailable(err, this.where)
       }
+      const generation = this.#clientGeneration.get(client)
+      if (generation !== undefined && generation < this.#planGeneration) {
+        client.release(true)
+        attempt--
+        continue
+      }
+      this.#clientGeneration.set(client, this.#planGeneration)
       const reused = this.#used.has(client)
       this.#used.add(client)
       // A checked-out connection has no error listener of the pool's: without ours, a connection

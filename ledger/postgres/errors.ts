@@ -65,3 +65,15 @@ export function isRetryableConflict (err: unknown): string | undefined {
   }
   return undefined
 }
+
+/**
+ * True for "cached plan must not change result type" (feature_not_supported, 0A000): a statement
+ * this connection prepared returns other column types since the schema changed (a node migrated).
+ * Preparing it again fixes it; the transaction it happened in is aborted.
+ */
+export function isStalePlan (err: unknown): boolean {
+  return causes(err).some((e) => {
+    const { code, message } = (e ?? {}) as { code?: unknown, message?: unknown }
+    return code === '0A000' && typeof message === 'string' && message.includes('cached plan must not change result type')
+  })
+}
