@@ -13,11 +13,12 @@ export const PURE_SUITES = [
 ]
 
 /**
- * Files that choose their engine themselves (each engine's own suite, the engine choice) or test a
- * SQLite-only feature (backup, file modes, ledger copy from SQLite): once is enough.
+ * Files that choose their engine themselves (each engine's own suite, the engine choice, a daemon on
+ * a PostgreSQL server of its own that the test stops) or test a SQLite-only feature (backup, file
+ * modes, ledger copy from SQLite): once is enough.
  */
 export const ENGINE_SPECIFIC_SUITES = [
-  'ledger/open.test.ts', 'ledger/sqlite/**', 'ledger/postgres/**',
+  'ledger/open.test.ts', 'ledger/sqlite/**', 'ledger/postgres/**', 'test/e2e/database-outage.test.ts',
   'test/e2e/backup.test.ts', 'test/e2e/file-permissions.test.ts', 'test/e2e/ledger-copy.test.ts'
 ]
 
