@@ -15,6 +15,7 @@ import { deliverTestSmsToIngest } from './test-sms.js'
 import { createIngest } from '../ingest/ingest.js'
 import { MODEM_NETWORK_CURRENCIES, modemMerchants, startModems, type ModemLayer } from './modems.js'
 import { registerDaemonMetrics } from './metrics.js'
+import { guidesWith } from '../core/payment-guides.js'
 
 export interface RunningDaemon {
   api: FastifyInstance
@@ -89,6 +90,9 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     modems: modemLayer.list,
     testSms: async (owner, request) => await (modemLayer.deliverTestSms(owner, request) ?? direct(owner, request)),
     plugins: [webhookRoutes(ledger, webhooks)],
+    checkWebhookUrl: webhooks.checkTarget,
+    guides: guidesWith(config.networks),
+    publicUrl: config.api.public_url,
     dashboard: { silenceAlarmMinutes: config.dashboard.silence_alarm_minutes, startedAt }
   })
   const url = await api.listen({ host: config.api.host, port: config.api.port })

@@ -1,10 +1,12 @@
 import type { ApiKeyStore } from './api-keys.js'
 import type { BalanceChain } from './balance-chain.js'
+import type { CheckoutTokenStore } from './checkout-tokens.js'
 import type { CreditStore } from './credits.js'
 import type { Dialect, Engine, TransactionOptions } from './engine.js'
 import type { EventStore, EventSubscriber } from './events.js'
 import type { IdempotencyStore } from './idempotency.js'
 import type { MerchantStore } from './merchants.js'
+import type { PaymentDetailsStore } from './payment-details.js'
 import type { PaymentStatusStore } from './payment-status.js'
 import type { PaymentStore } from './payments.js'
 import { generateCode } from './hpn-code.js'
@@ -28,6 +30,8 @@ export interface LedgerStores {
   readonly webhookEndpoints: WebhookEndpointStore
   readonly webhookDeliveries: WebhookDeliveryStore
   readonly stats: LedgerStats
+  readonly paymentDetails: PaymentDetailsStore
+  readonly checkoutTokens: CheckoutTokenStore
 }
 
 /** The stores inside one transaction, and what must wait for its commit. */

@@ -2,10 +2,12 @@ import type { Engine, Executor, Transaction, TransactionOptions } from './engine
 import type { LedgerTx } from './ledger.js'
 import { SqlApiKeyStore, type ApiKeyStore } from './api-keys.js'
 import { SqlBalanceChain, type BalanceChain } from './balance-chain.js'
+import { SqlCheckoutTokenStore, type CheckoutTokenStore } from './checkout-tokens.js'
 import { SqlCreditStore, type CreditStore } from './credits.js'
 import { SqlEventStore, type EventStore, type EventSubscriber } from './events.js'
 import { SqlIdempotencyStore, type IdempotencyStore } from './idempotency.js'
 import { SqlMerchantStore, type MerchantStore } from './merchants.js'
+import { SqlPaymentDetailsStore, type PaymentDetailsStore } from './payment-details.js'
 import { SqlPaymentStatus, type PaymentStatusStore } from './payment-status.js'
 import { SqlPaymentStore, type PaymentStore } from './payments.js'
 import { SqlSmsInboxStore, type SmsInboxStore } from './sms-inbox.js'
@@ -47,6 +49,8 @@ export class LedgerScope implements LedgerTx {
   #webhookEndpoints: WebhookEndpointStore | undefined
   #webhookDeliveries: WebhookDeliveryStore | undefined
   #stats: LedgerStats | undefined
+  #paymentDetails: PaymentDetailsStore | undefined
+  #checkoutTokens: CheckoutTokenStore | undefined
 
   constructor (ex: Executor, tx: Transaction | null, shared: Shared) {
     this.ex = ex
@@ -67,6 +71,8 @@ export class LedgerScope implements LedgerTx {
   get webhookEndpoints (): WebhookEndpointStore { return (this.#webhookEndpoints ??= new SqlWebhookEndpointStore(this)) }
   get webhookDeliveries (): WebhookDeliveryStore { return (this.#webhookDeliveries ??= new SqlWebhookDeliveryStore(this)) }
   get stats (): LedgerStats { return (this.#stats ??= new SqlLedgerStats(this)) }
+  get paymentDetails (): PaymentDetailsStore { return (this.#paymentDetails ??= new SqlPaymentDetailsStore(this)) }
+  get checkoutTokens (): CheckoutTokenStore { return (this.#checkoutTokens ??= new SqlCheckoutTokenStore(this)) }
 
   afterCommit (fn: () => void): void {
     this.inTransaction('afterCommit').afterCommit(fn)

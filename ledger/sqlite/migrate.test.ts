@@ -46,6 +46,23 @@ describe('SQLite migrations', () => {
     expect((await versions.all<{ version: number }>(sql`SELECT version FROM schema_migrations ORDER BY version`)).map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version))
   })
 
+  it('takes numbers with gaps: a step that lands later under a lower number is applied, one the release lacks is refused', async () => {
+    const engine = new SqliteEngine(database())
+    cleanups.push(async () => { await engine.close() })
+    const db = engine.connection
+    const step = (version: number): { version: number, name: string, up: string } => ({ version, name: `step-${version}`, up: `CREATE TABLE step_${version} (id INTEGER)` })
+    const versions = (): number[] => db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all() as number[]
+    // 009 and 011 belong to other branches: a release with 008 and 010 only …
+    migrate(db, [step(8), step(10)])
+    expect(versions()).toEqual([8, 10])
+    // … then the release where 009 has landed applies it, though 010 is already there.
+    migrate(db, [step(8), step(9), step(10)])
+    expect(versions()).toEqual([8, 9, 10])
+    expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'step_9'").pluck().get()).toBe(1)
+    // A release without 009 must not run on the database that has it, though 010 is its newest.
+    expect(() => { migrate(db, [step(8), step(10)]) }).toThrow(expect.objectContaining({ code: 'database_too_new' }))
+  })
+
   it('refuses a database a newer release has migrated (database_too_new), and leaves it alone', async () => {
     const path = database()
     const ledger = await openLedger({ path })

@@ -7,6 +7,7 @@ import { codeLookup } from './005-code-lookup.js'
 import { deliveryClaim } from './006-delivery-claim.js'
 import { creditMode } from './007-credit-mode.js'
 import { paymentSequence } from './008-payment-sequence.js'
+import { hostedApi } from './010-hosted-api.js'
 
 /**
  * The PostgreSQL schema, step for step the SQLite one: the same numbers, names, tables, columns
@@ -33,5 +34,6 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   codeLookup,
   deliveryClaim,
   creditMode,
-  paymentSequence
+  paymentSequence,
+  hostedApi
 ]
