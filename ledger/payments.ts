@@ -15,6 +15,8 @@ export interface InitializeInput {
   customerPhone: string | null
   meta: Record<string, unknown> | null
   expiresInSeconds: number
+  /** The channel collecting it and the provider reference chosen for the collection; absent: SMS. */
+  channel?: { id: string, type: string, reference: string } | null | undefined
 }
 
 export interface ListQuery {
@@ -36,6 +38,12 @@ export interface Page<T> {
  */
 const CODE_REUSE_WINDOW_MS = 180 * 86_400_000
 const CODE_ATTEMPTS = 25
+/**
+ * A channel's own poller expires its payments after one last check with the provider
+ * (channels/outbound.ts); the sweeper takes them only this long after, should that check not get
+ * through (provider unreachable), so a customer who approved at the last second is not expired first.
+ */
+export const CHANNEL_EXPIRY_GRACE_MS = 10 * 60_000
 
 export function encodeCursor (id: number): string {
   return Buffer.from(`p:${id}`).toString('base64url')
@@ -71,7 +79,8 @@ export interface PaymentStore {
   resolve: (owner: Owner, id: string, to: 'SUCCESS' | 'PARTIAL' | 'OVERPAID' | 'FAILED', note: string | null) => Promise<PaymentRow>
   /**
    * PENDING payments past `expires_at` become EXPIRED, one batch in one transaction; returns how
-   * many. PARTIAL payments stay PARTIAL: money arrived, and the merchant decides.
+   * many. PARTIAL payments stay PARTIAL: money arrived, and the merchant decides. A channel payment
+   * is its poller's to expire; the sweeper takes it only CHANNEL_EXPIRY_GRACE_MS later.
    */
   expireDue: (batch?: number) => Promise<number>
 }
@@ -120,17 +129,19 @@ export class SqlPaymentStore implements PaymentStore {
           WHERE client_reference = ${input.clientReference} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND status = ${PENDING}
           ORDER BY id DESC LIMIT 1`)
         if (existing !== undefined) {
-          if (existing.expected_minor === input.amountMinor && existing.currency === input.currency) return { payment: existing, created: false }
-          throw new ConflictError('duplicate_client_reference', `a PENDING payment ${existing.reference} already has client_reference ${JSON.stringify(input.clientReference)} with a different amount or currency`)
+          const sameChannel = existing.channel_id === (input.channel?.id ?? null)
+          if (existing.expected_minor === input.amountMinor && existing.currency === input.currency && sameChannel) return { payment: existing, created: false }
+          throw new ConflictError('duplicate_client_reference', `a PENDING payment ${existing.reference} already has client_reference ${JSON.stringify(input.clientReference)} with a different amount, currency or channel`)
         }
       }
       const t = tx.now()
       const code = await freshCode(tx, t)
+      const channel = input.channel ?? null
       const payment = await tx.ex.get<PaymentRow>(sql`INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency,
-          client_reference, customer_phone, meta, expires_at, created_at, updated_at)
+          client_reference, customer_phone, meta, expires_at, created_at, updated_at, channel_id, channel_type, channel_reference)
         VALUES (${`hpn_trx_${randomHex(16)}`}, ${owner.merchantId}, ${owner.mode}, ${code}, ${PENDING}, ${input.amountMinor}, ${input.currency},
           ${input.clientReference}, ${input.customerPhone}, ${input.meta === null ? null : JSON.stringify(input.meta)},
-          ${t + input.expiresInSeconds * 1000}, ${t}, ${t})
+          ${t + input.expiresInSeconds * 1000}, ${t}, ${t}, ${channel?.id ?? null}, ${channel?.type ?? null}, ${channel?.reference ?? null})
         RETURNING ${PAYMENT_COLUMNS}`) as PaymentRow
       return { payment, created: true }
     })
@@ -171,7 +182,9 @@ export class SqlPaymentStore implements PaymentStore {
 
   async expireDue (batch = 500): Promise<number> {
     return await this.#s.write(async (tx) => {
-      const rows = await tx.ex.all<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE status = ${PENDING} AND expires_at <= ${tx.now()} ORDER BY expires_at LIMIT ${batch}`)
+      const t = tx.now()
+      const rows = await tx.ex.all<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE status = ${PENDING} AND expires_at <= ${t}
+          AND (channel_id IS NULL OR expires_at <= ${t - CHANNEL_EXPIRY_GRACE_MS}) ORDER BY expires_at LIMIT ${batch}`)
       for (const row of rows) await tx.paymentStatus.change(row, { status: 'EXPIRED' })
       return rows.length
     })

@@ -15,6 +15,8 @@ export interface Delivery {
   mode: Mode
   eventType: EventType
   body: string
+  /** Where this delivery goes instead of its endpoint's URL (a MoMo proxy request's own callbackUrl). */
+  targetUrl: string | null
   status: DeliveryStatus
   attempts: number
   retryIndex: number
@@ -41,6 +43,8 @@ export interface NewDelivery {
   body: string
   /** Retries allowed after the first attempt; null = the configured schedule's length. */
   maxRetries: number | null
+  /** Overrides the endpoint's URL for this delivery only. */
+  targetUrl?: string | null
 }
 
 /** What the dispatcher decided after an attempt, applied in one transaction. */
@@ -121,6 +125,7 @@ interface DeliveryRow {
   mode: Mode
   event_type: EventType
   body: string
+  target_url: string | null
   status: DeliveryStatus
   attempts: number
   retry_index: number
@@ -137,7 +142,7 @@ interface DeliveryRow {
   created_at: number
 }
 
-const DELIVERY_COLUMNS = columns<DeliveryRow>()(['id', 'webhook_id', 'endpoint_id', 'merchant_id', 'mode', 'event_type', 'body', 'status', 'attempts',
+const DELIVERY_COLUMNS = columns<DeliveryRow>()(['id', 'webhook_id', 'endpoint_id', 'merchant_id', 'mode', 'event_type', 'body', 'target_url', 'status', 'attempts',
   'retry_index', 'max_retries', 'next_attempt_at', 'lease_owner', 'lease_expires_at', 'last_attempt_at', 'last_status_code', 'last_error',
   'delivered_at', 'dead_at', 'replays', 'created_at'])
 
@@ -150,6 +155,7 @@ function toDelivery (r: DeliveryRow): Delivery {
     mode: r.mode,
     eventType: r.event_type,
     body: r.body,
+    targetUrl: r.target_url,
     status: r.status,
     attempts: r.attempts,
     retryIndex: r.retry_index,
@@ -185,9 +191,9 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
     return await this.#s.write(async (tx) => {
       const t = tx.now()
       const row = await tx.ex.get<DeliveryRow>(sql`INSERT INTO webhook_deliveries (id, webhook_id, endpoint_id, merchant_id, mode, event_id, event_type, body,
-          status, max_retries, next_attempt_at, created_at)
+          target_url, status, max_retries, next_attempt_at, created_at)
         VALUES (${d.id}, ${d.webhookId}, ${d.endpointId}, ${d.merchantId}, ${d.mode}, ${d.eventId}, ${d.eventType}, ${d.body},
-          ${PENDING}, ${d.maxRetries}, ${t}, ${t})
+          ${d.targetUrl ?? null}, ${PENDING}, ${d.maxRetries}, ${t}, ${t})
         RETURNING ${DELIVERY_COLUMNS}`)
       return toDelivery(row as DeliveryRow)
     })
