@@ -13,6 +13,8 @@ declare module 'fastify' {
     scope?: Scope
     /** Routes only a test-mode key may call. */
     testOnly?: boolean
+    /** A public route that is still rate limited, per client address (providers' callbacks, the MoMo proxy's API). */
+    publicLimited?: boolean
   }
 }
 

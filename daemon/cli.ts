@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
 import { isHarpoonError } from '../core/errors.js'
-import { loadConfig, type Config } from '../config/load.js'
+import { ConfigError, loadConfig, type Config } from '../config/load.js'
 import { openLedger } from '../ledger/open.js'
 import { CliError } from './commands/cli-error.js'
 import type { CommandIo } from './commands/io.js'
@@ -131,7 +131,7 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
   } catch (err) {
     if (isHarpoonError(err)) {
       io.stderr.write(`harpoon: ${err.message}\n`)
-      return err instanceof CliError ? 2 : 1
+      return err instanceof CliError ? 2 : err instanceof ConfigError ? 78 : 1
     }
     throw err
   }

@@ -82,6 +82,7 @@ export interface ChannelTransactionChange {
 
 const DONE = literal('done' satisfies ChannelPhase)
 const REFUND = literal('refund' satisfies ChannelTransactionKind)
+const SUCCEEDED = literal('succeeded' satisfies ChannelOutcome)
 const FAILED_OR_ABANDONED = literal(['failed', 'abandoned'] satisfies ChannelOutcome[])
 
 /**
@@ -100,6 +101,8 @@ export interface ChannelTransactionStore {
   refundsOf: (paymentId: number) => Promise<RefundData[]>
   /** Refunded or on its way back (every refund not failed or abandoned), in minor units. */
   refundingMinor: (paymentId: number) => Promise<number>
+  /** Refunded: what the provider said SUCCESSFUL for, in minor units. */
+  refundedMinor: (paymentId: number) => Promise<number>
   /** Claims up to `limit` due rows for `leaseOwner` until `leaseMs` from now. */
   claimDue: (leaseOwner: string, leaseMs: number, limit: number) => Promise<ChannelTransactionRow[]>
   /** Gives a claimed row back, due again at `nextAt`. */
@@ -153,6 +156,11 @@ export class SqlChannelTransactionStore implements ChannelTransactionStore {
   async refundingMinor (paymentId: number): Promise<number> {
     return await this.#s.ex.value<number>(sql`SELECT COALESCE(SUM(amount_minor), 0) FROM channel_transactions
       WHERE payment_id = ${paymentId} AND kind = ${REFUND} AND (outcome IS NULL OR outcome NOT IN ${FAILED_OR_ABANDONED})`) ?? 0
+  }
+
+  async refundedMinor (paymentId: number): Promise<number> {
+    return await this.#s.ex.value<number>(sql`SELECT COALESCE(SUM(amount_minor), 0) FROM channel_transactions
+      WHERE payment_id = ${paymentId} AND kind = ${REFUND} AND outcome = ${SUCCEEDED}`) ?? 0
   }
 
   async claimDue (leaseOwner: string, leaseMs: number, limit: number): Promise<ChannelTransactionRow[]> {

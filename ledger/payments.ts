@@ -73,6 +73,8 @@ export interface PaymentStore {
    */
   initialize: (owner: Owner, input: InitializeInput) => Promise<{ payment: PaymentRow, created: boolean }>
   list: (owner: Owner, query: ListQuery) => Promise<Page<PaymentRow>>
+  /** The owner's newest PENDING payment collected through `channelId` (the test customer's default). */
+  newestPendingOnChannel: (owner: Owner, channelId: string) => Promise<PaymentRow | undefined>
   cancel: (owner: Owner, id: string) => Promise<PaymentRow>
   /** Records that money was returned to the customer outside the daemon. */
   refund: (owner: Owner, id: string, note: string | null) => Promise<PaymentRow>
@@ -157,6 +159,11 @@ export class SqlPaymentStore implements PaymentStore {
           AND id < ${before} ORDER BY id DESC LIMIT ${limit}`)
     const { items, hasMore } = pageOf(rows, query.limit)
     return { items, hasMore, nextCursor: hasMore && items.length > 0 ? encodeCursor((items.at(-1) as PaymentRow).id) : null }
+  }
+
+  async newestPendingOnChannel (owner: Owner, channelId: string): Promise<PaymentRow | undefined> {
+    return await this.#s.ex.get<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments
+      WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND status = ${PENDING} AND channel_id = ${channelId} ORDER BY id DESC LIMIT 1`)
   }
 
   async cancel (owner: Owner, id: string): Promise<PaymentRow> {

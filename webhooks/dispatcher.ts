@@ -8,7 +8,7 @@ import type { Endpoint } from '../ledger/webhook-endpoints.js'
 import type { HttpSender, SendResult } from './http-sender.js'
 import { enqueueTest } from './outbox.js'
 import { retryDelayMs } from './retry-policy.js'
-import { signedHeaders } from './signer.js'
+import { momoProxyHeaders, signedHeaders } from './signer.js'
 
 export interface DispatcherOptions {
   ledger: Ledger
@@ -177,9 +177,12 @@ export class Dispatcher {
       await ledger.webhookDeliveries.release(d.id, this.#owner)
       return { delivery: d, result: { delivered: false, statusCode: null, error: 'endpoint disabled', retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' }
     }
-    // The timestamp is this attempt's, taken at send time: a retry is signed afresh.
-    const headers = signedHeaders({ webhookId: d.webhookId, timestamp: Math.floor(startedAt / 1000), body: d.body, secrets })
-    const result = await o.sender.send({ url: endpoint.url, headers, body: d.body, requireHttps: endpoint.mode === 'live' && !o.allowPrivateTargets })
+    // The timestamp is this attempt's, taken at send time: a retry is signed afresh. A MoMo proxy
+    // client's forward is signed the proxy's way, with its key (the endpoint's one secret).
+    const headers = endpoint.kind === 'momo_proxy'
+      ? momoProxyHeaders(secrets[0] as string, d.body)
+      : signedHeaders({ webhookId: d.webhookId, timestamp: Math.floor(startedAt / 1000), body: d.body, secrets })
+    const result = await o.sender.send({ url: d.targetUrl ?? endpoint.url, headers, body: d.body, requireHttps: endpoint.mode === 'live' && !o.allowPrivateTargets })
     if (this.#closed) return { delivery: d, result, verdict: 'skipped' }
 
     let verdict: AttemptVerdict
@@ -205,6 +208,9 @@ export class Dispatcher {
         disabled = null
         if (result.delivered) { await tx.webhookEndpoints.recordSuccess(endpoint.id); return }
         const failingSince = await tx.webhookEndpoints.recordFailure(endpoint.id)
+        // A proxy client's forwards go to each request's own callbackUrl: one URL's failure says
+        // nothing of the others, so such an endpoint is never disabled.
+        if (endpoint.kind === 'momo_proxy') return
         if (result.statusCode === 410) disabled = 'the endpoint answered 410 Gone'
         else if (o.now() - failingSince >= o.disableAfterMs) disabled = `every attempt failed for ${Math.round(o.disableAfterMs / 3600_000)} h`
         if (disabled !== null && !(await tx.webhookEndpoints.disable(endpoint.id, disabled))) disabled = null

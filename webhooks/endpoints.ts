@@ -4,7 +4,9 @@ import { InvalidFieldError } from '../ledger/errors.js'
 import type { LedgerStores } from '../ledger/ledger.js'
 import type { Owner } from '../ledger/modes.js'
 import type { Endpoint } from '../ledger/webhook-endpoints.js'
+import type { Mode } from '../core/enums.js'
 import { generateSecret } from './signer.js'
+import { TargetRefusedError, checkTargetUrl, resolveAndCheck, type Resolver } from './ssrf.js'
 
 export type { Endpoint } from '../ledger/webhook-endpoints.js'
 export { ALL_EVENTS } from '../core/enums.js'
@@ -18,6 +20,26 @@ export function normaliseEvents (events: readonly string[] | undefined): string[
   const unknown = events.filter((e) => !(SUBSCRIBABLE_EVENTS as readonly string[]).includes(e))
   if (unknown.length > 0) throw new InvalidFieldError('events', `has unknown event names: ${unknown.join(', ')} (known: ${SUBSCRIBABLE_EVENTS.join(', ')} or "*")`)
   return [...new Set(events)]
+}
+
+/**
+ * A target URL as the SSRF guard parsed and judged it (scheme for the mode, literals, names, and
+ * every DNS answer), normalised (`http://a.b.c.d\\@127.0.0.1/` is host a.b.c.d, stored as
+ * `http://a.b.c.d/@127.0.0.1/`): what is stored and shown is what is delivered to, never text another
+ * parser could read differently. A fragment is never sent, so it is dropped. Refused: InvalidFieldError
+ * naming `field`. The dispatcher judges the URL again at every connect.
+ */
+export async function checkEndpointUrl (url: string, mode: Mode, settings: { allow_private_targets: boolean }, resolver: Resolver, field = 'url'): Promise<string> {
+  const policy = { allowPrivateTargets: settings.allow_private_targets }
+  try {
+    const parsed = checkTargetUrl(url, { ...policy, requireHttps: mode === 'live' && !settings.allow_private_targets })
+    await resolveAndCheck(parsed.hostname, resolver, policy)
+    parsed.hash = ''
+    return parsed.href
+  } catch (err) {
+    if (err instanceof TargetRefusedError) throw new InvalidFieldError(field, err.message)
+    throw err
+  }
 }
 
 export interface EndpointInput {

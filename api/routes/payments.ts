@@ -2,14 +2,20 @@ import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { formatAmount, parseAmount } from '../../core/money.js'
 import { payableCurrencies, paymentViewer, type Wallet, type Wallets } from '../payment-view.js'
-import { normaliseGhanaPhone } from '../../core/phone.js'
+import { NUMBERING, normaliseGhanaPhone } from '../../core/phone.js'
+import { isoMillis } from '../../core/time.js'
+import { startCollection, startRefund } from '../../channels/collect.js'
+import type { Channel } from '../../channels/channel.js'
+import { ConflictError } from '../../ledger/errors.js'
 import type { Ledger } from '../../ledger/ledger.js'
+import { auditAppRequest } from '../audit-legs.js'
+import type { ChannelAccess } from './channels.js'
 import { caller } from '../auth.js'
 import { okList, type FieldProblem } from '../envelope.js'
 import { validationFailed } from '../http-errors.js'
 import { commitResponse } from '../idempotency.js'
 import {
-  AMOUNT_RULE, ErrorSchema, InitializeBody, ListPaymentsQuery, NoteBody, PaymentIdParams, PaymentSchema, ResolveBody, envelope, listEnvelope
+  AMOUNT_RULE, AuditSchema, ErrorSchema, InitializeBody, ListPaymentsQuery, PaymentIdParams, PaymentSchema, RefundBody, ResolveBody, envelope, listEnvelope
 } from '../schemas.js'
 import { fieldProblems } from '../validation.js'
 
@@ -23,6 +29,15 @@ export interface PaymentRouteDeps {
   wallets: Wallets
   /** The currencies of every network a modem can be on (see payableCurrencies). */
   networkCurrencies: readonly string[]
+  /** The channels payments may be collected through; absent: SMS only. */
+  channels?: ChannelAccess | undefined
+}
+
+/** "a Ghanaian number (0XXXXXXXXX or +233XXXXXXXXX)", or any international number for a channel of no country. */
+function phoneRule (channel: Channel): string {
+  if (channel.country === null) return `must be an international number (+ and 6 to 15 digits) for ${channel.id}`
+  const n = NUMBERING[channel.country]
+  return `must be a number of ${n?.name ?? channel.country} for ${channel.id}: ${n?.trunkZero === true ? '0… or ' : ''}+${n?.callingCode ?? ''}…`
 }
 
 const META_LIMIT = 4096
@@ -64,15 +79,28 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
       if (body.client_reference !== undefined && body.reference !== undefined && body.client_reference !== body.reference) {
         add('reference', 'is an alias of client_reference; send one of them')
       }
-      let customerPhone: string | null = null
-      if (typeof body.customer_phone === 'string' && !bad.has('customer_phone')) {
-        customerPhone = normaliseGhanaPhone(body.customer_phone)
-        if (customerPhone === null) add('customer_phone', 'must be a Ghanaian number: 0XXXXXXXXX, +233XXXXXXXXX or 233XXXXXXXXX')
+      let channel: Channel | undefined
+      if (body.channel !== undefined && body.channel !== 'sms' && !bad.has('channel')) {
+        channel = deps.channels?.registry.find(auth, body.channel)
+        if (channel === undefined) {
+          const known = deps.channels?.registry.forOwner(auth).map((c) => c.id) ?? []
+          add('channel', `is not a channel of this merchant in ${auth.mode} mode (${known.length === 0 ? 'it has none; "sms" is always there' : `it has ${known.join(', ')}, and "sms"`})`)
+        }
       }
-      const currency = body.currency ?? 'GHS'
+      let customerPhone: string | null = null
+      if (channel !== undefined && body.customer_phone === undefined && !bad.has('customer_phone')) add('customer_phone', 'is required with a channel: it is the number the provider prompts')
+      if (typeof body.customer_phone === 'string' && !bad.has('customer_phone')) {
+        customerPhone = channel === undefined ? normaliseGhanaPhone(body.customer_phone) : channel.displayPhone(body.customer_phone)
+        if (customerPhone === null) add('customer_phone', channel === undefined ? 'must be a Ghanaian number: 0XXXXXXXXX, +233XXXXXXXXX or 233XXXXXXXXX' : phoneRule(channel))
+      }
+      const currency = body.currency ?? channel?.currency ?? 'GHS'
       if (!bad.has('currency')) {
-        const payable = payableCurrencies(deps.wallets, deps.networkCurrencies, auth)
-        if (!payable.has(currency)) add('currency', `cannot be paid to this merchant's wallets, which take ${[...payable].join(', ')}`)
+        if (channel !== undefined) {
+          if (currency !== channel.currency) add('currency', `must be ${channel.currency}: the only currency ${channel.id} collects`)
+        } else {
+          const payable = payableCurrencies(deps.wallets, deps.networkCurrencies, auth)
+          if (!payable.has(currency)) add('currency', `cannot be paid to this merchant's wallets, which take ${[...payable].join(', ')}`)
+        }
       }
       if (body.meta !== undefined && !bad.has('meta') && Buffer.byteLength(JSON.stringify(body.meta)) > META_LIMIT) {
         add('meta', 'must be at most 4 KiB of JSON')
@@ -81,15 +109,18 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
 
       let created = true
       return await commitResponse(ledger, request, reply, () => created ? 201 : 200, async (tx) => {
-        const result = await tx.payments.initialize(auth, {
+        const input = {
           amountMinor: amountMinor as number,
           currency,
           clientReference: body.client_reference ?? body.reference ?? null,
-          customerPhone,
           meta: body.meta ?? null,
           expiresInSeconds: body.expires_in ?? deps.defaultExpiresIn
-        })
+        }
+        const result = channel === undefined || deps.channels === undefined
+          ? await tx.payments.initialize(auth, { ...input, customerPhone })
+          : await startCollection(tx, channel, auth, { ...input, customerPhone: customerPhone as string }, deps.channels.wake)
         created = result.created
+        if (channel !== undefined) auditAppRequest(request, result.payment.id, channel.id, 'initialize')
         return await view(tx, result.payment)
       })
     })
@@ -133,15 +164,63 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
       config: { scope: 'payments:write' },
       schema: {
         tags: ['payments'],
-        summary: 'Record that a paid payment was refunded outside the daemon',
+        summary: 'Pay money back through a channel, or record that it was paid back outside the daemon',
+        description: 'With amount and a channel that can pay back (disbursement credentials; the payment\'s own, or one in its currency for the payer\'s country): 202, the refund listed on the payment as PENDING until the provider says SUCCESSFUL; the payment becomes REFUNDED (transaction.refunded) once the whole amount paid is refunded. Without amount, or without such a channel and for the whole amount: 200, REFUNDED at once (money returned outside the daemon).',
         params: PaymentIdParams,
-        body: NoteBody,
-        response: { 200: envelope(PaymentSchema), ...errors }
+        body: RefundBody,
+        response: { 200: envelope(PaymentSchema), 202: envelope(PaymentSchema), ...errors }
       }
     }, async (request, reply) => {
+      const auth = caller(request)
       const { id } = request.params as Static<typeof PaymentIdParams>
-      const body = (request.body ?? {}) as Static<typeof NoteBody>
-      return await commitResponse(ledger, request, reply, 200, async (tx) => await view(tx, await tx.payments.refund(caller(request), id, body.note ?? null)))
+      const body = (request.body ?? {}) as Static<typeof RefundBody>
+      const note = body.note ?? null
+      const amountMinor = body.amount === undefined ? null : parseAmount(body.amount)
+      if (body.amount !== undefined && (amountMinor === null || amountMinor <= 0)) throw validationFailed([{ field: 'amount', message: AMOUNT_RULE }])
+      let status = 200
+      return await commitResponse(ledger, request, reply, () => status, async (tx) => {
+        if (amountMinor === null) return await view(tx, await tx.payments.refund(auth, id, note))
+        const payment = await tx.payments.get(auth, id)
+        const channel = deps.channels?.registry.refundChannel(auth, payment)
+        if (channel === undefined || deps.channels === undefined) {
+          // No way to pay money back: only the whole amount's refund can be recorded, as without amount.
+          if (amountMinor !== payment.actual_minor) {
+            throw new ConflictError('refund_not_possible', 'no channel of this merchant can pay this money back (one with disbursement credentials, in the payment\'s currency, for the payer\'s country); without one, only a refund of the whole amount paid can be recorded')
+          }
+          return await view(tx, await tx.payments.refund(auth, id, note))
+        }
+        await startRefund(tx, channel, payment, amountMinor, note, deps.channels.wake)
+        status = 202
+        auditAppRequest(request, payment.id, channel.id, 'refund')
+        return await view(tx, payment)
+      })
+    })
+
+    app.get('/payments/:id/audit', {
+      config: { scope: 'operator' },
+      schema: {
+        tags: ['payments'],
+        summary: 'Every leg of a payment: the app\'s requests, each call to the provider (token calls too), each callback, each forward to an app',
+        description: 'Secrets (tokens, keys, Authorization headers) are redacted before anything is recorded.',
+        params: PaymentIdParams,
+        response: { 200: envelope(AuditSchema), ...errors }
+      }
+    }, async (request) => {
+      const { id } = request.params as Static<typeof PaymentIdParams>
+      const payment = await ledger.payments.get(caller(request), id)
+      const legs = await ledger.audit.ofPayment(payment.id)
+      return {
+        success: true,
+        data: {
+          payment: payment.reference,
+          channel: payment.channel_id,
+          legs: legs.map((l) => ({
+            kind: l.kind, channel: l.channelId, operation: l.operation, reference_id: l.referenceId, method: l.method, url: l.url,
+            status_code: l.statusCode, duration_ms: l.durationMs, started_at: isoMillis(l.startedAt), request_headers: l.requestHeaders,
+            request_body: l.requestBody, response_body: l.responseBody, error: l.error
+          }))
+        }
+      }
     })
 
     app.post('/payments/:id/resolve', {

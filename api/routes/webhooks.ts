@@ -1,12 +1,11 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { isoOrNull, isoSeconds } from '../../core/time.js'
-import { ConflictError, InvalidFieldError } from '../../ledger/errors.js'
+import { ConflictError } from '../../ledger/errors.js'
 import type { Ledger } from '../../ledger/ledger.js'
 import type { Mode } from '../../ledger/modes.js'
-import { createEndpoint, rotateEndpointSecret, updateEndpoint, type Endpoint } from '../../webhooks/endpoints.js'
+import { checkEndpointUrl, createEndpoint, rotateEndpointSecret, updateEndpoint, type Endpoint } from '../../webhooks/endpoints.js'
 import type { Delivery } from '../../webhooks/outbox.js'
-import { TargetRefusedError, checkTargetUrl, resolveAndCheck } from '../../webhooks/ssrf.js'
 import type { Webhooks } from '../../webhooks/webhooks.js'
 import { caller } from '../auth.js'
 import { ok, okList } from '../envelope.js'
@@ -66,23 +65,7 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
   const { dispatcher, settings } = webhooks
   const endpoints = ledger.webhookEndpoints
 
-  /**
-   * The URL as the guard parsed and judged it, normalised (`http://a.b.c.d\@127.0.0.1/` is host
-   * a.b.c.d, stored as `http://a.b.c.d/@127.0.0.1/`): what is stored and shown is what is delivered
-   * to, never text another parser could read differently. A fragment is never sent, so it is dropped.
-   */
-  async function checkUrl (url: string, mode: Mode): Promise<string> {
-    const policy = { allowPrivateTargets: settings.allow_private_targets }
-    try {
-      const parsed = checkTargetUrl(url, { ...policy, requireHttps: mode === 'live' && !settings.allow_private_targets })
-      await resolveAndCheck(parsed.hostname, webhooks.resolver, policy)
-      parsed.hash = ''
-      return parsed.href
-    } catch (err) {
-      if (err instanceof TargetRefusedError) throw new InvalidFieldError('url', err.message)
-      throw err
-    }
-  }
+  const checkUrl = async (url: string, mode: Mode): Promise<string> => await checkEndpointUrl(url, mode, settings, webhooks.resolver)
 
   return async function register (app: FastifyInstance): Promise<void> {
     app.post('/webhooks', {
