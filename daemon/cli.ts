@@ -10,6 +10,7 @@ import { keysCommand } from './commands/keys.js'
 import { merchantsCommand } from './commands/merchants.js'
 import { modemsCommand } from './commands/modems.js'
 import { simulateCommand } from './commands/simulate.js'
+import { proxyClientsCommand } from './commands/proxy-clients.js'
 import pino from 'pino'
 import { startDaemon } from './daemon.js'
 import { createLogger } from './logger.js'
@@ -26,6 +27,9 @@ const USAGE = `usage: harpoon <command> [--config PATH]
   parse [--network mtn|telecel|at|ghanapay|mpesa|airtel_ke] [--sender ID] [TEXT]   parse one SMS (TEXT, else stdin)
   parse --jsonl                 one {"network","sender","text"} per stdin line
   simulate --network mtn|telecel|at --amount 250 --reference HKMVR2 [--payer 0244123456]
+  simulate --channel mtn_momo --approve|--reject [--reference PAYMENT]   play the customer of a test channel
+  proxy-clients create --name NAME --callback-url URL [--merchant ID] [--json]
+  proxy-clients list [--json]   proxy-clients revoke ID
   modems [--port PATH] [--json] list serial ports and probe each modem
   backup PATH [--force] [--json]  online, consistent copy of the database (safe while the daemon runs)
   mtn-sim [--port N] [--environment mtnghana] ...  a local MTN MoMo API (mtn-sim --help)
@@ -53,6 +57,10 @@ const OPTIONS = {
   payer: { type: 'string' },
   port: { type: 'string' },
   force: { type: 'boolean', default: false },
+  channel: { type: 'string' },
+  approve: { type: 'boolean', default: false },
+  reject: { type: 'boolean', default: false },
+  'callback-url': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false }
 } as const
 
@@ -104,7 +112,10 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
       case 'simulate': {
         const ledger = await openLedger(config.database)
         try {
-          return await simulateCommand(config, ledger, { network: values.network, amount: values.amount, reference: values.reference, payer: values.payer, merchant: values.merchant }, io)
+          return await simulateCommand(config, ledger, {
+            network: values.network, amount: values.amount, reference: values.reference, payer: values.payer, merchant: values.merchant,
+            channel: values.channel, approve: values.approve, reject: values.reject
+          }, io)
         } finally {
           await ledger.close()
         }
@@ -114,6 +125,14 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
         return await backupCommand(config.database, action, { force: values.force, json: values.json }, io)
       case 'modems':
         return await modemsCommand(config, { port: values.port, json: values.json }, io, createLogger('warn', pino.destination(2)))
+      case 'proxy-clients': {
+        const ledger = await openLedger(config.database)
+        try {
+          return await proxyClientsCommand(config, ledger, action, rest, { name: values.name, callbackUrl: values['callback-url'], merchant: values.merchant, json: values.json }, io)
+        } finally {
+          await ledger.close()
+        }
+      }
       case 'keys':
       case 'merchants': {
         const ledger = await openLedger(config.database)

@@ -17,6 +17,8 @@ import { MODEM_NETWORK_CURRENCIES, modemMerchants, startModems, type ModemLayer 
 import { registerDaemonMetrics } from './metrics.js'
 import { createChannelRegistry, type ChannelRegistry } from '../channels/registry.js'
 import { OutboundWorker } from '../channels/outbound.js'
+import { proxyForwarder } from '../api/compat/forwards.js'
+import { momoProxyRoutes } from '../api/compat/momo-proxy.js'
 
 export interface RunningDaemon {
   api: FastifyInstance
@@ -70,6 +72,8 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
   // Subscribed before anything can change a payment (the modem layer settles stored messages as it
   // starts): every event from here on gets its deliveries in its own transaction.
   const webhooks = createWebhooks({ ledger, settings: config.webhooks, logger, registry: metrics.registry })
+  // The MoMo proxy's forwards go into the same outbox, in the transaction of the change they tell of.
+  if (config.momo_proxy.enabled) ledger.subscribe(proxyForwarder(() => { webhooks.dispatcher.wake() }))
   let modems: ModemLayer | null = null
   const parser = parserFrom(config)
   const ingest = createIngest({
@@ -104,6 +108,12 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     testSms: async (owner, request) => await (modemLayer.deliverTestSms(owner, request) ?? direct(owner, request)),
     plugins: [webhookRoutes(ledger, webhooks)],
     channels: channelAccess,
+    rootPlugins: config.momo_proxy.enabled && config.momo_proxy.channel !== null
+      ? [momoProxyRoutes({
+          ledger, logger, registry: channels, channelId: config.momo_proxy.channel, wake: channelAccess.wake, maxAmountMinor: config.maxAmountMinor,
+          defaultExpiresIn: config.payments.default_expires_in, webhookSettings: config.webhooks, resolver: webhooks.resolver
+        })]
+      : [],
     dashboard: { silenceAlarmMinutes: config.dashboard.silence_alarm_minutes, startedAt }
   })
   const url = await api.listen({ host: config.api.host, port: config.api.port })

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify'
 import type { Logger } from 'pino'
 import { receiveCallback } from '../../channels/callbacks.js'
 import type { Channel } from '../../channels/channel.js'
@@ -51,6 +51,39 @@ const CustomerResult = Type.Object({ payment: Type.String(), reference_id: Type.
 const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema, 429: ErrorSchema }
 
 /**
+ * A providers' callback listener at `url` (PUT and POST, public, limited per client address). Any
+ * body is taken as text: a provider's (or a forger's) request is recorded as it came, JSON or not,
+ * and never answered with a parse error; then the transaction it names is checked soon
+ * (channels/callbacks.ts). Used by `/v1/channels/{id}/callback` and the MoMo proxy's `/callback`.
+ */
+export async function registerCallbackRoute (app: FastifyInstance, url: string, deps: Pick<ChannelRouteDeps, 'ledger' | 'logger' | 'wake'>,
+  channelOf: (request: FastifyRequest) => Channel, schema: FastifySchema = {}): Promise<void> {
+  await app.register(async (callbacks) => {
+    callbacks.removeAllContentTypeParsers()
+    callbacks.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => { done(null, body) })
+    callbacks.route({
+      method: ['PUT', 'POST'],
+      url,
+      config: { publicLimited: true },
+      schema: { tags: ['channels'], summary: 'A provider\'s callback (MTN sends PUT or POST). Recorded, never believed: it only brings a status check forward', security: [], ...schema },
+      handler: async (request) => {
+        const startedAt = deps.ledger.now()
+        await receiveCallback(deps, channelOf(request), {
+          method: request.method,
+          url: request.url,
+          headers: request.headers,
+          query: request.query as Record<string, string | undefined>,
+          rawBody: typeof request.body === 'string' ? request.body : '',
+          remoteAddress: request.ip,
+          startedAt
+        })
+        return { received: true }
+      }
+    })
+  })
+}
+
+/**
  * `GET /v1/channels`; the providers' callbacks (`PUT`/`POST /v1/channels/{id}/callback`, no
  * authentication: recorded, then the provider is asked); and for test keys, the customer's side of a
  * test channel's simulator (`POST /v1/test/channels/{id}/customer`, what `harpoon simulate --channel`
@@ -65,40 +98,12 @@ export function channelRoutes (deps: ChannelRouteDeps) {
       schema: { tags: ['channels'], summary: 'The channels this key\'s payments can be collected through', response: { 200: listEnvelope(ChannelSchema), ...errors } }
     }, async (request) => okList(registry.forOwner(caller(request)).map(channelView), false, null))
 
-    // Callbacks take any body as text: a provider's (or a forger's) request is recorded as it came,
-    // JSON or not, and never answered with a parse error.
-    await app.register(async (callbacks) => {
-      callbacks.removeAllContentTypeParsers()
-      callbacks.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => { done(null, body) })
-      callbacks.route({
-        method: ['PUT', 'POST'],
-        url: '/channels/:id/callback',
-        config: { publicLimited: true },
-        schema: {
-          tags: ['channels'],
-          summary: 'A provider\'s callback (MTN sends PUT or POST). Recorded, never believed: it only brings a status check forward',
-          params: IdParams,
-          security: [],
-          response: { 200: Type.Object({ received: Type.Boolean() }), 404: ErrorSchema }
-        },
-        handler: async (request) => {
-          const started = ledger.now()
-          const { id } = request.params as Static<typeof IdParams>
-          const channel = registry.get(id)
-          if (channel === undefined) throw new NotFoundError('channel')
-          await receiveCallback({ ledger, logger: deps.logger, wake: deps.wake }, channel, {
-            method: request.method,
-            url: request.url,
-            headers: request.headers,
-            query: request.query as Record<string, string | undefined>,
-            rawBody: typeof request.body === 'string' ? request.body : '',
-            remoteAddress: request.ip,
-            startedAt: started
-          })
-          return { received: true }
-        }
-      })
-    })
+    await registerCallbackRoute(app, '/channels/:id/callback', deps, (request) => {
+      const { id } = request.params as Static<typeof IdParams>
+      const channel = registry.get(id)
+      if (channel === undefined) throw new NotFoundError('channel')
+      return channel
+    }, { params: IdParams, response: { 200: Type.Object({ received: Type.Boolean() }), 404: ErrorSchema } })
 
     app.post('/test/channels/:id/customer', {
       config: { scope: 'payments:write', testOnly: true },
