@@ -128,14 +128,18 @@ export interface Channel extends ChannelInfo {
 /** One HTTP exchange of a channel with its provider, already redacted (the audit log's provider_call). */
 export interface ProviderLeg {
   operation: string
+  /** The provider reference of the transaction the call is about; null for token and account calls. */
   referenceId: string | null
   method: string
   url: string
   requestHeaders: Record<string, string>
   requestBody: string | null
+  /** Null when no answer came (timeout, network error). */
   statusCode: number | null
   responseBody: string | null
+  /** Why no usable answer came (timeout, network error); null otherwise. */
   error: string | null
+  /** Epoch ms when the request was sent. */
   startedAt: number
   durationMs: number
 }

@@ -26,21 +26,7 @@ export interface AuditLegInput {
 }
 
 /** A leg as the audit log shows it, forwards to apps (from the webhook attempts) included. */
-export interface AuditLeg {
-  kind: AuditLegKind
-  channelId: string | null
-  operation: string | null
-  referenceId: string | null
-  method: string
-  url: string
-  requestHeaders: Record<string, string> | null
-  requestBody: string | null
-  statusCode: number | null
-  responseBody: string | null
-  error: string | null
-  durationMs: number | null
-  startedAt: number
-}
+export type AuditLeg = Omit<AuditLegInput, 'paymentId' | 'kind'> & { kind: AuditLegKind }
 
 interface LegRow {
   id: number

@@ -7,6 +7,7 @@ import type { AttemptVerdict, Delivery } from '../ledger/webhook-deliveries.js'
 import type { Endpoint } from '../ledger/webhook-endpoints.js'
 import type { HttpSender, SendResult } from './http-sender.js'
 import { enqueueTest } from './outbox.js'
+import { PollLoop } from '../core/poll-loop.js'
 import { retryDelayMs } from './retry-policy.js'
 import { momoProxyHeaders, signedHeaders } from './signer.js'
 
@@ -43,8 +44,8 @@ const LEASE_MARGIN_MS = 2_000
  * Sends due outbox rows. The schedule lives in the ledger, not here: this only claims what is due
  * with a lease, sends it through p-queue (bounded overall and per endpoint, so one slow receiver
  * holds at most its own slots), and records the outcome and the next attempt in one transaction.
- * Claims never overlap (a wake during a claim runs one more claim after it), and every attempt's
- * failure is caught and logged: a rejected promise never floats.
+ * Claims never overlap (core/poll-loop.ts), and every attempt's failure is caught and logged: a
+ * rejected promise never floats.
  */
 export class Dispatcher {
   readonly #o: Required<Omit<DispatcherOptions, 'registry'>>
@@ -54,12 +55,9 @@ export class Dispatcher {
   readonly #inFlight = new Map<string, number>()
   readonly #running = new Set<Promise<AttemptOutcome>>()
   readonly #attempts: Counter<'outcome'> | null
+  /** Claims never overlap: a wake during a claim runs one more claim after it. */
+  readonly #loop: PollLoop
   #total = 0
-  #timer: NodeJS.Timeout | null = null
-  #wakeQueued = false
-  /** The claim in progress, if any; `#claimAgain` asks for one more when it ends. */
-  #claiming: Promise<void> | null = null
-  #claimAgain = false
   #stopped = true
   /** After stop: results that still arrive are dropped (their leases lapse and they are re-sent). */
   #closed = false
@@ -70,6 +68,7 @@ export class Dispatcher {
     this.#attempts = options.registry === undefined
       ? null
       : new Counter({ name: 'harpoon_webhook_attempts_total', help: 'Webhook delivery attempts, by outcome', labelNames: ['outcome'] as const, registers: [options.registry] })
+    this.#loop = new PollLoop(async () => { await this.#claim() }, this.#o.pollMs)
   }
 
   get leaseMs (): number { return this.#o.timeoutMs + LEASE_MARGIN_MS }
@@ -77,14 +76,12 @@ export class Dispatcher {
   start (): void {
     if (!this.#stopped || this.#closed) return
     this.#stopped = false
-    this.#tick()
+    this.#loop.start()
   }
 
   /** Looks for due rows soon (after the current transaction committed, e.g. a new event). */
   wake (): void {
-    if (this.#stopped || this.#wakeQueued) return
-    this.#wakeQueued = true
-    setImmediate(() => { this.#wakeQueued = false; this.#tick() })
+    this.#loop.wake()
   }
 
   /** Sends `webhook.test` to one endpoint now and waits for the attempt. */
@@ -102,28 +99,14 @@ export class Dispatcher {
    */
   async stop (graceMs: number): Promise<void> {
     this.#stopped = true
-    if (this.#timer !== null) clearTimeout(this.#timer)
     let timer: NodeJS.Timeout | undefined
     await Promise.race([
-      (async () => { await this.#claiming; await Promise.allSettled([...this.#running]) })(),
+      (async () => { await this.#loop.stop(); await Promise.allSettled([...this.#running]) })(),
       new Promise((resolve) => { timer = setTimeout(resolve, graceMs) })
     ])
     clearTimeout(timer)
     this.#closed = true
     await this.#o.sender.close()
-  }
-
-  #tick (): void {
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = null
-    if (this.#stopped) return
-    if (this.#claiming !== null) { this.#claimAgain = true; return }
-    this.#claiming = this.#claim().finally(() => {
-      this.#claiming = null
-      if (this.#stopped) return
-      if (this.#claimAgain) { this.#claimAgain = false; this.#tick(); return }
-      this.#timer = setTimeout(() => { this.#tick() }, this.#o.pollMs)
-    })
   }
 
   /** Claims what is due and starts sending it; never rejects. */

@@ -67,22 +67,8 @@ export class MtnMomoChannel implements Channel {
     this.#client = new MtnMomoClient(settings, {
       timeoutMs: options.timeoutMs,
       ...(options.clock === undefined ? {} : { clock: options.clock }),
-      onLeg: async (leg) => {
-        await options.onLeg({
-          // Collection and Disbursement each mint their own token: say whose.
-          operation: leg.operation === 'token' ? `${leg.product}-token` : leg.operation,
-          referenceId: leg.referenceId,
-          method: leg.method,
-          url: leg.url,
-          requestHeaders: leg.requestHeaders,
-          requestBody: leg.requestBody,
-          statusCode: leg.statusCode,
-          responseBody: leg.responseBody,
-          error: leg.error,
-          startedAt: leg.startedAt,
-          durationMs: leg.durationMs
-        })
-      }
+      // Collection and Disbursement each mint their own token: say whose.
+      onLeg: async (leg) => { await options.onLeg({ ...leg, operation: leg.operation === 'token' ? `${leg.product}-token` : leg.operation }) }
     })
   }
 

@@ -3,6 +3,7 @@ import { SimClock, startMtnSimulator, type MtnSimulator, type PartyBehaviour } f
 import { spawnDaemon, type DaemonProcess } from '../helpers/daemon-process.js'
 import { apiCall, firstKey } from '../helpers/http.js'
 import { freePort } from '../helpers/ports.js'
+import { simControl } from '../helpers/mtn-sim.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startReceiver, type Receiver } from '../webhooks/receiver.js'
@@ -59,11 +60,7 @@ describe('MTN MoMo channel end to end: the daemon process over real HTTP, the si
     const res = await fetch(`${daemon.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
     return { status: res.status, body: await res.json() }
   }
-  const control = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: any }> => {
-    const res = await fetch(`${sim.url}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) })
-    const text = await res.text()
-    return { status: res.status, body: text === '' ? null : JSON.parse(text) }
-  }
+  const control = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: any }> => await simControl(sim.url)(method, path, body)
   const initialize = async (phone: string, amount = '150.00'): Promise<Payment> => await call<Payment>('POST', '/v1/payments/initialize', { amount, channel: 'mtn-gh', customer_phone: phone })
   const payment = async (reference: string): Promise<Payment> => await call<Payment>('GET', `/v1/payments/${reference}`)
   const settled = async (reference: string, done: (p: Payment) => boolean = (p) => p.status !== 'PENDING'): Promise<Payment> =>

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { SimClock, startMtnSimulator, type MtnSimulator } from '../../channels/mtn-momo/simulator.js'
 import { apiCall, firstKey } from '../helpers/http.js'
 import { tempDir } from '../helpers/temp-dir.js'
+import { simControl } from '../helpers/mtn-sim.js'
 import { startKillable, waitFor, writeConfig, type Killable } from './support.js'
 
 interface Payment { reference: string, status: string, actual_amount: string | null, channel: { reference_id: string } | null, credits: unknown[] }
@@ -29,8 +30,7 @@ describe('SIGKILL between the payment\'s commit and the call to MTN', () => {
   it('sends the same reference after the restart: one request at MTN, one settlement', async () => {
     sim = await startMtnSimulator({ environment: 'mtnghana', clock, settings: { defaultOutcome: 'wait' } })
     const s = sim
-    const control = async (method: string, path: string, body?: unknown): Promise<number> =>
-      (await fetch(`${s.url}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) })).status
+    const control = async (method: string, path: string, body?: unknown): Promise<number> => (await simControl(s.url)(method, path, body)).status
     const configPath = writeConfig(dir.path, {
       channel_calls: { timeout_ms: 1_000, retry_schedule: [0.1, 0.2], status_schedule: [0.2, 0.5], poll_interval_ms: 50 },
       channels: [{ id: 'mtn-gh', type: 'mtn_momo', mode: 'test', base_url: s.url, target_environment: 'mtnghana', collection: s.credentials.collection, callback_url: null }]

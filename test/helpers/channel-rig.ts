@@ -10,6 +10,7 @@ import type { Ledger } from '../../ledger/ledger.js'
 import type { PaymentRow } from '../../ledger/payment-model.js'
 import { openTestLedger, type TestLedger } from './ledger.js'
 import { waitFor } from './wait-for.js'
+import { simControl } from './mtn-sim.js'
 
 /** Fast schedules: the worker's timing comes from here, never from a sleep in a test. */
 export const FAST_CALLS: OutboundSettings = {
@@ -72,11 +73,7 @@ export function channelRigs (): (options?: MtnSimulatorOptions & { settings?: Mt
       channel,
       worker,
       skip: (ms) => { offset += ms },
-      control: async (method, path, body) => {
-        const res = await fetch(`${sim.url}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) })
-        const text = await res.text()
-        return { status: res.status, body: text === '' ? null : JSON.parse(text) }
-      },
+      control: simControl(sim.url),
       collect: async (phone, amount = 15_000, expiresInSeconds = 3600) => {
         const display = channel.displayPhone(phone)
         if (display === null) throw new Error(`${phone} is not a number of the rig's channel`)
