@@ -84,9 +84,13 @@ export function decodeDeliver (input: string, options: DecodeOptions = {}): Deco
   }
 }
 
-/** UTF-16BE, so surrogate pairs (emoji) survive; an odd trailing byte is dropped rather than guessed at. */
+/**
+ * UTF-16BE, so surrogate pairs (emoji) survive; an odd trailing byte is dropped rather than guessed at.
+ * A leading U+FEFF is a character of the message (UCS-2 has no byte-order mark), kept like any other:
+ * TextDecoder would drop it, and a test SMS made of it then never matched its own delivery.
+ */
 export function utf16be (bytes: Uint8Array): string {
-  return new TextDecoder('utf-16be').decode(bytes.subarray(0, bytes.length - (bytes.length % 2)))
+  return new TextDecoder('utf-16be', { ignoreBOM: true }).decode(bytes.subarray(0, bytes.length - (bytes.length % 2)))
 }
 
 class Reader {
