@@ -263,5 +263,27 @@ describe('MTN MoMo channel end to end: the daemon process over real HTTP, the si
     expect((await settled(p.reference, (x) => x.status === 'REFUNDED')).refunds.map((r) => [r.amount, r.status])).toEqual([['20.00', 'SUCCESSFUL'], ['150.00', 'SUCCESSFUL']])
     await waitFor(() => webhooks(p.reference).find((w) => w.event === 'transaction.refunded'), 'the transaction.refunded webhook')
     expect((await legs(p.reference)).filter((l) => l.kind === 'provider_call').map((l) => l.operation)).toEqual(expect.arrayContaining(['disbursement-token', 'transfer', 'transfer-status']))
+
+    // A payment that came in by SMS whose receipt names the payer (Telecel's does): paid back through
+    // the merchant's MTN channel, to that number.
+    const bySms = await call<Payment>('POST', '/v1/payments/initialize', { amount: '30.00' })
+    await call('POST', '/v1/test/sms', { network: 'telecel', amount: '30.00', reference: bySms.hpn_code, payer_phone: '0240000300' })
+    expect((await payment(bySms.reference)).payer_phone).toBe('0240000300')
+    const back = await raw('POST', `/v1/payments/${bySms.reference}/refund`, { amount: '30.00' })
+    expect(back.status).toBe(202)
+    const smsRefund = back.body.data.refunds[0] as Payment['refunds'][number]
+    expect(smsRefund).toMatchObject({ status: 'PENDING', payee_phone: '0240000300' })
+    await waitFor(() => sim.state.find('disbursement', smsRefund.reference_id), 'MTN to receive the SMS payment\'s refund')
+    await control('POST', `/_sim/transfers/${smsRefund.reference_id}/approve`)
+    expect((await settled(bySms.reference, (x) => x.status === 'REFUNDED')).refunds.map((r) => r.status)).toEqual(['SUCCESSFUL'])
+  })
+
+  it('without amount a refund is only recorded, as before: REFUNDED at once, nothing sent', async () => {
+    const p = await call<Payment>('POST', '/v1/payments/initialize', { amount: '10.00' })
+    await call('POST', '/v1/test/sms', { network: 'mtn', amount: '10.00', reference: p.hpn_code })
+    const transfers = sim.state.list('disbursement').length
+    const recorded = await raw('POST', `/v1/payments/${p.reference}/refund`, { note: 'cash back at the till' })
+    expect([recorded.status, recorded.body.data.status, recorded.body.data.refunds]).toEqual([200, 'REFUNDED', []])
+    expect(sim.state.list('disbursement')).toHaveLength(transfers)
   })
 })
