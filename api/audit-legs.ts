@@ -31,7 +31,8 @@ export function registerAppRequestAudit (app: FastifyInstance, audit: AuditStore
   })
   app.addHook('onResponse', async (request, reply) => {
     const leg = request.auditLeg
-    if (leg === null) return
+    // A request that failed after marking (its transaction rolled back) made no leg of anything.
+    if (leg === null || reply.statusCode >= 400) return
     const headers: Record<string, string> = {}
     for (const name of KEPT_HEADERS) {
       const v = request.headers[name]

@@ -120,8 +120,14 @@ export class OutboundWorker {
   async #process (row: ChannelTransactionRow): Promise<void> {
     const channel = this.#o.channels.get(row.channel_id)
     if (channel === undefined) {
-      this.#o.logger.warn({ channel: row.channel_id, transaction: row.public_id }, 'a channel transaction names a channel that is not configured; waiting for it to come back')
-      await this.#o.ledger.channelTransactions.release(row.id, this.#owner, this.#o.now() + MISSING_CHANNEL_RETRY_MS)
+      const now = this.#o.now()
+      if (now >= row.created_at + this.#o.settings.give_up_after_hours * 3_600_000) {
+        this.#log('error', row, {}, 'the channel of this transaction is no longer configured; it is no longer followed (check it with the provider)')
+        await this.#record(row, { phase: 'done', nextAt: null, outcome: 'abandoned', failureReason: 'CHANNEL_GONE', lastError: 'channel not configured' })
+        return
+      }
+      this.#log('warn', row, {}, 'a channel transaction names a channel that is not configured; waiting for it to come back')
+      await this.#o.ledger.channelTransactions.release(row.id, this.#owner, now + MISSING_CHANNEL_RETRY_MS)
       return
     }
     await forPayment(row.payment_id, async () => { await (row.phase === 'send' ? this.#send(channel, row) : this.#check(channel, row)) })

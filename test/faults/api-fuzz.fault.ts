@@ -11,14 +11,19 @@ import { startKillable, writeConfig, type Killable } from './support.js'
 const RUNS = Number(process.env['HARPOON_FUZZ_RUNS'] ?? 2500)
 // Test SMS that pass go through a virtual modem's AT/PDU round trip: fewer of them.
 const SMS_RUNS = Math.ceil(RUNS / 8)
-/** Rows in every table a request could write to. */
+/**
+ * Rows in every table a request could write to. The channel outbox's own calls to the embedded MTN
+ * simulator (provider_call legs) are written in the background, whatever request is in flight.
+ */
 async function tableCounts (rows: Executor): Promise<Record<string, number>> {
   const counted = await rows.all<{ t: string, n: number }>(sql`SELECT 'payments' AS t, count(*) AS n FROM payments
     UNION ALL SELECT 'credits', count(*) FROM credits UNION ALL SELECT 'events', count(*) FROM events
     UNION ALL SELECT 'idempotency_keys', count(*) FROM idempotency_keys UNION ALL SELECT 'api_keys', count(*) FROM api_keys
     UNION ALL SELECT 'merchants', count(*) FROM merchants UNION ALL SELECT 'webhook_endpoints', count(*) FROM webhook_endpoints
     UNION ALL SELECT 'webhook_secrets', count(*) FROM webhook_secrets UNION ALL SELECT 'webhook_deliveries', count(*) FROM webhook_deliveries
-    UNION ALL SELECT 'sms_messages', count(*) FROM sms_messages`)
+    UNION ALL SELECT 'sms_messages', count(*) FROM sms_messages UNION ALL SELECT 'channel_transactions', count(*) FROM channel_transactions
+    UNION ALL SELECT 'proxy_clients', count(*) FROM proxy_clients UNION ALL SELECT 'proxy_requests', count(*) FROM proxy_requests
+    UNION ALL SELECT 'audit_legs (requests, callbacks)', count(*) FROM audit_legs WHERE kind <> 'provider_call'`)
   return Object.fromEntries(counted.map((c) => [c.t, Number(c.n)]))
 }
 
@@ -51,7 +56,8 @@ const ROUTES = [
   '/v1/payments/initialize', '/v1/payments', '/v1/payments/HKMVR2', '/v1/payments/hpn_trx_0000/cancel', '/v1/payments/x/refund',
   '/v1/payments/x/resolve', '/v1/payments/x/reconcile', '/v1/credits', '/v1/credits/x/assign', '/v1/keys', '/v1/keys/key_x/roll',
   '/v1/webhooks', '/v1/webhooks/x', '/v1/webhooks/x/test', '/v1/webhooks/x/rotate-secret', '/v1/webhooks/deliveries/x/replay',
-  '/v1/sms', '/v1/modems', '/v1/test/sms', '/healthz', '/metrics', '/openapi.json'
+  '/v1/sms', '/v1/modems', '/v1/test/sms', '/healthz', '/metrics', '/openapi.json',
+  '/v1/channels', '/v1/payments/x/audit', '/v1/test/channels/mtn_momo/customer', '/request-to-pay', '/status/x'
 ]
 
 const unicode = fc.string({ unit: 'binary', maxLength: 40 })
@@ -77,8 +83,11 @@ const amount = fc.oneof(
   fc.tuple(fc.nat(99_999), fc.integer({ min: -5, max: 400 })).map(([m, e]) => `${m}e${e}`),
   fc.tuple(pad, digits, pad).map(([a, d, b]) => `${a}${d}${b}`)
 )
+// Channel payments (issue 14): the embedded simulator's channel, others, and numbers of many shapes.
+const channelName = fc.oneof(weird, fc.constantFrom('mtn_momo', 'sms', 'mtn-gh', 'MTN_MOMO', ''))
+const phone = fc.oneof(weird, fc.constantFrom('0244123456', '+233244123456', '233 24 412 3456', '+254712345678', '0244', '00233244123456', '+2330244123456', '46733123450'))
 const initializeBody = fc.record({
-  amount, currency: weird, client_reference: weird, reference: weird, customer_phone: weird,
+  amount, currency: weird, client_reference: weird, reference: weird, customer_phone: phone, channel: channelName,
   meta: fc.oneof(fc.object(), fc.jsonValue()), expires_in: fc.oneof(fc.integer(), fc.double(), weird), unknown_field: fc.jsonValue()
 }, { requiredKeys: [] })
 const body = fc.oneof(
@@ -131,7 +140,7 @@ describe('API fuzzing against the real daemon process', () => {
     testKey = (await ledger.apiKeys.create({ merchantId: 'default', name: 'fuzz-test', mode: 'test', scopes: [...SCOPES] })).secret
     await close()
     // Virtual modems on: test SMS take the AT/PDU path, where a sender SMS cannot carry was a 500.
-    daemon = startKillable(writeConfig(dir.path, { virtual_modems: true }))
+    daemon = startKillable(writeConfig(dir.path, { virtual_modems: true, momo_proxy: { enabled: true, channel: 'mtn_momo' } }))
     port = Number(new URL(await daemon.url).port)
     // Only reads, while the daemon writes.
     watch = await openTestLedger({ dir: dir.path })
@@ -139,7 +148,7 @@ describe('API fuzzing against the real daemon process', () => {
 
   const counts = async (): Promise<Record<string, number>> => await tableCounts((watch as TestLedger).rows)
 
-  it(`answers ${RUNS * 2 + SMS_RUNS} malformed requests without a 5xx, a crash, or a write for any rejected one`, async () => {
+  it(`answers ${RUNS * 2 + SMS_RUNS * 4} malformed requests without a 5xx, a crash, or a write for any rejected one`, async () => {
     const problems: string[] = []
     let answered = 0
     const check = async (r: Raw): Promise<void> => {
@@ -193,6 +202,26 @@ describe('API fuzzing against the real daemon process', () => {
       })
     }), { numRuns: RUNS })
 
+    // Channel payments with a test key (the embedded MTN simulator's channel is one), refunds with
+    // money in every shape, and providers' callbacks with any body.
+    await fc.assert(fc.asyncProperty(fc.tuple(initializeBody, fc.constantFrom('mtn_momo', 'sms', 'nope'), amount), async ([b, channel, refund]) => {
+      await check({
+        method: 'POST',
+        path: '/v1/payments/initialize',
+        headers: [['authorization', `Bearer ${testKey}`], ['content-type', 'application/json']],
+        body: Buffer.from(JSON.stringify({ ...b, channel }), 'utf8')
+      })
+      await check({
+        method: 'POST',
+        path: '/v1/payments/HKMVR2/refund',
+        headers: [['authorization', `Bearer ${testKey}`], ['content-type', 'application/json']],
+        body: Buffer.from(JSON.stringify({ amount: refund }), 'utf8')
+      })
+    }), { numRuns: SMS_RUNS })
+    await fc.assert(fc.asyncProperty(fc.constantFrom('PUT', 'POST', 'GET', 'PATCH'), fc.constantFrom('mtn_momo', 'nope', '%ZZ'), fc.oneof(weird, fc.json()), async (method, channel, text) => {
+      await check({ method, path: `/v1/channels/${channel}/callback?reference=${encodeURIComponent(text.slice(0, 40))}`, headers: [['content-type', 'application/json']], body: Buffer.from(text, 'utf8') })
+    }), { numRuns: SMS_RUNS })
+
     // And test SMS with the senders and texts an SMS can and cannot carry, with a test key.
     await fc.assert(fc.asyncProperty(testSmsBody, async (b) => {
       await check({
@@ -204,7 +233,7 @@ describe('API fuzzing against the real daemon process', () => {
     }), { numRuns: SMS_RUNS })
 
     expect(problems.slice(0, 20)).toEqual([])
-    expect(answered).toBe(RUNS * 2 + SMS_RUNS)
+    expect(answered).toBe(RUNS * 2 + SMS_RUNS * 4)
     expect(daemon?.child.exitCode).toBeNull()
     expect(await send(port, { method: 'GET', path: '/healthz', headers: [], body: Buffer.alloc(0) })).toBe(200)
   }, 280_000)
