@@ -4,6 +4,8 @@ import { sql } from '../ledger/testing.js'
 import { waitFor } from '../test/helpers/wait-for.js'
 import type { ChannelTransactionRow } from '../ledger/channel-transactions.js'
 import { settleSucceeded } from './settle.js'
+import pino from 'pino'
+import { receiveCallback, type ReceivedCallback } from './callbacks.js'
 
 const rig = channelRigs()
 
@@ -125,6 +127,29 @@ describe('the outbox of provider calls (MTN simulator over HTTP, real ledger)', 
     expect((await r.until(p.id, (x) => x.status === 'REFUNDED', 'the whole refund')).status).toBe('REFUNDED')
     expect(await events(r, p.id)).toEqual(['transaction.completed', 'transaction.refunded'])
     expect((await r.ledger.paymentStatus.dataOf(await r.payment(p.id))).refunds.map((x) => [x.amount, x.status])).toEqual([['50.00', 'SUCCESSFUL'], ['100.00', 'SUCCESSFUL']])
+  })
+})
+
+describe('callbacks', () => {
+  it('find their transaction by our reference or the externalId MTN echoes, are recorded, and only bring the check forward', async () => {
+    const r = await rig({}, { status_schedule: [3600] })
+    const p = await r.collect('46733123454')
+    const c = await accepted(r, p.id)
+    expect(c.next_at).toBeGreaterThan(r.ledger.now() + 60_000)
+    const deps = { ledger: r.ledger, logger: pino({ level: 'silent' }), wake: () => { r.worker.wake() } }
+    const callback = (body: unknown, query: Record<string, string> = {}): ReceivedCallback => ({
+      method: 'PUT', url: '/v1/channels/mtn-test/callback', headers: { 'content-type': 'application/json', authorization: 'Bearer secret' }, query, rawBody: JSON.stringify(body), remoteAddress: '203.0.113.9', startedAt: r.ledger.now()
+    })
+    expect(await receiveCallback(deps, r.channel, callback({ externalId: p.reference, status: 'SUCCESSFUL' }))).toEqual({ woke: true })
+    expect(await receiveCallback(deps, r.channel, callback({ status: 'SUCCESSFUL' }, { reference: '0f8fad5b-d9cb-469f-a165-70867728950e' }))).toEqual({ woke: false })
+    // The check it brought forward asks MTN, which says PENDING: nothing changes.
+    await waitFor(async () => (await collection(r, p.id)).checks > c.checks ? true : undefined, 'the check the callback brought forward')
+    expect((await r.payment(p.id)).status).toBe('PENDING')
+    const legs = await r.ledger.audit.ofPayment(p.id)
+    expect(legs.filter((l) => l.kind === 'callback').map((l) => [l.operation, l.requestHeaders])).toEqual([
+      ['callback (collection)', { 'content-type': 'application/json', 'remote-address': '203.0.113.9' }]
+    ])
+    expect((await r.ledger.audit.strays('mtn-test', 10)).map((l) => l.operation)).toEqual(['callback (names no transaction we know)'])
   })
 })
 

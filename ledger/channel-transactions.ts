@@ -204,7 +204,7 @@ export class SqlChannelTransactionStore implements ChannelTransactionStore {
 
   async wake (channelId: string, referenceId: string, notBefore: number): Promise<ChannelTransactionRow | undefined> {
     return await this.#s.write(async (tx) => await tx.ex.get<ChannelTransactionRow>(sql`UPDATE channel_transactions
-      SET next_at = CASE WHEN next_at IS NULL OR next_at > ${notBefore} THEN ${notBefore} ELSE next_at END
+      SET next_at = CASE WHEN next_at IS NULL OR next_at > CAST(${notBefore} AS BIGINT) THEN CAST(${notBefore} AS BIGINT) ELSE next_at END
       WHERE channel_id = ${channelId} AND reference_id = ${referenceId} AND phase <> ${DONE}
       RETURNING ${COLUMNS}`))
   }
