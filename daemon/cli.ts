@@ -32,6 +32,8 @@ const USAGE = `usage: harpoon <command> [--config PATH]
   proxy-clients list [--json]   proxy-clients revoke ID
   modems [--port PATH] [--json] list serial ports and probe each modem
   backup PATH [--force] [--json]  online, consistent copy of the database (safe while the daemon runs)
+  ledger copy --to postgres://user:pass@host:port/db [--from PATH] [--json]
+                                copy the (stopped) SQLite ledger into an empty PostgreSQL database and verify it
   mtn-sim [--port N] [--environment mtnghana] ...  a local MTN MoMo API (mtn-sim --help)
   ipay-sim [--port 8090] [--vendor VID:KEY]... [--help]   a local iPay Africa (no config needed)`
 
@@ -61,6 +63,8 @@ const OPTIONS = {
   approve: { type: 'boolean', default: false },
   reject: { type: 'boolean', default: false },
   'callback-url': { type: 'string' },
+  to: { type: 'string' },
+  from: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false }
 } as const
 
@@ -123,6 +127,11 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
       case 'backup':
         if (rest.length > 0) throw new CliError('usage: harpoon backup PATH [--force] [--json] (one path)')
         return await backupCommand(config.database, action, { force: values.force, json: values.json }, io)
+      case 'ledger': {
+        // Loaded on demand: the PostgreSQL client is not part of every CLI start.
+        const { ledgerCopyCommand } = await import('./commands/ledger-copy.js')
+        return await ledgerCopyCommand(config.database.path, action, { to: values.to, from: values.from, json: values.json }, io)
+      }
       case 'modems':
         return await modemsCommand(config, { port: values.port, json: values.json }, io, createLogger('warn', pino.destination(2)))
       case 'proxy-clients': {

@@ -84,6 +84,12 @@ const DONE = literal('done' satisfies ChannelPhase)
 const REFUND = literal('refund' satisfies ChannelTransactionKind)
 const SUCCEEDED = literal('succeeded' satisfies ChannelOutcome)
 const FAILED_OR_ABANDONED = literal(['failed', 'abandoned'] satisfies ChannelOutcome[])
+/**
+ * Claims and wakes guard themselves (each UPDATE names the state it expects), and on PostgreSQL due
+ * rows are locked as they are found (`FOR UPDATE SKIP LOCKED`): READ COMMITTED is enough, as for
+ * webhook deliveries, and nodes sharing a ledger are spared serialization retries.
+ */
+const SELF_GUARDED = { isolation: 'read_committed' } as const
 
 /**
  * The durable outbox of calls to channel providers (channels/outbound.ts works it). A transaction is
@@ -166,9 +172,14 @@ export class SqlChannelTransactionStore implements ChannelTransactionStore {
   async claimDue (leaseOwner: string, leaseMs: number, limit: number): Promise<ChannelTransactionRow[]> {
     return await this.#s.write(async (tx) => {
       const t = tx.now()
-      const due = await tx.ex.all<{ id: number }>(sql`SELECT id FROM channel_transactions
-        WHERE phase <> ${DONE} AND next_at <= ${t} AND (lease_expires_at IS NULL OR lease_expires_at <= ${t})
-        ORDER BY next_at, id LIMIT ${limit}`)
+      const due = tx.ex.dialect === 'postgres'
+        // Rows another node is claiming right now are skipped, not waited for: it will have them.
+        ? await tx.ex.all<{ id: number }>(sql`SELECT id FROM channel_transactions
+            WHERE phase <> ${DONE} AND next_at <= ${t} AND (lease_expires_at IS NULL OR lease_expires_at <= ${t})
+            ORDER BY next_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED`)
+        : await tx.ex.all<{ id: number }>(sql`SELECT id FROM channel_transactions
+            WHERE phase <> ${DONE} AND next_at <= ${t} AND (lease_expires_at IS NULL OR lease_expires_at <= ${t})
+            ORDER BY next_at, id LIMIT ${limit}`)
       const claimed: ChannelTransactionRow[] = []
       for (const { id } of due) {
         // The WHERE clause is the guard: of two claimers of one row only one changes it.
@@ -178,7 +189,7 @@ export class SqlChannelTransactionStore implements ChannelTransactionStore {
         if (row !== undefined) claimed.push(row)
       }
       return claimed
-    })
+    }, SELF_GUARDED)
   }
 
   async release (id: number, leaseOwner: string, nextAt: number): Promise<void> {
@@ -206,7 +217,7 @@ export class SqlChannelTransactionStore implements ChannelTransactionStore {
     return await this.#s.write(async (tx) => await tx.ex.get<ChannelTransactionRow>(sql`UPDATE channel_transactions
       SET next_at = CASE WHEN next_at IS NULL OR next_at > CAST(${notBefore} AS BIGINT) THEN CAST(${notBefore} AS BIGINT) ELSE next_at END
       WHERE channel_id = ${channelId} AND reference_id = ${referenceId} AND phase <> ${DONE}
-      RETURNING ${COLUMNS}`))
+      RETURNING ${COLUMNS}`), SELF_GUARDED)
   }
 }
 

@@ -225,21 +225,28 @@ export class SqlCreditStore implements CreditStore {
       ORDER BY id DESC LIMIT 1`)
   }
 
-  /** Writes a credit: `duplicate` (pointing at the first) when its telco transaction was seen before in its mode. */
-  async #insert (input: Omit<CreditInput, 'text' | 'holdForReview'>): Promise<{ credit: CreditRow, duplicate: boolean, flags: string[] }> {
+  /**
+   * Writes a credit: `duplicate` (pointing at the first) when its telco transaction was seen before in its
+   * mode. The first credit claims the transaction id through the unique index credits_telco_id, so two
+   * nodes (or an SMS and a provider's answer) that see the same transaction at once cannot both count it:
+   * the second finds the first and is a duplicate.
+   */
+  async #insert (input: Omit<CreditInput, 'text' | 'holdForReview'>): Promise<{ credit: CreditRow, duplicate: boolean, flags: readonly string[] }> {
     const ex = this.#s.ex
-    const first = await ex.get<CreditRow>(sql`SELECT ${CREDIT_COLUMNS} FROM credits
-      WHERE mode = ${input.mode} AND network = ${input.network} AND telco_transaction_id = ${input.telcoTransactionId} AND status <> ${DUPLICATE}`)
-    const flags = [...input.riskFlags]
-    if (first !== undefined && first.amount_minor !== input.amountMinor) flags.push('duplicate_amount_differs')
-    const status: CreditStatus = first === undefined ? 'unmatched' : 'duplicate'
-    const credit = await ex.get<CreditRow>(sql`INSERT INTO credits (public_id, merchant_id, mode, network, telco_transaction_id, amount_minor, currency,
+    const insert = async (status: CreditStatus, flags: readonly string[], duplicateOf: number | null): Promise<CreditRow | undefined> => await ex.get<CreditRow>(sql`
+      INSERT INTO credits (public_id, merchant_id, mode, network, telco_transaction_id, amount_minor, currency,
         payer_phone, payer_name, reference, balance_minor, fee_minor, risk_flags, status, received_at, sms_id, duplicate_of)
       VALUES (${`crd_${randomHex(12)}`}, ${input.merchantId}, ${input.mode}, ${input.network}, ${input.telcoTransactionId}, ${input.amountMinor}, ${input.currency},
         ${input.payerPhone}, ${input.payerName}, ${input.reference}, ${input.balanceMinor}, ${input.feeMinor}, ${JSON.stringify(flags)}, ${status},
-        ${input.receivedAt}, ${input.smsId}, ${first?.id ?? null})
-      RETURNING ${CREDIT_COLUMNS}`) as CreditRow
-    return { credit, duplicate: first !== undefined, flags }
+        ${input.receivedAt}, ${input.smsId}, ${duplicateOf})
+      ON CONFLICT (mode, network, telco_transaction_id) WHERE status <> ${DUPLICATE} DO NOTHING
+      RETURNING ${CREDIT_COLUMNS}`)
+    const credit = await insert('unmatched', input.riskFlags, null)
+    if (credit !== undefined) return { credit, duplicate: false, flags: input.riskFlags }
+    const first = await ex.get<CreditRow>(sql`SELECT ${CREDIT_COLUMNS} FROM credits
+      WHERE mode = ${input.mode} AND network = ${input.network} AND telco_transaction_id = ${input.telcoTransactionId} AND status <> ${DUPLICATE}`) as CreditRow
+    const flags = first.amount_minor !== input.amountMinor ? [...input.riskFlags, 'duplicate_amount_differs'] : input.riskFlags
+    return { credit: await insert('duplicate', flags, first.id) as CreditRow, duplicate: true, flags }
   }
 
   /**

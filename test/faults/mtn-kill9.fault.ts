@@ -31,7 +31,7 @@ describe('SIGKILL between the payment\'s commit and the call to MTN', () => {
     sim = await startMtnSimulator({ environment: 'mtnghana', clock, settings: { defaultOutcome: 'wait' } })
     const s = sim
     const control = async (method: string, path: string, body?: unknown): Promise<number> => (await simControl(s.url)(method, path, body)).status
-    const configPath = writeConfig(dir.path, {
+    const configPath = await writeConfig(dir.path, {
       channel_calls: { timeout_ms: 1_000, retry_schedule: [0.1, 0.2], status_schedule: [0.2, 0.5], poll_interval_ms: 50 },
       channels: [{ id: 'mtn-gh', type: 'mtn_momo', mode: 'test', base_url: s.url, target_environment: 'mtnghana', collection: s.credentials.collection, callback_url: null }]
     })

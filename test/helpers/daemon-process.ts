@@ -29,7 +29,7 @@ export interface SpawnOptions {
 export async function spawnDaemon (dir: string, config: Record<string, unknown>, options: SpawnOptions = {}): Promise<DaemonProcess> {
   const timeoutMs = options.timeoutMs ?? 20_000
   const configPath = join(dir, 'harpoon.json')
-  writeFileSync(configPath, JSON.stringify({ api: { port: 0 }, database: testDatabase(dir), ...config }))
+  writeFileSync(configPath, JSON.stringify({ api: { port: 0 }, database: await testDatabase(dir), ...config }))
   const child = spawn(process.execPath, [CLI, 'start', '--config', configPath], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env })
   let text = ''
   child.stdout?.on('data', (c: Buffer) => { text += c.toString() })
