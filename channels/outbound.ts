@@ -2,6 +2,7 @@ import PQueue from 'p-queue'
 import type { Logger } from 'pino'
 import { randomHex } from '../core/ids.js'
 import { PollLoop } from '../core/poll-loop.js'
+import { RepeatedFailureLog } from '../core/repeated-failure.js'
 import type { ChannelTransactionChange, ChannelTransactionRow } from '../ledger/channel-transactions.js'
 import type { Ledger, LedgerTx } from '../ledger/ledger.js'
 import type { PaymentRow } from '../ledger/payment-model.js'
@@ -71,12 +72,17 @@ export class OutboundWorker {
   readonly #queue: PQueue
   readonly #running = new Set<Promise<void>>()
   readonly #loop: PollLoop
+  /** Claims fail every poll while the database is away: said every 30 s, and their recovery once. */
+  readonly #claimLog: RepeatedFailureLog
   #inFlight = 0
 
   constructor (options: OutboundOptions) {
     this.#o = { now: options.ledger.now, ...options }
     this.#queue = new PQueue({ concurrency: options.settings.concurrency })
     this.#loop = new PollLoop(async () => { await this.#claim() }, options.settings.poll_interval_ms)
+    this.#claimLog = new RepeatedFailureLog({
+      logger: options.logger, now: this.#o.now, failed: 'channel outbox could not claim due calls; retrying', recovered: 'channel outbox claims due calls again'
+    })
   }
 
   /**
@@ -104,8 +110,9 @@ export class OutboundWorker {
     let rows: ChannelTransactionRow[]
     try {
       rows = await this.#o.ledger.channelTransactions.claimDue(this.#owner, this.leaseMs, free)
+      this.#claimLog.succeeded()
     } catch (err) {
-      this.#o.logger.error({ err }, 'channel outbox could not claim due calls; retrying')
+      this.#claimLog.failed(err)
       return
     }
     for (const row of rows) {

@@ -8,6 +8,7 @@ import type { Endpoint } from '../ledger/webhook-endpoints.js'
 import type { HttpSender, SendResult } from './http-sender.js'
 import { enqueueTest } from './outbox.js'
 import { PollLoop } from '../core/poll-loop.js'
+import { RepeatedFailureLog } from '../core/repeated-failure.js'
 import { retryDelayMs } from './retry-policy.js'
 import { momoProxyHeaders, signedHeaders } from './signer.js'
 
@@ -59,8 +60,8 @@ export class Dispatcher {
   readonly #loop: PollLoop
   #total = 0
   #stopped = true
-  /** Since when claims have failed (the database is away), and when that was last logged. */
-  #claimsFailing: { since: number, logged: number } | null = null
+  /** Claims fail every poll while the database is away: said every 30 s, and their recovery once. */
+  readonly #claimLog: RepeatedFailureLog
   /** After stop: results that still arrive are dropped (their leases lapse and they are re-sent). */
   #closed = false
 
@@ -71,6 +72,9 @@ export class Dispatcher {
       ? null
       : new Counter({ name: 'harpoon_webhook_attempts_total', help: 'Webhook delivery attempts, by outcome', labelNames: ['outcome'] as const, registers: [options.registry] })
     this.#loop = new PollLoop(async () => { await this.#claim() }, this.#o.pollMs)
+    this.#claimLog = new RepeatedFailureLog({
+      logger: this.#o.logger, now: this.#o.now, failed: 'webhook dispatcher could not claim deliveries; retrying', recovered: 'webhook dispatcher claims deliveries again'
+    })
   }
 
   get leaseMs (): number { return this.#o.timeoutMs + LEASE_MARGIN_MS }
@@ -118,22 +122,14 @@ export class Dispatcher {
       const free = this.#o.concurrency - this.#total
       if (free <= 0) return
       const claimed = await deliveries.claimDue(this.#owner, this.leaseMs, free, this.#o.perEndpointConcurrency, this.#inFlight)
-      if (this.#claimsFailing !== null) {
-        this.#o.logger.info({ failing_for_ms: this.#o.now() - this.#claimsFailing.since }, 'webhook dispatcher claims deliveries again')
-        this.#claimsFailing = null
-      }
+      this.#claimLog.succeeded()
       for (const d of claimed) {
         // Stopped during the claim: give the rows back rather than leave leases to lapse.
         if (this.#stopped) await deliveries.release(d.id, this.#owner)
         else this.#run(d).catch((err: unknown) => { this.#o.logger.error({ err, delivery: d.id }, 'webhook attempt failed to complete; the row is sent again once its lease lapses') })
       }
     } catch (err) {
-      // Every poll retries; during a database outage that is twice a second, so say it every 30 s.
-      const t = this.#o.now()
-      if (this.#claimsFailing === null || t - this.#claimsFailing.logged >= 30_000) {
-        this.#o.logger.error({ err }, 'webhook dispatcher could not claim deliveries; retrying')
-        this.#claimsFailing = { since: this.#claimsFailing?.since ?? t, logged: t }
-      }
+      this.#claimLog.failed(err)
     }
   }
 
