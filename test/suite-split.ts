@@ -9,7 +9,7 @@ export const PURE_SUITES = [
   'modem/at/**', 'modem/pdu/**', 'modem/virtual/binding.test.ts', 'modem/probe.test.ts',
   'webhooks/signer.test.ts', 'webhooks/ssrf.test.ts', 'webhooks/http-sender.test.ts',
   'daemon/readme.test.ts', 'daemon/commands/ipay-sim.test.ts', 'daemon/commands/mtn-sim.test.ts',
-  'ledger/hpn-code.test.ts', 'test/system-needs.test.ts', 'test/suite-split.test.ts', 'test/helpers/**'
+  'ledger/hpn-code.test.ts', 'fixtures/postgres-server.test.ts', 'test/system-needs.test.ts', 'test/suite-split.test.ts'
 ]
 
 /**
