@@ -23,7 +23,7 @@ const TIMEOUT = Number(process.env['HARPOON_FAULT_TIMEOUT'] ?? 280_000)
 interface Seen { webhookId: string, start: number, end: number }
 
 /**
- * A receiver that answers slowly (up to 300 ms) and fails one request in ten, so attempts last long
+ * A receiver that answers slowly (up to 100 ms) and fails one request in ten, so attempts last long
  * enough to overlap if two nodes ever sent one delivery at once, and retries happen. It logs each
  * request's span.
  */
@@ -35,7 +35,7 @@ async function slowReceiver (random: () => number): Promise<{ receiver: Receiver
     // 'close' also fires when the sender dies mid-request (its node was killed).
     res.on('close', () => { span.end = Date.now() })
     const fail = random() < 0.1
-    setTimeout(() => { if (!res.destroyed) res.writeHead(fail ? 500 : 200).end(fail ? 'busy' : 'ok') }, Math.floor(random() * 300))
+    setTimeout(() => { if (!res.destroyed) res.writeHead(fail ? 500 : 200).end(fail ? 'busy' : 'ok') }, Math.floor(random() * 100))
   })
   return { receiver, seen }
 }
@@ -142,6 +142,7 @@ async function expectSettledCluster (c: Cluster, label: string, extra: string): 
   const t0 = Date.now()
   await Promise.all(c.nodes.map(async (n) => await n.daemon.url))
   const db = testExecutor(c.ledger)
+  const backlog = Number(await db.value(sql`SELECT count(*) FROM webhook_deliveries WHERE status <> 'delivered'`))
   await waitFor(async () => await c.traffic.settled(db, c.nodes.map((n) => n.sim)) ? true : undefined,
     'both SIMs to empty, every SMS to settle and every delivery to arrive', 90_000)
   const settledS = ((Date.now() - t0) / 1000).toFixed(1)
@@ -151,7 +152,7 @@ async function expectSettledCluster (c: Cluster, label: string, extra: string): 
   const { attempts, abandoned } = await expectOneSenderAtATime(c.seen, db)
   process.stderr.write(`${label}: ${extra}, ${c.traffic.known.length} payments over the API (${c.traffic.replayed} Idempotency-Keys replayed by the other node or a later start), ` +
     `${c.traffic.sent.length} credit SMS (+ repeats), ${deliveries} events, ${c.receiver.requests.length} webhook requests, ${attempts} recorded attempts, ` +
-    `${abandoned} leases taken over${c.traffic.unavailable.length > 0 ? `, ${c.traffic.unavailable.length} answers 503 database_unavailable` : ''}; settled ${settledS} s after the traffic\n`)
+    `${abandoned} leases taken over${c.traffic.unavailable.length > 0 ? `, ${c.traffic.unavailable.length} answers 503 database_unavailable` : ''}; ${backlog} deliveries still to make when the traffic stopped, settled ${settledS} s later\n`)
 }
 
 describe(`two daemons on one PostgreSQL (seed ${SEED})`, () => {
