@@ -27,6 +27,8 @@ import { systemRoutes, type ModemStatus } from './routes/system.js'
 import { dashboardPage } from '../dashboard/page.js'
 import { checkoutPage } from '../checkout/page.js'
 import { operatorRoutes, type OperatorRouteDeps } from './routes/operator.js'
+import { registerAppRequestAudit } from './audit-legs.js'
+import { channelRoutes, type ChannelAccess } from './routes/channels.js'
 
 export const BODY_LIMIT = 64 * 1024
 
@@ -56,6 +58,10 @@ export interface ApiDeps {
   guides?: Readonly<Record<GuideNetwork, PaymentGuide>>
   /** api.public_url, for checkout_url; null or absent: the address each request came to. */
   publicUrl?: string | null
+  /** Channels payments may be collected through (`channel` on initialize, `/v1/channels`, callbacks, refunds). */
+  channels?: ChannelAccess
+  /** Route plugins served at the root, outside `/v1` (the MoMo proxy's own API, api/compat/). */
+  rootPlugins?: ReadonlyArray<(app: FastifyInstance) => Promise<void>>
 }
 
 /** api.trust_proxy as Fastify takes it: a hop count is "trust the nearest N proxies". */
@@ -128,13 +134,15 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     // Per key; API requests without a valid key share their client address's own budget.
     keyGenerator: (request) => request.auth?.keyId ?? `keyless:${request.ip}`,
     // Routes without a scope (health, OpenAPI, docs, the dashboard's files) are public and cheap:
-    // limiting them with the API let a flood of bad keys fail a load balancer's health check.
-    allowList: (request) => request.routeOptions.config.scope === undefined,
+    // limiting them with the API let a flood of bad keys fail a load balancer's health check. Public
+    // routes that write (providers' callbacks, the MoMo proxy's API) are limited per client address.
+    allowList: (request) => request.routeOptions.config.scope === undefined && request.routeOptions.config.publicLimited !== true,
     addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },
     addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true, 'retry-after': true },
     errorResponseBuilder: (_request, context) => new HttpError(429, 'rate_limited', `rate limit of ${context.max} requests per ${context.after} exceeded; retry after ${Math.ceil(context.ttl / 1000)} s`)
   })
   registerIdempotency(app, deps.ledger.idempotency)
+  registerAppRequestAudit(app, deps.ledger.audit)
 
   await app.register(swagger, {
     openapi: {
@@ -154,13 +162,15 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     defaultExpiresIn: deps.defaultExpiresIn,
     wallets: deps.wallets,
     networkCurrencies: deps.networkCurrencies,
-    checkWebhookUrl: deps.checkWebhookUrl
+    checkWebhookUrl: deps.checkWebhookUrl,
+    channels: deps.channels
   })
 
   await app.register(systemRoutes({ ledger: deps.ledger, metrics: deps.metrics, modems: deps.modems, version: deps.version }))
   await app.register(async (v1) => {
-    await v1.register(paymentRoutes({ service, wallets: deps.wallets }))
+    await v1.register(paymentRoutes({ service, wallets: deps.wallets, channels: deps.channels }))
     await v1.register(transactionRoutes({ service, wallets: deps.wallets, guides: deps.guides ?? PAYMENT_GUIDES, publicUrl: deps.publicUrl ?? null }))
+    if (deps.channels !== undefined) await v1.register(channelRoutes({ ...deps.channels, ledger: deps.ledger, logger: deps.logger }))
     await v1.register(keyRoutes(deps.ledger))
     await v1.register(creditRoutes({ ledger: deps.ledger, paymentView: paymentViewer(deps.wallets), service }))
     if (deps.testSms !== undefined) await v1.register(testSmsRoutes(deps.testSms))
@@ -169,6 +179,7 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
   browserRoutes.answerPreflights(deps.ledger.apiKeys)
   // The hosted checkout: public pages reached by a payment's unguessable checkout link.
   await app.register(checkoutPage({ ledger: deps.ledger, wallets: deps.wallets, guides: deps.guides ?? PAYMENT_GUIDES, now: deps.ledger.now }))
+  for (const plugin of deps.rootPlugins ?? []) await app.register(plugin)
   if (deps.dashboard !== undefined) {
     await app.register(dashboardPage())
     await app.register(operatorRoutes({ ledger: deps.ledger, modems: deps.modems, paymentView: paymentViewer(deps.wallets), ...deps.dashboard }))

@@ -16,6 +16,8 @@ declare module 'fastify' {
     testOnly?: boolean
     /** Routes a publishable key may call too (initialize, read by reference); every other route refuses one. */
     publishable?: boolean
+    /** A public route that is still rate limited, per client address (providers' callbacks, the MoMo proxy's API). */
+    publicLimited?: boolean
   }
 }
 

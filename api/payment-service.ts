@@ -1,5 +1,7 @@
 import { formatAmount, parseAmount } from '../core/money.js'
-import { normaliseGhanaPhone } from '../core/phone.js'
+import { NUMBERING, normaliseGhanaPhone } from '../core/phone.js'
+import { startCollection } from '../channels/collect.js'
+import type { Channel } from '../channels/channel.js'
 import type { AuthContext } from '../ledger/api-keys.js'
 import { ConflictError, InvalidFieldError, NotFoundError } from '../ledger/errors.js'
 import type { Ledger, LedgerStores, LedgerTx } from '../ledger/ledger.js'
@@ -12,6 +14,7 @@ import type { FieldProblem } from './envelope.js'
 import { HttpError, validationFailed } from './http-errors.js'
 import { payableCurrencies, type Wallets } from './payment-view.js'
 import { AMOUNT_RULE } from './schemas.js'
+import type { ChannelAccess } from './routes/channels.js'
 
 /**
  * The one service layer under both route families: `/v1/payments` (SPEC §4) and `/v1/transactions`
@@ -32,11 +35,15 @@ export interface PaymentServiceDeps {
    * the webhooks layer) the field is refused.
    */
   checkWebhookUrl?: ((url: string, mode: Mode, field: string) => Promise<string>) | undefined
+  /** The channels payments may be collected through (`channel` on initialize); absent: SMS only. */
+  channels?: ChannelAccess | undefined
 }
 
 /** An initialize's fields, whichever family sent them; `names` says what each is called in its body. */
 export interface InitializeFields {
   amount: unknown
+  /** A channel id of the caller's merchant and mode; absent or `sms`: the SMS channel. */
+  channel?: string | undefined
   currency?: string | undefined
   clientReference?: string | undefined
   customerPhone?: string | undefined
@@ -48,10 +55,12 @@ export interface InitializeFields {
   webhookUrl?: string | undefined
 }
 
-export type FieldNames = Record<'amount' | 'currency' | 'customerPhone' | 'meta' | 'redirectUrl' | 'webhookUrl', string>
+export type FieldNames = Record<'amount' | 'channel' | 'currency' | 'customerPhone' | 'meta' | 'redirectUrl' | 'webhookUrl', string>
 
 /** The fields after every rule held: what `initialize` writes (the payment's, then its details). */
 export interface CheckedInitialize extends InitializeInput {
+  /** The request-to-pay channel that collects it; null: the SMS channel (the customer pays the HPN code). */
+  collectVia: Channel | null
   customerName: string | null
   description: string | null
   redirectUrl: string | null
@@ -68,6 +77,13 @@ export interface Initialized {
 export type Lookup = 'any' | 'reference' | 'code' | 'client_reference'
 
 const META_LIMIT = 4096
+
+/** "a number of Uganda for mtn-ug: 0… or +256…", or any international number for a channel of no country. */
+function phoneRule (channel: Channel): string {
+  if (channel.country === null) return `must be an international number (+ and 6 to 15 digits) for ${channel.id}`
+  const n = NUMBERING[channel.country]
+  return `must be a number of ${n?.name ?? channel.country} for ${channel.id}: ${n?.trunkZero === true ? '0… or ' : ''}+${n?.callingCode ?? ''}…`
+}
 
 /** Raised for what a publishable key may never do: 403 `invalid_key_type`. */
 export function publishableRefused (message: string, field?: string): HttpError {
@@ -110,15 +126,29 @@ export class PaymentService {
       else if (amountMinor <= 0) add(names.amount, 'must be greater than 0')
       else if (amountMinor > this.#d.maxAmountMinor) add(names.amount, `must be at most ${formatAmount(this.#d.maxAmountMinor)}`)
     }
-    let customerPhone: string | null = null
-    if (f.customerPhone !== undefined && !bad.has(names.customerPhone)) {
-      customerPhone = normaliseGhanaPhone(f.customerPhone)
-      if (customerPhone === null) add(names.customerPhone, 'must be a Ghanaian number: 0XXXXXXXXX, +233XXXXXXXXX or 233XXXXXXXXX')
+    let channel: Channel | null = null
+    if (f.channel !== undefined && f.channel !== 'sms' && !bad.has(names.channel)) {
+      const registry = this.#d.channels?.registry
+      channel = registry?.find(auth, f.channel) ?? null
+      if (channel === null) {
+        const known = registry?.forOwner(auth).map((c) => c.id) ?? []
+        add(names.channel, `is not a channel of this merchant in ${auth.mode} mode (${known.length === 0 ? 'it has none; "sms" is always there' : `it has ${known.join(', ')}, and "sms"`})`)
+      }
     }
-    const currency = f.currency ?? 'GHS'
+    let customerPhone: string | null = null
+    if (channel !== null && f.customerPhone === undefined && !bad.has(names.customerPhone)) add(names.customerPhone, 'is required with a channel: it is the number the provider prompts')
+    if (f.customerPhone !== undefined && !bad.has(names.customerPhone)) {
+      customerPhone = channel === null ? normaliseGhanaPhone(f.customerPhone) : channel.displayPhone(f.customerPhone)
+      if (customerPhone === null) add(names.customerPhone, channel === null ? 'must be a Ghanaian number: 0XXXXXXXXX, +233XXXXXXXXX or 233XXXXXXXXX' : phoneRule(channel))
+    }
+    const currency = f.currency ?? channel?.currency ?? 'GHS'
     if (!bad.has(names.currency)) {
-      const payable = payableCurrencies(this.#d.wallets, this.#d.networkCurrencies, auth)
-      if (!payable.has(currency)) add(names.currency, `cannot be paid to this merchant's wallets, which take ${[...payable].join(', ')}`)
+      if (channel !== null) {
+        if (currency !== channel.currency) add(names.currency, `must be ${channel.currency}: the only currency ${channel.id} collects`)
+      } else {
+        const payable = payableCurrencies(this.#d.wallets, this.#d.networkCurrencies, auth)
+        if (!payable.has(currency)) add(names.currency, `cannot be paid to this merchant's wallets, which take ${[...payable].join(', ')}`)
+      }
     }
     if (f.meta !== undefined && !bad.has(names.meta) && Buffer.byteLength(JSON.stringify(f.meta)) > META_LIMIT) {
       add(names.meta, 'must be at most 4 KiB of JSON')
@@ -134,6 +164,7 @@ export class PaymentService {
     }
     if (problems.length > 0) throw validationFailed(problems)
     return {
+      collectVia: channel,
       amountMinor: amountMinor as number,
       currency,
       clientReference: f.clientReference ?? null,
@@ -161,7 +192,11 @@ export class PaymentService {
         throw new ConflictError('duplicate_client_reference', 'a PENDING payment already has this client_reference')
       }
     }
-    const { payment, created } = await tx.payments.initialize(auth, c)
+    const { collectVia, ...input } = c
+    const channels = this.#d.channels
+    const { payment, created } = collectVia === null || channels === undefined
+      ? await tx.payments.initialize(auth, input)
+      : await startCollection(tx, collectVia, auth, { ...input, customerPhone: input.customerPhone as string }, channels.wake)
     if (created) {
       await tx.paymentDetails.record(payment.id, {
         customerName: c.customerName, description: c.description, redirectUrl: c.redirectUrl, webhookUrl: c.webhookUrl, createdByKey: auth.keyId

@@ -35,7 +35,9 @@ export function paymentViewer (wallets: Wallets): PaymentView {
   return async function view (stores, row) {
     const data = await stores.paymentStatus.dataOf(row)
     const amount = `${row.currency} ${formatAmount(row.expected_minor)}`
-    const pay_to = wallets({ merchantId: row.merchant_id, mode: row.mode }).map((w) => ({
+    // A channel payment is collected by its provider's prompt: no wallet to pay by SMS is offered.
+    const offered = row.channel_id === null ? wallets({ merchantId: row.merchant_id, mode: row.mode }) : []
+    const pay_to = offered.map((w) => ({
       network: w.network,
       msisdn: w.msisdn,
       instructions: `Pay ${amount} to ${w.msisdn} with ${PAYMENT_GUIDES[w.network].name} and enter ${row.hpn_code} as the reference.`

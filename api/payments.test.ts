@@ -159,4 +159,15 @@ describe('cancel, refund and resolve', () => {
     const types = (await api.ledger.events.ofPayment(row.id)).map((e) => e.type)
     expect(types).toEqual(['transaction.completed', 'transaction.refunded'])
   })
+
+  it('without a channel to pay money back, records a refund of the whole amount and refuses a part', async () => {
+    const p = (await init({ amount: 10 })).body.data
+    const row = await api.ledger.payments.get({ merchantId: 'default', mode: 'test' }, p.reference)
+    await api.ledger.transact(async (tx) => await tx.paymentStatus.change(row, { status: 'OVERPAID', actualMinor: 1500, payerPhone: '0244123456' }))
+    const part = await api.request('POST', `/v1/payments/${p.reference as string}/refund`, { body: { amount: '5.00' } })
+    expect([part.status, part.body.error.code]).toEqual([409, 'refund_not_possible'])
+    expect((await api.request('POST', `/v1/payments/${p.reference as string}/refund`, { body: { amount: '0' } })).body.error.details[0].field).toBe('amount')
+    const whole = await api.request('POST', `/v1/payments/${p.reference as string}/refund`, { body: { amount: '15.00', note: 'cash' } })
+    expect([whole.status, whole.body.data.status, whole.body.data.refunds]).toEqual([200, 'REFUNDED', []])
+  })
 })

@@ -57,6 +57,26 @@ export const PaymentSchema = Type.Object({
     received_at: Time,
     match_method: nullable(literals(MATCH_METHODS))
   })),
+  channel: nullable(Type.Object({
+    id: Type.String({ examples: ['mtn-gh'] }),
+    type: Type.String({ examples: ['mtn_momo'] }),
+    reference_id: nullable(Type.String({ description: 'the provider\'s reference (MTN\'s X-Reference-Id)' }))
+  }, { description: 'null: paid by SMS with the HPN code' })),
+  failure_reason: nullable(Type.String({ description: 'why a FAILED payment failed: the provider\'s reason (APPROVAL_REJECTED, EXPIRED, NOT_ENOUGH_FUNDS, …)' })),
+  refunds: Type.Array(Type.Object({
+    id: Type.String({ examples: ['rfd_0a1b2c3d4e5f6a7b8c9d0e1f'] }),
+    amount: Amount,
+    currency: Type.String(),
+    status: literals(['PENDING', 'SUCCESSFUL', 'FAILED'] as const),
+    channel: Type.String(),
+    reference_id: Type.String(),
+    payee_phone: nullable(Type.String()),
+    provider_transaction_id: nullable(Type.String()),
+    failure_reason: nullable(Type.String()),
+    note: nullable(Type.String()),
+    created_at: Type.String({ format: 'date-time' }),
+    updated_at: Type.String({ format: 'date-time' })
+  }), { description: 'money paid back through a channel; the payment is REFUNDED once the whole amount is' }),
   pay_to: Type.Array(Type.Object({ network: Type.String(), msisdn: Type.String(), instructions: Type.String() }))
 })
 
@@ -65,10 +85,33 @@ export const InitializeBody = Type.Object({
   currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', default: 'GHS' })),
   client_reference: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   reference: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'alias of client_reference' })),
-  customer_phone: Type.Optional(Type.String({ maxLength: 20, description: '0XXXXXXXXX, +233XXXXXXXXX or 233XXXXXXXXX' })),
+  customer_phone: Type.Optional(Type.String({ maxLength: 20, description: '0XXXXXXXXX, +233XXXXXXXXX or 233XXXXXXXXX; with a channel, a number of its country (required: the number the provider prompts)' })),
+  channel: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'collect through this channel (GET /v1/channels); "sms" or absent: the customer pays by SMS with the HPN code' })),
   meta: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'at most 4 KiB of JSON' })),
   expires_in: Type.Optional(Type.Integer({ minimum: 60, maximum: 7 * 86400 }))
 }, { additionalProperties: false })
+
+export const AuditLegSchema = Type.Object({
+  kind: literals(['app_request', 'provider_call', 'callback', 'forward'] as const),
+  channel: nullable(Type.String()),
+  operation: nullable(Type.String({ examples: ['initialize', 'collection-token', 'requesttopay', 'requesttopay-status', 'callback (collection)', 'transaction.completed'] })),
+  reference_id: nullable(Type.String()),
+  method: Type.String(),
+  url: Type.String(),
+  status_code: nullable(Type.Integer()),
+  duration_ms: nullable(Type.Integer()),
+  started_at: Type.String({ format: 'date-time' }),
+  request_headers: nullable(Type.Record(Type.String(), Type.String())),
+  request_body: nullable(Type.String()),
+  response_body: nullable(Type.String()),
+  error: nullable(Type.String())
+})
+
+export const AuditSchema = Type.Object({
+  payment: Type.String(),
+  channel: nullable(Type.String()),
+  legs: Type.Array(AuditLegSchema)
+})
 
 export const PaymentIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) })
 
@@ -78,7 +121,11 @@ export const ListPaymentsQuery = Type.Object({
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 }))
 }, { additionalProperties: false })
 
-export const NoteBody = Type.Object({ note: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false })
+
+export const RefundBody = Type.Object({
+  note: Type.Optional(Type.String({ maxLength: 1000 })),
+  amount: Type.Optional(AmountInput('pay this much back through a channel that can (its disbursement credentials); without amount, or without such a channel for the whole amount, the refund is only recorded'))
+}, { additionalProperties: false })
 
 export const ResolveBody = Type.Object({
   status: literals(['SUCCESS', 'PARTIAL', 'OVERPAID', 'FAILED'] as const),

@@ -1,6 +1,5 @@
 import { statSync } from 'node:fs'
-import { join } from 'node:path'
-import { Cleanup, load, rssMb, sleep, spawnBare, spawnDaemon, tempDir, type Child, type LoadResult } from './harness.js'
+import { benchDatabase, Cleanup, load, rssMb, sleep, spawnBare, spawnDaemon, tempDir, type Child, type LoadResult } from './harness.js'
 import { prepareLedger, seedPayments, seededCode } from './seed.js'
 
 /** No modems, no virtual modems: the API alone, with production pragmas and logging. */
@@ -11,8 +10,8 @@ export interface ApiRun {
   get: LoadResult
   /** Daemon RSS after start, before any request (MB). */
   idleRssMb: number
-  /** Database file plus WAL after seeding (MB). */
-  dbMb: number
+  /** SQLite: database file plus WAL after seeding (MB); null on PostgreSQL. */
+  dbMb: number | null
   seedSeconds: number
   startSeconds: number
   daemon: Child
@@ -29,19 +28,20 @@ function dbMb (path: string): number {
 /**
  * Seeds `n` payments, starts the daemon on them and loads `GET /v1/payments/{hpn_code}` with codes
  * drawn at random from the whole table (no single hot row). The daemon is left running for the
- * caller (api_initialize reuses it); `cleanup` stops it.
+ * caller (api_initialize reuses it); `cleanup` stops it. With `databaseUrl`, all of it on that
+ * (empty) PostgreSQL database instead of a SQLite file.
  */
-export async function runGetPayment (n: number, cleanup: Cleanup, options: { nodeArgs?: string[], durationS?: number } = {}): Promise<ApiRun> {
+export async function runGetPayment (n: number, cleanup: Cleanup, options: { nodeArgs?: string[], durationS?: number, databaseUrl?: string } = {}): Promise<ApiRun> {
   const dir = tempDir(cleanup)
-  const dbPath = join(dir, 'harpoon.db')
+  const database = benchDatabase(dir, options.databaseUrl)
   const t0 = performance.now()
-  const { key, ledger } = await prepareLedger(dbPath)
+  const { key, ledger } = await prepareLedger(database)
   await seedPayments(ledger, n)
   // Closing the last connection checkpoints the WAL into the file: the daemon starts on one file.
   await ledger.close()
   const seedSeconds = (performance.now() - t0) / 1000
   const t1 = performance.now()
-  const daemon = await spawnDaemon(dir, API_ONLY, cleanup, { nodeArgs: options.nodeArgs ?? [] })
+  const daemon = await spawnDaemon(dir, API_ONLY, cleanup, { nodeArgs: options.nodeArgs ?? [], database })
   const startSeconds = (performance.now() - t1) / 1000
   // Idle: let start-up garbage settle before reading RSS.
   await sleep(2000)
@@ -51,10 +51,10 @@ export async function runGetPayment (n: number, cleanup: Cleanup, options: { nod
   await load({ url: `${daemon.url}/v1/payments/x`, headers, path, durationS: 1 })
   const get = await load({ url: `${daemon.url}/v1/payments/x`, headers, path, durationS: options.durationS ?? 5 })
   if (get.non2xx > 0 || get.errors > 0) throw new Error(`api_get_payment: ${get.non2xx} non-2xx answers and ${get.errors} errors over ${n} payments`)
-  return { get, idleRssMb, dbMb: dbMb(dbPath), seedSeconds, startSeconds, daemon, key, dir }
+  return { get, idleRssMb, dbMb: database.url === undefined ? dbMb(database.path) : null, seedSeconds, startSeconds, daemon, key, dir }
 }
 
-/** POST /v1/payments/initialize, each request a new durable payment (synchronous = FULL as in production). */
+/** POST /v1/payments/initialize, each request a new durable payment (synchronous = FULL as in production; on PostgreSQL, its default fsync at commit). */
 export async function runInitialize (run: ApiRun, durationS = 5): Promise<LoadResult> {
   const r = await load({
     url: `${run.daemon.url}/v1/payments/initialize`,

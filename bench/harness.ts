@@ -3,6 +3,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import autocannon from 'autocannon'
+import type { DatabaseSettings } from '../ledger/open.js'
 
 /** One line of bench/results.json. `ratio` is ours / baseline (for latencies: higher is worse). */
 export interface BenchResult {
@@ -92,10 +93,19 @@ async function spawnLogged (args: string[], logPath: string, cleanup: Cleanup, u
   return { child, pid: child.pid as number, url, output, exited, stop }
 }
 
-/** The built daemon (`dist/daemon/cli.js start`) with a config file in `dir`, as an operator runs it. */
-export async function spawnDaemon (dir: string, config: Record<string, unknown>, cleanup: Cleanup, options: { nodeArgs?: string[], timeoutMs?: number } = {}): Promise<Child> {
+/** Where a bench keeps its ledger: `harpoon.db` in its folder, or the PostgreSQL database at `url`. */
+export function benchDatabase (dir: string, url?: string): DatabaseSettings {
+  return url === undefined ? { path: join(dir, 'harpoon.db') } : { path: join(dir, 'harpoon.db'), url }
+}
+
+/**
+ * The built daemon (`dist/daemon/cli.js start`) with a config file in `dir`, as an operator runs it,
+ * on `options.database` (default: `harpoon.db` in `dir`).
+ */
+export async function spawnDaemon (dir: string, config: Record<string, unknown>, cleanup: Cleanup, options: { nodeArgs?: string[], timeoutMs?: number, database?: DatabaseSettings } = {}): Promise<Child> {
   const configPath = join(dir, 'harpoon.json')
-  writeFileSync(configPath, JSON.stringify({ api: { port: 0, rate_limit: { max: 1_000_000, window_ms: 1000 } }, database: { path: join(dir, 'harpoon.db') }, ...config }))
+  const database = options.database ?? benchDatabase(dir)
+  writeFileSync(configPath, JSON.stringify({ api: { port: 0, rate_limit: { max: 1_000_000, window_ms: 1000 } }, database, ...config }))
   const listening = (line: string): string | undefined => {
     if (!line.startsWith('{')) return undefined
     try {

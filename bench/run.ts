@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { startPostgresServer } from '../fixtures/postgres-server.js'
 import { runBare, runGetPayment, runInitialize } from './api.js'
 import { Cleanup, DIST, result, round, rssMb, type BenchResult } from './harness.js'
 import { runBurst, runFanout, runSmsToWebhook } from './sms.js'
@@ -66,8 +67,33 @@ const benches: Record<string, Bench> = {
     return [
       result('scale_1m', big.get.rps, 'req/s', { name: 'api_get_payment over 100k payments', value: small.get.rps },
         `GET /v1/payments/{hpn_code} over 1,000,000 payments (seeded in ${round(big.seedSeconds, 1)} s, daemon listening after ${round(big.startSeconds, 2)} s); p99 ${big.get.p99} ms vs ${small.get.p99} ms; target ratio >= 0.8`),
-      result('scale_1m_db_size', big.dbMb, 'MB', { name: 'database with 100k payments', value: small.dbMb }, 'payments table and its indexes on disk (file + WAL)'),
+      result('scale_1m_db_size', big.dbMb ?? Number.NaN, 'MB', { name: 'database with 100k payments', value: small.dbMb ?? Number.NaN }, 'payments table and its indexes on disk (file + WAL)'),
       result('scale_1m_idle_rss', big.idleRssMb, 'MB', { name: 'idle RSS with 100k payments', value: small.idleRssMb }, `daemon RSS 2 s after start, before any request; ${round(busyRss, 1)} MB after the load run; target < 150 MB`)
+    ]
+  },
+
+  async postgres (cleanup) {
+    // A server of its own (the tests' fixture) with PostgreSQL's durable defaults: a commit waits for
+    // its fsync, as SQLite's synchronous = FULL does. Each figure beside the SQLite one measured just
+    // before it in this bench, so a shared machine's drift hits both sides alike.
+    const server = await startPostgresServer({ durable: true })
+    cleanup.push(server.destroy)
+    const sqlite = await runGetPayment(100_000, cleanup)
+    const sqliteInit = await runInitialize(sqlite)
+    await sqlite.daemon.stop()
+    const pg = await runGetPayment(100_000, cleanup, { databaseUrl: await server.createDatabase('bench_api') })
+    const pgInit = await runInitialize(pg)
+    await pg.daemon.stop()
+    const sqliteSms = await runSmsToWebhook(cleanup)
+    const pgSms = await runSmsToWebhook(cleanup, { databaseUrl: await server.createDatabase('bench_sms') })
+    const where = 'PostgreSQL on this machine over TCP loopback, fsync on'
+    return [
+      result('pg_api_get_payment', pg.get.rps, 'req/s', { name: 'api_get_payment on SQLite, same bench', value: sqlite.get.rps },
+        `${where}; 100k payments (seeded in ${round(pg.seedSeconds, 1)} s vs ${round(sqlite.seedSeconds, 1)} s), random hpn_code, 10 connections, 5 s; p99 ${pg.get.p99} ms vs ${sqlite.get.p99} ms`),
+      result('pg_api_initialize', pgInit.rps, 'req/s', { name: 'api_initialize on SQLite, same bench', value: sqliteInit.rps },
+        `${where}; new PENDING payment per request on the 100k database; p99 ${pgInit.p99} ms vs ${sqliteInit.p99} ms`),
+      result('pg_sms_to_webhook_p99', pgSms.p99, 'ms', { name: 'sms_to_webhook p99 on SQLite, same bench', value: sqliteSms.p99 },
+        `${where}; ${pgSms.n} 2-part MTN credits, one at a time, +CMTI to verified webhook; p50 ${round(pgSms.p50)} ms vs ${round(sqliteSms.p50)} ms; ratio is PostgreSQL / SQLite (higher is slower)`)
     ]
   }
 }

@@ -1,6 +1,6 @@
 import { ALPHABET, checkCharacter } from '../ledger/hpn-code.js'
 import type { Ledger } from '../ledger/ledger.js'
-import { openLedger } from '../ledger/open.js'
+import { openLedger, type DatabaseSettings } from '../ledger/open.js'
 import { seedPayments as insertPayments, type SeedPayment } from '../ledger/seed.js'
 import type { Scope } from '../ledger/api-keys.js'
 
@@ -20,8 +20,8 @@ export function seededCode (i: number): string {
 export interface Seeded { key: string, ledger: Ledger }
 
 /** Opens (and migrates) the database, with merchant `default` and a live key holding every scope. */
-export async function prepareLedger (dbPath: string): Promise<Seeded> {
-  const ledger = await openLedger({ path: dbPath })
+export async function prepareLedger (database: DatabaseSettings): Promise<Seeded> {
+  const ledger = await openLedger(database)
   if (await ledger.merchants.get('default') === undefined) await ledger.merchants.create({ id: 'default', name: 'Bench shop' })
   const key = (await ledger.apiKeys.create({ merchantId: 'default', name: 'bench', mode: 'live', scopes: SCOPES })).secret
   return { key, ledger }

@@ -9,7 +9,7 @@ import { encodeMultipart } from '../modem/pdu/encode.js'
 import { openLedger } from '../ledger/open.js'
 import { createEndpoint } from '../webhooks/endpoints.js'
 import { createWebhooks } from '../webhooks/webhooks.js'
-import { Cleanup, percentile, spawnDaemon, tempDir, waitUntil, type Child } from './harness.js'
+import { benchDatabase, Cleanup, percentile, spawnDaemon, tempDir, waitUntil, type Child } from './harness.js'
 import { startReceiver } from './receiver.js'
 import { prepareLedger } from './seed.js'
 
@@ -78,12 +78,15 @@ export interface SmsToWebhook { p50: number, p99: number, n: number, bareP50: nu
 /**
  * `+CMTI` for a 2-part MTN credit → the verified `transaction.completed` webhook, one message at a
  * time, with the production scan interval (so the +CMTI path, not the periodic scan, is measured).
+ * With `databaseUrl`, the ledger is that (empty) PostgreSQL database.
  */
-export async function runSmsToWebhook (cleanup: Cleanup, n = 300, warmup = 20): Promise<SmsToWebhook> {
+export async function runSmsToWebhook (cleanup: Cleanup, options: { n?: number, warmup?: number, databaseUrl?: string } = {}): Promise<SmsToWebhook> {
+  const { n = 300, warmup = 20 } = options
   const dir = tempDir(cleanup)
+  const database = benchDatabase(dir, options.databaseUrl)
   const sim = new ModemSimulator({ profile: 'sim800', imsi: '620010000000001', memories: { SM: 50 } })
   const modem = await pty(sim, cleanup)
-  const { key, ledger } = await prepareLedger(join(dir, 'harpoon.db'))
+  const { key, ledger } = await prepareLedger(database)
   const waiting = new Map<string, (at: number) => void>()
   const receiver = await startReceiver(cleanup, {
     onWebhook: (w) => { if (w.event === 'transaction.completed' && w.reference !== null) waiting.get(w.reference)?.(w.at) }
@@ -91,7 +94,7 @@ export async function runSmsToWebhook (cleanup: Cleanup, n = 300, warmup = 20): 
   receiver.verifyWith((await createEndpoint(ledger, OWNER, { url: receiver.url })).secret)
   const list = await payments(ledger, n + warmup)
   await ledger.close()
-  const daemon = await spawnDaemon(dir, { modems: [{ ...MODEM, port: modem.path }], webhooks: { allow_private_targets: true } }, cleanup)
+  const daemon = await spawnDaemon(dir, { modems: [{ ...MODEM, port: modem.path }], webhooks: { allow_private_targets: true } }, cleanup, { database })
   await modemReady(daemon, key)
   const latencies: number[] = []
   let balance = 0
@@ -131,7 +134,7 @@ export async function runBurst (cleanup: Cleanup, n = 500): Promise<Burst> {
   const dbPath = join(dir, 'harpoon.db')
   const sim = new ModemSimulator({ profile: 'sim800', imsi: '620010000000001', memories: { SM: 2 * n + 10 } })
   const bareSim = new ModemSimulator({ profile: 'sim800', imsi: '620010000000002', memories: { SM: 2 * n + 10 } })
-  const { ledger } = await prepareLedger(dbPath)
+  const { ledger } = await prepareLedger({ path: dbPath })
   const list = await payments(ledger, n)
   await ledger.close()
   let balance = 0
@@ -169,7 +172,7 @@ export async function runFanout (cleanup: Cleanup, n = 5000): Promise<Fanout> {
   const dbPath = join(dir, 'harpoon.db')
   const receiver = await startReceiver(cleanup)
   const settings = { retry_schedule: [300], timeout_ms: 30_000, concurrency: 16, allow_private_targets: true, per_endpoint_concurrency: 4, disable_after_days: 5, poll_interval_ms: 500 }
-  const { ledger } = await prepareLedger(dbPath)
+  const { ledger } = await prepareLedger({ path: dbPath })
   createWebhooks({ ledger, settings, logger: pino({ level: 'silent' }) })
   const { endpoint } = await createEndpoint(ledger, OWNER, { url: receiver.url })
   // Cancelling a payment writes its event and, in the same transaction, its delivery row.

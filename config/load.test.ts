@@ -35,7 +35,39 @@ describe('configuration', () => {
     const keys = (o: object, prefix = ''): string[] => Object.entries(o).flatMap(([k, v]) =>
       v !== null && typeof v === 'object' && !Array.isArray(v) ? keys(v as object, `${prefix}${k}.`) : [`${prefix}${k}`])
     const exampleKeys = new Set(keys(example))
-    for (const k of keys(defaults).filter((k) => !['source', 'maxAmountMinor', 'virtualModems'].includes(k))) expect(exampleKeys).toContain(k)
+    for (const k of keys(defaults).filter((k) => !['source', 'maxAmountMinor', 'virtualModems', 'embeddedSimulator'].includes(k))) expect(exampleKeys).toContain(k)
+  })
+
+  it('validates channels per type, fills currency and country from the MTN environment, and never echoes a credential', () => {
+    const channel = {
+      id: 'mtn-ug', type: 'mtn_momo', base_url: 'https://proxy.momoapi.mtn.com', target_environment: 'mtnuganda',
+      collection: { subscription_key: 'k'.repeat(32), api_user: '6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b', api_key: 'a'.repeat(32) }
+    }
+    const c = validateConfig({ channels: [channel] }, 'c')
+    expect(c.channels[0]).toMatchObject({ id: 'mtn-ug', merchant: 'default', mode: 'live', currency: 'UGX', country: 'UG', callback_url: null })
+    expect(c.embeddedSimulator).toBe(false)
+    expect(validateConfig({}, 'c').embeddedSimulator).toBe(true)
+
+    let error: ConfigError | undefined
+    try {
+      validateConfig({
+        channels: [
+          { ...channel, collection: { ...channel.collection, api_key: 12345678 } },
+          { ...channel, id: 'x', currency: 'GHS' },
+          { ...channel, id: 'x', target_environment: 'mtnmars' },
+          { type: 'carrier_pigeon' }
+        ],
+        momo_proxy: { enabled: true, channel: 'nope' }
+      }, 'c')
+    } catch (e) { error = e as ConfigError }
+    const problems = Object.fromEntries(error?.details.map((d) => [d.field, d.message]) ?? [])
+    expect(problems['channels[0].collection.api_key']).toBe('Expected string')
+    expect(error?.message).not.toContain('12345678')
+    expect(problems['channels[1].currency']).toMatch(/must be UGX/)
+    expect(problems['channels[2].id']).toMatch(/duplicate channel id/)
+    expect(problems['channels[2].currency']).toMatch(/is required/)
+    expect(problems['channels[3].type']).toMatch(/must be one of mtn_momo/)
+    expect(problems['momo_proxy.channel']).toMatch(/must name a configured channel/)
   })
 
   it('names every unknown key and bad value in one error', () => {

@@ -6,9 +6,20 @@ import { parseAmount } from '../core/money.js'
 import { normaliseGhanaPhone } from '../core/phone.js'
 import { VIRTUAL_PORT_PREFIX } from '../modem/virtual/binding.js'
 import { checkFormats } from '../parsers/format-schema.js'
-import { ConfigSchema, NETWORKS, type ConfigFile } from './schema.js'
+import { NUMBERING } from '../core/phone.js'
+import { MTN_ENVIRONMENT_COUNTRIES, MTN_ENVIRONMENT_CURRENCIES } from '../channels/mtn-momo/wire.js'
+import { CHANNEL_SCHEMAS, ConfigSchema, NETWORKS, type ChannelConfig, type ConfigFile } from './schema.js'
 
-export interface Config extends ConfigFile {
+/** A channel entry as validated, with `currency` and `country` filled in from its environment. */
+export type ChannelSettings = ChannelConfig & { readonly currency: string, readonly country: string | null }
+
+/** The id of the embedded simulator's channel (test mode, `channel: "mtn_momo"`). */
+export const EMBEDDED_CHANNEL_ID = 'mtn_momo'
+
+export interface Config extends Omit<ConfigFile, 'channels'> {
+  readonly channels: readonly ChannelSettings[]
+  /** `embedded_simulator` resolved: true when not set and no channel is configured. */
+  readonly embeddedSimulator: boolean
   /** Where the configuration came from, for the start-up log ("defaults" when no file). */
   readonly source: string
   /** `payments.max_amount` in minor units. */
@@ -60,6 +71,19 @@ export function loadConfig (flag?: string, env: NodeJS.ProcessEnv = process.env)
   return validateConfig(raw, resolve(path), fromEnv)
 }
 
+/** Keys whose values are credentials: an error names them but never shows what was there. */
+const SECRET_KEYS = new Set(['subscription_key', 'api_key', 'api_user', 'pin', 'secret', 'key', 'password'])
+
+function problemOf (path: string, message: string, value: unknown): { field: string, message: string } {
+  const field = keyName(path) || '(root)'
+  const last = field.split('.').pop()?.replace(/\[\d+\]$/, '') ?? ''
+  const shown = SECRET_KEYS.has(last) ? '' : ` (got ${JSON.stringify(value)?.slice(0, 60)})`
+  return {
+    field,
+    message: message === 'Unexpected property' ? 'is not a known key' : value === undefined ? 'is required' : `${message}${shown}`
+  }
+}
+
 /** "/webhooks/retry_schedule/2" → "webhooks.retry_schedule[2]" */
 function keyName (path: string): string {
   return path.split('/').filter((p) => p !== '').reduce((acc, part) => /^\d+$/.test(part) ? `${acc}[${part}]` : acc === '' ? part : `${acc}.${part}`, '')
@@ -92,13 +116,11 @@ export function validateConfig (raw: unknown, source: string, overrides: { datab
   const details: Array<{ field: string, message: string }> = []
   for (const e of Value.Errors(ConfigSchema, withDefaults)) {
     // TypeBox reports an unexpected key on the key's own path.
-    const field = keyName(e.path) || '(root)'
-    const message = e.message === 'Unexpected property'
-      ? 'is not a known key'
-      : e.value === undefined ? 'is required' : `${e.message} (got ${JSON.stringify(e.value)?.slice(0, 60)})`
-    if (!details.some((d) => d.field === field)) details.push({ field, message })
+    const problem = problemOf(e.path, e.message, e.value)
+    if (!details.some((d) => d.field === problem.field)) details.push(problem)
   }
   const file = withDefaults as ConfigFile
+  const channels = details.length === 0 ? validateChannels(file, details) : []
   if (details.length === 0 && overrides.databaseUrl !== undefined) file.database.url = overrides.databaseUrl
   if (details.length === 0 && file.database.url !== null) {
     const problem = databaseUrlProblem(file.database.url)
@@ -132,11 +154,64 @@ export function validateConfig (raw: unknown, source: string, overrides: { datab
   }
   const config: Config = {
     ...file,
+    channels,
+    embeddedSimulator: file.embedded_simulator ?? channels.length === 0,
     source,
     maxAmountMinor: maxAmountMinor as number,
     virtualModems: file.virtual_modems ?? file.modems.length === 0
   }
   return deepFreeze(config)
+}
+
+/**
+ * `channels`: each entry against its type's schema (so errors name `channels[0].collection.api_key`,
+ * never its value), unique ids, currency and country from the MTN environment, and the MoMo proxy's
+ * channel. Problems are added to `details`.
+ */
+function validateChannels (file: ConfigFile, details: Array<{ field: string, message: string }>): ChannelSettings[] {
+  const out: ChannelSettings[] = []
+  const ids = new Set<string>()
+  const embedded = file.embedded_simulator ?? file.channels.length === 0
+  file.channels.forEach((raw, i) => {
+    const at = `channels[${i}]`
+    const schema = CHANNEL_SCHEMAS[raw.type as keyof typeof CHANNEL_SCHEMAS] as typeof CHANNEL_SCHEMAS[keyof typeof CHANNEL_SCHEMAS] | undefined
+    if (schema === undefined) {
+      details.push({ field: `${at}.type`, message: `must be one of ${Object.keys(CHANNEL_SCHEMAS).join(', ')} (got ${JSON.stringify(raw.type)?.slice(0, 40)})` })
+      return
+    }
+    const entry = Value.Default(schema, structuredClone(raw)) as ChannelConfig
+    const before = details.length
+    for (const e of Value.Errors(schema, entry)) {
+      const problem = problemOf(`/channels/${i}${e.path}`, e.message, e.value)
+      if (!details.some((d) => d.field === problem.field)) details.push(problem)
+    }
+    if (details.length > before) return
+    if (ids.has(entry.id)) details.push({ field: `${at}.id`, message: `duplicate channel id ${JSON.stringify(entry.id)}` })
+    if (entry.id === 'sms') details.push({ field: `${at}.id`, message: '"sms" names the SMS way to pay (no channel); choose another id' })
+    if (embedded && entry.id === EMBEDDED_CHANNEL_ID) details.push({ field: `${at}.id`, message: `"${EMBEDDED_CHANNEL_ID}" is the embedded simulator's channel; choose another id or set "embedded_simulator": false` })
+    ids.add(entry.id)
+    const envCurrency = MTN_ENVIRONMENT_CURRENCIES[entry.target_environment]
+    const currency = entry.currency ?? envCurrency
+    if (currency === undefined) details.push({ field: `${at}.currency`, message: `is required: ${entry.target_environment} is not an environment this release knows the currency of` })
+    else if (envCurrency !== undefined && currency !== envCurrency) details.push({ field: `${at}.currency`, message: `must be ${envCurrency}, the only currency MTN takes in ${entry.target_environment}` })
+    const envCountry = MTN_ENVIRONMENT_COUNTRIES[entry.target_environment]
+    const country = entry.country === undefined ? envCountry : entry.country
+    if (country === undefined) details.push({ field: `${at}.country`, message: `is required: the ISO country whose numbers ${entry.target_environment} serves (or null for any international number)` })
+    else if (country !== null && NUMBERING[country] === undefined) details.push({ field: `${at}.country`, message: `must be one of ${Object.keys(NUMBERING).join(', ')} or null` })
+    for (const key of ['base_url', 'callback_url'] as const) {
+      const url = entry[key]
+      if (url !== null && !URL.canParse(url)) details.push({ field: `${at}.${key}`, message: 'is not a valid URL' })
+    }
+    if (details.length === before) out.push({ ...entry, currency: currency as string, country: country ?? null })
+  })
+  const proxy = file.momo_proxy
+  if (proxy.enabled) {
+    if (proxy.channel === null) details.push({ field: 'momo_proxy.channel', message: 'is required when momo_proxy.enabled is true' })
+    else if (!ids.has(proxy.channel) && !(embedded && proxy.channel === EMBEDDED_CHANNEL_ID)) {
+      details.push({ field: 'momo_proxy.channel', message: `must name a configured channel (${[...ids, ...(embedded ? [EMBEDDED_CHANNEL_ID] : [])].join(', ') || 'none configured'})` })
+    }
+  }
+  return out
 }
 
 function deepFreeze<T> (value: T): T {

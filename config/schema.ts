@@ -34,6 +34,37 @@ const NetworkSettingsSchema = Type.Object({
   payment_steps: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { minItems: 1, maxItems: 12 }))
 }, strict)
 
+const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'
+
+/** One product's credentials at MTN (Collection or Disbursement). Never logged, never in an error message. */
+const MtnCredentialsSchema = Type.Object({
+  subscription_key: Type.String({ minLength: 1, maxLength: 200, description: 'Ocp-Apim-Subscription-Key of the product' }),
+  api_user: Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$', description: 'the API user (a UUIDv4)' }),
+  api_key: Type.String({ minLength: 1, maxLength: 200 })
+}, strict)
+
+/**
+ * An MTN MoMo Open API channel: request-to-pay through Collection, refunds through Disbursement
+ * (channels/mtn-momo/). `currency` and `country` default from `target_environment`.
+ */
+export const MtnMomoChannelSchema = Type.Object({
+  id: Type.String({ pattern: ID_PATTERN, description: 'what payments name in "channel" and the callback path uses' }),
+  type: Type.Literal('mtn_momo'),
+  merchant: Type.String({ minLength: 1, default: 'default' }),
+  mode: Type.Union([Type.Literal('live'), Type.Literal('test')], { default: 'live', description: 'the payments it serves: test keys use test channels only' }),
+  base_url: Type.String({ pattern: '^https?://[^\\s/]+', maxLength: 500 }),
+  target_environment: Type.String({ pattern: '^[a-z]{3,40}$', description: 'sandbox, or mtn<country> (mtnghana, mtnuganda, …)' }),
+  currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
+  country: Type.Optional(Type.Union([Type.String({ pattern: '^[A-Z]{2}$' }), Type.Null()])),
+  collection: MtnCredentialsSchema,
+  disbursement: Type.Optional(MtnCredentialsSchema),
+  callback_url: Type.Union([Type.String({ pattern: '^https?://[^\\s/]+', maxLength: 500 }), Type.Null()], { default: null, description: 'public URL of /v1/channels/{id}/callback; null: polling only' })
+}, strict)
+
+/** Every channel type's config schema, by `type`. A new provider adds its entry here. */
+export const CHANNEL_SCHEMAS = { mtn_momo: MtnMomoChannelSchema } as const
+export type ChannelConfig = Static<typeof MtnMomoChannelSchema>
+
 export const ConfigSchema = Type.Object({
   api: Type.Object({
     host: Type.String({ minLength: 1, default: '127.0.0.1' }),
@@ -95,6 +126,24 @@ export const ConfigSchema = Type.Object({
   matching: Type.Object({
     /** Send credits whose wallet balance chain broke to MANUAL_REVIEW instead of settling them. */
     balance_break_review: Type.Boolean({ default: false })
+  }, { ...strict, default: {} }),
+  /** Channels (issue 14): validated per type in config/load.ts, so each entry's errors name its own keys. */
+  channels: Type.Array(Type.Object({ type: Type.String() }, { additionalProperties: true }), { default: [], maxItems: 100 }),
+  /** How the daemon talks to channel providers: the durable outbox of calls and the status poller. */
+  channel_calls: Type.Object({
+    timeout_ms: Type.Integer({ minimum: 100, maximum: 120_000, default: 20_000, description: 'whole-call deadline of one provider request' }),
+    retry_schedule: Type.Array(Type.Number({ minimum: 0, maximum: 86400 }), { minItems: 1, maxItems: 30, default: [2, 5, 10, 30, 60, 120, 300], description: 'seconds between sends after a timeout, 5xx or network error; the last repeats' }),
+    status_schedule: Type.Array(Type.Number({ minimum: 0, maximum: 86400 }), { minItems: 1, maxItems: 30, default: [5, 10, 20, 30, 60, 120, 300], description: 'seconds between status checks of a pending transaction; the last repeats' }),
+    poll_interval_ms: Type.Integer({ minimum: 20, maximum: 60_000, default: 1000, description: 'how often the outbox looks for due calls' }),
+    concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 8 }),
+    give_up_after_hours: Type.Number({ exclusiveMinimum: 0, maximum: 720, default: 24, description: 'a transaction the provider never settles stops being checked after this long' })
+  }, { ...strict, default: {} }),
+  /** MTN simulator inside the daemon for test-mode payments with channel "mtn_momo"; default: on only when no channel is configured. */
+  embedded_simulator: Type.Union([Type.Boolean(), Type.Null()], { default: null }),
+  /** The MoMo proxy's own API (api/compat/), over one channel. */
+  momo_proxy: Type.Object({
+    enabled: Type.Boolean({ default: false }),
+    channel: Type.Union([Type.String({ pattern: ID_PATTERN }), Type.Null()], { default: null })
   }, { ...strict, default: {} }),
   networks: Type.Object({
     mtn: Type.Object(NetworkSettingsSchema.properties, { ...strict, default: {} }),

@@ -24,7 +24,8 @@ export const CLOSED_STATUSES: readonly PaymentStatus[] = ['EXPIRED', 'CANCELLED'
 export const CREDIT_STATUSES = ['unmatched', 'matched', 'duplicate'] as const
 export type CreditStatus = typeof CREDIT_STATUSES[number]
 
-export const MATCH_METHODS = ['code', 'corrected_code', 'phone_amount', 'assigned', 'reconciled'] as const
+/** `channel`: the money was confirmed by the provider of the payment's channel (MTN's status answer). */
+export const MATCH_METHODS = ['code', 'corrected_code', 'phone_amount', 'assigned', 'reconciled', 'channel'] as const
 export type MatchMethod = typeof MATCH_METHODS[number]
 
 /** What the inbox records about one SMS once it is settled (SPEC §4 GET /v1/sms `outcome`). */
@@ -51,6 +52,30 @@ export type AttemptOutcome = typeof ATTEMPT_OUTCOMES[number]
 
 export const IDEMPOTENCY_STATES = ['in_flight', 'done'] as const
 export type IdempotencyState = typeof IDEMPOTENCY_STATES[number]
+
+/**
+ * Ways to collect that call a provider's API (channels/). `sms`, the default, is not a channel type:
+ * a payment without a channel is paid by SMS with its HPN code.
+ */
+export const CHANNEL_TYPES = ['mtn_momo'] as const
+export type ChannelType = typeof CHANNEL_TYPES[number]
+
+/** A provider transaction a channel runs for a payment: the collection itself, or money paid back. */
+export const CHANNEL_TRANSACTION_KINDS = ['collection', 'refund'] as const
+export type ChannelTransactionKind = typeof CHANNEL_TRANSACTION_KINDS[number]
+/** `send`: the provider must be asked (again, same reference); `check`: it holds it, ask for the truth; `done`. */
+export const CHANNEL_PHASES = ['send', 'check', 'done'] as const
+export type ChannelPhase = typeof CHANNEL_PHASES[number]
+export const CHANNEL_OUTCOMES = ['succeeded', 'failed', 'abandoned'] as const
+export type ChannelOutcome = typeof CHANNEL_OUTCOMES[number]
+
+/** One leg of a channel payment in its audit log; `forward` legs are read from the webhook attempts. */
+export const AUDIT_LEG_KINDS = ['app_request', 'provider_call', 'callback', 'forward'] as const
+export type AuditLegKind = typeof AUDIT_LEG_KINDS[number]
+
+/** A webhook endpoint of a merchant, or the forward target of a MoMo proxy client (api/compat/). */
+export const ENDPOINT_KINDS = ['webhook', 'momo_proxy'] as const
+export type EndpointKind = typeof ENDPOINT_KINDS[number]
 
 export const SCOPES = ['payments:read', 'payments:write', 'webhooks:manage', 'keys:manage', 'operator'] as const
 export type Scope = typeof SCOPES[number]

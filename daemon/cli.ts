@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
 import { isHarpoonError } from '../core/errors.js'
-import { loadConfig, type Config } from '../config/load.js'
+import { ConfigError, loadConfig, type Config } from '../config/load.js'
 import { openLedger } from '../ledger/open.js'
 import { CliError } from './commands/cli-error.js'
 import type { CommandIo } from './commands/io.js'
@@ -10,6 +10,7 @@ import { KEYS_USAGE, keysCommand } from './commands/keys.js'
 import { merchantsCommand } from './commands/merchants.js'
 import { modemsCommand } from './commands/modems.js'
 import { simulateCommand } from './commands/simulate.js'
+import { proxyClientsCommand } from './commands/proxy-clients.js'
 import pino from 'pino'
 import { startDaemon } from './daemon.js'
 import { createLogger } from './logger.js'
@@ -25,6 +26,9 @@ const USAGE = `usage: harpoon <command> [--config PATH]
   parse [--network mtn|telecel|at|ghanapay|mpesa|airtel_ke] [--sender ID] [TEXT]   parse one SMS (TEXT, else stdin)
   parse --jsonl                 one {"network","sender","text"} per stdin line
   simulate --network mtn|telecel|at --amount 250 --reference HKMVR2 [--payer 0244123456]
+  simulate --channel mtn_momo --approve|--reject [--reference PAYMENT]   play the customer of a test channel
+  proxy-clients create --name NAME --callback-url URL [--merchant ID] [--json]
+  proxy-clients list [--json]   proxy-clients revoke ID
   modems [--port PATH] [--json] list serial ports and probe each modem
   backup PATH [--force] [--json]  online, consistent copy of the database (safe while the daemon runs)
   ledger copy --to postgres://user:pass@host:port/db [--from PATH] [--json]
@@ -57,6 +61,10 @@ const OPTIONS = {
   payer: { type: 'string' },
   port: { type: 'string' },
   force: { type: 'boolean', default: false },
+  channel: { type: 'string' },
+  approve: { type: 'boolean', default: false },
+  reject: { type: 'boolean', default: false },
+  'callback-url': { type: 'string' },
   to: { type: 'string' },
   from: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false }
@@ -110,7 +118,10 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
       case 'simulate': {
         const ledger = await openLedger(config.database)
         try {
-          return await simulateCommand(config, ledger, { network: values.network, amount: values.amount, reference: values.reference, payer: values.payer, merchant: values.merchant }, io)
+          return await simulateCommand(config, ledger, {
+            network: values.network, amount: values.amount, reference: values.reference, payer: values.payer, merchant: values.merchant,
+            channel: values.channel, approve: values.approve, reject: values.reject
+          }, io)
         } finally {
           await ledger.close()
         }
@@ -125,6 +136,14 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
       }
       case 'modems':
         return await modemsCommand(config, { port: values.port, json: values.json }, io, createLogger('warn', pino.destination(2)))
+      case 'proxy-clients': {
+        const ledger = await openLedger(config.database)
+        try {
+          return await proxyClientsCommand(config, ledger, action, rest, { name: values.name, callbackUrl: values['callback-url'], merchant: values.merchant, json: values.json }, io)
+        } finally {
+          await ledger.close()
+        }
+      }
       case 'keys':
       case 'merchants': {
         const ledger = await openLedger(config.database)
@@ -145,7 +164,7 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
   } catch (err) {
     if (isHarpoonError(err)) {
       io.stderr.write(`harpoon: ${err.message}\n`)
-      return err instanceof CliError ? 2 : 1
+      return err instanceof CliError ? 2 : err instanceof ConfigError ? 78 : 1
     }
     throw err
   }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import { buildApi } from '../api/app.js'
 import { createMetrics } from '../api/metrics.js'
 import { webhookRoutes } from '../api/routes/webhooks.js'
-import type { Config } from '../config/load.js'
+import { ConfigError, type Config } from '../config/load.js'
 import { startExpirySweeper } from '../ledger/expiry-sweeper.js'
 import type { Ledger } from '../ledger/ledger.js'
 import { describeDatabase, openLedger } from '../ledger/open.js'
@@ -16,11 +16,17 @@ import { createIngest } from '../ingest/ingest.js'
 import { MODEM_NETWORK_CURRENCIES, modemMerchants, startModems, type ModemLayer } from './modems.js'
 import { registerDaemonMetrics } from './metrics.js'
 import { guidesWith } from '../core/payment-guides.js'
+import { createChannelRegistry, type ChannelRegistry } from '../channels/registry.js'
+import { OutboundWorker } from '../channels/outbound.js'
+import { proxyForwarder } from '../api/compat/forwards.js'
+import { momoProxyRoutes } from '../api/compat/momo-proxy.js'
 
 export interface RunningDaemon {
   api: FastifyInstance
   ledger: Ledger
   webhooks: Webhooks
+  channels: ChannelRegistry
+  outbound: OutboundWorker
   /** "http://127.0.0.1:8080" */
   url: string
   /** The first-start test key's secret, when this start created it. */
@@ -56,10 +62,19 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     logger.info({ merchant: firstKey.merchantId, key_id: firstKey.id }, 'empty database: created the default merchant and a test key')
   }
 
+  try {
+    await checkChannelMerchants(config, ledger)
+  } catch (err) {
+    await ledger.close()
+    throw err
+  }
+
   const metrics = createMetrics()
   // Subscribed before anything can change a payment (the modem layer settles stored messages as it
   // starts): every event from here on gets its deliveries in its own transaction.
   const webhooks = createWebhooks({ ledger, settings: config.webhooks, logger, registry: metrics.registry })
+  // The MoMo proxy's forwards go into the same outbox, in the transaction of the change they tell of.
+  if (config.momo_proxy.enabled) ledger.subscribe(proxyForwarder(() => { webhooks.dispatcher.wake() }))
   let modems: ModemLayer | null = null
   const parser = parserFrom(config)
   const ingest = createIngest({
@@ -75,6 +90,9 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
   const modemLayer = modems
   const direct = deliverTestSmsToIngest(ledger, ingest)
   registerDaemonMetrics(metrics, modemLayer.list, ledger.stats)
+  const channels = await createChannelRegistry({ config, audit: ledger.audit, logger: logger.child({ component: 'channels' }) })
+  const outbound = new OutboundWorker({ ledger, channels, logger: logger.child({ component: 'channels' }), settings: config.channel_calls })
+  const channelAccess = { registry: channels, wake: () => { outbound.wake() } }
 
   const api = await buildApi({
     ledger,
@@ -93,16 +111,26 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     checkWebhookUrl: webhooks.checkTarget,
     guides: guidesWith(config.networks),
     publicUrl: config.api.public_url,
+    channels: channelAccess,
+    rootPlugins: config.momo_proxy.enabled && config.momo_proxy.channel !== null
+      ? [momoProxyRoutes({
+          ledger, logger, registry: channels, channelId: config.momo_proxy.channel, wake: channelAccess.wake, maxAmountMinor: config.maxAmountMinor,
+          defaultExpiresIn: config.payments.default_expires_in, checkTarget: webhooks.checkTarget
+        })]
+      : [],
     dashboard: { silenceAlarmMinutes: config.dashboard.silence_alarm_minutes, startedAt }
   })
   const url = await api.listen({ host: config.api.host, port: config.api.port })
   // Once listening nothing else watches the server: a failed accept (EMFILE, out of file descriptors)
   // would be an uncaught 'error' that ends the daemon. Node keeps listening after one; log it.
   api.server.on('error', (err) => { logger.error({ err }, 'API server error; still listening (out of file descriptors? raise LimitNOFILE in the service unit)') })
+  channels.setLocalApiUrl(url)
   logger.info({ url }, 'API listening')
 
   // Deliveries left pending by the last run (waiting, or leased by a process that died) resume here.
   webhooks.dispatcher.start()
+  // Provider calls committed but not made (a crash between commit and call) are made here, same reference.
+  outbound.start()
   const sweeper = startExpirySweeper(ledger.payments, logger, config.payments.expiry_sweep_ms)
   const purge = setInterval(() => {
     ledger.idempotency.purgeExpired().catch((err: unknown) => { logger.error({ err }, 'idempotency purge failed') })
@@ -117,6 +145,8 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
       clearInterval(purge)
       await api.close()
       await modemLayer.stop()
+      await outbound.stop(Math.min(config.channel_calls.timeout_ms, 5_000))
+      await channels.close()
       // Attempts in hand may finish briefly; the rest are abandoned under their lease and re-sent
       // after the next start with the same webhook_id: nothing is lost, and a repeat is one receivers dedupe.
       await webhooks.dispatcher.stop(Math.min(config.webhooks.timeout_ms, 5_000))
@@ -126,5 +156,14 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     return stopping
   }
 
-  return { api, ledger, webhooks, url, firstKey: firstKey?.secret ?? null, stop }
+  return { api, ledger, webhooks, channels, outbound, url, firstKey: firstKey?.secret ?? null, stop }
+}
+
+/** A channel of a merchant the database does not have stops start-up, naming the entry. */
+async function checkChannelMerchants (config: Config, ledger: Ledger): Promise<void> {
+  const details: Array<{ field: string, message: string }> = []
+  for (const [i, c] of config.channels.entries()) {
+    if (await ledger.merchants.get(c.merchant) === undefined) details.push({ field: `channels[${i}].merchant`, message: `no merchant ${JSON.stringify(c.merchant)} (harpoon merchants create --id ${c.merchant} --name …)` })
+  }
+  if (details.length > 0) throw new ConfigError(`invalid configuration in ${config.source}:\n${details.map((d) => `  - ${d.field}: ${d.message}`).join('\n')}`, details)
 }

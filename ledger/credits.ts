@@ -33,6 +33,22 @@ export interface CreditInput {
   holdForReview: boolean
 }
 
+/** Money a channel's provider confirmed (MTN's status answer), for a payment it was collected for. */
+export interface ProviderCreditInput {
+  /** The telco whose wallet the money moved on (`mtn`): the same id space as its SMS receipts. */
+  network: string
+  /** The provider's own transaction id (MTN's financialTransactionId). */
+  telcoTransactionId: string
+  amountMinor: number
+  currency: string
+  payerPhone: string | null
+  /** The provider reference of the collection. */
+  reference: string
+  receivedAt: number
+  /** The provider's amount or currency differs from what was asked: the money goes to review. */
+  holdForReview: boolean
+}
+
 export type { CreditStatus } from '../core/enums.js'
 
 export interface CreditRow {
@@ -111,6 +127,12 @@ export interface CreditStore {
   list: (owner: Owner, query: CreditListQuery) => Promise<{ items: CreditRow[], hasMore: boolean }>
   /** Records a trusted credit and applies SPEC §6 matching. Inside the ingest transaction. */
   record: (input: CreditInput) => Promise<MatchOutcome>
+  /**
+   * Money a channel's provider confirmed for `payment`: recorded as a credit (a telco transaction
+   * counts once, whether the provider's answer or the wallet's SMS told of it first) and applied with
+   * `match_method` `channel`. Inside a transaction.
+   */
+  recordFromProvider: (payment: PaymentRow, input: ProviderCreditInput) => Promise<MatchOutcome>
   /** An operator applies an unmatched credit to a payment (SPEC §4 assign). Inside a transaction. */
   assign: (credit: CreditRow, payment: PaymentRow, note?: string | null) => Promise<PaymentRow>
   /**
@@ -149,25 +171,9 @@ export class SqlCreditStore implements CreditStore {
   async record (input: CreditInput): Promise<MatchOutcome> {
     this.#s.inTransaction('recording a credit')
     const ex = this.#s.ex
-    const insert = async (status: CreditStatus, flags: readonly string[], duplicateOf: number | null): Promise<CreditRow | undefined> => await ex.get<CreditRow>(sql`
-      INSERT INTO credits (public_id, merchant_id, mode, network, telco_transaction_id, amount_minor, currency,
-        payer_phone, payer_name, reference, balance_minor, fee_minor, risk_flags, status, received_at, sms_id, duplicate_of)
-      VALUES (${`crd_${randomHex(12)}`}, ${input.merchantId}, ${input.mode}, ${input.network}, ${input.telcoTransactionId}, ${input.amountMinor}, ${input.currency},
-        ${input.payerPhone}, ${input.payerName}, ${input.reference}, ${input.balanceMinor}, ${input.feeMinor}, ${JSON.stringify(flags)}, ${status},
-        ${input.receivedAt}, ${input.smsId}, ${duplicateOf})
-      ON CONFLICT (mode, network, telco_transaction_id) WHERE status <> ${DUPLICATE} DO NOTHING
-      RETURNING ${CREDIT_COLUMNS}`)
-    // Rule 1: a telco transaction counts once (per mode), whatever SMS carries it. The first credit
-    // claims the transaction id through the unique index credits_telco_id, so two nodes that see the
-    // same transaction at once cannot both count it: the second finds the first and is a duplicate.
-    const credit = await insert('unmatched', input.riskFlags, null)
-    if (credit === undefined) {
-      const first = await ex.get<CreditRow>(sql`SELECT ${CREDIT_COLUMNS} FROM credits
-        WHERE mode = ${input.mode} AND network = ${input.network} AND telco_transaction_id = ${input.telcoTransactionId} AND status <> ${DUPLICATE}`) as CreditRow
-      const flags = first.amount_minor !== input.amountMinor ? [...input.riskFlags, 'duplicate_amount_differs'] : input.riskFlags
-      return { kind: 'duplicate', credit: await insert('duplicate', flags, first.id) as CreditRow }
-    }
-    const flags = input.riskFlags
+    const { credit, duplicate, flags } = await this.#insert(input)
+    // Rule 1: a telco transaction counts once (per mode), whatever SMS carries it.
+    if (duplicate) return { kind: 'duplicate', credit }
 
     const found = await this.#findPayment(input)
     if (found === null || 'ambiguous' in found) {
@@ -177,6 +183,18 @@ export class SqlCreditStore implements CreditStore {
     }
     const payment = await this.#applyTo(found.payment, credit, found.method, { holdForReview: input.holdForReview })
     return { kind: 'applied', credit: await this.getById(credit.id) as CreditRow, payment, method: found.method }
+  }
+
+  async recordFromProvider (payment: PaymentRow, input: ProviderCreditInput): Promise<MatchOutcome> {
+    this.#s.inTransaction('recording a provider credit')
+    const { credit, duplicate } = await this.#insert({
+      merchantId: payment.merchant_id, mode: payment.mode, network: input.network, telcoTransactionId: input.telcoTransactionId,
+      amountMinor: input.amountMinor, currency: input.currency, payerPhone: input.payerPhone, payerName: null, reference: input.reference,
+      balanceMinor: null, feeMinor: null, receivedAt: input.receivedAt, smsId: null, riskFlags: input.holdForReview ? ['provider_amount_differs'] : []
+    })
+    if (duplicate) return { kind: 'duplicate', credit }
+    const after = await this.#applyTo(payment, credit, 'channel', { holdForReview: input.holdForReview })
+    return { kind: 'applied', credit: await this.getById(credit.id) as CreditRow, payment: after, method: 'channel' }
   }
 
   async assign (credit: CreditRow, payment: PaymentRow, note: string | null = null): Promise<PaymentRow> {
@@ -205,6 +223,30 @@ export class SqlCreditStore implements CreditStore {
       WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND telco_transaction_id = ${telcoTransactionId}
         AND payment_id IS NOT NULL AND status <> ${DUPLICATE}
       ORDER BY id DESC LIMIT 1`)
+  }
+
+  /**
+   * Writes a credit: `duplicate` (pointing at the first) when its telco transaction was seen before in its
+   * mode. The first credit claims the transaction id through the unique index credits_telco_id, so two
+   * nodes (or an SMS and a provider's answer) that see the same transaction at once cannot both count it:
+   * the second finds the first and is a duplicate.
+   */
+  async #insert (input: Omit<CreditInput, 'text' | 'holdForReview'>): Promise<{ credit: CreditRow, duplicate: boolean, flags: readonly string[] }> {
+    const ex = this.#s.ex
+    const insert = async (status: CreditStatus, flags: readonly string[], duplicateOf: number | null): Promise<CreditRow | undefined> => await ex.get<CreditRow>(sql`
+      INSERT INTO credits (public_id, merchant_id, mode, network, telco_transaction_id, amount_minor, currency,
+        payer_phone, payer_name, reference, balance_minor, fee_minor, risk_flags, status, received_at, sms_id, duplicate_of)
+      VALUES (${`crd_${randomHex(12)}`}, ${input.merchantId}, ${input.mode}, ${input.network}, ${input.telcoTransactionId}, ${input.amountMinor}, ${input.currency},
+        ${input.payerPhone}, ${input.payerName}, ${input.reference}, ${input.balanceMinor}, ${input.feeMinor}, ${JSON.stringify(flags)}, ${status},
+        ${input.receivedAt}, ${input.smsId}, ${duplicateOf})
+      ON CONFLICT (mode, network, telco_transaction_id) WHERE status <> ${DUPLICATE} DO NOTHING
+      RETURNING ${CREDIT_COLUMNS}`)
+    const credit = await insert('unmatched', input.riskFlags, null)
+    if (credit !== undefined) return { credit, duplicate: false, flags: input.riskFlags }
+    const first = await ex.get<CreditRow>(sql`SELECT ${CREDIT_COLUMNS} FROM credits
+      WHERE mode = ${input.mode} AND network = ${input.network} AND telco_transaction_id = ${input.telcoTransactionId} AND status <> ${DUPLICATE}`) as CreditRow
+    const flags = first.amount_minor !== input.amountMinor ? [...input.riskFlags, 'duplicate_amount_differs'] : input.riskFlags
+    return { credit: await insert('duplicate', flags, first.id) as CreditRow, duplicate: true, flags }
   }
 
   /**

@@ -15,6 +15,9 @@ import type { SmsInboxStore } from './sms-inbox.js'
 import type { LedgerStats } from './stats.js'
 import type { WebhookDeliveryStore } from './webhook-deliveries.js'
 import type { WebhookEndpointStore } from './webhook-endpoints.js'
+import type { ChannelTransactionStore } from './channel-transactions.js'
+import type { AuditStore } from './audit.js'
+import type { ProxyStore } from './proxy.js'
 
 /** Every store of the ledger, bound to one executor (the engine's reads, or one transaction). */
 export interface LedgerStores {
@@ -32,6 +35,9 @@ export interface LedgerStores {
   readonly stats: LedgerStats
   readonly paymentDetails: PaymentDetailsStore
   readonly checkoutTokens: CheckoutTokenStore
+  readonly channelTransactions: ChannelTransactionStore
+  readonly audit: AuditStore
+  readonly proxy: ProxyStore
 }
 
 /** The stores inside one transaction, and what must wait for its commit. */

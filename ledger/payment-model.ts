@@ -28,12 +28,19 @@ export interface PaymentRow {
   updated_at: number
   /** 1 at creation, one more with every change (migration 008). */
   sequence: number
+  /** The channel collecting it (migration 009); null: paid by SMS with its HPN code. */
+  channel_id: string | null
+  channel_type: string | null
+  /** The provider's reference for the collection (MTN's X-Reference-Id). */
+  channel_reference: string | null
+  /** Why a FAILED payment failed: the provider's reason (APPROVAL_REJECTED, NOT_ENOUGH_FUNDS, …). */
+  failure_reason: string | null
 }
 
 /** Every column of `payments`, in the order of PaymentRow. */
 export const PAYMENT_COLUMNS = columns<PaymentRow>()(['id', 'reference', 'merchant_id', 'mode', 'hpn_code', 'status', 'expected_minor', 'actual_minor',
   'currency', 'client_reference', 'customer_phone', 'payer_phone', 'telco_provider', 'telco_transaction_id', 'meta', 'note', 'expires_at',
-  'verified_at', 'created_at', 'updated_at', 'sequence'])
+  'verified_at', 'created_at', 'updated_at', 'sequence', 'channel_id', 'channel_type', 'channel_reference', 'failure_reason'])
 
 export interface AppliedCreditRow {
   network: string
@@ -54,6 +61,23 @@ export interface AppliedCredit {
   payer_name: string | null
   received_at: string
   match_method: MatchMethod | null
+}
+
+/** A refund paid back through a channel, as merchants see it on the payment. */
+export interface RefundData {
+  id: string
+  amount: string
+  currency: string
+  /** The provider's word: PENDING until it says SUCCESSFUL or FAILED. */
+  status: 'PENDING' | 'SUCCESSFUL' | 'FAILED'
+  channel: string
+  reference_id: string
+  payee_phone: string | null
+  provider_transaction_id: string | null
+  failure_reason: string | null
+  note: string | null
+  created_at: string
+  updated_at: string
 }
 
 /** The payment as the API returns it and webhooks carry it (without `pay_to`, which the API adds). */
@@ -81,6 +105,11 @@ export interface PaymentData {
   /** Grows by one with every change of this payment: a receiver keeps the state with the highest. */
   sequence: number
   credits: AppliedCredit[]
+  /** How the payment is collected: null for SMS (the HPN code), else the channel and the provider's reference. */
+  channel: { id: string, type: string, reference_id: string | null } | null
+  failure_reason: string | null
+  /** Money paid back through a channel, oldest first; partial refunds leave the status as it is. */
+  refunds: RefundData[]
 }
 
 export function differenceOf (expected: number, actual: number | null): Pick<PaymentData, 'difference' | 'difference_type'> {
@@ -95,7 +124,7 @@ export function statusForAmount (expected: number, actual: number): 'SUCCESS' | 
   return actual < expected ? 'PARTIAL' : 'OVERPAID'
 }
 
-export function toPaymentData (row: PaymentRow, credits: readonly AppliedCreditRow[]): PaymentData {
+export function toPaymentData (row: PaymentRow, credits: readonly AppliedCreditRow[], refunds: readonly RefundData[] = []): PaymentData {
   return {
     reference: row.reference,
     hpn_code: row.hpn_code,
@@ -125,6 +154,9 @@ export function toPaymentData (row: PaymentRow, credits: readonly AppliedCreditR
       payer_name: c.payer_name,
       received_at: isoSeconds(c.received_at),
       match_method: c.match_method
-    }))
+    })),
+    channel: row.channel_id === null ? null : { id: row.channel_id, type: row.channel_type ?? 'unknown', reference_id: row.channel_reference },
+    failure_reason: row.failure_reason,
+    refunds: [...refunds]
   }
 }

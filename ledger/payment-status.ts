@@ -1,5 +1,5 @@
 import { COMPLETED_STATUSES, type CreditStatus, type EventType, type PaymentStatus } from '../core/enums.js'
-import { toPaymentData, type AppliedCreditRow, type PaymentData, type PaymentRow } from './payment-model.js'
+import { toPaymentData, type AppliedCreditRow, type PaymentData, type PaymentRow, type RefundData } from './payment-model.js'
 import type { LedgerScope } from './scope.js'
 import { literal, sql } from './sql.js'
 
@@ -10,6 +10,8 @@ export interface PaymentChange {
   payerPhone?: string | null
   telcoProvider?: string | null
   telcoTransactionId?: string | null
+  /** Why the payment failed (the provider's reason), with a change to FAILED. */
+  failureReason?: string | null
   /** Overrides the event the change would emit by the SPEC §5 table (null: emit none). */
   event?: EventType | null
 }
@@ -32,6 +34,7 @@ export function eventFor (before: PaymentRow, after: PaymentRow): EventType | nu
 }
 
 const MATCHED = literal('matched' satisfies CreditStatus)
+const MAY_HAVE_REFUNDS: ReadonlySet<PaymentStatus> = new Set([...COMPLETED_STATUSES, 'REFUNDED', 'MANUAL_REVIEW'])
 
 /**
  * The one function through which a payment changes. It writes the new state and, in the same
@@ -42,6 +45,8 @@ const MATCHED = literal('matched' satisfies CreditStatus)
 export interface PaymentStatusStore {
   /** The credits applied to a payment, oldest first. */
   creditsOf: (paymentId: number) => Promise<AppliedCreditRow[]>
+  /** Refunds paid back through a channel, oldest first (only paid payments can have them). */
+  refundsOf: (row: PaymentRow) => Promise<RefundData[]>
   /** The payment as the API returns it and webhooks carry it. */
   dataOf: (row: PaymentRow) => Promise<PaymentData>
   /**
@@ -60,8 +65,14 @@ export class SqlPaymentStatus implements PaymentStatusStore {
       FROM credits WHERE payment_id = ${paymentId} AND status = ${MATCHED} ORDER BY id`)
   }
 
+  async refundsOf (row: PaymentRow): Promise<RefundData[]> {
+    // Only a paid payment can have refunds: the hot path (pending payments, SMS settling) skips the read.
+    if (!MAY_HAVE_REFUNDS.has(row.status)) return []
+    return await this.#s.channelTransactions.refundsOf(row.id)
+  }
+
   async dataOf (row: PaymentRow): Promise<PaymentData> {
-    return toPaymentData(row, await this.creditsOf(row.id))
+    return toPaymentData(row, await this.creditsOf(row.id), await this.refundsOf(row))
   }
 
   async change (before: PaymentRow, change: PaymentChange): Promise<PaymentRow> {
@@ -75,6 +86,7 @@ export class SqlPaymentStatus implements PaymentStatusStore {
       payer_phone: change.payerPhone === undefined ? before.payer_phone : change.payerPhone,
       telco_provider: change.telcoProvider === undefined ? before.telco_provider : change.telcoProvider,
       telco_transaction_id: change.telcoTransactionId === undefined ? before.telco_transaction_id : change.telcoTransactionId,
+      failure_reason: change.failureReason === undefined ? before.failure_reason : change.failureReason,
       // Never let updated_at stand still: it is the optimistic-concurrency token below.
       updated_at: Math.max(t, before.updated_at + 1),
       // What receivers order this payment's webhooks by (webhooks/README.md, "Keeping the newest state").
@@ -83,12 +95,12 @@ export class SqlPaymentStatus implements PaymentStatusStore {
     if (after.verified_at === null && COMPLETED_STATUSES.includes(after.status)) after.verified_at = t
     const { changes } = await this.#s.ex.run(sql`UPDATE payments SET status = ${after.status}, actual_minor = ${after.actual_minor}, note = ${after.note},
         payer_phone = ${after.payer_phone}, telco_provider = ${after.telco_provider}, telco_transaction_id = ${after.telco_transaction_id},
-        verified_at = ${after.verified_at}, updated_at = ${after.updated_at}, sequence = ${after.sequence}
+        verified_at = ${after.verified_at}, updated_at = ${after.updated_at}, sequence = ${after.sequence}, failure_reason = ${after.failure_reason}
       WHERE id = ${before.id} AND updated_at = ${before.updated_at} AND status = ${before.status} AND sequence = ${before.sequence}`)
     if (changes !== 1) throw new Error(`payment ${before.reference} changed underneath a status change`)
     const type = change.event === undefined ? eventFor(before, after) : change.event
     if (type !== null) {
-      const data = toPaymentData(after, await this.creditsOf(after.id))
+      const data = await this.dataOf(after)
       await this.#s.events.append({ merchantId: after.merchant_id, mode: after.mode, type, paymentId: after.id, creditId: null, data: { ...data } })
     }
     return after

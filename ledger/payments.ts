@@ -15,6 +15,8 @@ export interface InitializeInput {
   customerPhone: string | null
   meta: Record<string, unknown> | null
   expiresInSeconds: number
+  /** The channel collecting it and the provider reference chosen for the collection; absent: SMS. */
+  channel?: { id: string, type: string, reference: string } | null | undefined
 }
 
 export interface ListQuery {
@@ -49,6 +51,12 @@ export interface Page<T> {
  */
 const CODE_REUSE_WINDOW_MS = 180 * 86_400_000
 const CODE_ATTEMPTS = 25
+/**
+ * A channel's own poller expires its payments after one last check with the provider
+ * (channels/outbound.ts); the sweeper takes them only this long after, should that check not get
+ * through (provider unreachable), so a customer who approved at the last second is not expired first.
+ */
+export const CHANNEL_EXPIRY_GRACE_MS = 10 * 60_000
 
 export function encodeCursor (id: number): string {
   return Buffer.from(`p:${id}`).toString('base64url')
@@ -86,12 +94,15 @@ export interface PaymentStore {
   search: (owner: Owner, query: SearchQuery) => Promise<{ items: PaymentRow[], total: number }>
   /** PENDING → CANCELLED; `note` (a reason) is kept on the payment. */
   cancel: (owner: Owner, id: string, note?: string | null) => Promise<PaymentRow>
+  /** The owner's newest PENDING payment collected through `channelId` (the test customer's default). */
+  newestPendingOnChannel: (owner: Owner, channelId: string) => Promise<PaymentRow | undefined>
   /** Records that money was returned to the customer outside the daemon. */
   refund: (owner: Owner, id: string, note: string | null) => Promise<PaymentRow>
   resolve: (owner: Owner, id: string, to: 'SUCCESS' | 'PARTIAL' | 'OVERPAID' | 'FAILED', note: string | null) => Promise<PaymentRow>
   /**
    * PENDING payments past `expires_at` become EXPIRED, one batch in one transaction; returns how
-   * many. PARTIAL payments stay PARTIAL: money arrived, and the merchant decides.
+   * many. PARTIAL payments stay PARTIAL: money arrived, and the merchant decides. A channel payment
+   * is its poller's to expire; the sweeper takes it only CHANNEL_EXPIRY_GRACE_MS later.
    */
   expireDue: (batch?: number) => Promise<number>
 }
@@ -145,21 +156,23 @@ export class SqlPaymentStore implements PaymentStore {
           WHERE client_reference = ${input.clientReference} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND status = ${PENDING}
           ORDER BY id DESC LIMIT 1`)
         if (existing !== undefined) {
-          if (existing.expected_minor === input.amountMinor && existing.currency === input.currency) return { payment: existing, created: false }
-          throw new ConflictError('duplicate_client_reference', `a PENDING payment ${existing.reference} already has client_reference ${JSON.stringify(input.clientReference)} with a different amount or currency`)
+          const sameChannel = existing.channel_id === (input.channel?.id ?? null)
+          if (existing.expected_minor === input.amountMinor && existing.currency === input.currency && sameChannel) return { payment: existing, created: false }
+          throw new ConflictError('duplicate_client_reference', `a PENDING payment ${existing.reference} already has client_reference ${JSON.stringify(input.clientReference)} with a different amount, currency or channel`)
         }
       }
       const t = tx.now()
+      const channel = input.channel ?? null
       for (let i = 0; i < CODE_ATTEMPTS; i++) {
         const code = tx.shared.drawCode()
         if (await codeInUse(tx, code, t)) continue
         // The partial unique index payments_open_code is the guard: two nodes that drew the same free
         // code at once both get here, and the second inserts nothing and draws again.
         const payment = await tx.ex.get<PaymentRow>(sql`INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency,
-            client_reference, customer_phone, meta, expires_at, created_at, updated_at)
+            client_reference, customer_phone, meta, expires_at, created_at, updated_at, channel_id, channel_type, channel_reference)
           VALUES (${`hpn_trx_${randomHex(16)}`}, ${owner.merchantId}, ${owner.mode}, ${code}, ${PENDING}, ${input.amountMinor}, ${input.currency},
             ${input.clientReference}, ${input.customerPhone}, ${input.meta === null ? null : JSON.stringify(input.meta)},
-            ${t + input.expiresInSeconds * 1000}, ${t}, ${t})
+            ${t + input.expiresInSeconds * 1000}, ${t}, ${t}, ${channel?.id ?? null}, ${channel?.type ?? null}, ${channel?.reference ?? null})
           ON CONFLICT (hpn_code) WHERE status IN ${PAYABLE} DO NOTHING
           RETURNING ${PAYMENT_COLUMNS}`)
         if (payment !== undefined) return { payment, created: true }
@@ -200,6 +213,11 @@ export class SqlPaymentStore implements PaymentStore {
     return { items, total }
   }
 
+  async newestPendingOnChannel (owner: Owner, channelId: string): Promise<PaymentRow | undefined> {
+    return await this.#s.ex.get<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments
+      WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND status = ${PENDING} AND channel_id = ${channelId} ORDER BY id DESC LIMIT 1`)
+  }
+
   async cancel (owner: Owner, id: string, note: string | null = null): Promise<PaymentRow> {
     return await this.#mutate(owner, id, async (tx, row) => {
       if (row.status !== 'PENDING') throw new ConflictError('invalid_status', `payment is ${row.status}; only a PENDING payment can be cancelled`)
@@ -226,11 +244,14 @@ export class SqlPaymentStore implements PaymentStore {
       const t = tx.now()
       // Every node sweeps. On PostgreSQL each takes the rows it expires with a row lock and skips
       // those another node (or a payment being paid right now) holds: a row is expired once, and a
-      // sweep never waits behind ingest. The status change re-checks the row it locked.
+      // sweep never waits behind ingest. The status change re-checks the row it locked. A channel's
+      // payment gets a grace period past its expiry for the provider's last answer.
+      const graceEnd = t - CHANNEL_EXPIRY_GRACE_MS
       const rows = tx.ex.dialect === 'postgres'
-        ? await tx.ex.all<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE status = ${PENDING} AND expires_at <= ${t} ORDER BY expires_at LIMIT ${batch}
-            FOR UPDATE SKIP LOCKED`)
-        : await tx.ex.all<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE status = ${PENDING} AND expires_at <= ${t} ORDER BY expires_at LIMIT ${batch}`)
+        ? await tx.ex.all<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE status = ${PENDING} AND expires_at <= ${t}
+            AND (channel_id IS NULL OR expires_at <= ${graceEnd}) ORDER BY expires_at LIMIT ${batch} FOR UPDATE SKIP LOCKED`)
+        : await tx.ex.all<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE status = ${PENDING} AND expires_at <= ${t}
+            AND (channel_id IS NULL OR expires_at <= ${graceEnd}) ORDER BY expires_at LIMIT ${batch}`)
       for (const row of rows) await tx.paymentStatus.change(row, { status: 'EXPIRED' })
       return rows.length
     }, { isolation: 'read_committed' })

@@ -14,6 +14,9 @@ import { SqlSmsInboxStore, type SmsInboxStore } from './sms-inbox.js'
 import { SqlLedgerStats, type LedgerStats } from './stats.js'
 import { SqlWebhookDeliveryStore, type WebhookDeliveryStore } from './webhook-deliveries.js'
 import { SqlWebhookEndpointStore, type WebhookEndpointStore } from './webhook-endpoints.js'
+import { SqlChannelTransactionStore, type ChannelTransactionStore } from './channel-transactions.js'
+import { SqlAuditStore, type AuditStore } from './audit.js'
+import { SqlProxyStore, type ProxyStore } from './proxy.js'
 
 /** What every scope of one ledger shares. */
 export interface Shared {
@@ -51,6 +54,9 @@ export class LedgerScope implements LedgerTx {
   #stats: LedgerStats | undefined
   #paymentDetails: PaymentDetailsStore | undefined
   #checkoutTokens: CheckoutTokenStore | undefined
+  #channelTransactions: ChannelTransactionStore | undefined
+  #audit: AuditStore | undefined
+  #proxy: ProxyStore | undefined
 
   constructor (ex: Executor, tx: Transaction | null, shared: Shared) {
     this.ex = ex
@@ -73,6 +79,9 @@ export class LedgerScope implements LedgerTx {
   get stats (): LedgerStats { return (this.#stats ??= new SqlLedgerStats(this)) }
   get paymentDetails (): PaymentDetailsStore { return (this.#paymentDetails ??= new SqlPaymentDetailsStore(this)) }
   get checkoutTokens (): CheckoutTokenStore { return (this.#checkoutTokens ??= new SqlCheckoutTokenStore(this)) }
+  get channelTransactions (): ChannelTransactionStore { return (this.#channelTransactions ??= new SqlChannelTransactionStore(this)) }
+  get audit (): AuditStore { return (this.#audit ??= new SqlAuditStore(this)) }
+  get proxy (): ProxyStore { return (this.#proxy ??= new SqlProxyStore(this)) }
 
   afterCommit (fn: () => void): void {
     this.inTransaction('afterCommit').afterCommit(fn)

@@ -15,6 +15,11 @@ export interface Delivery {
   mode: Mode
   eventType: EventType
   body: string
+  /**
+   * Where this delivery goes instead of its endpoint's URL: a payment's own `webhook_url`, or a MoMo
+   * proxy request's own callbackUrl; null for the endpoint's own rows.
+   */
+  targetUrl: string | null
   status: DeliveryStatus
   attempts: number
   retryIndex: number
@@ -29,8 +34,6 @@ export interface Delivery {
   deadAt: number | null
   replays: number
   createdAt: number
-  /** A payment's own `webhook_url` this row goes to instead of its endpoint's URL; null for the endpoint's own rows. */
-  targetUrl: string | null
 }
 
 /** One outbox row to write: the body is the exact bytes every attempt will send. */
@@ -45,7 +48,10 @@ export interface NewDelivery {
   body: string
   /** Retries allowed after the first attempt; null = the configured schedule's length. */
   maxRetries: number | null
-  /** Set for a payment's own `webhook_url`: the row belongs to the endpoint whose secret signs it (eventId then null). */
+  /**
+   * Overrides the endpoint's URL for this delivery only. For a payment's own `webhook_url` the row
+   * belongs to the endpoint whose secret signs it (eventId then null).
+   */
   targetUrl?: string | null
 }
 
@@ -127,6 +133,7 @@ interface DeliveryRow {
   mode: Mode
   event_type: EventType
   body: string
+  target_url: string | null
   status: DeliveryStatus
   attempts: number
   retry_index: number
@@ -141,12 +148,11 @@ interface DeliveryRow {
   dead_at: number | null
   replays: number
   created_at: number
-  target_url: string | null
 }
 
-const DELIVERY_COLUMNS = columns<DeliveryRow>()(['id', 'webhook_id', 'endpoint_id', 'merchant_id', 'mode', 'event_type', 'body', 'status', 'attempts',
+const DELIVERY_COLUMNS = columns<DeliveryRow>()(['id', 'webhook_id', 'endpoint_id', 'merchant_id', 'mode', 'event_type', 'body', 'target_url', 'status', 'attempts',
   'retry_index', 'max_retries', 'next_attempt_at', 'lease_owner', 'lease_expires_at', 'last_attempt_at', 'last_status_code', 'last_error',
-  'delivered_at', 'dead_at', 'replays', 'created_at', 'target_url'])
+  'delivered_at', 'dead_at', 'replays', 'created_at'])
 
 function toDelivery (r: DeliveryRow): Delivery {
   return {
@@ -157,6 +163,7 @@ function toDelivery (r: DeliveryRow): Delivery {
     mode: r.mode,
     eventType: r.event_type,
     body: r.body,
+    targetUrl: r.target_url,
     status: r.status,
     attempts: r.attempts,
     retryIndex: r.retry_index,
@@ -169,8 +176,7 @@ function toDelivery (r: DeliveryRow): Delivery {
     deliveredAt: r.delivered_at,
     deadAt: r.dead_at,
     replays: r.replays,
-    createdAt: r.created_at,
-    targetUrl: r.target_url
+    createdAt: r.created_at
   }
 }
 
@@ -202,9 +208,9 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
     return await this.#s.write(async (tx) => {
       const t = tx.now()
       const row = await tx.ex.get<DeliveryRow>(sql`INSERT INTO webhook_deliveries (id, webhook_id, endpoint_id, merchant_id, mode, event_id, event_type, body,
-          status, max_retries, next_attempt_at, created_at, target_url)
+          target_url, status, max_retries, next_attempt_at, created_at)
         VALUES (${d.id}, ${d.webhookId}, ${d.endpointId}, ${d.merchantId}, ${d.mode}, ${d.eventId}, ${d.eventType}, ${d.body},
-          ${PENDING}, ${d.maxRetries}, ${t}, ${t}, ${d.targetUrl ?? null})
+          ${d.targetUrl ?? null}, ${PENDING}, ${d.maxRetries}, ${t}, ${t})
         RETURNING ${DELIVERY_COLUMNS}`)
       return toDelivery(row as DeliveryRow)
     })

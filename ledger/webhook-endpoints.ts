@@ -1,12 +1,14 @@
-import { ALL_EVENTS, type EventType, type Mode } from '../core/enums.js'
+import { ALL_EVENTS, type EndpointKind, type EventType, type Mode } from '../core/enums.js'
 import { NotFoundError } from './errors.js'
 import type { Owner } from './modes.js'
 import type { LedgerScope } from './scope.js'
-import { sql } from './sql.js'
+import { literal, sql } from './sql.js'
 import { columns } from './columns.js'
 
 export interface Endpoint {
   id: string
+  /** `webhook`: a merchant's endpoint; `momo_proxy`: a MoMo proxy client's forward target (never listed as a webhook). */
+  kind: EndpointKind
   merchantId: string
   mode: Mode
   url: string
@@ -38,6 +40,8 @@ export interface NewEndpoint {
   description: string | null
   /** The first signing secret. */
   secret: string
+  /** Default `webhook`. */
+  kind?: EndpointKind
 }
 
 /**
@@ -74,6 +78,7 @@ export interface WebhookEndpointStore {
 
 interface EndpointRow {
   id: string
+  kind: EndpointKind
   merchant_id: string
   mode: Mode
   url: string
@@ -89,12 +94,13 @@ interface EndpointRow {
   updated_at: number
 }
 
-const ENDPOINT_COLUMNS = columns<EndpointRow>()(['id', 'merchant_id', 'mode', 'url', 'events', 'description', 'is_active', 'disabled_reason',
+const ENDPOINT_COLUMNS = columns<EndpointRow>()(['id', 'kind', 'merchant_id', 'mode', 'url', 'events', 'description', 'is_active', 'disabled_reason',
   'last_success_at', 'last_failure_at', 'consecutive_failures', 'failing_since', 'created_at', 'updated_at'])
 
 function toEndpoint (r: EndpointRow): Endpoint {
   return {
     id: r.id,
+    kind: r.kind,
     merchantId: r.merchant_id,
     mode: r.mode,
     url: r.url,
@@ -111,6 +117,8 @@ function toEndpoint (r: EndpointRow): Endpoint {
   }
 }
 
+const WEBHOOK = literal('webhook' satisfies EndpointKind)
+
 export class SqlWebhookEndpointStore implements WebhookEndpointStore {
   readonly #s: LedgerScope
   constructor (scope: LedgerScope) { this.#s = scope }
@@ -118,16 +126,16 @@ export class SqlWebhookEndpointStore implements WebhookEndpointStore {
   async create (owner: Owner, input: NewEndpoint): Promise<Endpoint> {
     return await this.#s.write(async (tx) => {
       const t = tx.now()
-      await tx.ex.run(sql`INSERT INTO webhook_endpoints (id, merchant_id, mode, url, events, description, created_at, updated_at)
-        VALUES (${input.id}, ${owner.merchantId}, ${owner.mode}, ${input.url}, ${JSON.stringify(input.events)}, ${input.description}, ${t}, ${t})`)
+      await tx.ex.run(sql`INSERT INTO webhook_endpoints (id, kind, merchant_id, mode, url, events, description, created_at, updated_at)
+        VALUES (${input.id}, ${input.kind ?? 'webhook'}, ${owner.merchantId}, ${owner.mode}, ${input.url}, ${JSON.stringify(input.events)}, ${input.description}, ${t}, ${t})`)
       await tx.ex.run(sql`INSERT INTO webhook_secrets (endpoint_id, secret, created_at, expires_at) VALUES (${input.id}, ${input.secret}, ${t}, NULL)`)
-      return await tx.webhookEndpoints.get(owner, input.id)
+      return await tx.webhookEndpoints.byId(input.id) as Endpoint
     })
   }
 
   async get (owner: Owner, id: string): Promise<Endpoint> {
     const row = await this.#s.ex.get<EndpointRow>(sql`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints
-      WHERE id = ${id} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND deleted_at IS NULL`)
+      WHERE id = ${id} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND kind = ${WEBHOOK} AND deleted_at IS NULL`)
     if (row === undefined) throw new NotFoundError('webhook endpoint')
     return toEndpoint(row)
   }
@@ -139,13 +147,13 @@ export class SqlWebhookEndpointStore implements WebhookEndpointStore {
 
   async list (owner: Owner): Promise<Endpoint[]> {
     const rows = await this.#s.ex.all<EndpointRow>(sql`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints
-      WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND deleted_at IS NULL ORDER BY created_at, id`)
+      WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND kind = ${WEBHOOK} AND deleted_at IS NULL ORDER BY created_at, id`)
     return rows.map(toEndpoint)
   }
 
   async subscribers (owner: Owner, type: EventType): Promise<Endpoint[]> {
     const rows = await this.#s.ex.all<EndpointRow>(sql`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints
-      WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND is_active = 1 AND deleted_at IS NULL ORDER BY created_at, id`)
+      WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND kind = ${WEBHOOK} AND is_active = 1 AND deleted_at IS NULL ORDER BY created_at, id`)
     return rows.map(toEndpoint).filter((e) => e.events.includes(ALL_EVENTS) || e.events.includes(type))
   }
 

@@ -13,7 +13,7 @@ function testFiles (): string[] {
 }
 
 // What a test calls to get a ledger, a daemon, or an API over one (test/helpers, test/support, test/webhooks).
-const LEDGER_ENTRY_POINTS = /\b(openTestLedger|startTestApi|spawnDaemon|startKillable|testInbox|freshInbox|webhookHarness|testDatabase|openLedger|startDaemon)\b/
+const LEDGER_ENTRY_POINTS = /\b(openTestLedger|startTestApi|spawnDaemon|startKillable|testInbox|freshInbox|webhookHarness|testDatabase|openLedger|startDaemon|channelRigs)\b/
 
 describe('the suites run twice, on SQLite and on PostgreSQL', () => {
   it('leaves out of the PostgreSQL run only files that never open a ledger, or choose their engine themselves', () => {

@@ -5,11 +5,11 @@
 
 /** Files that never reach a ledger: pure parsers, codecs, clients, simulators, the machine check. */
 export const PURE_SUITES = [
-  'parsers/**', 'core/**', 'config/**', 'channels/**',
+  'parsers/**', 'core/**', 'config/**', 'channels/ipay/**', 'channels/mtn-momo/**',
   'modem/at/**', 'modem/pdu/**', 'modem/virtual/binding.test.ts', 'modem/probe.test.ts',
   'webhooks/signer.test.ts', 'webhooks/ssrf.test.ts', 'webhooks/http-sender.test.ts',
   'daemon/readme.test.ts', 'daemon/commands/ipay-sim.test.ts', 'daemon/commands/mtn-sim.test.ts',
-  'ledger/hpn-code.test.ts', 'test/system-needs.test.ts', 'test/suite-split.test.ts', 'test/helpers/**'
+  'ledger/hpn-code.test.ts', 'fixtures/postgres-server.test.ts', 'test/system-needs.test.ts', 'test/suite-split.test.ts'
 ]
 
 /**

@@ -7,8 +7,10 @@ import type { AttemptVerdict, Delivery } from '../ledger/webhook-deliveries.js'
 import type { Endpoint } from '../ledger/webhook-endpoints.js'
 import type { HttpSender, SendResult } from './http-sender.js'
 import { enqueueTest } from './outbox.js'
+import { PollLoop } from '../core/poll-loop.js'
+import { RepeatedFailureLog } from '../core/repeated-failure.js'
 import { retryDelayMs } from './retry-policy.js'
-import { signedHeaders } from './signer.js'
+import { momoProxyHeaders, signedHeaders } from './signer.js'
 
 export interface DispatcherOptions {
   ledger: Ledger
@@ -43,8 +45,8 @@ const LEASE_MARGIN_MS = 2_000
  * Sends due outbox rows. The schedule lives in the ledger, not here: this only claims what is due
  * with a lease, sends it through p-queue (bounded overall and per endpoint, so one slow receiver
  * holds at most its own slots), and records the outcome and the next attempt in one transaction.
- * Claims never overlap (a wake during a claim runs one more claim after it), and every attempt's
- * failure is caught and logged: a rejected promise never floats.
+ * Claims never overlap (core/poll-loop.ts), and every attempt's failure is caught and logged: a
+ * rejected promise never floats.
  */
 export class Dispatcher {
   readonly #o: Required<Omit<DispatcherOptions, 'registry'>>
@@ -54,15 +56,12 @@ export class Dispatcher {
   readonly #inFlight = new Map<string, number>()
   readonly #running = new Set<Promise<AttemptOutcome>>()
   readonly #attempts: Counter<'outcome'> | null
+  /** Claims never overlap: a wake during a claim runs one more claim after it. */
+  readonly #loop: PollLoop
   #total = 0
-  #timer: NodeJS.Timeout | null = null
-  #wakeQueued = false
-  /** The claim in progress, if any; `#claimAgain` asks for one more when it ends. */
-  #claiming: Promise<void> | null = null
-  #claimAgain = false
   #stopped = true
-  /** Since when claims have failed (the database is away), and when that was last logged. */
-  #claimsFailing: { since: number, logged: number } | null = null
+  /** Claims fail every poll while the database is away: said every 30 s, and their recovery once. */
+  readonly #claimLog: RepeatedFailureLog
   /** After stop: results that still arrive are dropped (their leases lapse and they are re-sent). */
   #closed = false
 
@@ -72,6 +71,10 @@ export class Dispatcher {
     this.#attempts = options.registry === undefined
       ? null
       : new Counter({ name: 'harpoon_webhook_attempts_total', help: 'Webhook delivery attempts, by outcome', labelNames: ['outcome'] as const, registers: [options.registry] })
+    this.#loop = new PollLoop(async () => { await this.#claim() }, this.#o.pollMs)
+    this.#claimLog = new RepeatedFailureLog({
+      logger: this.#o.logger, now: this.#o.now, failed: 'webhook dispatcher could not claim deliveries; retrying', recovered: 'webhook dispatcher claims deliveries again'
+    })
   }
 
   get leaseMs (): number { return this.#o.timeoutMs + LEASE_MARGIN_MS }
@@ -79,14 +82,12 @@ export class Dispatcher {
   start (): void {
     if (!this.#stopped || this.#closed) return
     this.#stopped = false
-    this.#tick()
+    this.#loop.start()
   }
 
   /** Looks for due rows soon (after the current transaction committed, e.g. a new event). */
   wake (): void {
-    if (this.#stopped || this.#wakeQueued) return
-    this.#wakeQueued = true
-    setImmediate(() => { this.#wakeQueued = false; this.#tick() })
+    this.#loop.wake()
   }
 
   /** Sends `webhook.test` to one endpoint now and waits for the attempt. */
@@ -104,28 +105,14 @@ export class Dispatcher {
    */
   async stop (graceMs: number): Promise<void> {
     this.#stopped = true
-    if (this.#timer !== null) clearTimeout(this.#timer)
     let timer: NodeJS.Timeout | undefined
     await Promise.race([
-      (async () => { await this.#claiming; await Promise.allSettled([...this.#running]) })(),
+      (async () => { await this.#loop.stop(); await Promise.allSettled([...this.#running]) })(),
       new Promise((resolve) => { timer = setTimeout(resolve, graceMs) })
     ])
     clearTimeout(timer)
     this.#closed = true
     await this.#o.sender.close()
-  }
-
-  #tick (): void {
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = null
-    if (this.#stopped) return
-    if (this.#claiming !== null) { this.#claimAgain = true; return }
-    this.#claiming = this.#claim().finally(() => {
-      this.#claiming = null
-      if (this.#stopped) return
-      if (this.#claimAgain) { this.#claimAgain = false; this.#tick(); return }
-      this.#timer = setTimeout(() => { this.#tick() }, this.#o.pollMs)
-    })
   }
 
   /** Claims what is due and starts sending it; never rejects. */
@@ -135,22 +122,14 @@ export class Dispatcher {
       const free = this.#o.concurrency - this.#total
       if (free <= 0) return
       const claimed = await deliveries.claimDue(this.#owner, this.leaseMs, free, this.#o.perEndpointConcurrency, this.#inFlight)
-      if (this.#claimsFailing !== null) {
-        this.#o.logger.info({ failing_for_ms: this.#o.now() - this.#claimsFailing.since }, 'webhook dispatcher claims deliveries again')
-        this.#claimsFailing = null
-      }
+      this.#claimLog.succeeded()
       for (const d of claimed) {
         // Stopped during the claim: give the rows back rather than leave leases to lapse.
         if (this.#stopped) await deliveries.release(d.id, this.#owner)
         else this.#run(d).catch((err: unknown) => { this.#o.logger.error({ err, delivery: d.id }, 'webhook attempt failed to complete; the row is sent again once its lease lapses') })
       }
     } catch (err) {
-      // Every poll retries; during a database outage that is twice a second, so say it every 30 s.
-      const t = this.#o.now()
-      if (this.#claimsFailing === null || t - this.#claimsFailing.logged >= 30_000) {
-        this.#o.logger.error({ err }, 'webhook dispatcher could not claim deliveries; retrying')
-        this.#claimsFailing = { since: this.#claimsFailing?.since ?? t, logged: t }
-      }
+      this.#claimLog.failed(err)
     }
   }
 
@@ -196,17 +175,21 @@ export class Dispatcher {
       o.logger.warn({ delivery: d.id, webhook_id: d.webhookId }, 'webhook attempt not started: too little of its lease was left; it is sent again later')
       return { delivery: d, result: { delivered: false, statusCode: null, error: 'lease too short to send', retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' }
     }
-    // The timestamp is this attempt's, taken at send time: a retry is signed afresh.
-    const headers = signedHeaders({ webhookId: d.webhookId, timestamp: Math.floor(startedAt / 1000), body: d.body, secrets })
-    // A payment's own webhook_url: the endpoint only lends its secrets and its concurrency slots.
-    const forPayment = d.targetUrl !== null
+    // The timestamp is this attempt's, taken at send time: a retry is signed afresh. A MoMo proxy
+    // client's forward is signed the proxy's way, with its key (the endpoint's one secret).
+    const headers = endpoint.kind === 'momo_proxy'
+      ? momoProxyHeaders(secrets[0] as string, d.body)
+      : signedHeaders({ webhookId: d.webhookId, timestamp: Math.floor(startedAt / 1000), body: d.body, secrets })
+    // A payment's own webhook_url (or a proxy request's callbackUrl): the endpoint only lends its
+    // secrets and its concurrency slots.
+    const ownUrl = d.targetUrl !== null
     const result = await o.sender.send({ url: d.targetUrl ?? endpoint.url, headers, body: d.body, requireHttps: endpoint.mode === 'live' && !o.allowPrivateTargets })
     if (this.#closed) return { delivery: d, result, verdict: 'skipped' }
 
     let verdict: AttemptVerdict
     if (result.delivered) verdict = { kind: 'delivered' }
-    // 410 from a payment's URL: that URL is gone, so this row is, too (the endpoint is not disabled).
-    else if (forPayment && result.statusCode === 410) verdict = { kind: 'dead' }
+    // 410 from a payment's (or a proxy request's) own URL: that URL is gone, so this row is, too (the endpoint is not disabled).
+    else if (ownUrl && result.statusCode === 410) verdict = { kind: 'dead' }
     else {
       const delayMs = retryDelayMs({
         failures: d.retryIndex + 1,
@@ -227,9 +210,12 @@ export class Dispatcher {
       // nothing about the endpoint's, and must never disable it.
       alsoRecord: async (tx) => {
         disabled = null
-        if (forPayment) return
+        if (ownUrl) return
         if (result.delivered) { await tx.webhookEndpoints.recordSuccess(endpoint.id); return }
         const failingSince = await tx.webhookEndpoints.recordFailure(endpoint.id)
+        // A proxy client's forwards go to each request's own callbackUrl: one URL's failure says
+        // nothing of the others, so such an endpoint is never disabled.
+        if (endpoint.kind === 'momo_proxy') return
         if (result.statusCode === 410) disabled = 'the endpoint answered 410 Gone'
         else if (o.now() - failingSince >= o.disableAfterMs) disabled = `every attempt failed for ${Math.round(o.disableAfterMs / 3600_000)} h`
         if (disabled !== null && !(await tx.webhookEndpoints.disable(endpoint.id, disabled))) disabled = null
@@ -237,7 +223,7 @@ export class Dispatcher {
     })
     this.#attempts?.inc({ outcome: recorded ? verdict.kind : 'lease_lost' })
     // Ids, codes and timings only: never the URL (it may carry a token), a header or a secret.
-    const log = { delivery: d.id, webhook_id: d.webhookId, endpoint: endpoint.id, payment_url: forPayment, event: d.eventType, status_code: result.statusCode, duration_ms: result.durationMs, outcome: verdict.kind }
+    const log = { delivery: d.id, webhook_id: d.webhookId, endpoint: endpoint.id, own_url: ownUrl, event: d.eventType, status_code: result.statusCode, duration_ms: result.durationMs, outcome: verdict.kind }
     if (!recorded) o.logger.warn(log, 'webhook attempt finished after its lease was taken over; outcome not recorded')
     else if (verdict.kind === 'delivered') o.logger.info(log, 'webhook delivered')
     else o.logger.warn({ ...log, error: result.error, next_attempt_in_ms: verdict.kind === 'retry' ? verdict.delayMs : null }, verdict.kind === 'dead' ? 'webhook delivery is dead after its last retry' : 'webhook attempt failed')

@@ -37,6 +37,18 @@ async function enqueue (stores: OutboxStores, endpoint: Endpoint, type: EventTyp
 }
 
 /**
+ * A delivery whose body is not the Harpoon envelope (a MoMo proxy forward): stored and sent byte for
+ * byte like every other, to `targetUrl` when given, else the endpoint's URL; signed by the endpoint's
+ * kind (webhooks/dispatcher.ts). Inside the transaction of the change it tells of.
+ */
+export async function enqueueForward (stores: OutboxStores, endpoint: Endpoint, input: { eventType: EventType, eventId: number, body: string, targetUrl: string | null }): Promise<Delivery> {
+  return await stores.webhookDeliveries.insert({
+    id: randomUUID(), webhookId: newWebhookId(), endpointId: endpoint.id, merchantId: endpoint.merchantId, mode: endpoint.mode, eventId: input.eventId,
+    eventType: input.eventType, body: input.body, maxRetries: null, targetUrl: input.targetUrl
+  })
+}
+
+/**
  * The transactional outbox's writer: called with the transaction of every event (webhooks.ts
  * subscribes it to the ledger), it writes one delivery per subscribed endpoint, so the deliveries
  * commit or roll back with the change.

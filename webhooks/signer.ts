@@ -58,3 +58,18 @@ export function signedHeaders (input: SignInput): Record<string, string> {
     'webhook-signature': input.secrets.map((s) => standardSignature(s, input.webhookId, ts, input.body)).join(' ')
   }
 }
+
+/**
+ * The MoMo proxy's forward signature (api/compat/): `X-MoMo-Proxy-Signature` = hex HMAC-SHA256 of the
+ * raw body, keyed with the client's API key, as the proxy's own receivers check it. No timestamp is
+ * signed: that is the proxy's scheme, kept so its apps verify unchanged.
+ */
+export function momoProxySignature (key: string, body: string): string {
+  return createHmac('sha256', key).update(body, 'utf8').digest('hex')
+}
+
+export const MOMO_PROXY_USER_AGENT = 'Harpoon-MoMo-Proxy/1.0'
+
+export function momoProxyHeaders (key: string, body: string): Record<string, string> {
+  return { 'content-type': 'application/json', 'user-agent': MOMO_PROXY_USER_AGENT, 'x-momo-proxy-signature': momoProxySignature(key, body) }
+}

@@ -1,12 +1,19 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
+import { parseAmount } from '../../core/money.js'
+import { isoMillis } from '../../core/time.js'
+import { startRefund } from '../../channels/collect.js'
+import { ConflictError } from '../../ledger/errors.js'
 import { paymentViewer, type Wallet, type Wallets } from '../payment-view.js'
 import type { PaymentService } from '../payment-service.js'
+import { auditAppRequest } from '../audit-legs.js'
+import type { ChannelAccess } from './channels.js'
 import { caller } from '../auth.js'
 import { okList, type FieldProblem } from '../envelope.js'
+import { validationFailed } from '../http-errors.js'
 import { commitResponse } from '../idempotency.js'
 import {
-  ErrorSchema, InitializeBody, ListPaymentsQuery, NoteBody, PaymentIdParams, PaymentSchema, ResolveBody, envelope, listEnvelope
+  AMOUNT_RULE, AuditSchema, ErrorSchema, InitializeBody, ListPaymentsQuery, PaymentIdParams, PaymentSchema, RefundBody, ResolveBody, envelope, listEnvelope
 } from '../schemas.js'
 import { fieldProblems } from '../validation.js'
 
@@ -16,6 +23,8 @@ export interface PaymentRouteDeps {
   service: PaymentService
   /** The wallet numbers that can settle a payment of a merchant and mode, from its modems (real or virtual). */
   wallets: Wallets
+  /** The channels that can pay money back (refunds); absent: SMS only. */
+  channels?: ChannelAccess | undefined
 }
 
 const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema, 429: ErrorSchema }
@@ -50,17 +59,19 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
       }
       const checked = await service.checkInitialize(auth, {
         amount: body.amount,
+        channel: body.channel,
         currency: body.currency,
         clientReference: body.client_reference ?? body.reference,
         customerPhone: body.customer_phone,
         meta: body.meta,
         expiresInSeconds: body.expires_in
-      }, { amount: 'amount', currency: 'currency', customerPhone: 'customer_phone', meta: 'meta', redirectUrl: 'redirect_url', webhookUrl: 'webhook_url' }, problems)
+      }, { amount: 'amount', channel: 'channel', currency: 'currency', customerPhone: 'customer_phone', meta: 'meta', redirectUrl: 'redirect_url', webhookUrl: 'webhook_url' }, problems)
 
       let created = true
       return await commitResponse(ledger, request, reply, () => created ? 201 : 200, async (tx) => {
         const result = await service.initialize(tx, auth, checked, { checkout: false })
         created = result.created
+        if (checked.collectVia !== null) auditAppRequest(request, result.payment.id, checked.collectVia.id, 'initialize')
         return await view(tx, result.payment)
       })
     })
@@ -104,15 +115,63 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
       config: { scope: 'payments:write' },
       schema: {
         tags: ['payments'],
-        summary: 'Record that a paid payment was refunded outside the daemon',
+        summary: 'Pay money back through a channel, or record that it was paid back outside the daemon',
+        description: 'With amount and a channel that can pay back (disbursement credentials; the payment\'s own, or one in its currency for the payer\'s country): 202, the refund listed on the payment as PENDING until the provider says SUCCESSFUL; the payment becomes REFUNDED (transaction.refunded) once the whole amount paid is refunded. Without amount, or without such a channel and for the whole amount: 200, REFUNDED at once (money returned outside the daemon).',
         params: PaymentIdParams,
-        body: NoteBody,
-        response: { 200: envelope(PaymentSchema), ...errors }
+        body: RefundBody,
+        response: { 200: envelope(PaymentSchema), 202: envelope(PaymentSchema), ...errors }
       }
     }, async (request, reply) => {
+      const auth = caller(request)
       const { id } = request.params as Static<typeof PaymentIdParams>
-      const body = (request.body ?? {}) as Static<typeof NoteBody>
-      return await commitResponse(ledger, request, reply, 200, async (tx) => await view(tx, await tx.payments.refund(caller(request), id, body.note ?? null)))
+      const body = (request.body ?? {}) as Static<typeof RefundBody>
+      const note = body.note ?? null
+      const amountMinor = body.amount === undefined ? null : parseAmount(body.amount)
+      if (body.amount !== undefined && (amountMinor === null || amountMinor <= 0)) throw validationFailed([{ field: 'amount', message: AMOUNT_RULE }])
+      let status = 200
+      return await commitResponse(ledger, request, reply, () => status, async (tx) => {
+        if (amountMinor === null) return await view(tx, await tx.payments.refund(auth, id, note))
+        const payment = await service.get(tx, auth, id)
+        const channel = deps.channels?.registry.refundChannel(auth, payment)
+        if (channel === undefined || deps.channels === undefined) {
+          // No way to pay money back: only the whole amount's refund can be recorded, as without amount.
+          if (amountMinor !== payment.actual_minor) {
+            throw new ConflictError('refund_not_possible', 'no channel of this merchant can pay this money back (one with disbursement credentials, in the payment\'s currency, for the payer\'s country); without one, only a refund of the whole amount paid can be recorded')
+          }
+          return await view(tx, await tx.payments.refund(auth, id, note))
+        }
+        await startRefund(tx, channel, payment, amountMinor, note, deps.channels.wake)
+        status = 202
+        auditAppRequest(request, payment.id, channel.id, 'refund')
+        return await view(tx, payment)
+      })
+    })
+
+    app.get('/payments/:id/audit', {
+      config: { scope: 'operator' },
+      schema: {
+        tags: ['payments'],
+        summary: 'Every leg of a payment: the app\'s requests, each call to the provider (token calls too), each callback, each forward to an app',
+        description: 'Secrets (tokens, keys, Authorization headers) are redacted before anything is recorded.',
+        params: PaymentIdParams,
+        response: { 200: envelope(AuditSchema), ...errors }
+      }
+    }, async (request) => {
+      const { id } = request.params as Static<typeof PaymentIdParams>
+      const payment = await service.get(ledger, caller(request), id)
+      const legs = await ledger.audit.ofPayment(payment.id)
+      return {
+        success: true,
+        data: {
+          payment: payment.reference,
+          channel: payment.channel_id,
+          legs: legs.map((l) => ({
+            kind: l.kind, channel: l.channelId, operation: l.operation, reference_id: l.referenceId, method: l.method, url: l.url,
+            status_code: l.statusCode, duration_ms: l.durationMs, started_at: isoMillis(l.startedAt), request_headers: l.requestHeaders,
+            request_body: l.requestBody, response_body: l.responseBody, error: l.error
+          }))
+        }
+      }
     })
 
     app.post('/payments/:id/resolve', {

@@ -108,7 +108,7 @@ export function transactionRoutes (deps: TransactionRouteDeps) {
         description: body.description,
         redirectUrl: body.redirect_url,
         webhookUrl: body.webhook_url
-      }, { amount: 'amount', currency: 'currency', customerPhone: 'phone_number', meta: 'meta', redirectUrl: 'redirect_url', webhookUrl: 'webhook_url' }, problems)
+      }, { amount: 'amount', channel: 'channel', currency: 'currency', customerPhone: 'phone_number', meta: 'meta', redirectUrl: 'redirect_url', webhookUrl: 'webhook_url' }, problems)
 
       let created = true
       return await commitResponse(ledger, request, reply, () => created ? 201 : 200, async (tx) => {

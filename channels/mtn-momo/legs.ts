@@ -1,3 +1,4 @@
+import type { ProviderLeg } from '../channel.js'
 import type { MtnOperation } from './errors.js'
 import type { MtnProduct } from './wire.js'
 
@@ -6,23 +7,10 @@ import type { MtnProduct } from './wire.js'
  * Authorization and subscription-key headers, tokens and keys in bodies, and any known secret value
  * anywhere in the text are replaced by `[redacted]` before the record leaves the client.
  */
-export interface MtnLeg {
+export interface MtnLeg extends ProviderLeg {
   product: MtnProduct
   operation: MtnOperation
-  /** The `X-Reference-Id` of the payment or transfer the call is about; null for token and account calls. */
-  referenceId: string | null
   method: 'GET' | 'POST'
-  url: string
-  requestHeaders: Record<string, string>
-  requestBody: string | null
-  /** Null when no answer came (timeout, network error). */
-  statusCode: number | null
-  responseBody: string | null
-  /** Why no usable answer came (timeout, network error); null otherwise. */
-  error: string | null
-  /** Epoch ms (the client's clock) when the request was sent. */
-  startedAt: number
-  durationMs: number
 }
 
 export const REDACTED = '[redacted]'

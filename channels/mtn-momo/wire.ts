@@ -36,6 +36,26 @@ export const MTN_ENVIRONMENT_CURRENCIES: Readonly<Record<string, string>> = {
   mtnliberia: 'LRD'
 }
 
+/**
+ * `X-Target-Environment` → the country whose numbers it serves (core/phone.ts numbering). The sandbox
+ * is no country: its test numbers (46733123450 …) are taken in international form as they are.
+ */
+export const MTN_ENVIRONMENT_COUNTRIES: Readonly<Record<string, string | null>> = {
+  sandbox: null,
+  mtnghana: 'GH',
+  mtnuganda: 'UG',
+  mtnrwanda: 'RW',
+  mtnzambia: 'ZM',
+  mtnswaziland: 'SZ',
+  mtncameroon: 'CM',
+  mtncongo: 'CG',
+  mtnivorycoast: 'CI',
+  mtnbenin: 'BJ',
+  mtnguineaconakry: 'GN',
+  mtnsouthafrica: 'ZA',
+  mtnliberia: 'LR'
+}
+
 /** MTN wants a version-4 UUID in `X-Reference-Id`; anything else is a 400. */
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i
 

@@ -133,14 +133,16 @@ export async function mtnSimCommand (argv: readonly string[], io: CommandIo): Pr
     throw err
   })
   const channel = { base_url: sim.url, target_environment: sim.environment, currency: sim.currency, ...sim.credentials }
+  // A whole `channels` entry, test mode, calling back to a daemon on its default address.
+  const entry = { id: 'mtn-sim', type: 'mtn_momo', mode: 'test', ...channel, callback_url: 'http://127.0.0.1:8080/v1/channels/mtn-sim/callback' }
   if (values.json) {
-    printLine(io.stdout, JSON.stringify({ url: sim.url, control_url: `${sim.url}/_sim`, ...channel }))
+    printLine(io.stdout, JSON.stringify({ url: sim.url, control_url: `${sim.url}/_sim`, ...channel, channel: entry }))
   } else {
     printLine(io.stdout, [
       `MTN MoMo simulator (${sim.environment}, ${sim.currency}) listening on ${sim.url}`,
-      `control API: ${sim.url}/_sim   (approve: POST ${sim.url}/_sim/requests/<referenceId>/approve)`,
-      'for a channel in harpoon.json (these are the simulator\'s own credentials):',
-      JSON.stringify(channel, null, 2)
+      `control API: ${sim.url}/_sim   (approve: POST ${sim.url}/_sim/requests/<referenceId>/approve, or harpoon simulate --channel mtn-sim --approve)`,
+      'a channel for "channels" in harpoon.json (these are the simulator\'s own credentials; set callback_url to your daemon\'s address, or null to poll):',
+      JSON.stringify(entry, null, 2)
     ].join('\n'))
   }
   return await new Promise<number>((resolve) => {

@@ -227,6 +227,15 @@ async function paymentDetail (term) {
     el('td', {}, c.telco_provider), el('td', { className: 'mono' }, c.telco_transaction_id), el('td', { className: 'num' }, c.amount),
     el('td', {}, text(c.payer_phone)), el('td', {}, time(c.received_at)), el('td', {}, c.match_method)))
   const events = found.events.map((e) => el('tr', {}, el('td', {}, time(e.created_at)), el('td', {}, e.type), el('td', { className: 'small' }, eventFacts(e.data))))
+  const refunds = (p.refunds ?? []).map((r) => el('tr', {},
+    el('td', {}, time(r.created_at)), el('td', { className: 'num' }, `${r.currency} ${r.amount}`), el('td', {}, badge(r.status, r.status === 'SUCCESSFUL' ? 'ok' : r.status === 'FAILED' ? 'bad' : 'muted')),
+    el('td', {}, text(r.payee_phone)), el('td', { className: 'mono' }, text(r.provider_transaction_id)), el('td', {}, text(r.failure_reason))))
+  const audit = (await api(`/v1/payments/${enc(p.reference)}/audit`)).data.legs.map((l) => el('tr', {},
+    el('td', {}, time(l.started_at)), el('td', {}, l.kind.replace('_', ' ')), el('td', {}, text(l.operation)),
+    el('td', { className: 'mono small' }, `${l.method} ${l.url}`), el('td', { className: 'num' }, text(l.status_code)), el('td', { className: 'num' }, l.duration_ms === null ? dash : `${l.duration_ms} ms`),
+    el('td', { className: 'small' }, l.error === null && l.request_body === null && l.response_body === null ? dash
+      : el('details', {}, el('summary', {}, l.error === null ? 'bodies' : `error: ${l.error}`),
+        el('pre', { className: 'small' }, `request: ${text(l.request_body)}\nresponse: ${text(l.response_body)}`)))))
   return el('article', { className: 'card detail', id: 'search-result' },
     el('h3', {}, p.hpn_code, ' ', statusBadge(p.status), found.found_by === 'telco_transaction_id' ? el('span', { className: 'muted' }, ' (found by telco transaction id)') : null),
     el('dl', {},
@@ -235,11 +244,16 @@ async function paymentDetail (term) {
       el('dt', {}, 'Expected / paid'), el('dd', {}, `${p.currency} ${p.expected_amount} / ${text(p.actual_amount)}`, p.difference_type ? ` (${p.difference_type}${p.difference === null ? '' : ` ${p.difference}`})` : ''),
       el('dt', {}, 'Customer / payer'), el('dd', {}, `${text(p.customer_phone)} / ${text(p.payer_phone)}`),
       el('dt', {}, 'Telco'), el('dd', {}, `${text(p.telco_provider)} ${text(p.telco_transaction_id)}`),
+      el('dt', {}, 'Channel'), el('dd', { className: 'mono' }, p.channel === null ? 'SMS (HPN code)' : `${p.channel.id} (${p.channel.type}) ${text(p.channel.reference_id)}`),
+      p.failure_reason === null ? null : el('dt', {}, 'Failure reason'), p.failure_reason === null ? null : el('dd', {}, p.failure_reason),
       el('dt', {}, 'Created'), el('dd', {}, time(p.created_at)),
       el('dt', {}, 'Expires'), el('dd', {}, time(p.expires_at)),
       el('dt', {}, 'Verified'), el('dd', {}, time(p.verified_at))),
     el('h4', {}, 'Credits'), table(['Network', 'Telco id', 'Amount', 'Payer', 'Received', 'Matched by'], credits, 'No credits applied.'),
-    el('h4', {}, 'Events'), table(['When', 'Event', 'Data'], events, 'No events yet.'))
+    el('h4', {}, 'Events'), table(['When', 'Event', 'Data'], events, 'No events yet.'),
+    refunds.length === 0 ? null : el('h4', {}, 'Refunds'), refunds.length === 0 ? null : table(['When', 'Amount', 'Status', 'Payee', 'Provider id', 'Reason'], refunds, ''),
+    el('h4', {}, 'Audit log'), el('p', { className: 'hint' }, 'Every leg: the app\'s request, each call to the provider (secrets redacted), each callback received, each forward to an app.'),
+    el('div', { id: 'audit' }, table(['When', 'Leg', 'Operation', 'Request', 'Status', 'Took', ''], audit, 'No legs recorded (an SMS payment has only its forwards here).')))
 }
 
 async function renderPayments () {

@@ -6,7 +6,7 @@ import { DatabaseUnavailableError, type Transaction } from '../engine.js'
 import { sql } from '../sql.js'
 import { CommitOutcomeUnknownError, openPostgresEngine, type PostgresEngine, type PostgresEngineOptions } from './engine.js'
 import { createTestDatabase } from '../../test/helpers/postgres-database.js'
-import { startPostgresServer } from '../../test/helpers/postgres-server.js'
+import { startPostgresServer } from '../../fixtures/postgres-server.js'
 import { waitFor } from '../../test/helpers/wait-for.js'
 
 const cleanups: Array<() => Promise<void> | void> = []

@@ -97,6 +97,7 @@ describe('PostgreSQL migrations', () => {
       WHERE table_schema = current_schema() AND table_name <> 'schema_migrations' AND data_type IN ('smallint', 'integer')
       ORDER BY 1`)
     expect(typed).toEqual([
+      { column: 'channel_transactions.ambiguous', type: 'smallint' },
       { column: 'sms_messages.complete', type: 'smallint' },
       { column: 'sms_messages.processed', type: 'smallint' },
       { column: 'webhook_endpoints.is_active', type: 'smallint' }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { assembleText } from './assemble.js'
-import { decodeDeliver } from './decode.js'
+import { decodeDeliver, utf16be } from './decode.js'
 import { septetsToText } from './gsm7.js'
 import { encodeDeliver, encodeMultipart } from './encode.js'
 import type { SmsDeliver } from './types.js'
@@ -86,6 +86,13 @@ describe('lenient framing', () => {
       const r = decodeDeliver(Buffer.from(bytes).toString('hex'))
       expect(typeof r.ok).toBe('boolean')
     }), { numRuns: 2000 })
+  })
+})
+
+describe('UCS-2 text', () => {
+  it('keeps a leading U+FEFF: it is part of the message, not a byte-order mark', () => {
+    expect(utf16be(Buffer.from('feff00480069', 'hex'))).toBe('\ufeffHi')
+    expect(utf16be(Buffer.from('0048feff', 'hex'))).toBe('H\ufeff')
   })
 })
 

@@ -107,6 +107,16 @@ describe('dashboard in a real browser against a real daemon with virtual modems'
     expect(await detail.textContent()).toContain('order-1001')
     await shot(page, '04-payments-search')
 
+    // A request to pay through the embedded MTN simulator: its page shows the channel and every leg.
+    const prompted = await call<Created>('/v1/payments/initialize', 'POST', { amount: '40.00', channel: 'mtn_momo', customer_phone: '0244123456' })
+    await page.locator('#search').fill(prompted.hpn_code)
+    await page.locator('#search').press('Enter')
+    await expect.poll(async () => await page.locator('#audit').textContent(), { timeout: 15_000 }).toContain('requesttopay')
+    expect(await detail.textContent()).toContain('mtn_momo (mtn_momo)')
+    expect(await page.locator('#audit').textContent()).toContain('app request')
+    expect(await page.locator('#audit').textContent()).toContain('POST /v1/payments/initialize')
+    await shot(page, '04b-payment-audit-log')
+
     // Money without a usable code: an unmatched credit the operator assigns by hand.
     const order = await call<Created>('/v1/payments/initialize', 'POST', { amount: '120.00', client_reference: 'order-1002' })
     const stray = await call<{ credit_id: string, payment: string | null }>('/v1/test/sms', 'POST', { network: 'telecel', amount: '120.00', reference: 'for my order' })

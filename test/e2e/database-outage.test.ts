@@ -1,4 +1,3 @@
-import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startPtyModem, type PtyModem } from '../../fixtures/modem-harness/pty.js'
 import { openLedger } from '../../ledger/open.js'
@@ -6,7 +5,7 @@ import { ModemSimulator } from '../../modem/virtual/engine.js'
 import { createEndpoint } from '../../webhooks/endpoints.js'
 import { mtnCreditPdus } from '../faults/support.js'
 import { spawnDaemon } from '../helpers/daemon-process.js'
-import { startPostgresServer, type PostgresServer } from '../helpers/postgres-server.js'
+import { startPostgresServer, type PostgresServer } from '../../fixtures/postgres-server.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startReceiver, type Receiver } from '../webhooks/receiver.js'
@@ -23,11 +22,7 @@ describe('a PostgreSQL outage under a running daemon', () => {
   it('answers 503 database_unavailable and /healthz 503 while the database is away, keeps SMS on the SIM, and resumes on its own', async () => {
     const server: PostgresServer = await startPostgresServer()
     cleanups.push(server.destroy)
-    const admin = new pg.Client({ connectionString: server.url })
-    await admin.connect()
-    await admin.query('CREATE DATABASE harpoon')
-    await admin.end()
-    const database = { path: 'unused.db', url: server.urlFor('harpoon') }
+    const database = { path: 'unused.db', url: await server.createDatabase('harpoon') }
 
     const receiver: Receiver = await startReceiver()
     cleanups.push(receiver.close)

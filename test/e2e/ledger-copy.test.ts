@@ -65,8 +65,12 @@ line two "quoted" \\ back', ${T + 900_000}, NULL, ${T + 200}, ${T + 200}),
          (3, 'pay_3', 'default', 'live', 'QX7P2M', 'PARTIAL', 1125899906842624, 600000, 'GHS', 'big', NULL, '0201234567', 'telecel', 'T-2', NULL, NULL, ${T + 900_000}, NULL, ${T + 300}, ${T + 400}),
          (4, 'pay_4', 'ama-kitchen', 'test', 'ZZ9PLQ', 'EXPIRED', 700, NULL, 'GHS', NULL, NULL, NULL, NULL, NULL, NULL, 'Ṣé àlàáfíà ni? 中文', ${T + 1000}, NULL, ${T + 400}, ${T + 1000}),
          (5, 'pay_5', 'default', 'live', 'OVR123', 'OVERPAID', 100, 250, 'GHS', NULL, NULL, NULL, 'at', 'AT-9', NULL, NULL, ${T + 1000}, ${T + 500}, ${T + 450}, ${T + 500}),
-         (6, 'pay_6', 'default', 'live', 'GONE00', 'PENDING', 100, NULL, 'GHS', NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${T + 1000}, NULL, ${T + 460}, ${T + 460});
-DELETE FROM payments WHERE id = 6;
+         (7, 'pay_7', 'default', 'live', 'GONE00', 'PENDING', 100, NULL, 'GHS', NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${T + 1000}, NULL, ${T + 460}, ${T + 460});
+DELETE FROM payments WHERE id = 7;
+INSERT INTO payments (id, reference, merchant_id, mode, hpn_code, status, expected_minor, currency, customer_phone, failure_reason, expires_at, created_at, updated_at,
+    channel_id, channel_type, channel_reference)
+  VALUES (6, 'pay_6', 'default', 'live', 'MTN6AA', 'FAILED', 15000, 'GHS', '0240000100', 'APPROVAL_REJECTED', ${T + 900_000}, ${T + 455}, ${T + 458},
+    'mtn-gh', 'mtn_momo', '3f1c2b9e-8d4a-4c6e-9f7a-1b2c3d4e5f60');
 INSERT INTO credits (id, public_id, merchant_id, mode, network, telco_transaction_id, amount_minor, currency, payer_phone, payer_name, reference, balance_minor, risk_flags, status, payment_id, match_method, received_at, applied_at, sms_id, fee_minor, duplicate_of, note)
   VALUES (1, 'crd_1', 'default', 'live', 'mtn', '51234567890', 10000, 'GHS', '0244123456', 'ANSAH KOFI', 'HKMVR2', 4294967296000, '[]', 'matched', 1, 'reference', ${T + 90}, ${T + 100}, 1, 0, NULL, NULL),
          (2, 'crd_2', 'default', 'live', 'mtn', '51234567890', 10000, 'GHS', '0244123456', 'ANSAH KOFI', 'HKMVR2', NULL, '["replayed_sms"]', 'duplicate', NULL, NULL, ${T + 95}, NULL, NULL, NULL, 1, 'seen before'),
@@ -97,17 +101,35 @@ INSERT INTO sms_pdus (id, modem_key, modem_id, tpdu_hash, raw_hex, storage, sim_
          (2, 'imsi:620011234567890', 'modem-1', 'h2', '0791ab', 'SM', 1, 'part', NULL, NULL, 1, 2, 'MobileMoney', '+233244000000', '26/01/01,00:00:00+00', ${T + 80}, 'gsm7', 'from ANSAH KOFI …', '6672', 1, ${T + 88}),
          (3, 'imsi:620011234567890', 'modem-1', 'h3', '0791ac', 'SM', 2, 'part', NULL, NULL, 2, 1, 'MobileMoney', NULL, NULL, NULL, 'ucs2', 'أهلا', '0623', NULL, ${T + 600}),
          (4, 'imsi:620011234567890', 'modem-1', 'h4', 'zz', 'ME', 3, 'undecodable', 'bad_hex', 'not hex', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${T + 700});
+INSERT INTO channel_transactions (id, public_id, channel_id, channel_type, kind, merchant_id, mode, payment_id, reference_id, amount_minor, currency, party, request, note,
+    phase, outcome, ambiguous, accepted_at, sends, checks, provider_status, provider_transaction_id, failure_reason, last_error, next_at, lease_owner, lease_expires_at,
+    created_at, updated_at, finished_at)
+  VALUES (1, 'chx_1', 'mtn-gh', 'mtn_momo', 'collection', 'default', 'live', 6, '3f1c2b9e-8d4a-4c6e-9f7a-1b2c3d4e5f60', 15000, 'GHS', '233240000100',
+    '{"payerMessage":"Order 6","payeeNote":"Kofi’s Shop"}', NULL, 'done', 'failed', 1, ${T + 456}, 2, 3, 'FAILED', NULL, 'APPROVAL_REJECTED', 'HTTP 500', NULL, NULL, NULL,
+    ${T + 455}, ${T + 458}, ${T + 458});
+INSERT INTO audit_legs (id, payment_id, channel_id, kind, operation, reference_id, method, url, request_headers, request_body, status_code, response_body, error, duration_ms, started_at)
+  VALUES (1, 6, 'mtn-gh', 'provider_call', 'requesttopay', '3f1c2b9e-8d4a-4c6e-9f7a-1b2c3d4e5f60', 'POST', 'https://sandbox.momodeveloper.mtn.com/collection/v1_0/requesttopay',
+    '{"Authorization":"[redacted]"}', '{"amount":"150.00"}', 202, '', NULL, 41, ${T + 456}),
+         (2, NULL, 'mtn-gh', 'callback', NULL, 'ffffffff-0000-4000-8000-000000000000', 'PUT', '/v1/channels/mtn-gh/callback', NULL, '{"status":"SUCCESSFUL"}', 200, NULL, NULL, 1, ${T + 457});
 INSERT INTO webhook_endpoints (id, merchant_id, mode, url, events, description, is_active, disabled_reason, last_success_at, last_failure_at, consecutive_failures, failing_since, created_at, updated_at, deleted_at)
   VALUES ('we_b', 'default', 'live', 'https://shop.example/hooks?x=1&y=2', '["payment.completed","payment.partial"]', 'main', 1, NULL, ${T + 120}, ${T + 401}, 1, ${T + 401}, ${T}, ${T + 401}, NULL),
          ('we_a', 'ama-kitchen', 'test', 'http://127.0.0.1:9/hook', '["*"]', NULL, 0, 'failing for 5 days', NULL, ${T + 1001}, 40, ${T + 1}, ${T + 1}, ${T + 1001}, ${T + 2000});
+INSERT INTO webhook_endpoints (id, kind, merchant_id, mode, url, events, created_at, updated_at)
+  VALUES ('we_p', 'momo_proxy', 'default', 'live', 'https://pos.example/default-cb', '[]', ${T + 3}, ${T + 3});
 INSERT INTO webhook_secrets (id, endpoint_id, secret, created_at, expires_at)
-  VALUES (1, 'we_b', 'whsec_old', ${T}, ${T + 86_400_000}), (2, 'we_b', 'whsec_new', ${T + 10}, NULL), (3, 'we_a', 'whsec_test', ${T + 1}, NULL);
+  VALUES (1, 'we_b', 'whsec_old', ${T}, ${T + 86_400_000}), (2, 'we_b', 'whsec_new', ${T + 10}, NULL), (3, 'we_a', 'whsec_test', ${T + 1}, NULL), (4, 'we_p', 'mpk_secretkey', ${T + 3}, NULL);
 INSERT INTO webhook_deliveries (id, webhook_id, endpoint_id, merchant_id, mode, event_id, event_type, body, status, attempts, retry_index, max_retries, next_attempt_at, lease_owner, lease_expires_at, last_attempt_at, last_status_code, last_error, delivered_at, dead_at, replays, created_at)
   VALUES ('dlv_2', 'msg_2', 'we_b', 'default', 'live', 1, 'payment.completed', '{"type":"payment.completed","data":{"amount":"100.00"}}', 'delivered', 1, 0, NULL, NULL, NULL, NULL, ${T + 120}, 200, NULL, ${T + 120}, NULL, 1, ${T + 100}),
          ('dlv_10', 'msg_10', 'we_b', 'default', 'live', 2, 'payment.partial', '{"type":"payment.partial"}', 'pending', 1, 1, NULL, ${T + 5000}, 'node-a', ${T + 4000}, ${T + 401}, 503, 'HTTP 503', NULL, NULL, 0, ${T + 400}),
          ('dlv_1', 'msg_1', 'we_a', 'ama-kitchen', 'test', 3, 'payment.expired', '{}', 'dead', 12, 12, 3, NULL, NULL, NULL, ${T + 1001}, NULL, 'connect ECONNREFUSED', NULL, ${T + 1001}, 0, ${T + 1000});
 INSERT INTO webhook_deliveries (id, webhook_id, endpoint_id, merchant_id, mode, event_id, event_type, body, status, next_attempt_at, created_at, target_url)
   VALUES ('dlv_3', 'msg_3', 'we_b', 'default', 'live', NULL, 'payment.completed', '{"type":"payment.completed"}', 'pending', ${T + 100}, ${T + 100}, 'https://shop.example/pay-hook');
+INSERT INTO webhook_deliveries (id, webhook_id, endpoint_id, merchant_id, mode, event_id, event_type, body, target_url, status, attempts, delivered_at, created_at)
+  VALUES ('dlv_p', 'msg_p', 'we_p', 'default', 'live', NULL, 'transaction.failed', '{"status":"FAILED"}', 'https://pos.example/cb', 'delivered', 1, ${T + 459}, ${T + 458});
+INSERT INTO proxy_clients (id, name, merchant_id, endpoint_id, key_hash, hint, created_at, revoked_at)
+  VALUES ('pxc_1', 'POS app', 'default', 'we_p', 'ab12', 'mpk_abcd…wxyz', ${T + 3}, NULL);
+INSERT INTO proxy_requests (reference_id, client_id, payment_id, external_id, payer_type, payer_id, payer_message, payee_note, callback_url, forwarded_status, forward_delivery_id, created_at)
+  VALUES ('3f1c2b9e-8d4a-4c6e-9f7a-1b2c3d4e5f60', 'pxc_1', 6, 'order-6', 'MSISDN', '233240000100', 'Order 6', '', 'https://pos.example/cb', 'FAILED', 'dlv_p', ${T + 455});
 INSERT INTO webhook_attempts (id, delivery_id, outcome, status_code, error, response_body, duration_ms, started_at)
   VALUES (1, 'dlv_2', 'delivered', 200, NULL, 'ok', 35, ${T + 110}),
          (2, 'dlv_10', 'failed', 503, 'HTTP 503', '<html>busy</html>', 1200, ${T + 401}),
@@ -167,7 +189,7 @@ describe('harpoon ledger copy', () => {
     const next = await pg.transaction(async (tx) => await tx.value<number>(sql`
       INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency, expires_at, created_at, updated_at)
       VALUES (${'pay_new'}, ${'default'}, ${'live'}, ${'NEW123'}, ${'PENDING'}, ${100}, ${'GHS'}, ${T}, ${T}, ${T}) RETURNING id`))
-    expect(next).toBe(7)
+    expect(next).toBe(8)
     const attempt = await pg.transaction(async (tx) => await tx.value<number>(sql`
       INSERT INTO webhook_attempts (delivery_id, outcome, started_at) VALUES (${'dlv_1'}, ${'failed'}, ${T}) RETURNING id`))
     expect(attempt).toBe(4)
@@ -180,7 +202,7 @@ describe('harpoon ledger copy', () => {
     const again = await copy('--from', source, '--to', db.url)
     expect(again.code).toBe(1)
     expect(again.err).toMatch(/target database is not empty \(\w+ has rows\)/)
-    expect(await pg.value(sql`SELECT count(*) FROM payments`)).toBe(6)
+    expect(await pg.value(sql`SELECT count(*) FROM payments`)).toBe(7)
   })
 
   it('refuses text PostgreSQL would receive altered, commits nothing, and copies once the source is fixed', async () => {
@@ -193,7 +215,7 @@ describe('harpoon ledger copy', () => {
     const db = await createTestDatabase({ migrated: false })
     const res = await copy('--from', source, '--to', db.url)
     expect(res.code).toBe(1)
-    expect(res.out).toMatch(/\npayments +5 +5 +([0-9a-f]{16}) +(?!\1)[0-9a-f]{16} +MISMATCH/)
+    expect(res.out).toMatch(/\npayments +6 +6 +([0-9a-f]{16}) +(?!\1)[0-9a-f]{16} +MISMATCH/)
     expect(res.out).toMatch(/\ncredits +4 +4 .* ok/)
     expect(res.err).toContain('differs from the SQLite ledger in payments; nothing was committed')
     const pg = await target(db.url)

@@ -12,7 +12,10 @@ const RUNS = Number(process.env['HARPOON_FUZZ_RUNS'] ?? 2500)
 // Test SMS that pass go through a virtual modem's AT/PDU round trip: fewer of them.
 const SMS_RUNS = Math.ceil(RUNS / 8)
 const TRANSACTION_RUNS = Math.ceil(RUNS / 2)
-/** Rows in every table a request could write to. */
+/**
+ * Rows in every table a request could write to. The channel outbox's own calls to the embedded MTN
+ * simulator (provider_call legs) are written in the background, whatever request is in flight.
+ */
 async function tableCounts (rows: Executor): Promise<Record<string, number>> {
   const counted = await rows.all<{ t: string, n: number }>(sql`SELECT 'payments' AS t, count(*) AS n FROM payments
     UNION ALL SELECT 'credits', count(*) FROM credits UNION ALL SELECT 'events', count(*) FROM events
@@ -20,7 +23,9 @@ async function tableCounts (rows: Executor): Promise<Record<string, number>> {
     UNION ALL SELECT 'merchants', count(*) FROM merchants UNION ALL SELECT 'webhook_endpoints', count(*) FROM webhook_endpoints
     UNION ALL SELECT 'webhook_secrets', count(*) FROM webhook_secrets UNION ALL SELECT 'webhook_deliveries', count(*) FROM webhook_deliveries
     UNION ALL SELECT 'sms_messages', count(*) FROM sms_messages UNION ALL SELECT 'payment_details', count(*) FROM payment_details
-    UNION ALL SELECT 'checkout_tokens', count(*) FROM checkout_tokens`)
+    UNION ALL SELECT 'checkout_tokens', count(*) FROM checkout_tokens UNION ALL SELECT 'channel_transactions', count(*) FROM channel_transactions
+    UNION ALL SELECT 'proxy_clients', count(*) FROM proxy_clients UNION ALL SELECT 'proxy_requests', count(*) FROM proxy_requests
+    UNION ALL SELECT 'audit_legs (requests, callbacks)', count(*) FROM audit_legs WHERE kind <> 'provider_call'`)
   return Object.fromEntries(counted.map((c) => [c.t, Number(c.n)]))
 }
 
@@ -57,7 +62,9 @@ const ROUTES = [
   // Issue 16: Harpoon's newer API, key access, the hosted checkout.
   '/v1/transactions/initialize', '/v1/transactions', '/v1/transactions/hpn_trx_0000', '/v1/transactions/by-hpn/HKMVR2',
   '/v1/transactions/by-client-ref/x', '/v1/transactions/hpn_trx_0000/reconcile', '/v1/transactions/hpn_trx_0000/cancel',
-  '/v1/merchant/payment-methods', '/v1/keys/key_x', '/checkout/x', '/checkout/x/status', '/checkout/assets/checkout.js'
+  '/v1/merchant/payment-methods', '/v1/keys/key_x', '/checkout/x', '/checkout/x/status', '/checkout/assets/checkout.js',
+  // Issue 14: channels, the audit, the MoMo proxy's API.
+  '/v1/channels', '/v1/payments/x/audit', '/v1/test/channels/mtn_momo/customer', '/request-to-pay', '/status/x'
 ]
 
 const unicode = fc.string({ unit: 'binary', maxLength: 40 })
@@ -83,8 +90,11 @@ const amount = fc.oneof(
   fc.tuple(fc.nat(99_999), fc.integer({ min: -5, max: 400 })).map(([m, e]) => `${m}e${e}`),
   fc.tuple(pad, digits, pad).map(([a, d, b]) => `${a}${d}${b}`)
 )
+// Channel payments (issue 14): the embedded simulator's channel, others, and numbers of many shapes.
+const channelName = fc.oneof(weird, fc.constantFrom('mtn_momo', 'sms', 'mtn-gh', 'MTN_MOMO', ''))
+const phone = fc.oneof(weird, fc.constantFrom('0244123456', '+233244123456', '233 24 412 3456', '+254712345678', '0244', '00233244123456', '+2330244123456', '46733123450'))
 const initializeBody = fc.record({
-  amount, currency: weird, client_reference: weird, reference: weird, customer_phone: weird,
+  amount, currency: weird, client_reference: weird, reference: weird, customer_phone: phone, channel: channelName,
   meta: fc.oneof(fc.object(), fc.jsonValue()), expires_in: fc.oneof(fc.integer(), fc.double(), weird), unknown_field: fc.jsonValue()
 }, { requiredKeys: [] })
 /** `POST /v1/transactions/initialize` in Harpoon's names, with this daemon's refusals (unsupported fields, both expiries). */
@@ -147,7 +157,7 @@ describe('API fuzzing against the real daemon process', () => {
     publishableKey = (await ledger.apiKeys.create({ merchantId: 'default', name: 'fuzz-web', mode: 'live', type: 'publishable', scopes: ['payments:read', 'payments:write'], allowedOrigins: ['https://shop.example'] })).secret
     await close()
     // Virtual modems on: test SMS take the AT/PDU path, where a sender SMS cannot carry was a 500.
-    daemon = startKillable(await writeConfig(dir.path, { virtual_modems: true }))
+    daemon = startKillable(await writeConfig(dir.path, { virtual_modems: true, momo_proxy: { enabled: true, channel: 'mtn_momo' } }))
     port = Number(new URL(await daemon.url).port)
     // Only reads, while the daemon writes.
     watch = await openTestLedger({ dir: dir.path })
@@ -155,7 +165,7 @@ describe('API fuzzing against the real daemon process', () => {
 
   const counts = async (): Promise<Record<string, number>> => await tableCounts((watch as TestLedger).rows)
 
-  it(`answers ${RUNS * 2 + TRANSACTION_RUNS + SMS_RUNS} malformed requests without a 5xx, a crash, or a write for any rejected one`, async () => {
+  it(`answers ${RUNS * 2 + TRANSACTION_RUNS + SMS_RUNS * 4} malformed requests without a 5xx, a crash, or a write for any rejected one`, async () => {
     const problems: string[] = []
     let answered = 0
     const check = async (r: Raw): Promise<void> => {
@@ -225,6 +235,26 @@ describe('API fuzzing against the real daemon process', () => {
       })
     }), { numRuns: TRANSACTION_RUNS })
 
+    // Channel payments with a test key (the embedded MTN simulator's channel is one), refunds with
+    // money in every shape, and providers' callbacks with any body.
+    await fc.assert(fc.asyncProperty(fc.tuple(initializeBody, fc.constantFrom('mtn_momo', 'sms', 'nope'), amount), async ([b, channel, refund]) => {
+      await check({
+        method: 'POST',
+        path: '/v1/payments/initialize',
+        headers: [['authorization', `Bearer ${testKey}`], ['content-type', 'application/json']],
+        body: Buffer.from(JSON.stringify({ ...b, channel }), 'utf8')
+      })
+      await check({
+        method: 'POST',
+        path: '/v1/payments/HKMVR2/refund',
+        headers: [['authorization', `Bearer ${testKey}`], ['content-type', 'application/json']],
+        body: Buffer.from(JSON.stringify({ amount: refund }), 'utf8')
+      })
+    }), { numRuns: SMS_RUNS })
+    await fc.assert(fc.asyncProperty(fc.constantFrom('PUT', 'POST', 'GET', 'PATCH'), fc.constantFrom('mtn_momo', 'nope', '%ZZ'), fc.oneof(weird, fc.json()), async (method, channel, text) => {
+      await check({ method, path: `/v1/channels/${channel}/callback?reference=${encodeURIComponent(text.slice(0, 40))}`, headers: [['content-type', 'application/json']], body: Buffer.from(text, 'utf8') })
+    }), { numRuns: SMS_RUNS })
+
     // And test SMS with the senders and texts an SMS can and cannot carry, with a test key.
     await fc.assert(fc.asyncProperty(testSmsBody, async (b) => {
       await check({
@@ -236,7 +266,7 @@ describe('API fuzzing against the real daemon process', () => {
     }), { numRuns: SMS_RUNS })
 
     expect(problems.slice(0, 20)).toEqual([])
-    expect(answered).toBe(RUNS * 2 + TRANSACTION_RUNS + SMS_RUNS)
+    expect(answered).toBe(RUNS * 2 + TRANSACTION_RUNS + SMS_RUNS * 4)
     expect(daemon?.child.exitCode).toBeNull()
     expect(await send(port, { method: 'GET', path: '/healthz', headers: [], body: Buffer.alloc(0) })).toBe(200)
   }, 400_000)

@@ -17,6 +17,15 @@ export interface MtnRig {
   newClient: (config?: Partial<MtnClientConfig>, options?: MtnClientOptions) => MtnMomoClient
 }
 
+/** One call to a simulator's control API at `url`: status and parsed JSON (null for an empty body). */
+export function simControl (url: string): (method: string, path: string, body?: unknown) => Promise<{ status: number, body: any }> {
+  return async (method, path, body) => {
+    const res = await fetch(`${url}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) })
+    const text = await res.text()
+    return { status: res.status, body: text === '' ? null : JSON.parse(text) }
+  }
+}
+
 /**
  * Registers an afterEach that closes what `rig` opened. Each rig is a real simulator on a loopback
  * port with a manual clock (time moves only when a test advances it) and a real client over HTTP.
@@ -36,11 +45,7 @@ export function mtnRigs (): (options?: MtnSimulatorOptions, clientOptions?: MtnC
       closers.push(async () => { await c.close() })
       return c
     }
-    const control = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: any }> => {
-      const res = await fetch(`${sim.url}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) })
-      const text = await res.text()
-      return { status: res.status, body: text === '' ? null : JSON.parse(text) }
-    }
+    const control = simControl(sim.url)
     const received = async (operation?: string): Promise<Array<{ operation: string, status: number | string, referenceId: string | null }>> => {
       const log = (await control('GET', '/_sim/log')).body as Array<{ operation: string, status: number | string, referenceId: string | null }>
       return operation === undefined ? log : log.filter((e) => e.operation === operation)

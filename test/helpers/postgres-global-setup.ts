@@ -1,7 +1,7 @@
 import type { TestProject } from 'vitest/node'
 import { openPostgresEngine } from '../../ledger/postgres/engine.js'
 import { migratePostgres } from '../../ledger/postgres/migrate.js'
-import { startPostgresServer } from './postgres-server.js'
+import { startPostgresServer } from '../../fixtures/postgres-server.js'
 
 /** The migrated database that `createTestDatabase()` clones (CREATE DATABASE … TEMPLATE: a file copy, no migrations per test). */
 export const TEMPLATE_DATABASE = 'harpoon_template'

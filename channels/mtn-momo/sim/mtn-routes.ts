@@ -146,7 +146,7 @@ export function mtnRoutes (app: FastifyInstance, state: SimState, hung: Set<Serv
       if (body.currency !== state.currency) return mtnError(400, 'INVALID_CURRENCY', `Currency not supported: ${state.environment} takes ${state.currency}.`)
       if (state.settings.strict && (body.payerMessage === '' || body.payeeNote === '')) return mtnError(500, 'INTERNAL_PROCESSING_ERROR', 'An internal error occurred while processing.')
       if (state.find(product, referenceId) !== undefined) return DUPLICATE
-      const behaviour = state.behaviourOf(body.party.partyId)
+      const behaviour = state.behaviourOf(body.party.partyId, product)
       if (behaviour.refuse !== undefined) return mtnError(behaviour.refuse.status, behaviour.refuse.code, behaviour.label ?? behaviour.refuse.code)
       state.create(product, referenceId, user, body, callbackUrl ?? null, behaviour)
       return { status: 202 }

@@ -5,6 +5,8 @@ import { CallbackBehaviourSchema } from './behaviour.js'
 export const SimSettingsSchema = Type.Object({
   /** What a number outside the table does: sandbox "any other number results in Success", or wait for the operator. */
   defaultOutcome: Type.Union([Type.Literal('approve'), Type.Literal('wait')]),
+  /** The same for a transfer's payee (refunds); null: as defaultOutcome. The embedded simulator approves refunds by itself while its customers decide. */
+  transferOutcome: Type.Union([Type.Literal('approve'), Type.Literal('wait'), Type.Null()]),
   /** How long an automatic payer takes to approve or fail. */
   decisionDelayMs: Type.Integer({ minimum: 0 }),
   /** The payer has this long to approve (MTN: 5 minutes), then the request fails with `approvalTimeoutReason`. */
@@ -31,6 +33,7 @@ export type SimSettingsPatch = Static<typeof SimSettingsPatchSchema>
 
 export const DEFAULT_SIM_SETTINGS: SimSettings = {
   defaultOutcome: 'approve',
+  transferOutcome: null,
   decisionDelayMs: 3_000,
   approvalWindowMs: 5 * 60_000,
   approvalTimeoutReason: 'EXPIRED',

@@ -200,8 +200,9 @@ export class SimState {
   }
 
   /** The behaviour of a payer/payee: an operator's override, else the test-number table, else the default. */
-  behaviourOf (partyId: string): PartyBehaviour {
-    return this.#numbers.get(partyId) ?? SANDBOX_NUMBERS[partyId] ?? { label: 'default', outcome: this.settings.defaultOutcome }
+  behaviourOf (partyId: string, product: MtnProduct = 'collection'): PartyBehaviour {
+    const outcome = product === 'disbursement' ? this.settings.transferOutcome ?? this.settings.defaultOutcome : this.settings.defaultOutcome
+    return this.#numbers.get(partyId) ?? SANDBOX_NUMBERS[partyId] ?? { label: 'default', outcome }
   }
 
   numbers (): Record<string, PartyBehaviour> {
