@@ -71,6 +71,7 @@ describe(`kill -9 at random points while SMS and API traffic flow (seed ${SEED})
     const db = watch.rows
     await waitFor(async () => await traffic.settled(db, [sim]) ? true : undefined,
       'the SIM to empty, every SMS to settle and every delivery to arrive', 90_000)
+    await traffic.replayPending([await daemon.url])
     await daemon.stop()
 
     // No SMS lost from the SIM or the database, none counted twice; every event delivered.

@@ -146,6 +146,7 @@ async function expectSettledCluster (c: Cluster, label: string, extra: string): 
   await waitFor(async () => await c.traffic.settled(db, c.nodes.map((n) => n.sim)) ? true : undefined,
     'both SIMs to empty, every SMS to settle and every delivery to arrive', 90_000)
   const settledS = ((Date.now() - t0) / 1000).toFixed(1)
+  await c.traffic.replayPending(c.nodes.flatMap((n) => n.url === undefined ? [] : [n.url]))
   for (const n of c.nodes) await n.daemon.stop()
   for (const n of c.nodes) expect(n.sim.messages(), `SIM of node ${n.name}`).toEqual([])
   const { deliveries } = await c.traffic.expectInvariants(db, c.receiver, c.secret)

@@ -94,6 +94,17 @@ export class Traffic {
     if (key !== undefined) this.#retries.push({ url, headers, body, answer: text })
   }
 
+  /**
+   * Replays every keyed initialize still waiting for its retry, each on a daemon of `urls` other than
+   * the one that answered it when there is one (at the end of a run: every key is checked, not a sample).
+   */
+  async replayPending (urls: readonly string[]): Promise<void> {
+    for (const r of this.#retries.splice(0)) {
+      const url = urls.find((u) => u !== r.url) ?? urls[0]
+      if (url === undefined || !await this.#replay(url, r)) throw new Error(`the replay of Idempotency-Key ${r.headers['idempotency-key']} failed: ${this.serverErrors.at(-1) ?? 'no daemon up'}`)
+    }
+  }
+
   /** Sends a keyed initialize again: the first answer, byte for byte, and no second payment. False: try again later. */
   async #replay (url: string, r: KeyedRequest): Promise<boolean> {
     const res = await fetch(`${url}/v1/payments/initialize`, { method: 'POST', headers: r.headers, body: r.body })
