@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['{api,channels,config,core,dashboard,daemon,fixtures,ingest,ledger,modem,parsers,webhooks,test}/**/*.test.ts'],
+    include: ['{agent,api,channels,config,core,dashboard,daemon,fixtures,ingest,ledger,modem,parsers,webhooks,test}/**/*.test.ts'],
     // Real SQLite files, real ports and pseudo-terminals: give slow shared machines room,
     // but never assert on timing.
     testTimeout: 30_000,

@@ -106,6 +106,18 @@ describe('harpoon merchants and keys', () => {
     }
   })
 
+  it('makes an agent key that holds the agent scope alone, and says how an agent uses it', async () => {
+    const config = setup()
+    await cli(['merchants', 'create', '--name', 'Shop', '--config', config])
+    const made = await cli(['keys', 'create', '--name', 'kumasi agent', '--mode', 'live', '--scopes', 'agent', '--config', config])
+    expect(made.code).toBe(0)
+    expect(made.out).toMatch(/"agent": \{"id": "SITE", "central_url": "https:\/\/THIS-DAEMON", "key": "hpn_live_sk_[0-9A-Za-z]{40}"\}/)
+    expect(made.out).toContain('serve merchant default in live mode')
+    const mixed = await cli(['keys', 'create', '--name', 'x', '--scopes', 'agent,payments:read', '--config', config])
+    expect(mixed.code).toBe(1)
+    expect(mixed.err).toContain('the agent scope stands alone')
+  })
+
   it('says so when keys create made the default merchant', async () => {
     const res = await cli(['keys', 'create', '--name', 'first', '--config', setup()])
     expect(res.code).toBe(0)
