@@ -1,3 +1,4 @@
+import type { AgentRegistry } from './agents.js'
 import type { ApiKeyStore } from './api-keys.js'
 import type { BalanceChain } from './balance-chain.js'
 import type { CreditStore } from './credits.js'
@@ -27,6 +28,7 @@ export interface LedgerStores {
   readonly webhookEndpoints: WebhookEndpointStore
   readonly webhookDeliveries: WebhookDeliveryStore
   readonly stats: LedgerStats
+  readonly agents: AgentRegistry
 }
 
 /** The stores inside one transaction, and what must wait for its commit. */

@@ -1,5 +1,6 @@
 import type { Engine, Executor, Transaction } from './engine.js'
 import type { LedgerTx } from './ledger.js'
+import { SqlAgentRegistry, type AgentRegistry } from './agents.js'
 import { SqlApiKeyStore, type ApiKeyStore } from './api-keys.js'
 import { SqlBalanceChain, type BalanceChain } from './balance-chain.js'
 import { SqlCreditStore, type CreditStore } from './credits.js'
@@ -45,6 +46,7 @@ export class LedgerScope implements LedgerTx {
   #webhookEndpoints: WebhookEndpointStore | undefined
   #webhookDeliveries: WebhookDeliveryStore | undefined
   #stats: LedgerStats | undefined
+  #agents: AgentRegistry | undefined
 
   constructor (ex: Executor, tx: Transaction | null, shared: Shared) {
     this.ex = ex
@@ -65,6 +67,7 @@ export class LedgerScope implements LedgerTx {
   get webhookEndpoints (): WebhookEndpointStore { return (this.#webhookEndpoints ??= new SqlWebhookEndpointStore(this)) }
   get webhookDeliveries (): WebhookDeliveryStore { return (this.#webhookDeliveries ??= new SqlWebhookDeliveryStore(this)) }
   get stats (): LedgerStats { return (this.#stats ??= new SqlLedgerStats(this)) }
+  get agents (): AgentRegistry { return (this.#agents ??= new SqlAgentRegistry(this)) }
 
   afterCommit (fn: () => void): void {
     this.inTransaction('afterCommit').afterCommit(fn)

@@ -63,6 +63,11 @@ export interface SmsInboxStore {
   recordPdu: (modem: ModemRef, pdu: PduRecord, rules: InboxRules) => Promise<RecordOutcome>
   /** Releases multipart groups whose newest part is older than the timeout, flagged incomplete. */
   releaseExpired: (now: number, rules: InboxRules) => Promise<CompleteSms[]>
+  /**
+   * Releases now, flagged incomplete, the open multipart group holding this PDU: an agent released
+   * it with parts missing, so no more are coming this way. Null when no open group holds it.
+   */
+  releaseGroupOf: (modem: ModemRef, tpduHash: string, rules: InboxRules) => Promise<CompleteSms | null>
   /** Messages stored but not yet settled by ingest, oldest first. */
   unprocessed: () => Promise<CompleteSms[]>
   /** Whether ingest settled this message already (null: no such message). */
@@ -143,6 +148,14 @@ export class SqlSmsInboxStore implements SmsInboxStore {
       const released: CompleteSms[] = []
       for (const g of due) released.push(await writer.assembleGroup(g.id, false, now))
       return released
+    })
+  }
+
+  async releaseGroupOf (modem: ModemRef, tpduHash: string, rules: InboxRules): Promise<CompleteSms | null> {
+    return await this.#s.write(async (tx) => {
+      const groupId = await tx.ex.value<number>(sql`SELECT g.id FROM sms_pdus p JOIN sms_part_groups g ON g.id = p.group_id
+        WHERE p.modem_key = ${modem.key} AND p.tpdu_hash = ${tpduHash} AND g.message_id IS NULL`)
+      return groupId === undefined ? null : await new PduWriter(tx, rules).assembleGroup(groupId, false, tx.now())
     })
   }
 

@@ -7,6 +7,7 @@ import { creditMode } from './007-credit-mode.js'
 import { codeLookup } from './005-code-lookup.js'
 import { deliveryClaim } from './006-delivery-claim.js'
 import { paymentSequence } from './008-payment-sequence.js'
+import { agents } from './011-agents.js'
 
 /**
  * Every schema step, in order. Numbers are never reused or edited once released: a new change is a
@@ -20,5 +21,6 @@ export const MIGRATIONS: readonly Migration[] = [
   codeLookup,
   deliveryClaim,
   creditMode,
-  paymentSequence
+  paymentSequence,
+  agents
 ]
