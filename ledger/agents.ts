@@ -1,7 +1,7 @@
 import type { Mode } from '../core/enums.js'
-import { HarpoonError } from '../core/errors.js'
 import type { ModemStatus } from '../modem/status.js'
 import { columns } from './columns.js'
+import { ConflictError } from './errors.js'
 import type { Owner } from './modes.js'
 import type { LedgerScope } from './scope.js'
 import { sql } from './sql.js'
@@ -19,6 +19,9 @@ export function agentOfModemId (centralModemId: string): string | null {
   const slash = centralModemId.indexOf('/')
   return slash <= 0 ? null : centralModemId.slice(0, slash)
 }
+
+/** A modem's status as an agent reported it: the modem layer's, with the counters the agent keeps. */
+export type ReportedModem = Omit<ModemStatus, 'counters'> & { counters: Readonly<Record<string, number>> }
 
 /** Who speaks for an agent: its key, which fixes the merchant and mode of everything it forwards. */
 export interface AgentKey extends Owner {
@@ -49,7 +52,7 @@ export interface Agent {
 export interface AgentModem {
   agent: Agent
   modemId: string
-  status: ModemStatus
+  status: ReportedModem
   reportedAt: number
 }
 
@@ -74,7 +77,7 @@ export interface TestSmsForAgent {
 }
 
 /** Another merchant's or mode's agent already has this id. */
-export class AgentConflictError extends HarpoonError {
+export class AgentConflictError extends ConflictError {
   constructor (agentId: string) {
     super('agent_conflict', `agent ${JSON.stringify(agentId)} belongs to another merchant or mode; give this agent another agent.id`)
     this.name = 'AgentConflictError'
@@ -89,13 +92,14 @@ export class AgentConflictError extends HarpoonError {
 export interface AgentRegistry {
   /**
    * Records a contact from agent `id`, registering it at the first: it then belongs to the merchant
-   * and mode of `key` for good. Throws AgentConflictError when it belongs to another.
+   * and mode of `key` for good. Throws AgentConflictError when it belongs to another. A message
+   * carries no report (null): version and backlog stay as the last heartbeat said.
    */
-  contact: (id: string, key: AgentKey, report: AgentReport) => Promise<Agent>
+  contact: (id: string, key: AgentKey, report: AgentReport | null) => Promise<Agent>
   /** A heartbeat: the agent's modems are now exactly these. */
-  reportModems: (agentId: string, modems: readonly ModemStatus[]) => Promise<void>
+  reportModems: (agentId: string, modems: readonly ReportedModem[]) => Promise<void>
   /** One modem's status, travelling with a message. */
-  reportModem: (agentId: string, modem: ModemStatus) => Promise<void>
+  reportModem: (agentId: string, modem: ReportedModem) => Promise<void>
   /** The message accepted earlier under this key, if any. */
   accepted: (agentId: string, modemKey: string, pduHash: string) => Promise<AcceptedMessage | undefined>
   /** Records an accepted message, in the transaction that stored its PDUs. */
@@ -141,28 +145,31 @@ export class SqlAgentRegistry implements AgentRegistry {
   readonly #s: LedgerScope
   constructor (scope: LedgerScope) { this.#s = scope }
 
-  async contact (id: string, key: AgentKey, report: AgentReport): Promise<Agent> {
+  async contact (id: string, key: AgentKey, report: AgentReport | null): Promise<Agent> {
     return await this.#s.write(async (tx) => {
       const now = tx.now()
       await tx.ex.run(sql`INSERT INTO agents (id, merchant_id, mode, key_id, version, first_seen_at, last_contact_at, backlog, oldest_pending_at)
-        VALUES (${id}, ${key.merchantId}, ${key.mode}, ${key.keyId}, ${report.version}, ${now}, ${now}, ${report.backlog}, ${report.oldestPendingAt})
+        VALUES (${id}, ${key.merchantId}, ${key.mode}, ${key.keyId}, ${report?.version ?? null}, ${now}, ${now}, ${report?.backlog ?? 0}, ${report?.oldestPendingAt ?? null})
         ON CONFLICT (id) DO NOTHING`)
-      const { changes } = await tx.ex.run(sql`UPDATE agents SET key_id = ${key.keyId}, version = ${report.version}, last_contact_at = ${now},
-          backlog = ${report.backlog}, oldest_pending_at = ${report.oldestPendingAt}
-        WHERE id = ${id} AND merchant_id = ${key.merchantId} AND mode = ${key.mode}`)
+      const { changes } = report === null
+        ? await tx.ex.run(sql`UPDATE agents SET key_id = ${key.keyId}, last_contact_at = ${now}
+            WHERE id = ${id} AND merchant_id = ${key.merchantId} AND mode = ${key.mode}`)
+        : await tx.ex.run(sql`UPDATE agents SET key_id = ${key.keyId}, version = ${report.version}, last_contact_at = ${now},
+            backlog = ${report.backlog}, oldest_pending_at = ${report.oldestPendingAt}
+            WHERE id = ${id} AND merchant_id = ${key.merchantId} AND mode = ${key.mode}`)
       if (changes !== 1) throw new AgentConflictError(id)
       return toAgent(await tx.ex.get<AgentRow>(sql`SELECT ${AGENT_COLUMNS} FROM agents WHERE id = ${id}`) as AgentRow)
     })
   }
 
-  async reportModems (agentId: string, modems: readonly ModemStatus[]): Promise<void> {
+  async reportModems (agentId: string, modems: readonly ReportedModem[]): Promise<void> {
     await this.#s.write(async (tx) => {
       await tx.ex.run(sql`DELETE FROM agent_modems WHERE agent_id = ${agentId}`)
       for (const m of modems) await tx.agents.reportModem(agentId, m)
     })
   }
 
-  async reportModem (agentId: string, m: ModemStatus): Promise<void> {
+  async reportModem (agentId: string, m: ReportedModem): Promise<void> {
     const status = JSON.stringify(m)
     await this.#s.write(async (tx) => await tx.ex.run(sql`INSERT INTO agent_modems (agent_id, modem_id, network, msisdn, status, reported_at)
       VALUES (${agentId}, ${m.id}, ${m.network}, ${m.msisdn}, ${status}, ${tx.now()})
@@ -191,7 +198,7 @@ export class SqlAgentRegistry implements AgentRegistry {
       FROM agent_modems ORDER BY agent_id, modem_id`)
     return rows.flatMap((r) => {
       const agent = agents.get(r.agent_id)
-      return agent === undefined ? [] : [{ agent, modemId: r.modem_id, status: JSON.parse(r.status) as ModemStatus, reportedAt: r.reported_at }]
+      return agent === undefined ? [] : [{ agent, modemId: r.modem_id, status: JSON.parse(r.status) as ReportedModem, reportedAt: r.reported_at }]
     })
   }
 
