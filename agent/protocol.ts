@@ -31,7 +31,7 @@ export const ModemReportSchema = Type.Object({
   storage_used: nullable(Count),
   storage_total: nullable(Count),
   // Counters are open-ended so an agent that counts one more thing still talks to an older central.
-  counters: Type.Record(Type.String({ pattern: '^[a-z_]{1,40}$' }), Count, { maxProperties: 32 }),
+  counters: Type.Record(Type.String({ pattern: '^[a-z_]{1,40}$' }), Count, { maxProperties: 32, additionalProperties: false }),
   last_error: nullable(Type.String({ maxLength: 1000 }))
 }, { additionalProperties: false })
 export type ModemReport = Static<typeof ModemReportSchema>

@@ -22,6 +22,7 @@ import type { Wallets } from './payment-view.js'
 import { systemRoutes, type ModemStatus } from './routes/system.js'
 import { dashboardPage } from '../dashboard/page.js'
 import { operatorRoutes, type OperatorRouteDeps } from './routes/operator.js'
+import { agentRoutes, type AgentRouteDeps } from './routes/agents.js'
 
 export const BODY_LIMIT = 64 * 1024
 
@@ -42,6 +43,8 @@ export interface ApiDeps {
   testSms?: Parameters<typeof testSmsRoutes>[0]
   /** The operator dashboard at `/dashboard` (with its two `/v1/operator` calls); absent without it. */
   dashboard?: Pick<OperatorRouteDeps, 'silenceAlarmMinutes' | 'startedAt' | 'now'>
+  /** `/v1/agent/*`, where `harpoon agent`s forward SMS and report their modems; absent without it. */
+  agents?: AgentRouteDeps
   /** Extra `/v1` route plugins from later layers (webhooks). */
   plugins?: ReadonlyArray<(app: FastifyInstance) => Promise<void>>
 }
@@ -132,6 +135,7 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     await v1.register(keyRoutes(deps.ledger))
     await v1.register(creditRoutes({ ledger: deps.ledger, paymentView: paymentViewer(deps.wallets) }))
     if (deps.testSms !== undefined) await v1.register(testSmsRoutes(deps.testSms))
+    if (deps.agents !== undefined) await v1.register(agentRoutes(deps.agents))
     for (const plugin of deps.plugins ?? []) await v1.register(plugin)
   }, { prefix: '/v1' })
   if (deps.dashboard !== undefined) {
