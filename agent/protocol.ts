@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { ID_PATTERN } from '../config/schema.js'
 import { NETWORKS } from '../modem/network.js'
 
 /**
@@ -9,7 +10,7 @@ import { NETWORKS } from '../modem/network.js'
  */
 
 /** An agent id, like a modem id: never a `/`, which joins the two in the central's modem ids. */
-export const AGENT_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'
+export const AGENT_ID_PATTERN = ID_PATTERN
 
 const nullable = <S extends Parameters<typeof Type.Union>[0][number]>(schema: S) => Type.Union([schema, Type.Null()])
 const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })

@@ -15,6 +15,9 @@ import { deliverTestSmsToIngest } from './test-sms.js'
 import { createIngest } from '../ingest/ingest.js'
 import { MODEM_NETWORK_CURRENCIES, modemMerchants, startModems, type ModemLayer } from './modems.js'
 import { registerDaemonMetrics } from './metrics.js'
+import { startAgentView, type AgentView } from './agents.js'
+import { createAgentIntake } from '../ingest/agent-intake.js'
+import { assembleText } from '../modem/pdu/assemble.js'
 
 export interface RunningDaemon {
   api: FastifyInstance
@@ -60,6 +63,8 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
   // starts): every event from here on gets its deliveries in its own transaction.
   const webhooks = createWebhooks({ ledger, settings: config.webhooks, logger, registry: metrics.registry })
   let modems: ModemLayer | null = null
+  // The modems of `harpoon agent`s that forward here (README, Multi-site), as the ledger records them.
+  const agents: AgentView = startAgentView({ ledger, logger, offlineAfterMs: config.central.agent_offline_after_ms })
   const parser = parserFrom(config)
   const ingest = createIngest({
     ledger,
@@ -67,13 +72,14 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     parser,
     holdBrokenChains: config.matching.balance_break_review,
     merchantOf: modemMerchants(config),
-    onSettled: (sms, settlement) => { modems?.settled(sms, settlement) }
+    onSettled: (sms, settlement) => { modems?.settled(sms, settlement); agents.settled(sms, settlement) }
   })
   // A modem that fails to open is retried by its runner; nothing here can stop the API starting.
   modems = await startModems(config, ledger, ingest, logger)
   const modemLayer = modems
   const direct = deliverTestSmsToIngest(ledger, ingest)
-  registerDaemonMetrics(metrics, modemLayer.list, ledger.stats)
+  const allModems = (): ReturnType<ModemLayer['list']> => [...modemLayer.list(), ...agents.list()]
+  registerDaemonMetrics(metrics, allModems, ledger.stats)
 
   const api = await buildApi({
     ledger,
@@ -84,10 +90,11 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     defaultExpiresIn: config.payments.default_expires_in,
     rateLimit: { max: config.api.rate_limit.max, windowMs: config.api.rate_limit.window_ms },
     trustProxy: config.api.trust_proxy,
-    wallets: modemLayer.wallets,
+    wallets: (owner) => [...modemLayer.wallets(owner), ...agents.wallets(owner)],
     networkCurrencies: MODEM_NETWORK_CURRENCIES,
-    modems: modemLayer.list,
-    testSms: async (owner, request) => await (modemLayer.deliverTestSms(owner, request) ?? direct(owner, request)),
+    modems: allModems,
+    testSms: async (owner, request) => await (agents.deliverTestSms(owner, request) ?? modemLayer.deliverTestSms(owner, request) ?? direct(owner, request)),
+    agents: { intake: createAgentIntake({ ledger, ingest, logger, rules: { assemble: assembleText } }), onReport: agents.refresh },
     plugins: [webhookRoutes(ledger, webhooks)],
     dashboard: { silenceAlarmMinutes: config.dashboard.silence_alarm_minutes, startedAt }
   })
@@ -112,6 +119,7 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
       await sweeper.stop()
       clearInterval(purge)
       await api.close()
+      agents.stop()
       await modemLayer.stop()
       // Attempts in hand may finish briefly; the rest are abandoned under their lease and re-sent
       // after the next start with the same webhook_id: nothing is lost, and a repeat is one receivers dedupe.

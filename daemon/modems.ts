@@ -18,7 +18,7 @@ import { ModemSupervisor } from '../modem/supervisor.js'
 import { nativeBinding, serialTransportOpener } from '../modem/at/transport.js'
 import { VirtualPorts } from '../modem/virtual/binding.js'
 import { startVirtualModem, type VirtualModem } from '../modem/virtual/virtual-modem.js'
-import { testSmsResult, testSmsText } from './test-sms.js'
+import { SettledWaiters, testSmsResult, testSmsText } from './test-sms.js'
 
 /** Wallet numbers of the virtual modems: clearly not real subscribers' numbers. */
 const VIRTUAL_MSISDN: Record<Network, string> = { mtn: '0240000000', telecel: '0200000000', at: '0270000000' }
@@ -79,7 +79,7 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
   // A modem's SMS settle only payments of its mode: a live payment is never told to pay a virtual modem.
   const modeOf = new Map(modems.map((m) => [m.id, m.mode ?? 'live']))
 
-  const waiting = new Map<string, (s: { sms: CompleteSms, settlement: Settlement }) => void>()
+  const waiters = new SettledWaiters()
   // The session deletes a message from the SIM only once recordPdu's commit has resolved.
   const inbox = smsInboxPort(ledger, { assemble: assembleText })
   // Settlements started and not yet finished: stop() waits for them before the ledger closes.
@@ -131,22 +131,16 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
     wallets: (owner) => supervisor.list()
       .filter((s) => merchantOf(s.id) === owner.merchantId && modeOf.get(s.id) === owner.mode && s.msisdn !== null && s.network !== null)
       .map((s) => ({ network: s.network as Network, msisdn: s.msisdn as string, currency: NETWORK_LOCALES[s.network as Network].currency })),
-    settled: (sms, settlement) => {
-      const resolve = waiting.get(sms.text)
-      if (resolve !== undefined) { waiting.delete(sms.text); resolve({ sms, settlement }) }
-    },
+    settled: (sms, settlement) => { waiters.settled(sms, settlement) },
     deliverTestSms: (owner, request) => {
       const vm = virtual.get(request.network)
       if (vm === undefined || owner.merchantId !== DEFAULT_MERCHANT_ID) return null
       return (async () => {
         const { sender, text } = await testSmsText(ledger, request, `${VIRTUAL_PREFIX}${request.network}`, Date.now())
-        const done = new Promise<{ sms: CompleteSms, settlement: Settlement } | null>((resolve) => {
-          const timer = setTimeout(() => { waiting.delete(text); resolve(null) }, 15_000)
-          waiting.set(text, (s) => { clearTimeout(timer); resolve(s) })
+        const result = await waiters.wait(text, 15_000, () => {
+          vm.inject(text, sender)
+          supervisor.requestScan(`${VIRTUAL_PREFIX}${request.network}`)
         })
-        vm.inject(text, sender)
-        supervisor.requestScan(`${VIRTUAL_PREFIX}${request.network}`)
-        const result = await done
         return await testSmsResult(ledger, { network: request.network, sender, text }, result, 'virtual_modem')
       })()
     },
