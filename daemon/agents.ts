@@ -29,6 +29,12 @@ export interface AgentView {
   stop: () => void
 }
 
+/** One wallet once: the daemon's virtual modems and a test agent's share the placeholder numbers. */
+export function uniqueWallets (wallets: readonly Wallet[]): Wallet[] {
+  const seen = new Set<string>()
+  return wallets.filter((w) => { const k = `${w.network} ${w.msisdn}`; if (seen.has(k)) return false; seen.add(k); return true })
+}
+
 export interface AgentViewOptions {
   ledger: Ledger
   logger: Logger

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
 import { isHarpoonError } from '../core/errors.js'
-import { loadConfig, type Config } from '../config/load.js'
+import { ConfigError, loadConfig, type Config } from '../config/load.js'
 import { openLedger } from '../ledger/open.js'
 import { CliError } from './commands/cli-error.js'
 import type { CommandIo } from './commands/io.js'
@@ -12,6 +12,10 @@ import { modemsCommand } from './commands/modems.js'
 import { simulateCommand } from './commands/simulate.js'
 import pino from 'pino'
 import { startDaemon } from './daemon.js'
+import { startAgent } from '../agent/agent.js'
+import { agentStoreCommand } from './commands/agent.js'
+import { packageVersion } from './version.js'
+import type { Logger } from 'pino'
 import { createLogger } from './logger.js'
 import { parseOptionsFrom } from './parser.js'
 import { runParseCommand } from '../parsers/parse-command.js'
@@ -19,13 +23,15 @@ import { runParseCommand } from '../parsers/parse-command.js'
 const USAGE = `usage: harpoon <command> [--config PATH]
 
   start                         run the daemon (what npm start runs)
+  agent                         run a harpoon agent: modems here, forwarding to a central daemon
+  agent status [--json] | agent replay | agent skip SEQ   the agent's store of messages
   keys create --name LABEL [--merchant ID] [--mode live|test] [--scopes a,b,...] [--json]
   keys list [--json]            keys revoke ID
   merchants create --name NAME [--id SLUG] [--json]
   merchants list [--json]
   parse [--network mtn|telecel|at|ghanapay|mpesa|airtel_ke] [--sender ID] [TEXT]   parse one SMS (TEXT, else stdin)
   parse --jsonl                 one {"network","sender","text"} per stdin line
-  simulate --network mtn|telecel|at --amount 250 --reference HKMVR2 [--payer 0244123456]
+  simulate --network mtn|telecel|at --amount 250 --reference HKMVR2 [--payer 0244123456] [--agent ID]
   modems [--port PATH] [--json] list serial ports and probe each modem
   backup PATH [--force] [--json]  online, consistent copy of the database (safe while the daemon runs)
   mtn-sim [--port N] [--environment mtnghana] ...  a local MTN MoMo API (mtn-sim --help)
@@ -51,6 +57,7 @@ const OPTIONS = {
   amount: { type: 'string' },
   reference: { type: 'string' },
   payer: { type: 'string' },
+  agent: { type: 'string' },
   port: { type: 'string' },
   force: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false }
@@ -93,6 +100,9 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
     switch (command) {
       case 'start':
         return await runStart(config, io)
+      case 'agent':
+        if (action === undefined) return await runAgent(config)
+        return await agentStoreCommand(config, action, rest, { json: values.json }, io)
       case 'parse': {
         const text = [action, ...rest].filter((t): t is string => t !== undefined).join(' ')
         const options = parseOptionsFrom(config)
@@ -104,7 +114,7 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
       case 'simulate': {
         const ledger = await openLedger(config.database)
         try {
-          return await simulateCommand(config, ledger, { network: values.network, amount: values.amount, reference: values.reference, payer: values.payer, merchant: values.merchant }, io)
+          return await simulateCommand(config, ledger, { network: values.network, amount: values.amount, reference: values.reference, payer: values.payer, merchant: values.merchant, agent: values.agent }, io)
         } finally {
           await ledger.close()
         }
@@ -131,13 +141,29 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
   } catch (err) {
     if (isHarpoonError(err)) {
       io.stderr.write(`harpoon: ${err.message}\n`)
-      return err instanceof CliError ? 2 : 1
+      return err instanceof ConfigError ? 78 : err instanceof CliError ? 2 : 1
     }
     throw err
   }
 }
 
 async function runStart (config: Config, io: CommandIo): Promise<number> {
+  const logger = processLogger(config)
+  // A reader of stdout that went away (`npm start | head`) must not stop the daemon: pino stops writing
+  // on EPIPE by itself, and the first-start banner is the only other thing written there.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err })
+  const daemon = await startDaemon(config, { logger, print: (text) => io.stdout.write(`${text}\n`) })
+  return await untilSignal(logger, daemon.stop)
+}
+
+async function runAgent (config: Config): Promise<number> {
+  const logger = processLogger(config)
+  const agent = await startAgent(config, { logger, version: packageVersion() })
+  return await untilSignal(logger, agent.stop)
+}
+
+/** The logger of a long-running process, and the last word on an error nothing else caught. */
+function processLogger (config: Config): Logger {
   const logger = createLogger(config.log_level)
   process.on('unhandledRejection', (reason) => { logger.error({ err: reason }, 'unhandled promise rejection') })
   process.on('uncaughtException', (err) => {
@@ -145,10 +171,11 @@ async function runStart (config: Config, io: CommandIo): Promise<number> {
     logger.flush()
     process.exit(70)
   })
-  // A reader of stdout that went away (`npm start | head`) must not stop the daemon: pino stops writing
-  // on EPIPE by itself, and the first-start banner is the only other thing written there.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err })
-  const daemon = await startDaemon(config, { logger, print: (text) => io.stdout.write(`${text}\n`) })
+  return logger
+}
+
+/** SIGTERM or SIGINT stop gracefully (`stop`); a second signal exits at once. */
+async function untilSignal (logger: Logger, stop: () => Promise<void>): Promise<number> {
   return await new Promise<number>((resolve) => {
     let signals = 0
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -159,7 +186,7 @@ async function runStart (config: Config, io: CommandIo): Promise<number> {
         process.exit(130)
       }
       logger.info({ signal }, 'signal received: stopping gracefully')
-      daemon.stop().then(() => { logger.flush(); resolve(0) }, (err: unknown) => { logger.error({ err }, 'error while stopping'); logger.flush(); resolve(1) })
+      stop().then(() => { logger.flush(); resolve(0) }, (err: unknown) => { logger.error({ err }, 'error while stopping'); logger.flush(); resolve(1) })
     }
     process.on('SIGTERM', onSignal)
     process.on('SIGINT', onSignal)

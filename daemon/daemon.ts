@@ -15,7 +15,7 @@ import { deliverTestSmsToIngest } from './test-sms.js'
 import { createIngest } from '../ingest/ingest.js'
 import { MODEM_NETWORK_CURRENCIES, modemMerchants, startModems, type ModemLayer } from './modems.js'
 import { registerDaemonMetrics } from './metrics.js'
-import { startAgentView, type AgentView } from './agents.js'
+import { startAgentView, uniqueWallets, type AgentView } from './agents.js'
 import { createAgentIntake } from '../ingest/agent-intake.js'
 import { assembleText } from '../modem/pdu/assemble.js'
 
@@ -90,7 +90,7 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     defaultExpiresIn: config.payments.default_expires_in,
     rateLimit: { max: config.api.rate_limit.max, windowMs: config.api.rate_limit.window_ms },
     trustProxy: config.api.trust_proxy,
-    wallets: (owner) => [...modemLayer.wallets(owner), ...agents.wallets(owner)],
+    wallets: (owner) => uniqueWallets([...modemLayer.wallets(owner), ...agents.wallets(owner)]),
     networkCurrencies: MODEM_NETWORK_CURRENCIES,
     modems: allModems,
     testSms: async (owner, request) => await (agents.deliverTestSms(owner, request) ?? modemLayer.deliverTestSms(owner, request) ?? direct(owner, request)),

@@ -16,13 +16,10 @@ import { assembleText } from '../modem/pdu/assemble.js'
 import type { ModemConfig } from '../modem/runner.js'
 import { ModemSupervisor } from '../modem/supervisor.js'
 import { nativeBinding, serialTransportOpener } from '../modem/at/transport.js'
-import { VirtualPorts } from '../modem/virtual/binding.js'
-import { startVirtualModem, type VirtualModem } from '../modem/virtual/virtual-modem.js'
+import { startVirtualFleet, VIRTUAL_MODEM_PREFIX } from '../modem/virtual/fleet.js'
+import { configuredModems } from '../config/modems.js'
 import { SettledWaiters, testSmsResult, testSmsText } from './test-sms.js'
 
-/** Wallet numbers of the virtual modems: clearly not real subscribers' numbers. */
-const VIRTUAL_MSISDN: Record<Network, string> = { mtn: '0240000000', telecel: '0200000000', at: '0270000000' }
-const VIRTUAL_PREFIX = 'virtual-'
 
 /** What the wallets of every network a modem can be on hold (the parsers' locale knows each network's currency). */
 export const MODEM_NETWORK_CURRENCIES: readonly string[] = [...new Set(NETWORKS.map((n) => NETWORK_LOCALES[n].currency))]
@@ -56,26 +53,11 @@ export function modemMerchants (config: Config): (modemId: string) => string {
  * needs a program outside Node, and no modem's failure stops the others or the API.
  */
 export async function startModems (config: Config, ledger: Ledger, ingest: Ingest, logger: Logger): Promise<ModemLayer> {
-  const virtual = new Map<Network, VirtualModem>()
-  const ports = new VirtualPorts()
-  if (config.virtualModems) {
-    for (const network of NETWORKS) {
-      try {
-        const vm = startVirtualModem(ports, { network, msisdn: VIRTUAL_MSISDN[network] })
-        virtual.set(network, vm)
-        logger.warn({ modem: `${VIRTUAL_PREFIX}${network}`, port: vm.path, msisdn: vm.msisdn }, 'VIRTUAL modem started (simulated, test mode only): no real SMS will be read from it')
-      } catch (err) {
-        logger.error({ err, network }, 'could not start a virtual modem; harpoon simulate and POST /v1/test/sms settle test SMS directly instead')
-      }
-    }
-  }
+  // Without them, harpoon simulate and POST /v1/test/sms settle test SMS directly.
+  const fleet = startVirtualFleet(config.virtualModems, logger)
+  const virtual = fleet.modems
   const merchantOf = modemMerchants(config)
-  const modems: ModemConfig[] = config.modems.map((m) =>
-    ({ id: m.id, port: m.port, baudRate: m.baud_rate, network: m.network ?? null, msisdn: m.msisdn, pin: m.pin, mode: 'live' as const }))
-  for (const [network, vm] of virtual) {
-    const id = `${VIRTUAL_PREFIX}${network}`
-    modems.push({ id, port: vm.path, network, msisdn: vm.msisdn, mode: 'test', virtual: true })
-  }
+  const modems: ModemConfig[] = [...configuredModems(config), ...fleet.configs]
   // A modem's SMS settle only payments of its mode: a live payment is never told to pay a virtual modem.
   const modeOf = new Map(modems.map((m) => [m.id, m.mode ?? 'live']))
 
@@ -97,7 +79,7 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
     commandTimeoutMs: config.modem_polling.command_timeout_ms,
     listTimeoutMs: config.modem_polling.list_timeout_ms,
     // Virtual ports open in process; every other path is a device node for the platform's binding.
-    openTransport: serialTransportOpener(ports.over(nativeBinding)),
+    openTransport: serialTransportOpener(fleet.ports.over(nativeBinding)),
     onMessage: (sms) => {
       track(ingest.process(sms).catch((err: unknown) => {
         // The message stays stored and unprocessed: it is settled again by the retry below or at the next start.
@@ -136,10 +118,10 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
       const vm = virtual.get(request.network)
       if (vm === undefined || owner.merchantId !== DEFAULT_MERCHANT_ID) return null
       return (async () => {
-        const { sender, text } = await testSmsText(ledger, request, `${VIRTUAL_PREFIX}${request.network}`, Date.now())
+        const { sender, text } = await testSmsText(ledger, request, `${VIRTUAL_MODEM_PREFIX}${request.network}`, Date.now())
         const result = await waiters.wait(text, 15_000, () => {
           vm.inject(text, sender)
-          supervisor.requestScan(`${VIRTUAL_PREFIX}${request.network}`)
+          supervisor.requestScan(`${VIRTUAL_MODEM_PREFIX}${request.network}`)
         })
         return await testSmsResult(ledger, { network: request.network, sender, text }, result, 'virtual_modem')
       })()
@@ -148,7 +130,7 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
       clearInterval(retry)
       await supervisor.stop()
       await Promise.allSettled([...settling])
-      for (const vm of virtual.values()) vm.close()
+      fleet.close()
     }
   }
 }

@@ -4,13 +4,14 @@ import { DEFAULT_MERCHANT_ID } from '../../ledger/merchants.js'
 import { CliError } from './cli-error.js'
 import { printLine, type CommandIo } from './io.js'
 
-export interface SimulateArgs { network?: string | undefined, amount?: string | undefined, reference?: string | undefined, payer?: string | undefined, merchant?: string | undefined }
+export interface SimulateArgs { network?: string | undefined, amount?: string | undefined, reference?: string | undefined, payer?: string | undefined, merchant?: string | undefined, agent?: string | undefined }
 
 /**
  * `harpoon simulate`: delivers a correctly worded telco SMS into the running daemon, through its
- * virtual modem when one runs (else straight into test-mode ingest). It talks to the daemon's own
- * API with a test key it makes for the call and revokes afterwards, so the message takes exactly
- * the path a merchant's test would.
+ * virtual modem when one runs (else straight into test-mode ingest), or with `--agent ID` through
+ * that test-mode agent's virtual modem, forwarded back like a real site's SMS. It talks to the
+ * daemon's own API with a test key it makes for the call and revokes afterwards, so the message
+ * takes exactly the path a merchant's test would.
  */
 export async function simulateCommand (config: Config, ledger: Ledger, args: SimulateArgs, io: CommandIo): Promise<number> {
   if (args.network === undefined || !['mtn', 'telecel', 'at'].includes(args.network)) throw new CliError('simulate needs --network mtn|telecel|at')
@@ -25,7 +26,11 @@ export async function simulateCommand (config: Config, ledger: Ledger, args: Sim
     const res = await fetch(url, {
       method: 'POST',
       headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ network: args.network, amount: args.amount, reference: args.reference, ...(args.payer === undefined ? {} : { payer_phone: args.payer }) })
+      body: JSON.stringify({
+        network: args.network, amount: args.amount, reference: args.reference,
+        ...(args.payer === undefined ? {} : { payer_phone: args.payer }),
+        ...(args.agent === undefined ? {} : { agent: args.agent })
+      })
     })
     const body = await res.json() as { success: boolean, data?: unknown, error?: { message: string } }
     if (!res.ok || body.success !== true) {

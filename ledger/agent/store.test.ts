@@ -73,7 +73,7 @@ describe('the agent store', () => {
     expect(await store.next('mtn-1')).toMatchObject({ pdus: [parts[0]], complete: false })
   })
 
-  it('keeps what the central refused out of the queue, replays every acknowledged item, and purges old ones with their rows', async () => {
+  it('keeps a skipped item out of the queue, replays every item held in its order, and purges acknowledged ones with their rows', async () => {
     const { store, clock, path, reopen } = await setup()
     const port = store.inboxPort(rules)
     for (let i = 0; i < 3; i++) await port.recordPdu(mtn, toPduRecord(pdu(`message ${i}`), 'SM', i))
@@ -84,25 +84,27 @@ describe('the agent store', () => {
     const seqs: number[] = []
     for (let item = await store.next('mtn-1'); item !== null; item = await store.next('mtn-1')) {
       seqs.push(item.seq)
-      if (seqs.length === 2) await store.refused(item.seq, 'pdus[0]: too long')
+      if (seqs.length === 2) await store.refused(item.seq, 'the central refuses it: pdus[0] too long')
       else await store.forwarded(item.seq, seqs.length)
     }
     expect(seqs).toHaveLength(4)
-    expect(await store.backlog()).toMatchObject({ pending: 0, refused: 1, forwarded: 3, lastForwardedAt: clock.t })
+    expect(await store.backlog()).toMatchObject({ pending: 0, skipped: 1, forwarded: 3, lastForwardedAt: clock.t })
 
-    expect(await store.replay()).toBe(3)
+    expect(await store.replay()).toBe(4)
     const again: number[] = []
     for (let item = await store.next('mtn-1'); item !== null; item = await store.next('mtn-1')) {
       again.push(item.seq)
-      await store.forwarded(item.seq, null)
+      if (again.length === 2) expect(await store.refused(item.seq, 'skipped again')).toBe(true)
+      else await store.forwarded(item.seq, null)
     }
-    expect(again).toEqual([seqs[0], seqs[2], seqs[3]])
+    expect(again).toEqual(seqs)
+    expect(await store.refused(seqs[0] as number, 'not pending')).toBe(false)
 
     clock.t += 10_000
     expect(await store.purge(clock.t)).toBe(3)
     await store.close()
     const reopened = await reopen()
-    expect(await reopened.backlog()).toMatchObject({ pending: 0, refused: 1, forwarded: 0 })
+    expect(await reopened.backlog()).toMatchObject({ pending: 0, skipped: 1, forwarded: 0 })
     // Only the refused message and its PDU are left; the late copy of a part went with its group.
     const left = await countRows(path)
     expect(left).toEqual({ messages: 1, pdus: 1, groups: 0, outbox: 1 })

@@ -32,8 +32,8 @@ export interface Backlog {
   /** Stored and not yet acknowledged by the central. */
   readonly pending: number
   readonly oldestPendingAt: number | null
-  /** Refused by the central as malformed: kept here for an operator. */
-  readonly refused: number
+  /** Taken out of the queue by hand (`harpoon agent skip`): kept here, forwarded again only by a replay. */
+  readonly skipped: number
   readonly forwarded: number
   readonly lastForwardedAt: number | null
   readonly byModem: ReadonlyArray<{ modemId: string, pending: number, oldestPendingAt: number }>
@@ -55,10 +55,10 @@ export interface AgentStore {
   modemsWithBacklog: () => Promise<string[]>
   /** The central acknowledged the item (accepted now, or already had it). */
   forwarded: (seq: number, centralSmsId: number | null) => Promise<void>
-  /** The central refused the item as malformed: it leaves the queue and stays in the store. */
-  refused: (seq: number, reason: string) => Promise<void>
+  /** Takes an item out of the queue by hand (`harpoon agent skip`): kept in the store, never forwarded until a replay. False when no such pending item. */
+  refused: (seq: number, reason: string) => Promise<boolean>
   backlog: () => Promise<Backlog>
-  /** Puts every acknowledged item still held back in the queue; returns how many. */
+  /** Puts every item still held (acknowledged or skipped) back in the queue, in its old order; returns how many. */
   replay: () => Promise<number>
   /** Removes items acknowledged before `before`, with their messages and PDUs; returns how many. */
   purge: (before: number) => Promise<number>
@@ -164,8 +164,9 @@ class SqliteAgentStore implements AgentStore {
       WHERE id = ${seq} AND state = ${PENDING}`)
   }
 
-  async refused (seq: number, reason: string): Promise<void> {
-    await this.#engine.run(sql`UPDATE outbox SET state = ${REFUSED}, refusal = ${reason.slice(0, 1000)} WHERE id = ${seq} AND state = ${PENDING}`)
+  async refused (seq: number, reason: string): Promise<boolean> {
+    const { changes } = await this.#engine.run(sql`UPDATE outbox SET state = ${REFUSED}, refusal = ${reason.slice(0, 1000)} WHERE id = ${seq} AND state = ${PENDING}`)
+    return changes === 1
   }
 
   async backlog (): Promise<Backlog> {
@@ -178,7 +179,7 @@ class SqliteAgentStore implements AgentStore {
     return {
       pending: byModem.reduce((n, m) => n + m.pending, 0),
       oldestPendingAt: byModem.length === 0 ? null : Math.min(...byModem.map((m) => m.oldestPendingAt)),
-      refused: totals?.refused ?? 0,
+      skipped: totals?.refused ?? 0,
       forwarded: totals?.forwarded ?? 0,
       lastForwardedAt: totals?.last ?? null,
       byModem
@@ -186,7 +187,7 @@ class SqliteAgentStore implements AgentStore {
   }
 
   async replay (): Promise<number> {
-    const { changes } = await this.#engine.run(sql`UPDATE outbox SET state = ${PENDING}, forwarded_at = NULL WHERE state = ${FORWARDED}`)
+    const { changes } = await this.#engine.run(sql`UPDATE outbox SET state = ${PENDING}, forwarded_at = NULL WHERE state IN (${FORWARDED}, ${REFUSED})`)
     return changes
   }
 

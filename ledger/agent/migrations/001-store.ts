@@ -89,8 +89,8 @@ CREATE TABLE outbox (
   message_id     INTEGER REFERENCES sms_messages(id),
   pdu_id         INTEGER REFERENCES sms_pdus(id),
   stored_at      INTEGER NOT NULL,
-  -- pending: not yet acknowledged; forwarded: the central has it; refused: the central called it
-  -- malformed (422) and never will take it (kept for an operator, never deleted by the agent).
+  -- pending: not yet acknowledged; forwarded: the central has it; refused: an operator took it out
+  -- of the queue (harpoon agent skip) after the central kept refusing it; kept, never deleted.
   state          TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'forwarded', 'refused')),
   forwarded_at   INTEGER,
   central_sms_id INTEGER,
