@@ -61,6 +61,12 @@ function every (ms: number, fn: () => Promise<void>): () => Promise<void> {
   }
 }
 
+/** The config's agent section, or the start-up error that names it. */
+export function agentSettings (config: Config): NonNullable<Config['agent']> {
+  if (config.agent === null) throw new ConfigError(`invalid configuration in ${config.source}:\n  - agent: is required for harpoon agent (id, central_url, key)`, [{ field: 'agent', message: 'is required for harpoon agent' }])
+  return config.agent
+}
+
 /**
  * `harpoon agent`: the modem layer whole (supervisor, AT sessions, PDU decoder, multipart assembly,
  * store-before-delete) over a local store of its own, and a forwarder that hands each complete
@@ -71,8 +77,7 @@ function every (ms: number, fn: () => Promise<void>): () => Promise<void> {
  */
 export async function startAgent (config: Config, options: AgentStartOptions): Promise<RunningAgent> {
   const { logger, version } = options
-  const settings = config.agent
-  if (settings === null) throw new ConfigError(`invalid configuration in ${config.source}:\n  - agent: is required for harpoon agent (id, central_url, key)`, [{ field: 'agent', message: 'is required for harpoon agent' }])
+  const settings = agentSettings(config)
   const url = checkCentralUrl(settings.central_url)
   try {
     await checkCentralAddresses(url, options.resolver)

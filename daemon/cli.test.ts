@@ -133,6 +133,17 @@ describe('harpoon merchants and keys', () => {
     expect((await cli(['keys', 'list', '--bogus'])).code).toBe(2)
   })
 
+  it('refuses to start an agent that would send its key in clear over the internet, or has no agent section (exit 78)', async () => {
+    const key = `hpn_test_sk_${'k'.repeat(40)}`
+    const plain = await cli(['agent', '--config', setup({ agent: { id: 'kumasi', central_url: 'http://8.8.8.8:8080', key } })])
+    expect(plain.code).toBe(78)
+    expect(plain.err).toMatch(/agent.central_url: plain http:\/\/ is allowed only to a loopback or private address.*use https:\/\//)
+    const none = await cli(['agent', '--config', setup()])
+    expect(none.code).toBe(78)
+    expect(none.err).toContain('agent: is required for harpoon agent')
+    expect((await cli(['agent', 'status', '--config', setup()])).err).toContain('has no agent section')
+  })
+
   it('stops with exit code 78 and the key name on a bad config', async () => {
     const dir = tempDir()
     cleanups.push(dir.cleanup)

@@ -12,7 +12,7 @@ import { modemsCommand } from './commands/modems.js'
 import { simulateCommand } from './commands/simulate.js'
 import pino from 'pino'
 import { startDaemon } from './daemon.js'
-import { startAgent } from '../agent/agent.js'
+import { agentSettings, startAgent } from '../agent/agent.js'
 import { agentStoreCommand } from './commands/agent.js'
 import { packageVersion } from './version.js'
 import type { Logger } from 'pino'
@@ -157,6 +157,7 @@ async function runStart (config: Config, io: CommandIo): Promise<number> {
 }
 
 async function runAgent (config: Config): Promise<number> {
+  agentSettings(config)
   const logger = processLogger(config)
   const agent = await startAgent(config, { logger, version: packageVersion() })
   return await untilSignal(logger, agent.stop)
