@@ -34,9 +34,14 @@ function report (s: ModemStatus): ModemReport {
   return { ...s, counters: { ...s.counters }, last_error: s.last_error?.slice(0, 1000) ?? null }
 }
 
+/** The network the message was stored under: the central keys and settles it by that one. */
+function networkOf (item: ForwardItem): Network | null {
+  return NETWORKS.find((n) => n === item.network) ?? null
+}
+
 /** A modem whose messages wait in the store but that is no longer configured. */
 function gone (item: ForwardItem): ModemReport {
-  const network = NETWORKS.find((n) => n === item.network) ?? null
+  const network = networkOf(item)
   return {
     id: item.modemId, port: '', network, msisdn: null, virtual: false, connected: false, signal_dbm: null, registered: null, sim_ready: false,
     imei: null, imsi: null, last_sms_at: null, storage_used: null, storage_total: null, counters: emptyCounters(), last_error: 'no longer configured at the agent'
@@ -112,7 +117,7 @@ export async function startAgent (config: Config, options: AgentStartOptions): P
   })
   const statusOf = (item: ForwardItem): ModemReport => {
     const s = supervisor.list().find((m) => m.id === item.modemId)
-    return s === undefined ? gone(item) : report(s)
+    return s === undefined ? gone(item) : { ...report(s), network: networkOf(item) ?? s.network }
   }
   forwarder = new Forwarder({
     store, forward: async (body) => await client.forward(body), agentId: settings.id, modemStatus: statusOf, link, logger,
