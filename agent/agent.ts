@@ -29,9 +29,9 @@ export interface AgentStartOptions {
   openTransport?: OpenTransport
 }
 
-/** A modem's status as the wire carries it (agent/protocol.ts). */
+/** A modem's status as the wire carries it (agent/protocol.ts): free text cut to the wire's limits. */
 function report (s: ModemStatus): ModemReport {
-  return { ...s, counters: { ...s.counters }, last_error: s.last_error?.slice(0, 1000) ?? null }
+  return { ...s, port: s.port.slice(0, 300), counters: { ...s.counters }, last_error: s.last_error?.slice(0, 1000) ?? null }
 }
 
 /** The network the message was stored under: the central keys and settles it by that one. */

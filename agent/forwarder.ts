@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import type { AgentStore, ForwardItem } from '../ledger/agent/store.js'
 import type { CallResult } from './central-client.js'
 import type { Link } from './link.js'
-import type { MessageBody, MessageReply, ModemReport } from './protocol.js'
+import { wirePdu, type MessageBody, type MessageReply, type ModemReport } from './protocol.js'
 
 export interface ForwarderOptions {
   readonly store: AgentStore
@@ -137,7 +137,7 @@ class Lane {
         modem_key: item.modemKey,
         stored_at: item.storedAt,
         complete: item.complete,
-        pdus: [...item.pdus]
+        pdus: item.pdus.map(wirePdu)
       })
       if (result.kind === 'ok') {
         await this.#o.store.forwarded(item.seq, result.data.sms_id)

@@ -56,8 +56,21 @@ export const HeartbeatReply = Type.Object({
 })
 export type HeartbeatReply = Static<typeof HeartbeatReply>
 
+/** The longest PDU line the wire carries: ten times a real one (176-byte TPDU, 12-byte SMSC, as hex). */
+export const PDU_WIRE_MAX = 4096
+
 /** Raw PDU hex as the modem listed it (a stray quote or space is tolerated, as for local modems). */
-const PduHex = Type.String({ minLength: 1, maxLength: 1024, pattern: '^[\\x20-\\x7e]+$' })
+const PduHex = Type.String({ minLength: 1, maxLength: PDU_WIRE_MAX, pattern: '^[\\x20-\\x7e]+$' })
+
+/**
+ * A listed PDU line as the wire carries it. Line noise can put any byte in a listing; the central
+ * hashes and decodes the hex digits only, so other characters become `?` (and a runaway line is
+ * cut) rather than make the central refuse the message, which would hold its modem's queue.
+ */
+export function wirePdu (raw: string): string {
+  const printable = raw.replace(/[^\x20-\x7e]/g, '?').slice(0, PDU_WIRE_MAX)
+  return printable === '' ? '?' : printable
+}
 
 export const MessageBody = Type.Object({
   agent: Type.String({ pattern: AGENT_ID_PATTERN }),
@@ -99,5 +112,5 @@ export const AGENT_PATHS = {
   testSms: '/v1/agent/test-sms/claim'
 } as const
 
-/** Large enough for a 255-part message (each part's PDU at most 1 KiB of hex) with its modem's status. */
-export const AGENT_BODY_LIMIT = 512 * 1024
+/** Large enough for a 255-part message of the longest PDU lines, with its modem's status. */
+export const AGENT_BODY_LIMIT = 2 * 1024 * 1024
