@@ -1,16 +1,26 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
+import { NOT_ON_POSTGRES } from './test/suite-split.js'
+
+const ALL = ['{agent,api,channels,config,core,dashboard,daemon,fixtures,ingest,ledger,modem,parsers,webhooks,test}/**/*.test.ts']
 
 export default defineConfig({
   test: {
-    include: ['{agent,api,channels,config,core,dashboard,daemon,fixtures,ingest,ledger,modem,parsers,webhooks,test}/**/*.test.ts'],
-    // Real SQLite files, real ports and pseudo-terminals: give slow shared machines room,
-    // but never assert on timing.
+    // Real SQLite files, a real PostgreSQL server, real ports and pseudo-terminals: give slow shared
+    // machines room, but never assert on timing.
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // Checks the machine first (socat, chromium, …): installs what is missing as root with apt-get,
-    // else stops with one message naming the command, instead of a wall of failing tests.
-    globalSetup: ['test/system-needs.ts'],
+    // Checks the machine first (socat, chromium, postgresql, …): installs what is missing as root with
+    // apt-get, else stops with one message naming the command, instead of a wall of failing tests.
+    // Then one real PostgreSQL server for the run (initdb in a temp folder); tests take a fresh
+    // database each from test/helpers/postgres-database.ts.
+    globalSetup: ['test/system-needs.ts', 'test/helpers/postgres-global-setup.ts'],
     pool: 'forks',
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } }
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // The whole suite on SQLite, and every file that touches the ledger again on PostgreSQL
+    // (test/helpers/ledger.ts reads HARPOON_TEST_ENGINE). `npx vitest run --project sqlite` runs one.
+    projects: [
+      { extends: true, test: { name: 'sqlite', include: ALL, env: { HARPOON_TEST_ENGINE: 'sqlite' } } },
+      { extends: true, test: { name: 'postgres', include: ALL, exclude: [...configDefaults.exclude, ...NOT_ON_POSTGRES], env: { HARPOON_TEST_ENGINE: 'postgres' } } }
+    ]
   }
 })

@@ -9,9 +9,10 @@ export default defineConfig({
     include: ['test/faults/**/*.fault.ts'],
     testTimeout: 300_000,
     hookTimeout: 60_000,
-    // Checks the machine first (socat, chromium, …): installs what is missing as root with apt-get,
-    // else stops with one message naming the command, instead of a wall of failing tests.
-    globalSetup: ['test/system-needs.ts'],
+    // Checks the machine first (socat, chromium, postgresql, …): installs what is missing as root with
+    // apt-get, else stops with one message naming the command, instead of a wall of failing tests.
+    // Then the run's PostgreSQL server (test/helpers/postgres-database.ts).
+    globalSetup: ['test/system-needs.ts', 'test/helpers/postgres-global-setup.ts'],
     pool: 'forks',
     poolOptions: { forks: { maxForks: 1, minForks: 1 } }
   }

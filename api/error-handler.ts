@@ -15,8 +15,12 @@ function mapError (err: FastifyError | Error): Mapped {
   if (err instanceof NotFoundError) return { status: 404, body: errorBody('not_found', err.message) }
   if (err instanceof ConflictError) return { status: 409, body: errorBody(err.code, err.message) }
   if (err instanceof InvalidFieldError) return { status: 422, body: errorBody('validation_failed', err.message, err.details) }
-  // Nothing was written (the transaction did not commit): the client may retry, with the same Idempotency-Key.
+  // The change did not commit (or, lost during COMMIT, may have with its stored response): the client
+  // retries with the same Idempotency-Key and gets the work done once, or the first answer replayed.
   if (err instanceof DatabaseUnavailableError) return { status: 503, body: errorBody('database_unavailable', 'the database is not answering; retry shortly') }
+  // PostgreSQL: the change kept losing races with other requests (on this node or others) and was
+  // given up; nothing of it was committed.
+  if (isHarpoonError(err) && err.code === 'transaction_conflict') return { status: 503, body: errorBody('database_busy', 'the database is too busy with competing changes; retry shortly') }
   const fe = err as FastifyError
   if (fe.validation !== undefined) {
     const details = fieldProblems(fe.validation, fe.validationContext)
@@ -71,6 +75,8 @@ export function clientErrorHandler (err: NodeJS.ErrnoException, socket: Socket):
 export function errorHandler (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const { status, body } = mapError(err)
   if (status >= 500) request.log.error({ err }, 'request failed')
+  // Worth retrying in a moment (with the same Idempotency-Key).
+  if (status === 503) void reply.header('retry-after', '1')
   else request.log.info({ code: body.error.code, status }, 'request rejected')
   void reply.code(status).type('application/json; charset=utf-8').send(body)
 }

@@ -8,7 +8,7 @@ import { validationFailed } from './http-errors.js'
 declare module 'fastify' {
   interface FastifyRequest {
     rawBody: string | null
-    idempotency: { owner: Owner, key: string, stored: boolean } | null
+    idempotency: { owner: Owner, key: string, claim: number, stored: boolean } | null
   }
 }
 
@@ -40,7 +40,7 @@ export function registerIdempotency (app: FastifyInstance, store: IdempotencySto
       return reply.code(found.response.statusCode).header('Idempotent-Replayed', 'true')
         .type('application/json; charset=utf-8').send(found.response.body)
     }
-    request.idempotency = { owner, key, stored: false }
+    request.idempotency = { owner, key, claim: found.claim, stored: false }
   })
 
   app.addHook('onSend', async (request, reply, payload) => {
@@ -49,8 +49,16 @@ export function registerIdempotency (app: FastifyInstance, store: IdempotencySto
     claim.stored = true
     // A rejected request (bad fields, bad JSON) changed nothing and a server error is not an answer
     // worth replaying: free the key so the client can fix the request and retry with it.
-    if (NOT_REPLAYED.has(reply.statusCode) || reply.statusCode >= 500 || typeof payload !== 'string') await store.release(claim.owner, claim.key)
-    else await store.complete(claim.owner, claim.key, { statusCode: reply.statusCode, body: payload })
+    const free = NOT_REPLAYED.has(reply.statusCode) || reply.statusCode >= 500 || typeof payload !== 'string'
+    try {
+      if (free) await store.release(claim.owner, claim.key, claim.claim)
+      else await store.complete(claim.owner, claim.key, claim.claim, { statusCode: reply.statusCode, body: payload as string })
+    } catch (err) {
+      // The database is away (the 503 this answers, most likely), or the claim was taken over by a
+      // retry: an unfreed claim goes stale and the client's retry takes it over
+      // (ledger/idempotency.ts, IDEMPOTENCY_STALE_CLAIM_MS). The answer itself still goes out.
+      request.log.warn({ err, status: reply.statusCode }, 'could not record the outcome of an Idempotency-Key; a retry takes the key over in a minute')
+    }
     return payload
   })
 }
@@ -67,7 +75,7 @@ export async function commitResponse<T> (ledger: Ledger, request: FastifyRequest
   const response = await ledger.transact(async (tx) => {
     const body = JSON.stringify(ok(await change(tx)))
     const status = typeof statusCode === 'function' ? statusCode() : statusCode
-    if (claim !== null) await tx.idempotency.complete(claim.owner, claim.key, { statusCode: status, body })
+    if (claim !== null) await tx.idempotency.complete(claim.owner, claim.key, claim.claim, { statusCode: status, body })
     return { status, body }
   })
   if (claim !== null) claim.stored = true

@@ -9,6 +9,13 @@ const AJV_OPTIONS = { allErrors: true, removeAdditional: false, useDefaults: tru
 /** A schema's sentence for any failure of it (api/validation.ts shows it instead of Ajv's per-branch messages). */
 export const ERROR_KEYWORD = 'x-error'
 
+/**
+ * One pool for the process: it keeps an Ajv per set of shared schemas and options, and each Ajv keeps
+ * what it compiled, so an API built a second time in one process (every API test builds one) reuses
+ * the compiled validators instead of compiling every route's schemas again.
+ */
+const pool = AjvCompiler()
+
 /** What Fastify hands the compiler for each schema of a route (`@fastify/ajv-compiler`'s typing shows only the schema). */
 type RouteSchema = Parameters<ReturnType<BuildCompilerFromPool>>[0] & { httpPart?: string }
 
@@ -19,7 +26,6 @@ type RouteSchema = Parameters<ReturnType<BuildCompilerFromPool>>[0] & { httpPart
  * into 5.00 before the money parser saw them (issue 11 D2).
  */
 export function partAwareValidators (): BuildCompilerFromPool {
-  const pool = AjvCompiler()
   return (externalSchemas, options) => {
     const plugins = options?.plugins ?? []
     const onCreate = (ajv: Ajv): void => { ajv.addKeyword({ keyword: ERROR_KEYWORD, schemaType: 'string' }) }

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
+import { testDatabase } from '../test/helpers/ledger.js'
 import { tempDir } from '../test/helpers/temp-dir.js'
 import pino from 'pino'
 import { loadConfig } from '../config/load.js'
@@ -11,11 +12,11 @@ import { startDaemon } from './daemon.js'
 const cleanups: Array<() => void> = []
 afterEach(() => { while (cleanups.length > 0) cleanups.pop()?.() })
 
-function setup (extra: Record<string, unknown> = {}): string {
+async function setup (extra: Record<string, unknown> = {}): Promise<string> {
   const dir = tempDir()
   cleanups.push(dir.cleanup)
   const config = join(dir.path, 'harpoon.json')
-  writeFileSync(config, JSON.stringify({ database: { path: join(dir.path, 'h.db') }, log_level: 'silent', ...extra }))
+  writeFileSync(config, JSON.stringify({ database: await testDatabase(dir.path), log_level: 'silent', ...extra }))
   return config
 }
 
@@ -32,7 +33,7 @@ async function cli (args: string[]): Promise<{ code: number, out: string, err: s
 
 describe('harpoon parse', () => {
   it('parses a pasted message with the network\'s trusted sender and prints the SPEC fields', async () => {
-    const config = setup()
+    const config = await setup()
     const res = await cli(['parse', '--config', config, '--network', 'telecel', '0000014535180494 Confirmed. You have received GHS15.00 from 233500000008 - ANSAH-KOFI YAW on 2026-09-19 at 21:37:35. Your Telecel Cash balance is GHS15.00. Reference: Spotify.'])
     expect(res.code).toBe(0)
     expect(JSON.parse(res.out)).toEqual({
@@ -42,14 +43,14 @@ describe('harpoon parse', () => {
   })
 
   it('calls a message from an ordinary number untrusted', async () => {
-    const res = await cli(['parse', '--config', setup(), '--network', 'mtn', '--sender', '+233241112233', 'Payment received for GHS 100.00 from Aaa'])
+    const res = await cli(['parse', '--config', await setup(), '--network', 'mtn', '--sender', '+233241112233', 'Payment received for GHS 100.00 from Aaa'])
     expect(JSON.parse(res.out).kind).toBe('untrusted')
   })
 })
 
 describe('harpoon merchants and keys', () => {
   it('creates the default merchant first, then slugs, and lists them', async () => {
-    const config = setup()
+    const config = await setup()
     const first = await cli(['merchants', 'create', '--name', 'Kofi Shop', '--json', '--config', config])
     expect(first.code).toBe(0)
     expect(JSON.parse(first.out)).toEqual({ id: 'default', name: 'Kofi Shop' })
@@ -66,7 +67,7 @@ describe('harpoon merchants and keys', () => {
   })
 
   it('creates a key whose secret is printed once, lists it without the secret, and revokes it', async () => {
-    const config = setup()
+    const config = await setup()
     await cli(['merchants', 'create', '--name', 'Shop', '--config', config])
     const created = await cli(['keys', 'create', '--name', 'pos', '--mode', 'live', '--scopes', 'payments:read,payments:write', '--json', '--config', config])
     expect(created.code).toBe(0)
@@ -84,7 +85,7 @@ describe('harpoon merchants and keys', () => {
   })
 
   it('keys create on an empty database makes the default merchant as the first start would, and that start then takes the key', async () => {
-    const config = setup({ api: { port: 0 } })
+    const config = await setup({ api: { port: 0 } })
     const created = await cli(['keys', 'create', '--name', 'shop-server', '--mode', 'live', '--json', '--config', config])
     expect(created.code).toBe(0)
     const key = JSON.parse(created.out) as { key: string, merchant: string }
@@ -107,7 +108,7 @@ describe('harpoon merchants and keys', () => {
   })
 
   it('makes an agent key that holds the agent scope alone, and says how an agent uses it', async () => {
-    const config = setup()
+    const config = await setup()
     await cli(['merchants', 'create', '--name', 'Shop', '--config', config])
     const made = await cli(['keys', 'create', '--name', 'kumasi agent', '--mode', 'live', '--scopes', 'agent', '--config', config])
     expect(made.code).toBe(0)
@@ -119,13 +120,13 @@ describe('harpoon merchants and keys', () => {
   })
 
   it('says so when keys create made the default merchant', async () => {
-    const res = await cli(['keys', 'create', '--name', 'first', '--config', setup()])
+    const res = await cli(['keys', 'create', '--name', 'first', '--config', await setup()])
     expect(res.code).toBe(0)
     expect(res.out).toMatch(/^Empty database: created the "default" merchant/)
   })
 
   it('explains mistakes with exit code 2', async () => {
-    const config = setup()
+    const config = await setup()
     await cli(['merchants', 'create', '--name', 'Shop', '--config', config])
     expect((await cli(['keys', 'create', '--config', config])).err).toContain('--name')
     expect((await cli(['keys', 'create', '--name', 'x', '--scopes', 'payments:rule', '--config', config])).err).toContain('unknown scope')
@@ -135,13 +136,13 @@ describe('harpoon merchants and keys', () => {
 
   it('refuses to start an agent that would send its key in clear over the internet, or has no agent section (exit 78)', async () => {
     const key = `hpn_test_sk_${'k'.repeat(40)}`
-    const plain = await cli(['agent', '--config', setup({ agent: { id: 'kumasi', central_url: 'http://8.8.8.8:8080', key } })])
+    const plain = await cli(['agent', '--config', await setup({ agent: { id: 'kumasi', central_url: 'http://8.8.8.8:8080', key } })])
     expect(plain.code).toBe(78)
     expect(plain.err).toMatch(/agent.central_url: plain http:\/\/ is allowed only to a loopback or private address.*use https:\/\//)
-    const none = await cli(['agent', '--config', setup()])
+    const none = await cli(['agent', '--config', await setup()])
     expect(none.code).toBe(78)
     expect(none.err).toContain('agent: is required for harpoon agent')
-    expect((await cli(['agent', 'status', '--config', setup()])).err).toContain('has no agent section')
+    expect((await cli(['agent', 'status', '--config', await setup()])).err).toContain('has no agent section')
   })
 
   it('stops with exit code 78 and the key name on a bad config', async () => {

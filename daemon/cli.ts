@@ -34,6 +34,8 @@ const USAGE = `usage: harpoon <command> [--config PATH]
   simulate --network mtn|telecel|at --amount 250 --reference HKMVR2 [--payer 0244123456] [--agent ID]
   modems [--port PATH] [--json] list serial ports and probe each modem
   backup PATH [--force] [--json]  online, consistent copy of the database (safe while the daemon runs)
+  ledger copy --to postgres://user:pass@host:port/db [--from PATH] [--json]
+                                copy the (stopped) SQLite ledger into an empty PostgreSQL database and verify it
   mtn-sim [--port N] [--environment mtnghana] ...  a local MTN MoMo API (mtn-sim --help)
   ipay-sim [--port 8090] [--vendor VID:KEY]... [--help]   a local iPay Africa (no config needed)`
 
@@ -60,6 +62,8 @@ const OPTIONS = {
   agent: { type: 'string' },
   port: { type: 'string' },
   force: { type: 'boolean', default: false },
+  to: { type: 'string' },
+  from: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false }
 } as const
 
@@ -122,6 +126,11 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
       case 'backup':
         if (rest.length > 0) throw new CliError('usage: harpoon backup PATH [--force] [--json] (one path)')
         return await backupCommand(config.database, action, { force: values.force, json: values.json }, io)
+      case 'ledger': {
+        // Loaded on demand: the PostgreSQL client is not part of every CLI start.
+        const { ledgerCopyCommand } = await import('./commands/ledger-copy.js')
+        return await ledgerCopyCommand(config.database.path, action, { to: values.to, from: values.from, json: values.json }, io)
+      }
       case 'modems':
         return await modemsCommand(config, { port: values.port, json: values.json }, io, createLogger('warn', pino.destination(2)))
       case 'keys':

@@ -62,8 +62,10 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
   const modeOf = new Map(modems.map((m) => [m.id, m.mode ?? 'live']))
 
   const waiters = new SettledWaiters()
-  // The session deletes a message from the SIM only once recordPdu's commit has resolved.
-  const inbox = smsInboxPort(ledger, { assemble: assembleText })
+  // The session deletes a message from the SIM only once recordPdu's commit has resolved. Only this
+  // node's modems (and agents' modems, which belong to no node): several daemons on one PostgreSQL
+  // ledger each settle the messages they read.
+  const inbox = smsInboxPort(ledger, { assemble: assembleText, modems: modems.map((m) => m.id) })
   // Settlements started and not yet finished: stop() waits for them before the ledger closes.
   const settling = new Set<Promise<unknown>>()
   const track = (work: Promise<unknown>): void => {
@@ -84,14 +86,16 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
       track(ingest.process(sms).catch((err: unknown) => {
         // The message stays stored and unprocessed: it is settled again by the retry below or at the next start.
         logger.error({ err, sms_id: sms.id }, 'failed to settle an SMS; it stays stored for retry')
+        retrySoon()
       }))
     }
   })
   await supervisor.start()
-  // A message whose settlement failed (a full disk, a locked database) stays stored and unprocessed;
-  // try it again every minute rather than only at the next start. One retry pass at a time.
+  // A message whose settlement failed (the database away, a full disk) stays stored and unprocessed:
+  // a retry pass runs a few seconds after a failure, and every minute anyway. One pass at a time.
   let retrying = false
-  const retry = setInterval(() => {
+  let soon: NodeJS.Timeout | null = null
+  const retryPass = (): void => {
     if (retrying) return
     retrying = true
     track((async () => {
@@ -100,12 +104,19 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
         if (pending.length > 0) logger.warn({ count: pending.length }, 'retrying stored SMS that were not settled')
         await ingest.processPending(pending)
       } catch (err) {
-        logger.error({ err }, 'retrying unsettled SMS failed; trying again in a minute')
+        logger.error({ err }, 'retrying unsettled SMS failed; trying again shortly')
+        retrySoon()
       } finally {
         retrying = false
       }
     })())
-  }, 60_000)
+  }
+  function retrySoon (): void {
+    if (soon !== null) return
+    soon = setTimeout(() => { soon = null; retryPass() }, 5_000)
+    soon.unref()
+  }
+  const retry = setInterval(retryPass, 60_000)
   retry.unref()
 
   return {
@@ -128,6 +139,7 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
     },
     stop: async () => {
       clearInterval(retry)
+      if (soon !== null) clearTimeout(soon)
       await supervisor.stop()
       await Promise.allSettled([...settling])
       fleet.close()

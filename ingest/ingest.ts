@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import { agentOfModemId } from '../ledger/agents.js'
+import { DatabaseUnavailableError } from '../ledger/engine.js'
 import type { Ledger, LedgerTx } from '../ledger/ledger.js'
 import type { TextSmsInput } from '../ledger/sms-inbox.js'
 import type { CompleteSms } from '../modem/inbox-port.js'
@@ -23,7 +24,10 @@ export interface TextSms extends TextSmsInput {
 export interface Ingest {
   /** Settles one stored message in one transaction; null when it was settled already (or cannot be). */
   process: (sms: CompleteSms, merchantId?: string) => Promise<Settlement | null>
-  /** Settles every stored message not yet processed (after a restart), one by one; returns how many. */
+  /**
+   * Settles every stored message not yet processed (after a restart), one by one; returns how many.
+   * Throws DatabaseUnavailableError (ending the pass) when the database goes away meanwhile.
+   */
   processPending: (pending: readonly CompleteSms[]) => Promise<number>
   /** POST /v1/test/sms without a virtual modem: store the text as an SMS and settle it, in one transaction. */
   ingestText: (input: TextSms, now: number) => Promise<{ sms: CompleteSms, settlement: Settlement | null }>
@@ -39,7 +43,7 @@ export function createIngest (deps: IngestDeps): Ingest {
   const { ledger } = deps
 
   async function settleInTransaction (tx: LedgerTx, sms: CompleteSms, merchantId: string): Promise<Settlement | null> {
-    if (await tx.smsInbox.isProcessed(sms.id) !== false) return null
+    if (!await tx.smsInbox.claim(sms.id)) return null
     if (sms.network === null || !isNetwork(sms.network)) {
       // A modem whose network is unknown (no IMSI, none configured): keep the message, never guess.
       await tx.smsInbox.markProcessed(sms.id, 'unparsed', null, merchantId)
@@ -98,6 +102,9 @@ export function createIngest (deps: IngestDeps): Ingest {
         try {
           if (await process(sms) !== null) n++
         } catch (err) {
+          // With the database away every other message would fail the same way: stop the pass, and
+          // let the caller try again later.
+          if (err instanceof DatabaseUnavailableError) throw err
           deps.logger.error({ err, sms_id: sms.id }, 'failed to settle a stored SMS; it stays unprocessed and is retried')
         }
       }

@@ -149,19 +149,25 @@ export class SqlCreditStore implements CreditStore {
   async record (input: CreditInput): Promise<MatchOutcome> {
     this.#s.inTransaction('recording a credit')
     const ex = this.#s.ex
-    const first = await ex.get<CreditRow>(sql`SELECT ${CREDIT_COLUMNS} FROM credits
-      WHERE mode = ${input.mode} AND network = ${input.network} AND telco_transaction_id = ${input.telcoTransactionId} AND status <> ${DUPLICATE}`)
-    const flags = [...input.riskFlags]
-    if (first !== undefined && first.amount_minor !== input.amountMinor) flags.push('duplicate_amount_differs')
-    const status: CreditStatus = first === undefined ? 'unmatched' : 'duplicate'
-    const credit = await ex.get<CreditRow>(sql`INSERT INTO credits (public_id, merchant_id, mode, network, telco_transaction_id, amount_minor, currency,
+    const insert = async (status: CreditStatus, flags: readonly string[], duplicateOf: number | null): Promise<CreditRow | undefined> => await ex.get<CreditRow>(sql`
+      INSERT INTO credits (public_id, merchant_id, mode, network, telco_transaction_id, amount_minor, currency,
         payer_phone, payer_name, reference, balance_minor, fee_minor, risk_flags, status, received_at, sms_id, duplicate_of)
       VALUES (${`crd_${randomHex(12)}`}, ${input.merchantId}, ${input.mode}, ${input.network}, ${input.telcoTransactionId}, ${input.amountMinor}, ${input.currency},
         ${input.payerPhone}, ${input.payerName}, ${input.reference}, ${input.balanceMinor}, ${input.feeMinor}, ${JSON.stringify(flags)}, ${status},
-        ${input.receivedAt}, ${input.smsId}, ${first?.id ?? null})
-      RETURNING ${CREDIT_COLUMNS}`) as CreditRow
-    // Rule 1: a telco transaction counts once (per mode), whatever SMS carries it.
-    if (first !== undefined) return { kind: 'duplicate', credit }
+        ${input.receivedAt}, ${input.smsId}, ${duplicateOf})
+      ON CONFLICT (mode, network, telco_transaction_id) WHERE status <> ${DUPLICATE} DO NOTHING
+      RETURNING ${CREDIT_COLUMNS}`)
+    // Rule 1: a telco transaction counts once (per mode), whatever SMS carries it. The first credit
+    // claims the transaction id through the unique index credits_telco_id, so two nodes that see the
+    // same transaction at once cannot both count it: the second finds the first and is a duplicate.
+    const credit = await insert('unmatched', input.riskFlags, null)
+    if (credit === undefined) {
+      const first = await ex.get<CreditRow>(sql`SELECT ${CREDIT_COLUMNS} FROM credits
+        WHERE mode = ${input.mode} AND network = ${input.network} AND telco_transaction_id = ${input.telcoTransactionId} AND status <> ${DUPLICATE}`) as CreditRow
+      const flags = first.amount_minor !== input.amountMinor ? [...input.riskFlags, 'duplicate_amount_differs'] : input.riskFlags
+      return { kind: 'duplicate', credit: await insert('duplicate', flags, first.id) as CreditRow }
+    }
+    const flags = input.riskFlags
 
     const found = await this.#findPayment(input)
     if (found === null || 'ambiguous' in found) {

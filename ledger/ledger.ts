@@ -8,6 +8,7 @@ import type { IdempotencyStore } from './idempotency.js'
 import type { MerchantStore } from './merchants.js'
 import type { PaymentStatusStore } from './payment-status.js'
 import type { PaymentStore } from './payments.js'
+import { generateCode } from './hpn-code.js'
 import { LedgerScope, type Shared } from './scope.js'
 import type { SmsInboxStore } from './sms-inbox.js'
 import type { LedgerStats } from './stats.js'
@@ -62,6 +63,8 @@ export interface Ledger extends LedgerStores {
 
 export interface LedgerOptions {
   now?: (() => number) | undefined
+  /** Where candidate HPN codes come from (default: random). Tests use it to make nodes collide. */
+  drawCode?: (() => string) | undefined
 }
 
 class EngineLedger extends LedgerScope implements Ledger {
@@ -90,7 +93,7 @@ const engines = new WeakMap<Ledger, Engine>()
 
 /** The ledger's stores over an engine that is open and migrated (ledger/open.ts builds both). */
 export function createLedger (engine: Engine, options: LedgerOptions = {}): Ledger {
-  const ledger = new EngineLedger(engine, { engine, now: options.now ?? Date.now, subscribers: [], keyTouched: new Map() })
+  const ledger = new EngineLedger(engine, { engine, now: options.now ?? Date.now, subscribers: [], keyTouched: new Map(), drawCode: options.drawCode ?? (() => generateCode()) })
   engines.set(ledger, engine)
   return ledger
 }

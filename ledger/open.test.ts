@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { createTestDatabase } from '../test/helpers/postgres-database.js'
 import { describeDatabase, engineKind, openLedger } from './open.js'
 
 describe('choosing the engine', () => {
@@ -13,7 +14,16 @@ describe('choosing the engine', () => {
     expect(describeDatabase({ path: './data/harpoon.db' })).toBe('./data/harpoon.db')
   })
 
-  it('says clearly when the PostgreSQL engine is not in this build', async () => {
-    await expect(openLedger({ path: 'unused.db', url: 'postgres://h/db' })).rejects.toMatchObject({ code: 'database_engine_unavailable' })
+  it('opens and migrates the PostgreSQL database a url names, and says clearly when it cannot be reached', async () => {
+    const db = await createTestDatabase({ migrated: false })
+    const ledger = await openLedger({ path: 'unused.db', url: db.url })
+    try {
+      expect(ledger.dialect).toBe('postgres')
+      await ledger.merchants.create({ id: 'm1', name: 'Shop' })
+      expect((await ledger.merchants.list()).map((m) => m.id)).toEqual(['m1'])
+    } finally {
+      await ledger.close()
+    }
+    await expect(openLedger({ path: 'unused.db', url: 'postgres://harpoon:x@127.0.0.1:1/db' })).rejects.toMatchObject({ code: 'database_unavailable' })
   })
 })

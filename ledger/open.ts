@@ -34,6 +34,10 @@ export function engineKind (settings: DatabaseSettings): EngineKind {
 export interface OpenOptions extends LedgerOptions {
   /** Told about an `afterCommit` callback that threw (its transaction had committed). */
   onAfterCommitError?: (err: unknown) => void
+  /** PostgreSQL: told when a pooled or listening connection dies (the database restarted); it heals by itself. */
+  onConnectionError?: (err: Error) => void
+  /** PostgreSQL: connections in this node's pool (default 10). */
+  poolSize?: number
 }
 
 /** Opens the engine the settings name and brings its schema up to date (migrations run here, at start). */
@@ -50,10 +54,24 @@ export async function openEngine (settings: DatabaseSettings, options: OpenOptio
       }
       return engine
     }
-    case 'postgres':
-      // The seam of the PostgreSQL engine: `openPostgresEngine(url)` from ./postgres/engine.ts, then
-      // its migrator, the same way as above.
-      throw new HarpoonError('database_engine_unavailable', 'database.url names a PostgreSQL database, but this build has no PostgreSQL engine yet; remove database.url (and HARPOON_DATABASE_URL) to use the SQLite file at database.path')
+    case 'postgres': {
+      // Loaded only here: a SQLite daemon (and every CLI command on one) never loads the pg client.
+      const { openPostgresEngine } = await import('./postgres/engine.js')
+      const { migratePostgres } = await import('./postgres/migrate.js')
+      const engine = await openPostgresEngine(settings.url as string, {
+        ...(options.onAfterCommitError === undefined ? {} : { onAfterCommitError: options.onAfterCommitError }),
+        ...(options.onConnectionError === undefined ? {} : { onConnectionError: options.onConnectionError }),
+        ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize })
+      })
+      try {
+        // Under an advisory lock: nodes starting together on one database migrate it once.
+        await migratePostgres(engine)
+      } catch (err) {
+        await engine.close()
+        throw err
+      }
+      return engine
+    }
   }
 }
 

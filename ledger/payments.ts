@@ -1,7 +1,7 @@
 import { COMPLETED_STATUSES, PAYABLE_STATUSES, type PaymentStatus } from '../core/enums.js'
 import { randomHex } from '../core/ids.js'
 import { ConflictError, InvalidFieldError, NotFoundError } from './errors.js'
-import { generateCode, isValidCode, normaliseCode } from './hpn-code.js'
+import { isValidCode, normaliseCode } from './hpn-code.js'
 import type { Owner } from './modes.js'
 import { pageOf } from './page.js'
 import { PAYMENT_COLUMNS, type PaymentRow } from './payment-model.js'
@@ -125,14 +125,22 @@ export class SqlPaymentStore implements PaymentStore {
         }
       }
       const t = tx.now()
-      const code = await freshCode(tx, t)
-      const payment = await tx.ex.get<PaymentRow>(sql`INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency,
-          client_reference, customer_phone, meta, expires_at, created_at, updated_at)
-        VALUES (${`hpn_trx_${randomHex(16)}`}, ${owner.merchantId}, ${owner.mode}, ${code}, ${PENDING}, ${input.amountMinor}, ${input.currency},
-          ${input.clientReference}, ${input.customerPhone}, ${input.meta === null ? null : JSON.stringify(input.meta)},
-          ${t + input.expiresInSeconds * 1000}, ${t}, ${t})
-        RETURNING ${PAYMENT_COLUMNS}`) as PaymentRow
-      return { payment, created: true }
+      for (let i = 0; i < CODE_ATTEMPTS; i++) {
+        const code = tx.shared.drawCode()
+        if (await codeInUse(tx, code, t)) continue
+        // The partial unique index payments_open_code is the guard: two nodes that drew the same free
+        // code at once both get here, and the second inserts nothing and draws again.
+        const payment = await tx.ex.get<PaymentRow>(sql`INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency,
+            client_reference, customer_phone, meta, expires_at, created_at, updated_at)
+          VALUES (${`hpn_trx_${randomHex(16)}`}, ${owner.merchantId}, ${owner.mode}, ${code}, ${PENDING}, ${input.amountMinor}, ${input.currency},
+            ${input.clientReference}, ${input.customerPhone}, ${input.meta === null ? null : JSON.stringify(input.meta)},
+            ${t + input.expiresInSeconds * 1000}, ${t}, ${t})
+          ON CONFLICT (hpn_code) WHERE status IN ${PAYABLE} DO NOTHING
+          RETURNING ${PAYMENT_COLUMNS}`)
+        if (payment !== undefined) return { payment, created: true }
+      }
+      // 25 collisions in a row means the code space is nearly exhausted: say so rather than loop.
+      throw new Error(`could not find a free HPN code after ${CODE_ATTEMPTS} attempts`)
     })
   }
 
@@ -171,10 +179,17 @@ export class SqlPaymentStore implements PaymentStore {
 
   async expireDue (batch = 500): Promise<number> {
     return await this.#s.write(async (tx) => {
-      const rows = await tx.ex.all<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE status = ${PENDING} AND expires_at <= ${tx.now()} ORDER BY expires_at LIMIT ${batch}`)
+      const t = tx.now()
+      // Every node sweeps. On PostgreSQL each takes the rows it expires with a row lock and skips
+      // those another node (or a payment being paid right now) holds: a row is expired once, and a
+      // sweep never waits behind ingest. The status change re-checks the row it locked.
+      const rows = tx.ex.dialect === 'postgres'
+        ? await tx.ex.all<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE status = ${PENDING} AND expires_at <= ${t} ORDER BY expires_at LIMIT ${batch}
+            FOR UPDATE SKIP LOCKED`)
+        : await tx.ex.all<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE status = ${PENDING} AND expires_at <= ${t} ORDER BY expires_at LIMIT ${batch}`)
       for (const row of rows) await tx.paymentStatus.change(row, { status: 'EXPIRED' })
       return rows.length
-    })
+    }, { isolation: 'read_committed' })
   }
 
   /** Runs `fn` on the payment's latest state inside one transaction. */
@@ -183,13 +198,7 @@ export class SqlPaymentStore implements PaymentStore {
   }
 }
 
-/** A code nobody can still pay with (see CODE_REUSE_WINDOW_MS). */
-async function freshCode (tx: LedgerScope, t: number): Promise<string> {
-  for (let i = 0; i < CODE_ATTEMPTS; i++) {
-    const code = generateCode()
-    const inUse = await tx.ex.value(sql`SELECT 1 FROM payments WHERE hpn_code = ${code} AND (status IN ${PAYABLE} OR created_at > ${t - CODE_REUSE_WINDOW_MS}) LIMIT 1`)
-    if (inUse === undefined) return code
-  }
-  // 25 collisions in a row means the code space is nearly exhausted: say so rather than loop.
-  throw new Error('could not find a free HPN code after 25 attempts')
+/** True while someone may still pay with `code` (see CODE_REUSE_WINDOW_MS). */
+async function codeInUse (tx: LedgerScope, code: string, t: number): Promise<boolean> {
+  return await tx.ex.value(sql`SELECT 1 FROM payments WHERE hpn_code = ${code} AND (status IN ${PAYABLE} OR created_at > ${t - CODE_REUSE_WINDOW_MS}) LIMIT 1`) !== undefined
 }

@@ -1,4 +1,4 @@
-import type { Engine, Executor, Transaction } from './engine.js'
+import type { Engine, Executor, Transaction, TransactionOptions } from './engine.js'
 import type { LedgerTx } from './ledger.js'
 import { SqlAgentRegistry, type AgentRegistry } from './agents.js'
 import { SqlApiKeyStore, type ApiKeyStore } from './api-keys.js'
@@ -21,6 +21,8 @@ export interface Shared {
   readonly subscribers: EventSubscriber[]
   /** API keys: when each was last marked used (at most one write a minute per key). */
   readonly keyTouched: Map<string, number>
+  /** Draws a candidate HPN code (random; tests that need two nodes to collide pass their own). */
+  readonly drawCode: () => string
 }
 
 /**
@@ -77,9 +79,9 @@ export class LedgerScope implements LedgerTx {
    * Runs `fn` inside this scope's transaction, or in a transaction of its own when this scope reads
    * outside any: a store's write method is atomic whether it is called on the ledger or on a `tx`.
    */
-  async write<T>(fn: (tx: LedgerScope) => Promise<T>): Promise<T> {
+  async write<T>(fn: (tx: LedgerScope) => Promise<T>, options?: TransactionOptions): Promise<T> {
     if (this.tx !== null) return await fn(this)
-    return await this.shared.engine.transaction(async (t) => await fn(new LedgerScope(t, t, this.shared)))
+    return await this.shared.engine.transaction(async (t) => await fn(new LedgerScope(t, t, this.shared)), options)
   }
 
   /** The open transaction, or an error naming what needed one (a change without its event would be a bug). */

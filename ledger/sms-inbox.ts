@@ -2,6 +2,7 @@ import type { Mode, PduStatus, SmsOutcome } from '../core/enums.js'
 import type { CompleteSms, ModemRef, PduRecord, RecordOutcome, SmsInboxPort } from '../modem/inbox-port.js'
 import type { Network } from '../modem/network.js'
 import type { PartText } from '../modem/pdu/assemble.js'
+import { agentOfModemId } from './agents.js'
 import type { Ledger } from './ledger.js'
 import type { Owner } from './modes.js'
 import { pageOf } from './page.js'
@@ -16,6 +17,13 @@ export interface InboxRules {
   readonly assemble: AssembleText
   /** Parts still missing this long after the newest one arrived are released as incomplete. */
   readonly partTimeoutMs?: number
+  /**
+   * The modems whose messages this node settles (its own; every node reads its own modems). Several
+   * daemons share one PostgreSQL ledger, and another node's message belongs to that node's merchant
+   * mapping. An agent's modem (`kumasi/mtn-1`) belongs to no node: its merchant is in the ledger, so
+   * any node settles (or retries) its messages. Absent: every modem's.
+   */
+  readonly modems?: readonly string[]
 }
 
 export const DEFAULT_PART_TIMEOUT_MS = 10 * 60_000
@@ -68,10 +76,14 @@ export interface SmsInboxStore {
    * it with parts missing, so no more are coming this way. Null when no open group holds it.
    */
   releaseGroupOf: (modem: ModemRef, tpduHash: string, rules: InboxRules) => Promise<CompleteSms | null>
-  /** Messages stored but not yet settled by ingest, oldest first. */
-  unprocessed: () => Promise<CompleteSms[]>
-  /** Whether ingest settled this message already (null: no such message). */
-  isProcessed: (id: number) => Promise<boolean | null>
+  /** Messages stored but not yet settled by ingest, oldest first; only those of `modems` when given. */
+  unprocessed: (modems?: readonly string[]) => Promise<CompleteSms[]>
+  /**
+   * Takes a stored message for settlement, inside the settling transaction: true for the one caller
+   * that finds it unsettled. A write, not a read, so two settlers of one message (a retry pass and a
+   * fresh delivery, or two nodes) queue on its row and the second finds it taken.
+   */
+  claim: (id: number) => Promise<boolean>
   /** Records what became of a message; only the first settlement counts (returns false after that). */
   markProcessed: (id: number, outcome: SmsOutcome, creditId?: number | null, merchantId?: string | null) => Promise<boolean>
   /** Stores a message typed into the API as a complete, one-part SMS. */
@@ -143,10 +155,10 @@ export class SqlSmsInboxStore implements SmsInboxStore {
   async releaseExpired (now: number, rules: InboxRules): Promise<CompleteSms[]> {
     return await this.#s.write(async (tx) => {
       const timeout = rules.partTimeoutMs ?? DEFAULT_PART_TIMEOUT_MS
-      const due = await tx.ex.all<{ id: number }>(sql`SELECT id FROM sms_part_groups WHERE message_id IS NULL AND last_part_at <= ${now - timeout} ORDER BY id`)
+      const due = await tx.ex.all<{ id: number, modem_id: string }>(sql`SELECT id, modem_id FROM sms_part_groups WHERE message_id IS NULL AND last_part_at <= ${now - timeout} ORDER BY id`)
       const writer = new PduWriter(tx, rules)
       const released: CompleteSms[] = []
-      for (const g of due) released.push(await writer.assembleGroup(g.id, false, now))
+      for (const g of due) if (owns(rules.modems, g.modem_id)) released.push(await writer.assembleGroup(g.id, false, now))
       return released
     })
   }
@@ -159,20 +171,20 @@ export class SqlSmsInboxStore implements SmsInboxStore {
     })
   }
 
-  async unprocessed (): Promise<CompleteSms[]> {
+  async unprocessed (modems?: readonly string[]): Promise<CompleteSms[]> {
     const rows = await this.#s.ex.all<MessageRow>(sql`SELECT id, modem_id, network, mode, sender, text, smsc, sent_at, sent_at_ms, received_at, raw, complete
       FROM sms_messages WHERE processed = 0 ORDER BY id`)
-    return rows.map(toCompleteSms)
+    return rows.filter((r) => owns(modems, r.modem_id)).map(toCompleteSms)
   }
 
-  async isProcessed (id: number): Promise<boolean | null> {
-    const processed = await this.#s.ex.value<number>(sql`SELECT processed FROM sms_messages WHERE id = ${id}`)
-    return processed === undefined ? null : processed === 1
+  async claim (id: number): Promise<boolean> {
+    return (await this.#s.ex.run(sql`UPDATE sms_messages SET processed = 1 WHERE id = ${id} AND processed = 0`)).changes === 1
   }
 
   async markProcessed (id: number, outcome: SmsOutcome, creditId: number | null = null, merchantId: string | null = null): Promise<boolean> {
+    // `outcome IS NULL`: unsettled, or claimed by this transaction and not yet given its outcome.
     const { changes } = await this.#s.ex.run(sql`UPDATE sms_messages SET processed = 1, outcome = ${outcome}, credit_id = ${creditId}, merchant_id = ${merchantId}
-      WHERE id = ${id} AND processed = 0`)
+      WHERE id = ${id} AND outcome IS NULL`)
     return changes === 1
   }
 
@@ -219,21 +231,28 @@ class PduWriter {
     this.#rules = rules
   }
 
+  /**
+   * Stores one PDU. The row in `sms_pdus` is the claim: `(modem_key, tpdu_hash)` is unique, so a PDU
+   * read twice (a rescan after a crash, two readers at once) is stored once, and the reader whose
+   * insert came back empty knows it holds a copy. Multipart groups are opened the same way
+   * (`sms_part_groups_open`). Everything else this PDU causes is written after its claim.
+   */
   async record (modem: ModemRef, pdu: PduRecord): Promise<RecordOutcome> {
     const ex = this.#tx.ex
-    const seen = await ex.value(sql`SELECT 1 FROM sms_pdus WHERE modem_key = ${modem.key} AND tpdu_hash = ${pdu.tpduHash}`)
-    if (seen !== undefined) return { isNew: false, completed: null }
     const now = this.#tx.now()
-    const insert = async (row: PduRow): Promise<number> => await ex.value<number>(sql`INSERT INTO sms_pdus (modem_key, modem_id, tpdu_hash, raw_hex, storage,
+    const claim = async (row: PduRow): Promise<number | undefined> => await ex.value<number>(sql`INSERT INTO sms_pdus (modem_key, modem_id, tpdu_hash, raw_hex, storage,
         sim_index, status, error_code, error, group_id, seq, sender, smsc, sent_at, sent_at_ms, encoding, text, payload_hex, received_at)
       VALUES (${modem.key}, ${modem.id}, ${pdu.tpduHash}, ${pdu.rawHex}, ${pdu.storage}, ${pdu.index}, ${row.status}, ${row.error_code}, ${row.error},
         ${row.group_id}, ${row.seq}, ${row.sender}, ${row.smsc}, ${row.sent_at}, ${row.sent_at_ms}, ${row.encoding}, ${row.text}, ${row.payload_hex}, ${now})
-      RETURNING id`) as number
+      ON CONFLICT (modem_key, tpdu_hash) DO NOTHING
+      RETURNING id`)
+    const copy: RecordOutcome = { isNew: false, completed: null }
+    const held: RecordOutcome = { isNew: true, completed: null }
     const sms = pdu.decoded
     if (sms === null) {
       // Kept raw and flagged, so an operator can see it and a better decoder can read it later.
-      await insert({ ...NO_DECODE, status: 'undecodable', error_code: pdu.error?.code ?? 'unknown', error: pdu.error?.message ?? null })
-      return { isNew: true, completed: null }
+      const id = await claim({ ...NO_DECODE, status: 'undecodable', error_code: pdu.error?.code ?? 'unknown', error: pdu.error?.message ?? null })
+      return id === undefined ? copy : held
     }
     // The sender keys multipart groups too: cleaned once, here, so every statement sees the same text.
     const sender = storableText(sms.sender)
@@ -244,37 +263,47 @@ class PduWriter {
     }
     const c = sms.concat
     if (c === null || c.total === 1) {
-      const pduId = await insert({ ...decoded, status: 'message', seq: 1 })
+      const pduId = await claim({ ...decoded, status: 'message', seq: 1 })
+      if (pduId === undefined) return copy
       const part: PartRow = { seq: 1, encoding: sms.encoding, text: sms.text, payload_hex: sms.payloadHex, raw_hex: pdu.rawHex }
       const messageId = await this.#insertMessage({ modem_key: modem.key, modem_id: modem.id, network: modem.network, mode: modem.mode, sender, total: 1 },
         [part], true, { smsc: decoded.smsc, sent_at: sms.sentAt?.local ?? null, sent_at_ms: sms.sentAt?.utcMs ?? null }, now)
       await ex.run(sql`UPDATE sms_pdus SET message_id = ${messageId} WHERE id = ${pduId}`)
       return { isNew: true, completed: await this.#load(messageId) }
     }
-    let groupId = await ex.value<number>(sql`SELECT id FROM sms_part_groups
-      WHERE modem_key = ${modem.key} AND sender = ${sender} AND ref_bits = ${c.refBits} AND ref = ${c.ref} AND total = ${c.total} AND message_id IS NULL`)
+    const group = { modem_key: modem.key, sender, ref_bits: c.refBits, ref: c.ref, total: c.total }
+    let groupId = await this.#openGroup(group)
+    let pduId: number | undefined
     if (groupId === undefined) {
       // A resent copy of a part of a message already assembled moments ago: keep it, count it once.
       const timeout = this.#rules.partTimeoutMs ?? DEFAULT_PART_TIMEOUT_MS
       const recent = await ex.value<number>(sql`SELECT g.id FROM sms_part_groups g JOIN sms_pdus p ON p.group_id = g.id AND p.seq = ${c.seq} AND p.payload_hex = ${sms.payloadHex}
         WHERE g.modem_key = ${modem.key} AND g.sender = ${sender} AND g.ref_bits = ${c.refBits} AND g.ref = ${c.ref} AND g.total = ${c.total}
           AND g.message_id IS NOT NULL AND g.last_part_at >= ${now - timeout}`)
-      if (recent !== undefined) {
-        await insert({ ...decoded, status: 'duplicate_part', group_id: recent, seq: c.seq })
-        return { isNew: true, completed: null }
-      }
-      groupId = await ex.value<number>(sql`INSERT INTO sms_part_groups (modem_key, modem_id, network, mode, sender, ref_bits, ref, total, first_part_at, last_part_at)
+      if (recent !== undefined) return await claim({ ...decoded, status: 'duplicate_part', group_id: recent, seq: c.seq }) === undefined ? copy : held
+      pduId = await claim({ ...decoded, status: 'part', seq: c.seq })
+      if (pduId === undefined) return copy
+      // The first part of its message: open the group (or join the one a concurrent reader just opened).
+      await ex.run(sql`INSERT INTO sms_part_groups (modem_key, modem_id, network, mode, sender, ref_bits, ref, total, first_part_at, last_part_at)
         VALUES (${modem.key}, ${modem.id}, ${modem.network}, ${modem.mode}, ${sender}, ${c.refBits}, ${c.ref}, ${c.total}, ${now}, ${now})
-        RETURNING id`) as number
+        ON CONFLICT (modem_key, sender, ref_bits, ref, total) WHERE message_id IS NULL DO NOTHING`)
+      groupId = await this.#openGroup(group) as number
+      await ex.run(sql`UPDATE sms_pdus SET group_id = ${groupId} WHERE id = ${pduId}`)
     } else if (await ex.value(sql`SELECT 1 FROM sms_pdus WHERE group_id = ${groupId} AND seq = ${c.seq} AND status = ${PART}`) !== undefined) {
-      await insert({ ...decoded, status: 'duplicate_part', group_id: groupId, seq: c.seq })
-      return { isNew: true, completed: null }
+      return await claim({ ...decoded, status: 'duplicate_part', group_id: groupId, seq: c.seq }) === undefined ? copy : held
+    } else {
+      pduId = await claim({ ...decoded, status: 'part', group_id: groupId, seq: c.seq })
+      if (pduId === undefined) return copy
     }
-    await insert({ ...decoded, status: 'part', group_id: groupId, seq: c.seq })
     await ex.run(sql`UPDATE sms_part_groups SET last_part_at = ${now} WHERE id = ${groupId}`)
     const have = await ex.value<number>(sql`SELECT COUNT(*) FROM sms_pdus WHERE group_id = ${groupId} AND status = ${PART}`) ?? 0
-    if (have < c.total) return { isNew: true, completed: null }
+    if (have < c.total) return held
     return { isNew: true, completed: await this.assembleGroup(groupId, true, now) }
+  }
+
+  async #openGroup (g: { modem_key: string, sender: string, ref_bits: number, ref: number, total: number }): Promise<number | undefined> {
+    return await this.#tx.ex.value<number>(sql`SELECT id FROM sms_part_groups
+      WHERE modem_key = ${g.modem_key} AND sender = ${g.sender} AND ref_bits = ${g.ref_bits} AND ref = ${g.ref} AND total = ${g.total} AND message_id IS NULL`)
   }
 
   async assembleGroup (groupId: number, complete: boolean, now: number): Promise<CompleteSms> {
@@ -307,6 +336,10 @@ class PduWriter {
   }
 }
 
+function owns (modems: readonly string[] | undefined, modemId: string): boolean {
+  return modems === undefined || modems.includes(modemId) || agentOfModemId(modemId) !== null
+}
+
 function toCompleteSms (r: MessageRow): CompleteSms {
   return {
     id: r.id,
@@ -331,6 +364,6 @@ export function smsInboxPort (ledger: Ledger, rules: InboxRules): SmsInboxPort {
   return {
     recordPdu: async (modem, pdu) => await ledger.smsInbox.recordPdu(modem, pdu, rules),
     releaseExpired: async (now) => await ledger.smsInbox.releaseExpired(now, rules),
-    unprocessed: async () => await ledger.smsInbox.unprocessed()
+    unprocessed: async () => await ledger.smsInbox.unprocessed(rules.modems)
   }
 }

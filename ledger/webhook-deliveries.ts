@@ -20,6 +20,8 @@ export interface Delivery {
   retryIndex: number
   maxRetries: number | null
   nextAttemptAt: number | null
+  /** Until when the node that claimed it may send it (null: not claimed). */
+  leaseExpiresAt: number | null
   lastAttemptAt: number | null
   lastStatusCode: number | null
   lastError: string | null
@@ -155,6 +157,7 @@ function toDelivery (r: DeliveryRow): Delivery {
     retryIndex: r.retry_index,
     maxRetries: r.max_retries,
     nextAttemptAt: r.next_attempt_at,
+    leaseExpiresAt: r.lease_expires_at,
     lastAttemptAt: r.last_attempt_at,
     lastStatusCode: r.last_status_code,
     lastError: r.last_error,
@@ -166,6 +169,14 @@ function toDelivery (r: DeliveryRow): Delivery {
 }
 
 const PENDING = literal('pending' satisfies DeliveryStatus)
+
+/**
+ * Claims, releases and outcomes guard themselves: each UPDATE names the lease it expects in its WHERE
+ * clause, endpoint health moves by increments, and on PostgreSQL the due rows are locked (`FOR UPDATE
+ * SKIP LOCKED`) as they are found. READ COMMITTED is enough for them, and spares the nodes of a shared
+ * ledger the serialization retries that SERIALIZABLE would cost on every busy endpoint row.
+ */
+const SELF_GUARDED = { isolation: 'read_committed' } as const
 const ABANDONED = 'the daemon stopped during this attempt; its outcome is unknown, so it is sent again'
 
 const encodeCursor = (createdAt: number, id: string): string => Buffer.from(`d:${createdAt}:${id}`).toString('base64url')
@@ -213,7 +224,7 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
         claimed.push(toDelivery(row))
       }
       return claimed
-    })
+    }, SELF_GUARDED)
   }
 
   async claim (leaseOwner: string, id: string, leaseMs: number): Promise<Delivery | null> {
@@ -221,7 +232,7 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
       const t = tx.now()
       const row = await claimRow(tx, id, leaseOwner, t + leaseMs, t)
       return row === undefined ? null : toDelivery(row)
-    })
+    }, SELF_GUARDED)
   }
 
   async release (id: string, leaseOwner: string): Promise<void> {
@@ -245,7 +256,7 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
         VALUES (${delivery.id}, ${outcome}, ${result.statusCode}, ${result.error}, ${result.responseBody}, ${result.durationMs}, ${input.startedAt})`)
       await input.alsoRecord?.(tx)
       return true
-    })
+    }, SELF_GUARDED)
   }
 
   async get (owner: Owner, id: string): Promise<Delivery> {
@@ -310,16 +321,22 @@ async function due (tx: LedgerScope, q: { now: number, limit: number, per: numbe
   const endpoints = await tx.ex.all<{ id: string }>(sql`SELECT id FROM webhook_endpoints WHERE is_active = 1 AND deleted_at IS NULL`)
   for (const { id: endpoint } of endpoints) {
     if (q.busy.has(endpoint)) continue
-    rows.push(...await tx.ex.all<DueRow>(sql`SELECT id, endpoint_id, lease_owner, next_attempt_at FROM webhook_deliveries
-      WHERE endpoint_id = ${endpoint} AND status = ${PENDING} AND next_attempt_at <= ${q.now} AND (lease_expires_at IS NULL OR lease_expires_at <= ${q.now})
-      ORDER BY next_attempt_at, id LIMIT ${q.per}`))
+    rows.push(...tx.ex.dialect === 'postgres'
+      // Rows another node is claiming right now are skipped, not waited for: it will have them.
+      ? await tx.ex.all<DueRow>(sql`SELECT id, endpoint_id, lease_owner, next_attempt_at FROM webhook_deliveries
+          WHERE endpoint_id = ${endpoint} AND status = ${PENDING} AND next_attempt_at <= ${q.now} AND (lease_expires_at IS NULL OR lease_expires_at <= ${q.now})
+          ORDER BY next_attempt_at, id LIMIT ${q.per} FOR UPDATE SKIP LOCKED`)
+      : await tx.ex.all<DueRow>(sql`SELECT id, endpoint_id, lease_owner, next_attempt_at FROM webhook_deliveries
+          WHERE endpoint_id = ${endpoint} AND status = ${PENDING} AND next_attempt_at <= ${q.now} AND (lease_expires_at IS NULL OR lease_expires_at <= ${q.now})
+          ORDER BY next_attempt_at, id LIMIT ${q.per}`))
   }
   return rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, q.limit)
 }
 
 /**
  * Takes the lease of one due, unleased row. The WHERE clause is the guard: of two claimers of the
- * same row only one changes it (on PostgreSQL the second re-reads the row after the first commits).
+ * same row only one changes it (on PostgreSQL, at READ COMMITTED, the second re-checks the row after
+ * the first commits and finds it leased).
  */
 async function claimRow (tx: LedgerScope, id: string, owner: string, until: number, now: number): Promise<DeliveryRow | undefined> {
   return await tx.ex.get<DeliveryRow>(sql`UPDATE webhook_deliveries SET lease_owner = ${owner}, lease_expires_at = ${until}

@@ -12,6 +12,7 @@ import type { ModemConfig } from './runner.js'
 import { ModemSupervisor } from './supervisor.js'
 import { sql } from '../ledger/testing.js'
 import { silentLogger, testInbox, until, type TestInbox } from '../test/support/modem-inbox.js'
+import { testDatabase } from '../test/helpers/ledger.js'
 
 /**
  * End to end over real pseudo-terminals (socat): the daemon side opens the link path with the real
@@ -113,7 +114,8 @@ describe('modem layer over a pseudo-terminal', () => {
     sim.store(encodeDeliver({ sender: 'T-CASH', text }), 0)
     const dir = mkdtempSync(join(tmpdir(), 'harpoon-crash-'))
     const root = fileURLToPath(new URL('..', import.meta.url))
-    const child = spawn(join(root, 'node_modules/.bin/vite-node'), [join(root, 'test/support/crash-child.ts'), dir, pty.path], { cwd: root, stdio: 'ignore' })
+    const database = JSON.stringify(await testDatabase(dir))
+    const child = spawn(join(root, 'node_modules/.bin/vite-node'), [join(root, 'test/support/crash-child.ts'), database, pty.path], { cwd: root, stdio: 'ignore' })
     const exit = await new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)))
     expect(exit).toBe('SIGKILL')
     expect(sim.messages()).toHaveLength(1)

@@ -11,6 +11,8 @@ export interface ScanCounts {
   undecodable: number
   deleted: number
   deleteFailures: number
+  /** Why the pass stopped early: a message could not be stored (the database is away). It stays on the SIM. */
+  storeError: Error | null
 }
 
 export interface ScanOptions {
@@ -25,10 +27,11 @@ export interface ScanOptions {
 /**
  * One full pass over the SIM: list everything (`AT+CMGL=4`), commit each received PDU through the
  * inbox port, and only then delete it. The listing, not `+CMTI`, is the source of truth.
- * Stored outgoing messages (stat 2/3) are left alone.
+ * Stored outgoing messages (stat 2/3) are left alone. A failure to store is not the modem's fault:
+ * the pass stops (`storeError`), the session stays up, and nothing unstored is deleted.
  */
 export async function scanOnce (session: AtSession, o: ScanOptions): Promise<ScanCounts> {
-  const counts: ScanCounts = { listed: 0, stored: 0, duplicates: 0, undecodable: 0, deleted: 0, deleteFailures: 0 }
+  const counts: ScanCounts = { listed: 0, stored: 0, duplicates: 0, undecodable: 0, deleted: 0, deleteFailures: 0, storeError: null }
   const listing = await session.send('AT+CMGL=4', { timeoutMs: o.listTimeoutMs })
   // Some modems answer an empty store with an error instead of a bare OK.
   if (listing.final.kind === 'cms' && listing.final.code === 321) return counts
@@ -37,8 +40,15 @@ export async function scanOnce (session: AtSession, o: ScanOptions): Promise<Sca
     if (entry.stat === 2 || entry.stat === 3) continue
     counts.listed++
     const record = toPduRecord(entry.pdu, o.memory, entry.index, entry.length ?? undefined)
-    // Durable before anything else: if this throws, nothing is deleted and the next scan retries.
-    const outcome = await o.inbox.recordPdu(o.modem, record)
+    // Durable before anything else: if the store fails, nothing is deleted and the pass ends here;
+    // the message stays on the SIM and the next scan (soon, see the runner) stores it.
+    let outcome
+    try {
+      outcome = await o.inbox.recordPdu(o.modem, record)
+    } catch (err) {
+      counts.storeError = err instanceof Error ? err : new Error(String(err))
+      return counts
+    }
     if (!outcome.isNew) counts.duplicates++
     else if (record.decoded === null) {
       counts.undecodable++

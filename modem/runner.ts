@@ -59,6 +59,8 @@ export class ModemRunner {
   #needsInit = false
   #memory: string | null = null
   #done: Promise<void> = Promise.resolve()
+  /** While the ledger cannot store messages: how soon to scan again (grows up to the scan interval). */
+  #storeRetryMs: number | null = null
 
   constructor (config: ModemConfig, o: RunnerOptions) {
     this.config = config
@@ -167,7 +169,7 @@ export class ModemRunner {
       this.#pendingScan = false
       await this.#scan(session)
       if (++scans % 4 === 0) await this.#refreshHealth(session)
-      if (!this.#pendingScan && !session.closed && !this.#stopped) await this.#sleep(this.#o.scanIntervalMs)
+      if (!this.#pendingScan && !session.closed && !this.#stopped) await this.#sleep(this.#storeRetryMs ?? this.#o.scanIntervalMs)
     }
   }
 
@@ -200,6 +202,18 @@ export class ModemRunner {
     })
     const c = this.#status.counters
     c.scans++
+    if (counts.storeError !== null) {
+      // The database is away (or refused the message): not the modem's fault, so the session stays
+      // up; the message stays on the SIM and the next scan comes sooner than usual.
+      c.store_failures++
+      this.#storeRetryMs = Math.min(this.#o.scanIntervalMs, Math.max(500, (this.#storeRetryMs ?? 250) * 2))
+      this.#status.last_error = `could not store an SMS (it stays on the SIM): ${counts.storeError.message}`
+      this.#log.warn({ err: counts.storeError.message, retryInMs: this.#storeRetryMs }, 'modem: could not store an SMS; it stays on the SIM and is read again')
+    } else if (this.#storeRetryMs !== null) {
+      this.#storeRetryMs = null
+      this.#status.last_error = null
+      this.#log.info('modem: storing SMS again')
+    }
     c.received += counts.stored
     c.duplicates += counts.duplicates
     c.undecodable += counts.undecodable
@@ -244,14 +258,24 @@ export class ModemRunner {
     }
   }
 
-  /** A modem that routes despite our CNMI choice: the PDU exists only on the wire, so store it at once. */
+  /**
+   * A modem that routes despite our CNMI choice: the PDU exists only on the wire, so it is stored at
+   * once, and while the ledger cannot take it, tried again (with back-off) until it can or the
+   * runner stops.
+   */
   async #storeRouted (pdu: string): Promise<void> {
-    try {
-      const outcome = await this.#o.inbox.recordPdu(this.#ref(), toPduRecord(pdu, null, null))
-      if (outcome.isNew) this.#status.counters.received++
-      if (outcome.completed !== null) this.#deliver(outcome.completed)
-    } catch (err) {
-      this.#log.error({ err }, 'modem: could not store a routed PDU')
+    const record = toPduRecord(pdu, null, null)
+    for (let delay = 500; !this.#stopped; delay = Math.min(delay * 2, this.#o.scanIntervalMs)) {
+      try {
+        const outcome = await this.#o.inbox.recordPdu(this.#ref(), record)
+        if (outcome.isNew) this.#status.counters.received++
+        if (outcome.completed !== null) this.#deliver(outcome.completed)
+        return
+      } catch (err) {
+        this.#status.counters.store_failures++
+        this.#log.error({ err, retryInMs: delay }, 'modem: could not store a routed PDU; trying again')
+        await new Promise((resolve) => { setTimeout(resolve, delay).unref() })
+      }
     }
   }
 }

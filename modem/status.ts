@@ -7,6 +7,8 @@ export type ModemCounters = {
   undecodable: number
   deleted: number
   delete_failures: number
+  /** Scans stopped because the ledger could not store a message (it stayed on the SIM). */
+  store_failures: number
   scans: number
   timeouts: number
   reconnects: number
@@ -35,5 +37,5 @@ export interface ModemStatus {
 }
 
 export function emptyCounters (): ModemCounters {
-  return { received: 0, duplicates: 0, undecodable: 0, deleted: 0, delete_failures: 0, scans: 0, timeouts: 0, reconnects: 0, reinits: 0 }
+  return { received: 0, duplicates: 0, undecodable: 0, deleted: 0, delete_failures: 0, store_failures: 0, scans: 0, timeouts: 0, reconnects: 0, reinits: 0 }
 }

@@ -5,6 +5,7 @@ import { inProcessTransport } from '../fixtures/modem-harness/in-process.js'
 import { encodeDeliver, encodeMultipart } from './pdu/encode.js'
 import { ModemSupervisor } from './supervisor.js'
 import type { ModemConfig } from './runner.js'
+import { DatabaseUnavailableError } from '../ledger/engine.js'
 import { sql } from '../ledger/testing.js'
 import { silentLogger, testInbox, until, type TestInbox } from '../test/support/modem-inbox.js'
 import type { ProfileName } from './virtual/profiles.js'
@@ -167,5 +168,33 @@ describe('ModemSupervisor in process', () => {
     sim.store(encodeDeliver({ sender: 'MobileMoney', text: 'while unplugged' }))
     await until(() => inbox.messages.length === 1, 'message after replug')
     await until(() => supervisor.list()[0]!.counters.reconnects >= 1, 'the reconnect to be counted')
+  })
+
+  it('keeps a message on the SIM while the ledger cannot store it, without dropping the session, and stores it once the ledger is back', async () => {
+    const inner = await testInbox()
+    let failing = true
+    const inbox: TestInbox = {
+      ...inner,
+      port: {
+        ...inner.port,
+        recordPdu: async (modem, pdu) => {
+          if (failing) throw new DatabaseUnavailableError('the database is not answering')
+          return await inner.port.recordPdu(modem, pdu)
+        }
+      }
+    }
+    const { sim, supervisor } = await rig('sim800', inbox)
+    sim.store(encodeDeliver({ sender: 'MobileMoney', text: credit }), 1)
+    await supervisor.start()
+    await until(() => supervisor.list()[0]!.counters.store_failures >= 3, 'a few failed stores')
+    const during = supervisor.list()[0]!
+    expect(during).toMatchObject({ connected: true, last_error: expect.stringContaining('could not store an SMS (it stays on the SIM)') as unknown })
+    expect(during.counters.reconnects).toBe(0)
+    expect(sim.messages()).toHaveLength(1)
+    expect(sim.transcript.some((t) => t.dir === 'in' && t.text.startsWith('AT+CMGD='))).toBe(false)
+    failing = false
+    await until(() => inner.messages.length === 1 && sim.messages().length === 0, 'the message stored, then deleted')
+    expect(inner.messages[0]?.text).toBe(credit)
+    expect(supervisor.list()[0]).toMatchObject({ connected: true, last_error: null })
   })
 })

@@ -1,15 +1,15 @@
-import { chmodSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { SYSTEM_NEEDS, ensureNeeds, isMet, onPath, planNeeds, type SystemNeed } from './system-needs.js'
+import { SYSTEM_NEEDS, ensureNeeds, isMet, onPath, pathExists, planNeeds, type SystemNeed } from './system-needs.js'
 import { tempDir } from './helpers/temp-dir.js'
 
 const socat = SYSTEM_NEEDS.find((n) => n.apt === 'socat')!
 const chromium = SYSTEM_NEEDS.find((n) => n.apt === 'chromium')!
 
 describe('the test suite\'s system needs', () => {
-  it('lists socat, chromium and its fonts, each with the reason it is needed', () => {
-    expect(SYSTEM_NEEDS.map((n) => n.apt)).toEqual(['socat', 'chromium', 'fonts-liberation'])
+  it('lists socat, chromium and its fonts, and the PostgreSQL server, each with the reason it is needed', () => {
+    expect(SYSTEM_NEEDS.map((n) => n.apt)).toEqual(['socat', 'chromium', 'fonts-liberation', 'postgresql'])
     for (const n of SYSTEM_NEEDS) expect(n.why.length).toBeGreaterThan(10)
   })
 
@@ -42,6 +42,23 @@ describe('the test suite\'s system needs', () => {
     expect(ensureNeeds([socat], { canInstall: true, hasAptGet: true }, () => false, () => false))
       .toEqual({ ok: false, message: expect.stringContaining('\n  apt-get install -y --no-install-recommends socat\n') as unknown })
     expect(ensureNeeds([socat], { canInstall: false, hasAptGet: true }, () => { throw new Error('must not run apt-get') }, () => false).ok).toBe(false)
+  })
+
+  it('finds the PostgreSQL server under any version folder, and says how to install it when absent', () => {
+    const dir = tempDir()
+    try {
+      const pattern = join(dir.path, 'postgresql', '*', 'bin', 'initdb')
+      expect(pathExists(pattern)).toBe(false)
+      mkdirSync(join(dir.path, 'postgresql', '17', 'bin'), { recursive: true })
+      expect(pathExists(pattern)).toBe(false)
+      writeFileSync(join(dir.path, 'postgresql', '17', 'bin', 'initdb'), '')
+      expect(pathExists(pattern)).toBe(true)
+      const postgres = SYSTEM_NEEDS.find((n) => n.apt === 'postgresql')!
+      const plan = planNeeds([postgres], { canInstall: false, hasAptGet: true })
+      expect((plan as { message: string }).message).toContain('\n  sudo apt-get install -y --no-install-recommends postgresql\n')
+    } finally {
+      dir.cleanup()
+    }
   })
 
   it('finds commands on PATH only when executable', () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { accessSync, constants, existsSync } from 'node:fs'
+import { accessSync, constants, existsSync, readdirSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 
 /**
@@ -11,6 +11,7 @@ export interface SystemNeed {
   /** The Debian package that provides it. */
   readonly apt: string
   readonly command?: string
+  /** A path; a `*` segment stands for any one folder name (a version number, say). */
   readonly file?: string
   /** Shown when it is missing. */
   readonly why: string
@@ -19,7 +20,8 @@ export interface SystemNeed {
 export const SYSTEM_NEEDS: readonly SystemNeed[] = [
   { apt: 'socat', command: 'socat', why: 'pseudo-terminal pairs for the modem end-to-end tests' },
   { apt: 'chromium', file: '/usr/bin/chromium', why: "the dashboard's browser tests drive Debian's chromium (no browser is downloaded)" },
-  { apt: 'fonts-liberation', file: '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf', why: 'the same fonts in every dashboard screenshot' }
+  { apt: 'fonts-liberation', file: '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf', why: 'the same fonts in every dashboard screenshot' },
+  { apt: 'postgresql', file: '/usr/lib/postgresql/*/bin/initdb', why: 'the ledger suites also run on PostgreSQL: the tests start their own server from its binaries (initdb, pg_ctl) in a temporary folder' }
 ]
 
 export interface Machine {
@@ -39,8 +41,19 @@ export function onPath (command: string, path = process.env['PATH'] ?? ''): bool
   })
 }
 
+/** True when `pattern` names an existing path, its `*` segments matching any one folder name. */
+export function pathExists (pattern: string): boolean {
+  const star = pattern.split('/').indexOf('*')
+  if (star === -1) return existsSync(pattern)
+  const segments = pattern.split('/')
+  const parent = segments.slice(0, star).join('/') || '/'
+  let names: string[]
+  try { names = readdirSync(parent) } catch { return false }
+  return names.some((name) => pathExists([...segments.slice(0, star), name, ...segments.slice(star + 1)].join('/')))
+}
+
 export function isMet (need: SystemNeed): boolean {
-  return (need.command !== undefined && onPath(need.command)) || (need.file !== undefined && existsSync(need.file))
+  return (need.command !== undefined && onPath(need.command)) || (need.file !== undefined && pathExists(need.file))
 }
 
 export function installCommand (packages: readonly string[], sudo: boolean): string {

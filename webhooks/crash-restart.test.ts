@@ -58,7 +58,7 @@ describe('kill -9 and restart of the real daemon', () => {
     const configPath = join(dir, 'harpoon.json')
     writeFileSync(configPath, JSON.stringify({
       api: { host: '127.0.0.1', port: 0 },
-      database: testDatabase(dir),
+      database: await testDatabase(dir),
       virtual_modems: false,
       webhooks: settings,
       log_level: 'info'

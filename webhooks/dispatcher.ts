@@ -61,6 +61,8 @@ export class Dispatcher {
   #claiming: Promise<void> | null = null
   #claimAgain = false
   #stopped = true
+  /** Since when claims have failed (the database is away), and when that was last logged. */
+  #claimsFailing: { since: number, logged: number } | null = null
   /** After stop: results that still arrive are dropped (their leases lapse and they are re-sent). */
   #closed = false
 
@@ -133,13 +135,22 @@ export class Dispatcher {
       const free = this.#o.concurrency - this.#total
       if (free <= 0) return
       const claimed = await deliveries.claimDue(this.#owner, this.leaseMs, free, this.#o.perEndpointConcurrency, this.#inFlight)
+      if (this.#claimsFailing !== null) {
+        this.#o.logger.info({ failing_for_ms: this.#o.now() - this.#claimsFailing.since }, 'webhook dispatcher claims deliveries again')
+        this.#claimsFailing = null
+      }
       for (const d of claimed) {
         // Stopped during the claim: give the rows back rather than leave leases to lapse.
         if (this.#stopped) await deliveries.release(d.id, this.#owner)
         else this.#run(d).catch((err: unknown) => { this.#o.logger.error({ err, delivery: d.id }, 'webhook attempt failed to complete; the row is sent again once its lease lapses') })
       }
     } catch (err) {
-      this.#o.logger.error({ err }, 'webhook dispatcher could not claim deliveries; retrying')
+      // Every poll retries; during a database outage that is twice a second, so say it every 30 s.
+      const t = this.#o.now()
+      if (this.#claimsFailing === null || t - this.#claimsFailing.logged >= 30_000) {
+        this.#o.logger.error({ err }, 'webhook dispatcher could not claim deliveries; retrying')
+        this.#claimsFailing = { since: this.#claimsFailing?.since ?? t, logged: t }
+      }
     }
   }
 
@@ -176,6 +187,14 @@ export class Dispatcher {
       // Disabled or deleted since the claim: not an attempt. The row waits, as SPEC §5 keeps it.
       await ledger.webhookDeliveries.release(d.id, this.#owner)
       return { delivery: d, result: { delivered: false, statusCode: null, error: 'endpoint disabled', retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' }
+    }
+    // An attempt must end inside its lease, or another node could take the row over and send it while
+    // this one still is. A claim that waited too long (a slow database before the send) is let go
+    // instead: given back (or, with the database away, left to lapse) for whoever claims it next.
+    if (d.leaseExpiresAt !== null && startedAt + o.timeoutMs > d.leaseExpiresAt) {
+      await ledger.webhookDeliveries.release(d.id, this.#owner).catch(() => {})
+      o.logger.warn({ delivery: d.id, webhook_id: d.webhookId }, 'webhook attempt not started: too little of its lease was left; it is sent again later')
+      return { delivery: d, result: { delivered: false, statusCode: null, error: 'lease too short to send', retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' }
     }
     // The timestamp is this attempt's, taken at send time: a retry is signed afresh.
     const headers = signedHeaders({ webhookId: d.webhookId, timestamp: Math.floor(startedAt / 1000), body: d.body, secrets })

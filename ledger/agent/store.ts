@@ -104,7 +104,8 @@ class SqliteAgentStore implements AgentStore {
   constructor (engine: SqliteEngine, now: () => number) {
     this.#engine = engine
     this.#now = now
-    this.#shared = { engine, now, subscribers: [], keyTouched: new Map() }
+    // Only the inbox store's statements run here: an agent holds no payments, so it never draws a code.
+    this.#shared = { engine, now, subscribers: [], keyTouched: new Map(), drawCode: () => { throw new Error('an agent store holds no payments') } }
   }
 
   inboxPort (rules: InboxRules): SmsInboxPort {

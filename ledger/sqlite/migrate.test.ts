@@ -58,4 +58,19 @@ describe('SQLite migrations', () => {
     cleanups.push(async () => { await check.close() })
     expect(await check.value(sql`SELECT MAX(version) FROM schema_migrations`)).toBe(999)
   })
+
+  it('takes steps numbered below ones it already holds (features land in any order), and refuses a step it does not know in a gap', async () => {
+    const path = database()
+    // A release with 011 but not 009/010, then one that brings them: the database takes 009 and 010 after 011.
+    const engine = new SqliteEngine(path)
+    cleanups.push(async () => { await engine.close() })
+    migrate(engine.connection, MIGRATIONS.filter((m) => m.version <= 8 || m.version === 11))
+    const later = [...MIGRATIONS, { version: 9, name: 'nine', up: 'CREATE TABLE gap_nine (id INTEGER)' }, { version: 10, name: 'ten', up: 'CREATE TABLE gap_ten (id INTEGER)' }]
+    migrate(engine.connection, later)
+    const applied = await engine.all<{ version: number }>(sql`SELECT version FROM schema_migrations ORDER BY version`)
+    expect(applied.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+    expect(await engine.value(sql`SELECT count(*) FROM sqlite_master WHERE name IN ('gap_nine', 'gap_ten', 'agents')`)).toBe(3)
+    // The release without 009 and 010 must not run on what they made.
+    expect(() => { migrate(engine.connection, MIGRATIONS.filter((m) => m.version !== 9 && m.version !== 10)) }).toThrow(/holds steps 9, 10, which this release does not know/)
+  })
 })

@@ -42,7 +42,7 @@ describe('an agent forwarding to two central nodes behind one URL', () => {
     for (const name of ['node-1', 'node-2']) {
       const dir = join(root.path, name)
       mkdirSync(dir)
-      nodes.push(await spawnDaemon(dir, { database: testDatabase(shared), virtual_modems: false, api: { port: 0, rate_limit: { max: 10_000, window_ms: 1000 } } }))
+      nodes.push(await spawnDaemon(dir, { database: await testDatabase(shared), virtual_modems: false, api: { port: 0, rate_limit: { max: 10_000, window_ms: 1000 } } }))
     }
     proxy = await startHttpProxy(nodes.map((n) => n.url))
     const siteDir = join(root.path, 'tamale')

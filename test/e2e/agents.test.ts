@@ -24,7 +24,9 @@ interface Modem { id: string, agent?: string, state: string, connected: boolean,
  * pseudo-terminal. The sites belong to two merchants (kumasi: `default`, accra: `shop2`); accra
  * reaches the central through a proxy that can withhold an answer the central already gave.
  */
-describe('modems at two sites, one central daemon', () => {
+// Three daemons, pseudo-terminals and a stopped central per test: room for a loaded machine (outcomes
+// are asserted, never durations).
+describe('modems at two sites, one central daemon', { timeout: 90_000 }, () => {
   const root = tempDir('harpoon-agents-')
   const centralDir = join(root.path, 'central')
   let port = 0
@@ -229,7 +231,7 @@ describe('modems at two sites, one central daemon', () => {
       await waitFor(async () => (await call<Modem[]>(keys.test, 'GET', '/v1/modems')).filter((m) => m.agent === 'laptop' && m.connected).length === 3 ? true : undefined, 'the laptop\'s virtual modems')
       const p = await pay(keys.test, 42)
       expect(p.pay_to.map((w) => w.msisdn).sort()).toEqual(['0200000000', '0240000000', '0270000000'])
-      writeFileSync(join(dir, 'central.json'), JSON.stringify({ api: { port }, database: testDatabase(centralDir) }))
+      writeFileSync(join(dir, 'central.json'), JSON.stringify({ api: { port }, database: await testDatabase(centralDir) }))
       const { stdout } = await run(process.execPath, [CLI, 'simulate', '--config', join(dir, 'central.json'), '--agent', 'laptop', '--network', 'telecel', '--amount', '42', '--reference', p.hpn_code])
       expect(JSON.parse(stdout)).toMatchObject({ path: 'agent', outcome: 'credit', payment: p.reference, payment_status: 'SUCCESS' })
       const sms = await call<Array<{ modem_id: string }>>(keys.test, 'GET', '/v1/sms')

@@ -131,7 +131,7 @@ describe('API fuzzing against the real daemon process', () => {
     testKey = (await ledger.apiKeys.create({ merchantId: 'default', name: 'fuzz-test', mode: 'test', scopes: [...SCOPES] })).secret
     await close()
     // Virtual modems on: test SMS take the AT/PDU path, where a sender SMS cannot carry was a 500.
-    daemon = startKillable(writeConfig(dir.path, { virtual_modems: true }))
+    daemon = startKillable(await writeConfig(dir.path, { virtual_modems: true }))
     port = Number(new URL(await daemon.url).port)
     // Only reads, while the daemon writes.
     watch = await openTestLedger({ dir: dir.path })

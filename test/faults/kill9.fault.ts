@@ -44,7 +44,7 @@ describe(`kill -9 at random points while SMS and API traffic flow (seed ${SEED})
     const key = (await ledger.apiKeys.create({ merchantId: 'default', name: 'faults', mode: 'live', scopes: ['payments:read', 'payments:write'] })).secret
     const { secret } = await createEndpoint(ledger, { merchantId: 'default', mode: 'live' }, { url: receiver.url })
     await setup.close()
-    const configPath = writeConfig(dir.path, {
+    const configPath = await writeConfig(dir.path, {
       modems: [{ id: 'mtn-1', port: pty.path, network: 'mtn', msisdn: '0244000001' }],
       modem_polling: { scan_interval_ms: 300, command_timeout_ms: 1000, list_timeout_ms: 3000 },
       webhooks: { allow_private_targets: true, retry_schedule: [0.2, 0.5, 1, 1, 1, 1, 1, 1, 1, 1], timeout_ms: 1000, poll_interval_ms: 100 }

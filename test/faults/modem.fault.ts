@@ -30,7 +30,7 @@ describe('a misbehaving modem', () => {
     const payments: PaymentRow[] = []
     for (let i = 0; i < 6; i++) payments.push((await ledger.payments.initialize(owner, { amountMinor: 1000 + i, currency: 'GHS', clientReference: null, customerPhone: null, meta: null, expiresInSeconds: 3600 })).payment)
     await setup.close()
-    daemon = startKillable(writeConfig(dir.path, {
+    daemon = startKillable(await writeConfig(dir.path, {
       modems: [{ id: 'mtn-1', port: pty.path, network: 'mtn', msisdn: '0244000001' }],
       modem_polling: { scan_interval_ms: 400, command_timeout_ms: 800, list_timeout_ms: 1500 }
     }))

@@ -21,9 +21,9 @@ export interface Killable {
   stop: () => Promise<void>
 }
 
-export function writeConfig (dir: string, config: Record<string, unknown>): string {
+export async function writeConfig (dir: string, config: Record<string, unknown>): Promise<string> {
   const path = join(dir, 'harpoon.json')
-  writeFileSync(path, JSON.stringify({ api: { port: 0, rate_limit: { max: 100_000, window_ms: 1000 } }, database: testDatabase(dir), virtual_modems: false, ...config }))
+  writeFileSync(path, JSON.stringify({ api: { port: 0, rate_limit: { max: 100_000, window_ms: 1000 } }, database: await testDatabase(dir), virtual_modems: false, ...config }))
   return path
 }
 

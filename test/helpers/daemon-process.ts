@@ -85,7 +85,7 @@ export async function spawnHarpoon<T> (dir: string, configName: string, command:
  * `dir`; resolves once the API listens.
  */
 export async function spawnDaemon (dir: string, config: Record<string, unknown>, options: SpawnOptions = {}): Promise<DaemonProcess> {
-  const p = await spawnHarpoon(dir, 'harpoon.json', 'start', { api: { port: 0 }, database: testDatabase(dir), ...config },
+  const p = await spawnHarpoon(dir, 'harpoon.json', 'start', { api: { port: 0 }, database: await testDatabase(dir), ...config },
     (line) => line['msg'] === 'API listening' ? line['url'] as string : undefined, options)
   return { child: p.child, url: p.ready, output: p.output, logs: p.logs, exited: p.exited }
 }

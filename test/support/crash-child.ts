@@ -1,17 +1,19 @@
 /**
  * Child process for the crash test: runs the real supervisor against a pty modem and SIGKILLs
  * itself right after the first PDU commit, before the session can send AT+CMGD.
- * Usage: vite-node test/support/crash-child.ts <database directory> <port path>
+ * Usage: vite-node test/support/crash-child.ts <database settings as JSON> <port path>
+ * (the parent's `testDatabase(dir)`: this process runs outside vitest, so it cannot make its own).
  */
 import pino from 'pino'
 import { smsInboxPort } from '../../ledger/sms-inbox.js'
 import type { SmsInboxPort } from '../../modem/inbox-port.js'
 import { assembleText } from '../../modem/pdu/assemble.js'
 import { ModemSupervisor } from '../../modem/supervisor.js'
-import { openTestLedger } from '../helpers/ledger.js'
+import type { DatabaseSettings } from '../../ledger/open.js'
+import { openLedger } from '../../ledger/open.js'
 
-const [dir, port] = process.argv.slice(2) as [string, string]
-const { ledger } = await openTestLedger({ dir })
+const [database, port] = process.argv.slice(2) as [string, string]
+const ledger = await openLedger(JSON.parse(database) as DatabaseSettings)
 const inner = smsInboxPort(ledger, { assemble: assembleText })
 const inbox: SmsInboxPort = {
   recordPdu: async (modem, pdu) => {
