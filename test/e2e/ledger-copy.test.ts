@@ -6,6 +6,7 @@ import { runCli } from '../../daemon/cli.js'
 import { openPostgresEngine, type PostgresEngine } from '../../ledger/postgres/engine.js'
 import { sql } from '../../ledger/sql.js'
 import { migrate } from '../../ledger/sqlite/migrate.js'
+import { MIGRATIONS } from '../../ledger/sqlite/migrations/index.js'
 import { cleanupAfterEach } from '../helpers/cleanup.js'
 import { spawnDaemon } from '../helpers/daemon-process.js'
 import { apiCall, firstKey } from '../helpers/http.js'
@@ -13,6 +14,7 @@ import { createTestDatabase } from '../helpers/postgres-database.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
 const track = cleanupAfterEach()
+const NEWEST = Math.max(...MIGRATIONS.map((m) => m.version))
 
 /** `harpoon ledger copy`, through the CLI's entry point (in this process: no Node start-up per call). */
 async function copy (...args: string[]): Promise<{ code: number, out: string, err: string }> {
@@ -102,6 +104,16 @@ INSERT INTO webhook_attempts (id, delivery_id, outcome, status_code, error, resp
          (3, 'dlv_1', 'abandoned', NULL, 'connect ECONNREFUSED', NULL, 2, ${T + 1001});
 INSERT INTO wallet_balances (wallet, mode, balance_minor, updated_at)
   VALUES ('modem-1', 'live', 4294967296000, ${T + 90}), ('modem-1', 'test', 0, ${T + 96}), ('virtual:telecel', 'live', 600000, ${T + 390});
+INSERT INTO agents (id, merchant_id, mode, key_id, version, first_seen_at, last_contact_at, backlog, oldest_pending_at)
+  VALUES ('kumasi', 'default', 'live', 'key_z', '0.1.0', ${T}, ${T + 700}, 2, ${T + 650}), ('laptop', 'ama-kitchen', 'test', 'key_t', NULL, ${T + 1}, ${T + 2}, 0, NULL);
+INSERT INTO agent_modems (agent_id, modem_id, network, msisdn, status, reported_at)
+  VALUES ('kumasi', 'mtn-1', 'mtn', '0244000011', '{"id":"mtn-1","connected":true,"signal_dbm":-71,"counters":{"stored":3}}', ${T + 700}),
+         ('laptop', 'virtual-telecel', 'telecel', '0200000000', '{"id":"virtual-telecel","virtual":true}', ${T + 2});
+INSERT INTO agent_messages (agent_id, modem_key, pdu_hash, modem_id, agent_seq, message_id, stored_at, accepted_at)
+  VALUES ('kumasi', 'imsi:620010000000011', 'aa01', 'mtn-1', 1, 3, ${T + 495}, ${T + 500}),
+         ('kumasi', 'imsi:620010000000011', 'aa02', 'mtn-1', 2, NULL, ${T + 696}, ${T + 700});
+INSERT INTO agent_test_sms (id, agent_id, network, sender, text, created_at, claimed_at)
+  VALUES (1, 'laptop', 'telecel', 'T-CASH', 'Confirmed. You have received GHS7.00', ${T + 1}, ${T + 2}), (2, 'laptop', 'mtn', 'MobileMoney', 'waiting', ${T + 2}, NULL);
 `)
   } finally {
     db.close()
@@ -141,7 +153,7 @@ describe('harpoon ledger copy', () => {
     expect(res.out).toContain(`All ${tables.length} tables match`)
 
     const pg = await target(db.url)
-    expect(await pg.value(sql`SELECT max(version) FROM schema_migrations`)).toBe(8)
+    expect(await pg.value(sql`SELECT max(version) FROM schema_migrations`)).toBe(NEWEST)
     expect(await pg.value(sql`SELECT secret_hash FROM api_keys WHERE id = ${'key_a'}`)).toEqual(KEY_HASH)
     expect(await pg.get(sql`SELECT expected_minor, note FROM payments WHERE id = ${3}`)).toEqual({ expected_minor: 1125899906842624, note: null })
     expect(await pg.value(sql`SELECT name FROM merchants WHERE id = ${'ama-kitchen'}`)).toBe('Ama’s Kitchen ₵ — 🍲')
@@ -190,7 +202,7 @@ describe('harpoon ledger copy', () => {
     expect(retry.code).toBe(0)
     const report = JSON.parse(retry.out) as { ok: boolean, schemaVersion: number, tables: Array<{ ok: boolean }> }
     expect(report.ok).toBe(true)
-    expect(report.schemaVersion).toBe(8)
+    expect(report.schemaVersion).toBe(NEWEST)
     expect(report.tables.every((t) => t.ok)).toBe(true)
     expect(await pg.value(sql`SELECT note FROM payments WHERE id = ${1}`)).toBe('Noé')
   })
