@@ -14,10 +14,11 @@ import { mtnCreditPdus } from '../faults/support.js'
 interface Payment { reference: string, hpn_code: string, status: string }
 
 /**
- * Several central nodes behind one URL: two daemon processes on one ledger (the SQLite file here;
- * PostgreSQL in production), and a proxy handing the agent's requests to them in turn. Nothing of
- * the protocol may live in one node's memory: whichever node takes a message, it is stored and
- * settled once, in order, and both nodes show the agent's modem.
+ * Several central nodes behind one URL: two daemon processes on one ledger (in the `postgres` project
+ * one PostgreSQL database, the deployment this is for; in the `sqlite` project one SQLite file), and a
+ * proxy handing the agent's requests to them in turn. Nothing of the protocol may live in one node's
+ * memory: whichever node takes a message, it is stored and settled once, in order, and both nodes
+ * show the agent's modem.
  */
 describe('an agent forwarding to two central nodes behind one URL', () => {
   const root = tempDir('harpoon-nodes-')
