@@ -203,5 +203,9 @@ describe('logs', () => {
     expect(api.logs.length).toBeGreaterThan(4)
     const all = api.logs.join('\n')
     expect(all).not.toMatch(/hpn_(live|test)_sk_[0-9A-Za-z]{10}/)
+    // Publishable keys are public by design, yet still credentials: masked too.
+    const pk = (await api.ledger.apiKeys.create({ merchantId: 'default', name: 'web', mode: 'test', type: 'publishable', scopes: ['payments:read'] })).secret
+    await api.request('GET', `/v1/payments/${pk}`, { key: pk })
+    expect(api.logs.join('\n')).not.toContain(pk.slice(12))
   })
 })

@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import type { Ledger } from '../ledger/ledger.js'
 import { AccessLog } from './access-log.js'
 import { registerAuth } from './auth.js'
+import { corsForPublishableKeys, publishableRoutes } from './key-access.js'
 import { errorBody } from './envelope.js'
 import { clientErrorHandler, errorHandler } from './error-handler.js'
 import { HttpError, validationFailed } from './http-errors.js'
@@ -18,9 +19,13 @@ import { keyRoutes } from './routes/keys.js'
 import { testSmsRoutes } from './routes/test-sms.js'
 import { paymentViewer } from './payment-view.js'
 import { paymentRoutes } from './routes/payments.js'
+import { PaymentService, type PaymentServiceDeps } from './payment-service.js'
+import { transactionRoutes } from './routes/transactions.js'
+import { PAYMENT_GUIDES, type GuideNetwork, type PaymentGuide } from '../core/payment-guides.js'
 import type { Wallets } from './payment-view.js'
 import { systemRoutes, type ModemStatus } from './routes/system.js'
 import { dashboardPage } from '../dashboard/page.js'
+import { checkoutPage } from '../checkout/page.js'
 import { operatorRoutes, type OperatorRouteDeps } from './routes/operator.js'
 import { agentRoutes, type AgentRouteDeps } from './routes/agents.js'
 
@@ -34,7 +39,8 @@ export interface ApiDeps {
   maxAmountMinor: number
   defaultExpiresIn: number
   rateLimit: { max: number, windowMs: number }
-  trustProxy: boolean
+  /** api.trust_proxy: whose X-Forwarded-For is believed for `request.ip` (Fastify's trustProxy). */
+  trustProxy: boolean | number | readonly string[]
   wallets: Wallets
   /** The currencies of every network a modem can be on: what test payments, and owners without a wallet yet, may use. */
   networkCurrencies: readonly string[]
@@ -47,6 +53,18 @@ export interface ApiDeps {
   agents?: AgentRouteDeps
   /** Extra `/v1` route plugins from later layers (webhooks). */
   plugins?: ReadonlyArray<(app: FastifyInstance) => Promise<void>>
+  /** Judges a payment's own `webhook_url` (the webhooks layer's checkTarget); without it the field is refused. */
+  checkWebhookUrl?: PaymentServiceDeps['checkWebhookUrl']
+  /** How customers pay each network (core/payment-guides.ts with the config's corrections); default: the built-in guides. */
+  guides?: Readonly<Record<GuideNetwork, PaymentGuide>>
+  /** api.public_url, for checkout_url; null or absent: the address each request came to. */
+  publicUrl?: string | null
+}
+
+/** api.trust_proxy as Fastify takes it: a hop count is "trust the nearest N proxies". */
+function trustProxyOption (setting: ApiDeps['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting === 'number') return (_address, hop) => hop < setting
+  return typeof setting === 'boolean' ? setting : [...setting]
 }
 
 /**
@@ -58,7 +76,7 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     // pino's Logger and Fastify's base logger differ only in optional typing details.
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
-    trustProxy: deps.trustProxy,
+    trustProxy: trustProxyOption(deps.trustProxy),
     logController: new AccessLog(),
     // JSON bodies are validated without type coercion; query strings and path parameters with it.
     schemaController: { compilersFactory: { buildValidator: partAwareValidators() } },
@@ -103,6 +121,9 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
   })
 
   registerAuth(app, deps.ledger.apiKeys)
+  // Before the rate limiter, so a 429 to an allowed page carries the CORS headers too.
+  app.addHook('onRequest', corsForPublishableKeys)
+  const browserRoutes = publishableRoutes(app)
   await app.register(rateLimit, {
     global: true,
     max: deps.rateLimit.max,
@@ -129,15 +150,29 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
+  // One service under both route families (/v1/payments and /v1/transactions).
+  const service = new PaymentService({
+    ledger: deps.ledger,
+    maxAmountMinor: deps.maxAmountMinor,
+    defaultExpiresIn: deps.defaultExpiresIn,
+    wallets: deps.wallets,
+    networkCurrencies: deps.networkCurrencies,
+    checkWebhookUrl: deps.checkWebhookUrl
+  })
+
   await app.register(systemRoutes({ ledger: deps.ledger, metrics: deps.metrics, modems: deps.modems, version: deps.version }))
   await app.register(async (v1) => {
-    await v1.register(paymentRoutes({ ledger: deps.ledger, maxAmountMinor: deps.maxAmountMinor, defaultExpiresIn: deps.defaultExpiresIn, wallets: deps.wallets, networkCurrencies: deps.networkCurrencies }))
+    await v1.register(paymentRoutes({ service, wallets: deps.wallets }))
+    await v1.register(transactionRoutes({ service, wallets: deps.wallets, guides: deps.guides ?? PAYMENT_GUIDES, publicUrl: deps.publicUrl ?? null }))
     await v1.register(keyRoutes(deps.ledger))
-    await v1.register(creditRoutes({ ledger: deps.ledger, paymentView: paymentViewer(deps.wallets) }))
+    await v1.register(creditRoutes({ ledger: deps.ledger, paymentView: paymentViewer(deps.wallets), service }))
     if (deps.testSms !== undefined) await v1.register(testSmsRoutes(deps.testSms))
     if (deps.agents !== undefined) await v1.register(agentRoutes(deps.agents))
     for (const plugin of deps.plugins ?? []) await v1.register(plugin)
   }, { prefix: '/v1' })
+  browserRoutes.answerPreflights(deps.ledger.apiKeys)
+  // The hosted checkout: public pages reached by a payment's unguessable checkout link.
+  await app.register(checkoutPage({ ledger: deps.ledger, wallets: deps.wallets, guides: deps.guides ?? PAYMENT_GUIDES, now: deps.ledger.now }))
   if (deps.dashboard !== undefined) {
     await app.register(dashboardPage())
     await app.register(operatorRoutes({ ledger: deps.ledger, modems: deps.modems, paymentView: paymentViewer(deps.wallets), ...deps.dashboard }))

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ApiKeyStore, AuthContext, Scope } from '../ledger/api-keys.js'
 import { forbidden, unauthorized } from './http-errors.js'
+import { keyAccessRefusal } from './key-access.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -13,6 +14,8 @@ declare module 'fastify' {
     scope?: Scope
     /** Routes only a test-mode key may call. */
     testOnly?: boolean
+    /** Routes a publishable key may call too (initialize, read by reference); every other route refuses one. */
+    publishable?: boolean
   }
 }
 
@@ -48,6 +51,9 @@ export function registerAuth (app: FastifyInstance, keys: ApiKeyStore): void {
     const { scope, testOnly } = request.routeOptions.config
     if (scope === undefined) return
     if (request.auth === null) throw unauthorized(request.authProblem ?? 'missing API key')
+    // Where the key is used from (allow-list, origin) and what a publishable key may call, before its scopes.
+    const refusal = keyAccessRefusal(request.auth, request)
+    if (refusal !== null) throw refusal
     if (!request.auth.scopes.has(scope)) throw forbidden(`this key lacks the ${scope} scope`)
     if (testOnly === true && request.auth.mode !== 'test') throw forbidden('this route takes test-mode keys only')
   })

@@ -15,7 +15,8 @@ declare module 'fastify' {
 export const IDEMPOTENCY_HEADER = 'idempotency-key'
 // 404 too: an unknown route or an unknown payment changed nothing, and storing the answer would be
 // the only write a rejected request makes (found by the API fuzzer, test/faults/api-fuzz.fault.ts).
-const NOT_REPLAYED = new Set([400, 404, 413, 415, 422])
+// 403 likewise: what a key may not do (a publishable key's webhook_url, found the same way).
+const NOT_REPLAYED = new Set([400, 403, 404, 413, 415, 422])
 
 /**
  * SPEC §4 `Idempotency-Key` on every authenticated POST. Runs after validation, so a request
@@ -35,12 +36,15 @@ export function registerIdempotency (app: FastifyInstance, store: IdempotencySto
     }
     const owner: Owner = { merchantId: request.auth.merchantId, mode: request.auth.mode }
     const path = request.url.split('?')[0] ?? request.url
-    const found = await store.begin(owner, key, fingerprint(request.method, path, request.rawBody ?? ''))
+    // A publishable key is public: its keys live apart, so a page can never replay (and read) a
+    // response the merchant's server stored under the same Idempotency-Key.
+    const scoped = request.auth.type === 'publishable' ? `${request.auth.keyId}:${key}` : key
+    const found = await store.begin(owner, scoped, fingerprint(request.method, path, request.rawBody ?? ''))
     if (found.kind === 'replay') {
       return reply.code(found.response.statusCode).header('Idempotent-Replayed', 'true')
         .type('application/json; charset=utf-8').send(found.response.body)
     }
-    request.idempotency = { owner, key, claim: found.claim, stored: false }
+    request.idempotency = { owner, key: scoped, claim: found.claim, stored: false }
   })
 
   app.addHook('onSend', async (request, reply, payload) => {
@@ -67,13 +71,14 @@ export function registerIdempotency (app: FastifyInstance, store: IdempotencySto
  * Runs a ledger change and stores its idempotent response in the same transaction, so a crash
  * cannot keep the change and lose the response (which would let a retry do it twice). `change`
  * does ledger work through `tx` only (it may run again on PostgreSQL); `statusCode` may depend on
- * what it found (201 created, 200 already there). The reply is sent once the transaction committed.
+ * what it found (201 created, 200 already there); `shape` wraps the data (default: the SPEC §4
+ * success envelope). The reply is sent once the transaction committed.
  */
 export async function commitResponse<T> (ledger: Ledger, request: FastifyRequest, reply: FastifyReply,
-  statusCode: number | (() => number), change: (tx: LedgerTx) => Promise<T>): Promise<FastifyReply> {
+  statusCode: number | (() => number), change: (tx: LedgerTx) => Promise<T>, shape: (data: T) => unknown = ok): Promise<FastifyReply> {
   const claim = request.idempotency
   const response = await ledger.transact(async (tx) => {
-    const body = JSON.stringify(ok(await change(tx)))
+    const body = JSON.stringify(shape(await change(tx)))
     const status = typeof statusCode === 'function' ? statusCode() : statusCode
     if (claim !== null) await tx.idempotency.complete(claim.owner, claim.key, claim.claim, { statusCode: status, body })
     return { status, body }

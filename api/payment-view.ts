@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox'
 import type { Network } from '../config/schema.js'
 import { formatAmount } from '../core/money.js'
+import { PAYMENT_GUIDES } from '../core/payment-guides.js'
 import type { LedgerStores } from '../ledger/ledger.js'
 import type { Owner } from '../ledger/modes.js'
 import type { PaymentRow } from '../ledger/payment-model.js'
@@ -12,7 +13,6 @@ export interface Wallet { network: Network, msisdn: string, currency: string }
 /** The wallets whose SMS can settle a payment of this merchant and mode. */
 export type Wallets = (owner: Owner) => readonly Wallet[]
 
-const NETWORK_NAMES: Record<Network, string> = { mtn: 'MTN MoMo', telecel: 'Telecel Cash', at: 'AT Money' }
 
 /**
  * The currencies a payment of this owner can be paid in: those of its wallets. Test mode adds every
@@ -38,7 +38,7 @@ export function paymentViewer (wallets: Wallets): PaymentView {
     const pay_to = wallets({ merchantId: row.merchant_id, mode: row.mode }).map((w) => ({
       network: w.network,
       msisdn: w.msisdn,
-      instructions: `Pay ${amount} to ${w.msisdn} with ${NETWORK_NAMES[w.network]} and enter ${row.hpn_code} as the reference.`
+      instructions: `Pay ${amount} to ${w.msisdn} with ${PAYMENT_GUIDES[w.network].name} and enter ${row.hpn_code} as the reference.`
     }))
     return { ...data, pay_to } as Static<typeof PaymentSchema>
   }

@@ -1,5 +1,5 @@
 import { Type, type TLiteral, type TNull, type TNumber, type TSchema, type TString, type TUnion } from '@sinclair/typebox'
-import { KEY_SCOPES, MATCH_METHODS, MODES, PAYMENT_STATUSES, SCOPES } from '../core/enums.js'
+import { KEY_SCOPES, KEY_TYPES, MATCH_METHODS, MODES, PAYMENT_STATUSES, SCOPES } from '../core/enums.js'
 import { ERROR_KEYWORD } from './validators.js'
 
 /** Route schemas: they validate requests, and the OpenAPI document is generated from them. */
@@ -98,6 +98,9 @@ export const KeySchema = Type.Object({
   revoked_at: nullable(Time),
   last_used_at: nullable(Time),
   rolled_from: nullable(Type.String()),
+  type: literals(KEY_TYPES),
+  allowed_origins: Type.Array(Type.String(), { description: 'browser origins a publishable key answers with CORS; [] for none, and always for secret keys' }),
+  allowed_ips: nullable(Type.Array(Type.String(), { description: 'addresses or CIDR ranges the key is accepted from, normalised; null for any' })),
   key: Type.Optional(Type.String({ description: 'the secret, present only in the response that created the key' }))
 })
 
@@ -107,11 +110,22 @@ export const RolledKeySchema = Type.Object({
   previous: KeySchema
 })
 
+const AllowedOrigins = Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { maxItems: 50, description: 'publishable keys only: scheme, host and port, like https://shop.example' })
+const AllowedIps = nullable(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 100, description: 'IPv4/IPv6 addresses or CIDR ranges; null for any address' }))
+
 export const CreateKeyBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
-  scopes: Type.Array(ScopeSchema, { minItems: 1, uniqueItems: true }),
-  mode: Type.Optional(literals(MODES))
+  scopes: Type.Optional(Type.Array(ScopeSchema, { minItems: 1, uniqueItems: true, description: 'required for a secret key; a publishable key holds payments:read and payments:write at most (the default)' })),
+  mode: Type.Optional(literals(MODES)),
+  type: Type.Optional(literals(KEY_TYPES)),
+  allowed_origins: Type.Optional(AllowedOrigins),
+  allowed_ips: Type.Optional(AllowedIps)
 }, { additionalProperties: false })
+
+export const UpdateKeyBody = Type.Object({
+  allowed_origins: Type.Optional(AllowedOrigins),
+  allowed_ips: Type.Optional(AllowedIps)
+}, { additionalProperties: false, minProperties: 1 })
 
 export const RollKeyBody = Type.Object({
   expires_in: Type.Integer({ minimum: 0, maximum: 30 * 86400, default: 86400 })

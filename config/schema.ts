@@ -33,7 +33,11 @@ const NetworkSettingsSchema = Type.Object({
   /** Trusted sender IDs; replaces the built-in list of the network when given. */
   senders: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { minItems: 1 })),
   /** Operator message formats (parsers/format-schema.ts checks their patterns). */
-  formats: Type.Array(FormatEntrySchema, { default: [], maxItems: 500 })
+  formats: Type.Array(FormatEntrySchema, { default: [], maxItems: 500 }),
+  /** The USSD code customers dial to pay a wallet of this network (core/payment-guides.ts has the built-in one). */
+  ussd_code: Type.Optional(Type.String({ pattern: '^[*#0-9]{2,20}$' })),
+  /** The hosted checkout's steps for this network, replacing the built-in ones; {wallet} {amount} {currency} {code} are filled in. */
+  payment_steps: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { minItems: 1, maxItems: 12 }))
 }, strict)
 
 /** `harpoon agent`: this site's modems forward to a central daemon (README, Multi-site). */
@@ -59,7 +63,21 @@ export const ConfigSchema = Type.Object({
       max: Type.Integer({ minimum: 1, default: 100, description: 'requests per key per window' }),
       window_ms: Type.Integer({ minimum: 100, default: 1000 })
     }, { ...strict, default: {} }),
-    trust_proxy: Type.Boolean({ default: false })
+    /**
+     * Whose X-Forwarded-For to believe for the client address (rate-limit buckets, key IP
+     * allow-lists): false for none; a number of proxy hops; a list of proxy addresses or CIDR
+     * ranges; true for every hop, which lets any client name its own address in the header.
+     */
+    trust_proxy: Type.Union([
+      Type.Boolean(),
+      Type.Integer({ minimum: 1, maximum: 10 }),
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 50 })
+    ], { default: false }),
+    /**
+     * The daemon's address as customers' browsers reach it, for `checkout_url`
+     * ("https://pay.shop.example"); null: the address the API request came to.
+     */
+    public_url: Type.Union([Type.String({ pattern: '^https?://[^/?#\\s]+(/[^?#\\s]*)?$', maxLength: 300 }), Type.Null()], { default: null })
   }, { ...strict, default: {} }),
   database: Type.Object({
     /** The SQLite file: the ledger unless `url` is set. */

@@ -65,6 +65,15 @@ export type Scope = typeof KEY_SCOPES[number]
 /** What `harpoon keys create` grants when no --scopes are given: every API scope but `operator`. */
 export const DEFAULT_SCOPES: readonly Scope[] = SCOPES.filter((s) => s !== 'operator')
 
+/**
+ * `secret` keys (hpn_…_sk_…) live on the merchant's server; `publishable` keys (hpn_…_pk_…) are
+ * safe in a browser: they may only initialize payments and read back the ones they made.
+ */
+export const KEY_TYPES = ['secret', 'publishable'] as const
+export type KeyType = typeof KEY_TYPES[number]
+/** The most a publishable key can hold, and what it gets when none are named. */
+export const PUBLISHABLE_SCOPES: readonly Scope[] = ['payments:read', 'payments:write']
+
 /** True when `value` is one of `values` (narrows a string read from outside to the enum). */
 export function isOneOf<T extends string> (values: readonly T[], value: string): value is T {
   return (values as readonly string[]).includes(value)

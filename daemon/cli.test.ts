@@ -119,6 +119,28 @@ describe('harpoon merchants and keys', () => {
     expect(mixed.err).toContain('the agent scope stands alone')
   })
 
+  it('makes publishable keys with allowed origins, sets IP allow-lists, and shows both', async () => {
+    const config = await setup()
+    await cli(['merchants', 'create', '--name', 'Shop', '--config', config])
+    const pk = await cli(['keys', 'create', '--name', 'web', '--type', 'publishable', '--allowed-origins', 'https://shop.example, http://localhost:3000', '--json', '--config', config])
+    expect(pk.code).toBe(0)
+    const key = JSON.parse(pk.out) as { id: string, key: string }
+    expect(key.key).toMatch(/^hpn_test_pk_[0-9A-Za-z]{40}$/)
+    expect(JSON.parse(pk.out)).toMatchObject({ type: 'publishable', scopes: ['payments:read', 'payments:write'], allowed_origins: ['https://shop.example', 'http://localhost:3000'], allowed_ips: null })
+    const updated = await cli(['keys', 'update', key.id, '--allowed-ips', '203.0.113.9/24,2001:db8::/32', '--json', '--config', config])
+    expect(JSON.parse(updated.out)).toMatchObject({ allowed_ips: ['203.0.113.0/24', '2001:db8::/32'], allowed_origins: ['https://shop.example', 'http://localhost:3000'] })
+    const list = (await cli(['keys', 'list', '--config', config])).out
+    expect(list).toMatch(/publishable .*https:\/\/shop\.example,http:\/\/localhost:3000\s+203\.0\.113\.0\/24,2001:db8::\/32/)
+    expect((await cli(['keys', 'update', key.id, '--allowed-ips', 'any', '--allowed-origins', 'none', '--config', config])).out).toMatch(/accepted from any address; browser origins none/)
+    // What a key of its type cannot have is refused, naming the setting.
+    const secret = await cli(['keys', 'create', '--name', 'srv', '--allowed-origins', 'https://shop.example', '--config', config])
+    expect(secret.code).toBe(1)
+    expect(secret.err).toContain('allowed_origins is for publishable keys only')
+    expect((await cli(['keys', 'create', '--name', 'srv', '--allowed-ips', '10.0.0.0/33', '--config', config])).err).toContain('"10.0.0.0/33"')
+    expect((await cli(['keys', 'create', '--name', 'x', '--type', 'public', '--config', config])).code).toBe(2)
+    expect((await cli(['keys', 'update', key.id, '--config', config])).code).toBe(2)
+  })
+
   it('says so when keys create made the default merchant', async () => {
     const res = await cli(['keys', 'create', '--name', 'first', '--config', await setup()])
     expect(res.code).toBe(0)

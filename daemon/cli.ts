@@ -6,7 +6,7 @@ import { openLedger } from '../ledger/open.js'
 import { CliError } from './commands/cli-error.js'
 import type { CommandIo } from './commands/io.js'
 import { backupCommand } from './commands/backup.js'
-import { keysCommand } from './commands/keys.js'
+import { KEYS_USAGE, keysCommand } from './commands/keys.js'
 import { merchantsCommand } from './commands/merchants.js'
 import { modemsCommand } from './commands/modems.js'
 import { simulateCommand } from './commands/simulate.js'
@@ -25,8 +25,7 @@ const USAGE = `usage: harpoon <command> [--config PATH]
   start                         run the daemon (what npm start runs)
   agent                         run a harpoon agent: modems here, forwarding to a central daemon
   agent status [--json] | agent replay | agent skip SEQ   the agent's store of messages
-  keys create --name LABEL [--merchant ID] [--mode live|test] [--scopes a,b,...] [--json]
-  keys list [--json]            keys revoke ID
+  ${KEYS_USAGE}
   merchants create --name NAME [--id SLUG] [--json]
   merchants list [--json]
   parse [--network mtn|telecel|at|ghanapay|mpesa|airtel_ke] [--sender ID] [TEXT]   parse one SMS (TEXT, else stdin)
@@ -51,6 +50,9 @@ const OPTIONS = {
   merchant: { type: 'string' },
   mode: { type: 'string' },
   scopes: { type: 'string' },
+  type: { type: 'string' },
+  'allowed-origins': { type: 'string' },
+  'allowed-ips': { type: 'string' },
   id: { type: 'string' },
   json: { type: 'boolean', default: false },
   network: { type: 'string' },
@@ -138,7 +140,10 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
         const ledger = await openLedger(config.database)
         try {
           return command === 'keys'
-            ? await keysCommand(ledger, action, rest, { name: values.name, merchant: values.merchant, mode: values.mode, scopes: values.scopes, json: values.json }, io)
+            ? await keysCommand(ledger, action, rest, {
+              name: values.name, merchant: values.merchant, mode: values.mode, scopes: values.scopes, json: values.json,
+              type: values.type, allowedOrigins: values['allowed-origins'], allowedIps: values['allowed-ips']
+            }, io)
             : await merchantsCommand(ledger, action, { name: values.name, id: values.id, json: values.json }, io)
         } finally {
           await ledger.close()

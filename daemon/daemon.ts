@@ -18,6 +18,7 @@ import { registerDaemonMetrics } from './metrics.js'
 import { startAgentView, uniqueWallets, type AgentView } from './agents.js'
 import { createAgentIntake } from '../ingest/agent-intake.js'
 import { assembleText } from '../modem/pdu/assemble.js'
+import { guidesWith } from '../core/payment-guides.js'
 
 export interface RunningDaemon {
   api: FastifyInstance
@@ -96,6 +97,9 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     testSms: async (owner, request) => await (agents.deliverTestSms(owner, request) ?? modemLayer.deliverTestSms(owner, request) ?? direct(owner, request)),
     agents: { intake: createAgentIntake({ ledger, ingest, logger, rules: { assemble: assembleText } }), onReport: agents.refresh },
     plugins: [webhookRoutes(ledger, webhooks)],
+    checkWebhookUrl: webhooks.checkTarget,
+    guides: guidesWith(config.networks),
+    publicUrl: config.api.public_url,
     dashboard: { silenceAlarmMinutes: config.dashboard.silence_alarm_minutes, startedAt }
   })
   const url = await api.listen({ host: config.api.host, port: config.api.port })

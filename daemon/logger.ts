@@ -11,11 +11,13 @@ export const REDACT_PATHS = [
   'config.modems[*].pin', 'modems[*].pin'
 ]
 
-const SECRET_IN_TEXT = /(hpn_(?:live|test)_sk_|whsec_)[0-9A-Za-z+/=_-]+/g
+const SECRET_IN_TEXT = /(hpn_(?:live|test)_(?:sk|pk)_|whsec_)[0-9A-Za-z+/=_-]+/g
+/** A hosted checkout link's token: whoever holds the link sees the payment, so it stays out of logs too. */
+const CHECKOUT_TOKEN = /(\/checkout\/)[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g
 
-/** Masks API keys and webhook secrets inside free text (a client may paste a key into a URL). */
+/** Masks API keys, webhook secrets and checkout tokens inside free text (a client may paste a key into a URL). */
 export function maskSecrets (text: string): string {
-  return text.replace(SECRET_IN_TEXT, '$1[redacted]')
+  return text.replace(SECRET_IN_TEXT, '$1[redacted]').replace(CHECKOUT_TOKEN, '$1[redacted]')
 }
 
 interface LoggedRequest { method?: string, url?: string, hostname?: string, host?: string, ip?: string, socket?: { remotePort?: number } }

@@ -1,15 +1,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { randomBase62, randomHex } from '../core/ids.js'
+import { normaliseAllowedIps } from '../core/ip-allow-list.js'
 import { InvalidFieldError, NotFoundError } from './errors.js'
-import { AGENT_SCOPE, KEY_SCOPES, type Mode, type Scope } from '../core/enums.js'
+import { AGENT_SCOPE, KEY_SCOPES, PUBLISHABLE_SCOPES, type KeyType, type Mode, type Scope } from '../core/enums.js'
 import type { Owner } from './modes.js'
 import type { LedgerScope } from './scope.js'
 import { sql } from './sql.js'
 import { columns } from './columns.js'
 
-export { AGENT_SCOPE, DEFAULT_SCOPES, KEY_SCOPES, SCOPES, type Scope } from '../core/enums.js'
+export { AGENT_SCOPE, DEFAULT_SCOPES, KEY_SCOPES, KEY_TYPES, PUBLISHABLE_SCOPES, SCOPES, type KeyType, type Scope } from '../core/enums.js'
 
-const SECRET = /^hpn_(live|test)_sk_[0-9A-Za-z]{32,}$/
+const SECRET = /^hpn_(live|test)_(sk|pk)_[0-9A-Za-z]{32,}$/
+const PREFIX: Record<KeyType, string> = { secret: 'sk', publishable: 'pk' }
 
 export interface ApiKey {
   id: string
@@ -24,6 +26,11 @@ export interface ApiKey {
   revokedAt: number | null
   lastUsedAt: number | null
   rolledFrom: string | null
+  type: KeyType
+  /** Browser origins a publishable key answers with CORS; [] for none (and always for secret keys). */
+  allowedOrigins: string[]
+  /** Client addresses or CIDR ranges the key is accepted from; null for any. */
+  allowedIps: string[] | null
 }
 
 /** A key with its secret, returned exactly once, at creation. */
@@ -35,6 +42,9 @@ export interface NewApiKey extends ApiKey {
 export interface AuthContext extends Owner {
   readonly keyId: string
   readonly scopes: ReadonlySet<Scope>
+  readonly type: KeyType
+  readonly allowedOrigins: readonly string[]
+  readonly allowedIps: readonly string[] | null
 }
 
 interface KeyRow {
@@ -50,10 +60,13 @@ interface KeyRow {
   revoked_at: number | null
   last_used_at: number | null
   rolled_from: string | null
+  key_type: KeyType
+  allowed_origins: string | null
+  allowed_ips: string | null
 }
 
 const KEY_COLUMNS = columns<KeyRow>()(['id', 'merchant_id', 'name', 'mode', 'scopes', 'secret_hash', 'hint', 'created_at', 'expires_at', 'revoked_at',
-  'last_used_at', 'rolled_from'])
+  'last_used_at', 'rolled_from', 'key_type', 'allowed_origins', 'allowed_ips'])
 
 function hashSecret (secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest()
@@ -71,7 +84,10 @@ function toKey (r: KeyRow): ApiKey {
     expiresAt: r.expires_at,
     revokedAt: r.revoked_at,
     lastUsedAt: r.last_used_at,
-    rolledFrom: r.rolled_from
+    rolledFrom: r.rolled_from,
+    type: r.key_type,
+    allowedOrigins: r.allowed_origins === null ? [] : JSON.parse(r.allowed_origins) as string[],
+    allowedIps: r.allowed_ips === null ? null : JSON.parse(r.allowed_ips) as string[]
   }
 }
 
@@ -91,11 +107,51 @@ function checkAgentAlone (scopes: readonly Scope[]): void {
   }
 }
 
-export interface NewKeyInput {
+/**
+ * Browser origins as a browser sends them in `Origin`: scheme, host and port, nothing else
+ * ("https://shop.example", "http://localhost:3000"). Returned normalised (lower-case host, default
+ * port dropped); anything else is refused naming `field`.
+ */
+export function parseOrigins (input: readonly string[], field = 'allowed_origins'): string[] {
+  const out: string[] = []
+  for (const raw of input) {
+    let url: URL | null = null
+    try { url = new URL(raw) } catch { /* refused below */ }
+    const onlyOrigin = url !== null && (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '' &&
+      url.pathname === '/' && url.search === '' && url.hash === '' && !/[?#]/.test(raw) && /^[a-z]+:\/\/[^/]+\/?$/i.test(raw.trim())
+    if (url === null || !onlyOrigin) {
+      throw new InvalidFieldError(field, `has ${JSON.stringify(raw)}, which is not an origin: write scheme, host and port only, like https://shop.example or http://localhost:3000`)
+    }
+    out.push(url.origin)
+  }
+  return [...new Set(out)]
+}
+
+/** An IP allow-list (addresses or CIDR ranges), normalised. An empty list is refused: null is how "every address" is said. */
+export function parseAllowedIps (input: readonly string[], field = 'allowed_ips'): string[] {
+  const result = normaliseAllowedIps(input)
+  if ('bad' in result) throw new InvalidFieldError(field, `has ${result.bad.map((b) => JSON.stringify(b)).join(', ')}: each entry must be an IPv4 or IPv6 address or CIDR range, like 203.0.113.0/24 or 2001:db8::/32`)
+  if (result.ok.length === 0) throw new InvalidFieldError(field, 'must name at least one address or range (send null to accept every address)')
+  return result.ok
+}
+
+/** Who a key is accepted from and, for a publishable key, which browser origins may use it. */
+export interface KeyAccess {
+  /** null: every address. */
+  allowedIps?: string[] | null | undefined
+  allowedOrigins?: string[] | undefined
+}
+
+/** A key as it was and as it is after a change: what an audit record needs. */
+export interface KeyChange { before: ApiKey, after: ApiKey }
+
+export interface NewKeyInput extends KeyAccess {
   merchantId: string
   name: string
   mode: Mode
   scopes: readonly Scope[]
+  /** Default `secret`. */
+  type?: KeyType | undefined
   rolledFrom?: string
 }
 
@@ -114,9 +170,16 @@ export interface ApiKeyStore {
   revoke: (id: string, merchantId?: string) => Promise<boolean>
   /**
    * Rotation without downtime: a new key with the same name, mode and scopes; the old one keeps
-   * working for `expiresInSeconds` (0 ends it now).
+   * working for `expiresInSeconds` (0 ends it now). The new key keeps the type, origins and allow-list.
    */
   roll: (id: string, owner: Pick<Owner, 'merchantId'>, expiresInSeconds: number) => Promise<{ key: NewApiKey, previous: ApiKey }>
+  /**
+   * Changes who a key is accepted from (and a publishable key's origins); fields left undefined
+   * stay. NotFoundError for an unknown, revoked or other merchant's key.
+   */
+  updateAccess: (id: string, owner: Pick<Owner, 'merchantId'>, access: KeyAccess) => Promise<KeyChange>
+  /** True when some usable publishable key lists this browser origin (a CORS preflight carries no key). */
+  anyAllowsOrigin: (origin: string) => Promise<boolean>
 }
 
 /** Remember when a key was last used without a disk write per request: at most once a minute. */
@@ -130,7 +193,13 @@ export class SqlApiKeyStore implements ApiKeyStore {
     const name = input.name.trim()
     if (name === '' || name.length > 100) throw new InvalidFieldError('name', 'must be 1 to 100 characters')
     checkAgentAlone(input.scopes)
-    const secret = `hpn_${input.mode}_sk_${randomBase62(40)}`
+    const type = input.type ?? 'secret'
+    const access = checkAccess(type, input)
+    if (type === 'publishable') {
+      const beyond = input.scopes.filter((s) => !PUBLISHABLE_SCOPES.includes(s))
+      if (beyond.length > 0) throw new InvalidFieldError('scopes', `a publishable key can hold only ${PUBLISHABLE_SCOPES.join(' and ')}, not ${beyond.join(', ')}`)
+    }
+    const secret = `hpn_${input.mode}_${PREFIX[type]}_${randomBase62(40)}`
     const row: KeyRow = {
       id: `key_${randomHex(12)}`,
       merchant_id: input.merchantId,
@@ -143,10 +212,15 @@ export class SqlApiKeyStore implements ApiKeyStore {
       expires_at: null,
       revoked_at: null,
       last_used_at: null,
-      rolled_from: input.rolledFrom ?? null
+      rolled_from: input.rolledFrom ?? null,
+      key_type: type,
+      allowed_origins: access.allowedOrigins.length === 0 ? null : JSON.stringify(access.allowedOrigins),
+      allowed_ips: access.allowedIps === null ? null : JSON.stringify(access.allowedIps)
     }
-    await this.#s.ex.run(sql`INSERT INTO api_keys (id, merchant_id, name, mode, scopes, secret_hash, hint, created_at, expires_at, rolled_from)
-      VALUES (${row.id}, ${row.merchant_id}, ${row.name}, ${row.mode}, ${row.scopes}, ${row.secret_hash}, ${row.hint}, ${row.created_at}, NULL, ${row.rolled_from})`)
+    await this.#s.ex.run(sql`INSERT INTO api_keys (id, merchant_id, name, mode, scopes, secret_hash, hint, created_at, expires_at, rolled_from,
+        key_type, allowed_origins, allowed_ips)
+      VALUES (${row.id}, ${row.merchant_id}, ${row.name}, ${row.mode}, ${row.scopes}, ${row.secret_hash}, ${row.hint}, ${row.created_at}, NULL, ${row.rolled_from},
+        ${row.key_type}, ${row.allowed_origins}, ${row.allowed_ips})`)
     return { ...toKey(row), secret }
   }
 
@@ -164,7 +238,7 @@ export class SqlApiKeyStore implements ApiKeyStore {
       await this.#s.ex.run(sql`UPDATE api_keys SET last_used_at = ${t} WHERE id = ${row.id}`)
     }
     const key = toKey(row)
-    return { keyId: key.id, merchantId: key.merchantId, mode: key.mode, scopes: new Set(key.scopes) }
+    return { keyId: key.id, merchantId: key.merchantId, mode: key.mode, scopes: new Set(key.scopes), type: key.type, allowedOrigins: key.allowedOrigins, allowedIps: key.allowedIps }
   }
 
   async get (id: string, merchantId?: string): Promise<ApiKey | undefined> {
@@ -196,10 +270,43 @@ export class SqlApiKeyStore implements ApiKeyStore {
       if (old === undefined || old.revokedAt !== null) throw new NotFoundError('api key')
       const t = tx.now()
       if (old.expiresAt !== null && old.expiresAt <= t) throw new NotFoundError('api key')
-      const key = await tx.apiKeys.create({ merchantId: old.merchantId, name: old.name, mode: old.mode, scopes: old.scopes, rolledFrom: old.id })
+      const key = await tx.apiKeys.create({
+        merchantId: old.merchantId, name: old.name, mode: old.mode, scopes: old.scopes, rolledFrom: old.id,
+        type: old.type, allowedOrigins: old.allowedOrigins, allowedIps: old.allowedIps
+      })
       const until = t + expiresInSeconds * 1000
       await tx.ex.run(sql`UPDATE api_keys SET expires_at = ${until} WHERE id = ${old.id} AND (expires_at IS NULL OR expires_at > ${until})`)
       return { key, previous: await tx.apiKeys.get(old.id) as ApiKey }
     })
   }
+
+  async anyAllowsOrigin (origin: string): Promise<boolean> {
+    const t = this.#s.now()
+    const rows = await this.#s.ex.all<{ allowed_origins: string }>(sql`SELECT allowed_origins FROM api_keys
+      WHERE key_type = ${'publishable' satisfies KeyType} AND allowed_origins IS NOT NULL AND (revoked_at IS NULL OR revoked_at > ${t}) AND (expires_at IS NULL OR expires_at > ${t})`)
+    return rows.some((r) => (JSON.parse(r.allowed_origins) as string[]).includes(origin))
+  }
+
+  async updateAccess (id: string, owner: Pick<Owner, 'merchantId'>, access: KeyAccess): Promise<KeyChange> {
+    return await this.#s.write(async (tx) => {
+      const before = await tx.apiKeys.get(id, owner.merchantId)
+      if (before === undefined || before.revokedAt !== null) throw new NotFoundError('api key')
+      const next = checkAccess(before.type, {
+        allowedIps: access.allowedIps === undefined ? before.allowedIps : access.allowedIps,
+        allowedOrigins: access.allowedOrigins ?? before.allowedOrigins
+      })
+      await tx.ex.run(sql`UPDATE api_keys SET allowed_origins = ${next.allowedOrigins.length === 0 ? null : JSON.stringify(next.allowedOrigins)},
+          allowed_ips = ${next.allowedIps === null ? null : JSON.stringify(next.allowedIps)}
+        WHERE id = ${id}`)
+      return { before, after: await tx.apiKeys.get(id) as ApiKey }
+    })
+  }
+}
+
+/** The access settings a key of `type` may have, checked and normalised. */
+function checkAccess (type: KeyType, access: KeyAccess): { allowedOrigins: string[], allowedIps: string[] | null } {
+  const allowedOrigins = parseOrigins(access.allowedOrigins ?? [])
+  // CORS is what makes a key usable from another site's page: secret keys never get it.
+  if (type === 'secret' && allowedOrigins.length > 0) throw new InvalidFieldError('allowed_origins', 'is for publishable keys only: a secret key must never be used from a browser')
+  return { allowedOrigins, allowedIps: access.allowedIps === null || access.allowedIps === undefined ? null : parseAllowedIps(access.allowedIps) }
 }

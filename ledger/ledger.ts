@@ -1,11 +1,13 @@
 import type { AgentRegistry } from './agents.js'
 import type { ApiKeyStore } from './api-keys.js'
 import type { BalanceChain } from './balance-chain.js'
+import type { CheckoutTokenStore } from './checkout-tokens.js'
 import type { CreditStore } from './credits.js'
 import type { Dialect, Engine, TransactionOptions } from './engine.js'
 import type { EventStore, EventSubscriber } from './events.js'
 import type { IdempotencyStore } from './idempotency.js'
 import type { MerchantStore } from './merchants.js'
+import type { PaymentDetailsStore } from './payment-details.js'
 import type { PaymentStatusStore } from './payment-status.js'
 import type { PaymentStore } from './payments.js'
 import { generateCode } from './hpn-code.js'
@@ -30,6 +32,8 @@ export interface LedgerStores {
   readonly webhookDeliveries: WebhookDeliveryStore
   readonly stats: LedgerStats
   readonly agents: AgentRegistry
+  readonly paymentDetails: PaymentDetailsStore
+  readonly checkoutTokens: CheckoutTokenStore
 }
 
 /** The stores inside one transaction, and what must wait for its commit. */

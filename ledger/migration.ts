@@ -3,6 +3,11 @@ import { HarpoonError } from '../core/errors.js'
 /**
  * One schema step of one engine. Versions are applied in order, once, each in its own transaction;
  * both engines carry the same numbers and names (ledger/README.md, Layout).
+ *
+ * Numbers may have gaps: branches reserve theirs (009 and 011 elsewhere while 010 landed first), so
+ * a migrator applies every step the database has not recorded, not only those above its newest one.
+ * A step that lands later with a lower number is then applied after a higher one, so steps never
+ * depend on a neighbour they were not written after.
  */
 export interface Migration {
   readonly version: number
@@ -11,18 +16,14 @@ export interface Migration {
 }
 
 /**
- * The steps a database still needs, in version order: every step of this release it has not
- * recorded, whatever their numbers. Numbers can leave gaps, because features that each add a step
- * land in any order: a database at 008 that took 011 later takes 009 and 010 when a release brings
- * them. Refuses (`database_too_new`) a database that recorded a step this release does not know,
- * above its newest or in a gap: a release that lacks a step must not run on what that step made.
+ * Refuses (`database_too_new`) a database that records a step this release does not carry, above its
+ * newest step or in a gap: a release that knows 008 and 010 must not run on a database another
+ * release took through 009, which it could misread or damage.
  */
-export function pendingMigrations (migrations: readonly Migration[], applied: ReadonlySet<number>): Migration[] {
+export function assertKnownVersions (applied: Iterable<number>, migrations: readonly Migration[]): void {
   const known = new Set(migrations.map((m) => m.version))
-  const unknown = [...applied].filter((v) => !known.has(v)).sort((a, b) => a - b)
-  if (unknown.length > 0) {
-    const newest = Math.max(0, ...known)
-    throw new HarpoonError('database_too_new', `database schema holds step${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}, which this release does not know (its newest is ${newest}); run the newer release or restore a backup`)
-  }
-  return [...migrations].filter((m) => !applied.has(m.version)).sort((a, b) => a.version - b.version)
+  const unknown = [...applied].filter((v) => !known.has(v))
+  if (unknown.length === 0) return
+  const newest = Math.max(0, ...known)
+  throw new HarpoonError('database_too_new', `database schema version ${Math.max(...unknown)} is not one this release knows (its newest is ${newest}); run the newer release or restore a backup`)
 }

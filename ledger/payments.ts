@@ -23,6 +23,19 @@ export interface ListQuery {
   cursor?: string | undefined
 }
 
+/** `GET /v1/transactions`: page-numbered, filtered, newest first. */
+export interface SearchQuery {
+  status?: PaymentStatus | undefined
+  /** created_at at or after, epoch ms. */
+  from?: number | undefined
+  /** created_at at or before, epoch ms. */
+  to?: number | undefined
+  /** The customer's phone given at initialize, or the payer's: display form 0XXXXXXXXX. */
+  phone?: string | undefined
+  offset: number
+  limit: number
+}
+
 export interface Page<T> {
   items: T[]
   hasMore: boolean
@@ -55,6 +68,10 @@ export interface PaymentStore {
   find: (owner: Owner, id: string) => Promise<PaymentRow | undefined>
   /** The newest payment of this owner with a canonical HPN code (codes are reused only after 180 days). */
   findByCode: (owner: Owner, code: string) => Promise<PaymentRow | undefined>
+  /** By the `hpn_trx_…` reference only. */
+  findByReference: (owner: Owner, reference: string) => Promise<PaymentRow | undefined>
+  /** The newest payment with this `client_reference`. */
+  findByClientReference: (owner: Owner, clientReference: string) => Promise<PaymentRow | undefined>
   /** `find`, or NotFoundError. */
   get: (owner: Owner, id: string) => Promise<PaymentRow>
   getById: (id: number) => Promise<PaymentRow | undefined>
@@ -65,7 +82,10 @@ export interface PaymentStore {
    */
   initialize: (owner: Owner, input: InitializeInput) => Promise<{ payment: PaymentRow, created: boolean }>
   list: (owner: Owner, query: ListQuery) => Promise<Page<PaymentRow>>
-  cancel: (owner: Owner, id: string) => Promise<PaymentRow>
+  /** One page of the owner's payments matching every filter given, newest first, and how many match in all. */
+  search: (owner: Owner, query: SearchQuery) => Promise<{ items: PaymentRow[], total: number }>
+  /** PENDING → CANCELLED; `note` (a reason) is kept on the payment. */
+  cancel: (owner: Owner, id: string, note?: string | null) => Promise<PaymentRow>
   /** Records that money was returned to the customer outside the daemon. */
   refund: (owner: Owner, id: string, note: string | null) => Promise<PaymentRow>
   resolve: (owner: Owner, id: string, to: 'SUCCESS' | 'PARTIAL' | 'OVERPAID' | 'FAILED', note: string | null) => Promise<PaymentRow>
@@ -85,18 +105,23 @@ export class SqlPaymentStore implements PaymentStore {
       ORDER BY id DESC LIMIT 1`)
   }
 
+  async findByReference (owner: Owner, reference: string): Promise<PaymentRow | undefined> {
+    return await this.#s.ex.get<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE reference = ${reference} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}`)
+  }
+
+  async findByClientReference (owner: Owner, clientReference: string): Promise<PaymentRow | undefined> {
+    return await this.#s.ex.get<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE client_reference = ${clientReference} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}
+      ORDER BY id DESC LIMIT 1`)
+  }
+
   async find (owner: Owner, id: string): Promise<PaymentRow | undefined> {
-    const ex = this.#s.ex
-    if (id.startsWith('hpn_trx_')) {
-      return await ex.get<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE reference = ${id} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}`)
-    }
+    if (id.startsWith('hpn_trx_')) return await this.findByReference(owner, id)
     const code = normaliseCode(id)
     if (code !== null && isValidCode(code)) {
       const row = await this.findByCode(owner, code)
       if (row !== undefined) return row
     }
-    return await ex.get<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE client_reference = ${id} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}
-      ORDER BY id DESC LIMIT 1`)
+    return await this.findByClientReference(owner, id)
   }
 
   async get (owner: Owner, id: string): Promise<PaymentRow> {
@@ -156,10 +181,29 @@ export class SqlPaymentStore implements PaymentStore {
     return { items, hasMore, nextCursor: hasMore && items.length > 0 ? encodeCursor((items.at(-1) as PaymentRow).id) : null }
   }
 
-  async cancel (owner: Owner, id: string): Promise<PaymentRow> {
+  async search (owner: Owner, q: SearchQuery): Promise<{ items: PaymentRow[], total: number }> {
+    // Each filter is "absent, or matches": the casts give PostgreSQL a type for a NULL parameter.
+    const status = q.status ?? null
+    const from = q.from ?? null
+    const to = q.to ?? null
+    const phone = q.phone ?? null
+    const ex = this.#s.ex
+    const items = await ex.all<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode}
+        AND (CAST(${status} AS TEXT) IS NULL OR status = ${status})
+        AND (CAST(${from} AS BIGINT) IS NULL OR created_at >= ${from}) AND (CAST(${to} AS BIGINT) IS NULL OR created_at <= ${to})
+        AND (CAST(${phone} AS TEXT) IS NULL OR customer_phone = ${phone} OR payer_phone = ${phone})
+      ORDER BY id DESC LIMIT ${q.limit} OFFSET ${q.offset}`)
+    const total = await ex.value<number>(sql`SELECT COUNT(*) FROM payments WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode}
+        AND (CAST(${status} AS TEXT) IS NULL OR status = ${status})
+        AND (CAST(${from} AS BIGINT) IS NULL OR created_at >= ${from}) AND (CAST(${to} AS BIGINT) IS NULL OR created_at <= ${to})
+        AND (CAST(${phone} AS TEXT) IS NULL OR customer_phone = ${phone} OR payer_phone = ${phone})`) ?? 0
+    return { items, total }
+  }
+
+  async cancel (owner: Owner, id: string, note: string | null = null): Promise<PaymentRow> {
     return await this.#mutate(owner, id, async (tx, row) => {
       if (row.status !== 'PENDING') throw new ConflictError('invalid_status', `payment is ${row.status}; only a PENDING payment can be cancelled`)
-      return await tx.paymentStatus.change(row, { status: 'CANCELLED' })
+      return await tx.paymentStatus.change(row, note === null ? { status: 'CANCELLED' } : { status: 'CANCELLED', note })
     })
   }
 

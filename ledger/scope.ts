@@ -3,10 +3,12 @@ import type { LedgerTx } from './ledger.js'
 import { SqlAgentRegistry, type AgentRegistry } from './agents.js'
 import { SqlApiKeyStore, type ApiKeyStore } from './api-keys.js'
 import { SqlBalanceChain, type BalanceChain } from './balance-chain.js'
+import { SqlCheckoutTokenStore, type CheckoutTokenStore } from './checkout-tokens.js'
 import { SqlCreditStore, type CreditStore } from './credits.js'
 import { SqlEventStore, type EventStore, type EventSubscriber } from './events.js'
 import { SqlIdempotencyStore, type IdempotencyStore } from './idempotency.js'
 import { SqlMerchantStore, type MerchantStore } from './merchants.js'
+import { SqlPaymentDetailsStore, type PaymentDetailsStore } from './payment-details.js'
 import { SqlPaymentStatus, type PaymentStatusStore } from './payment-status.js'
 import { SqlPaymentStore, type PaymentStore } from './payments.js'
 import { SqlSmsInboxStore, type SmsInboxStore } from './sms-inbox.js'
@@ -49,6 +51,8 @@ export class LedgerScope implements LedgerTx {
   #webhookDeliveries: WebhookDeliveryStore | undefined
   #stats: LedgerStats | undefined
   #agents: AgentRegistry | undefined
+  #paymentDetails: PaymentDetailsStore | undefined
+  #checkoutTokens: CheckoutTokenStore | undefined
 
   constructor (ex: Executor, tx: Transaction | null, shared: Shared) {
     this.ex = ex
@@ -70,6 +74,8 @@ export class LedgerScope implements LedgerTx {
   get webhookDeliveries (): WebhookDeliveryStore { return (this.#webhookDeliveries ??= new SqlWebhookDeliveryStore(this)) }
   get stats (): LedgerStats { return (this.#stats ??= new SqlLedgerStats(this)) }
   get agents (): AgentRegistry { return (this.#agents ??= new SqlAgentRegistry(this)) }
+  get paymentDetails (): PaymentDetailsStore { return (this.#paymentDetails ??= new SqlPaymentDetailsStore(this)) }
+  get checkoutTokens (): CheckoutTokenStore { return (this.#checkoutTokens ??= new SqlCheckoutTokenStore(this)) }
 
   afterCommit (fn: () => void): void {
     this.inTransaction('afterCommit').afterCommit(fn)

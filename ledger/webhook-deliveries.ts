@@ -29,6 +29,8 @@ export interface Delivery {
   deadAt: number | null
   replays: number
   createdAt: number
+  /** A payment's own `webhook_url` this row goes to instead of its endpoint's URL; null for the endpoint's own rows. */
+  targetUrl: string | null
 }
 
 /** One outbox row to write: the body is the exact bytes every attempt will send. */
@@ -43,6 +45,8 @@ export interface NewDelivery {
   body: string
   /** Retries allowed after the first attempt; null = the configured schedule's length. */
   maxRetries: number | null
+  /** Set for a payment's own `webhook_url`: the row belongs to the endpoint whose secret signs it (eventId then null). */
+  targetUrl?: string | null
 }
 
 /** What the dispatcher decided after an attempt, applied in one transaction. */
@@ -137,11 +141,12 @@ interface DeliveryRow {
   dead_at: number | null
   replays: number
   created_at: number
+  target_url: string | null
 }
 
 const DELIVERY_COLUMNS = columns<DeliveryRow>()(['id', 'webhook_id', 'endpoint_id', 'merchant_id', 'mode', 'event_type', 'body', 'status', 'attempts',
   'retry_index', 'max_retries', 'next_attempt_at', 'lease_owner', 'lease_expires_at', 'last_attempt_at', 'last_status_code', 'last_error',
-  'delivered_at', 'dead_at', 'replays', 'created_at'])
+  'delivered_at', 'dead_at', 'replays', 'created_at', 'target_url'])
 
 function toDelivery (r: DeliveryRow): Delivery {
   return {
@@ -164,7 +169,8 @@ function toDelivery (r: DeliveryRow): Delivery {
     deliveredAt: r.delivered_at,
     deadAt: r.dead_at,
     replays: r.replays,
-    createdAt: r.created_at
+    createdAt: r.created_at,
+    targetUrl: r.target_url
   }
 }
 
@@ -196,9 +202,9 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
     return await this.#s.write(async (tx) => {
       const t = tx.now()
       const row = await tx.ex.get<DeliveryRow>(sql`INSERT INTO webhook_deliveries (id, webhook_id, endpoint_id, merchant_id, mode, event_id, event_type, body,
-          status, max_retries, next_attempt_at, created_at)
+          status, max_retries, next_attempt_at, created_at, target_url)
         VALUES (${d.id}, ${d.webhookId}, ${d.endpointId}, ${d.merchantId}, ${d.mode}, ${d.eventId}, ${d.eventType}, ${d.body},
-          ${PENDING}, ${d.maxRetries}, ${t}, ${t})
+          ${PENDING}, ${d.maxRetries}, ${t}, ${t}, ${d.targetUrl ?? null})
         RETURNING ${DELIVERY_COLUMNS}`)
       return toDelivery(row as DeliveryRow)
     })

@@ -53,6 +53,11 @@ export interface WebhookEndpointStore {
   list: (owner: Owner) => Promise<Endpoint[]>
   /** Active endpoints of the owner that want this event. */
   subscribers: (owner: Owner, type: EventType) => Promise<Endpoint[]>
+  /**
+   * The endpoint whose secret signs deliveries to a payment's own `webhook_url`: the owner's oldest
+   * active endpoint (the first one `GET /v1/webhooks` lists that is active), or undefined.
+   */
+  signer: (owner: Owner) => Promise<Endpoint | undefined>
   update: (owner: Owner, id: string, changes: EndpointChanges) => Promise<Endpoint>
   /** Deleted endpoints stay as rows so their deliveries keep their history. */
   remove: (owner: Owner, id: string) => Promise<Endpoint>
@@ -142,6 +147,12 @@ export class SqlWebhookEndpointStore implements WebhookEndpointStore {
     const rows = await this.#s.ex.all<EndpointRow>(sql`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints
       WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND is_active = 1 AND deleted_at IS NULL ORDER BY created_at, id`)
     return rows.map(toEndpoint).filter((e) => e.events.includes(ALL_EVENTS) || e.events.includes(type))
+  }
+
+  async signer (owner: Owner): Promise<Endpoint | undefined> {
+    const row = await this.#s.ex.get<EndpointRow>(sql`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints
+      WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND is_active = 1 AND deleted_at IS NULL ORDER BY created_at, id LIMIT 1`)
+    return row === undefined ? undefined : toEndpoint(row)
   }
 
   async update (owner: Owner, id: string, changes: EndpointChanges): Promise<Endpoint> {

@@ -198,11 +198,15 @@ export class Dispatcher {
     }
     // The timestamp is this attempt's, taken at send time: a retry is signed afresh.
     const headers = signedHeaders({ webhookId: d.webhookId, timestamp: Math.floor(startedAt / 1000), body: d.body, secrets })
-    const result = await o.sender.send({ url: endpoint.url, headers, body: d.body, requireHttps: endpoint.mode === 'live' && !o.allowPrivateTargets })
+    // A payment's own webhook_url: the endpoint only lends its secrets and its concurrency slots.
+    const forPayment = d.targetUrl !== null
+    const result = await o.sender.send({ url: d.targetUrl ?? endpoint.url, headers, body: d.body, requireHttps: endpoint.mode === 'live' && !o.allowPrivateTargets })
     if (this.#closed) return { delivery: d, result, verdict: 'skipped' }
 
     let verdict: AttemptVerdict
     if (result.delivered) verdict = { kind: 'delivered' }
+    // 410 from a payment's URL: that URL is gone, so this row is, too (the endpoint is not disabled).
+    else if (forPayment && result.statusCode === 410) verdict = { kind: 'dead' }
     else {
       const delayMs = retryDelayMs({
         failures: d.retryIndex + 1,
@@ -219,9 +223,11 @@ export class Dispatcher {
       startedAt,
       result,
       verdict,
-      // Endpoint health commits with the attempt it describes.
+      // Endpoint health commits with the attempt it describes. A payment's own URL failing says
+      // nothing about the endpoint's, and must never disable it.
       alsoRecord: async (tx) => {
         disabled = null
+        if (forPayment) return
         if (result.delivered) { await tx.webhookEndpoints.recordSuccess(endpoint.id); return }
         const failingSince = await tx.webhookEndpoints.recordFailure(endpoint.id)
         if (result.statusCode === 410) disabled = 'the endpoint answered 410 Gone'
@@ -231,7 +237,7 @@ export class Dispatcher {
     })
     this.#attempts?.inc({ outcome: recorded ? verdict.kind : 'lease_lost' })
     // Ids, codes and timings only: never the URL (it may carry a token), a header or a secret.
-    const log = { delivery: d.id, webhook_id: d.webhookId, endpoint: endpoint.id, event: d.eventType, status_code: result.statusCode, duration_ms: result.durationMs, outcome: verdict.kind }
+    const log = { delivery: d.id, webhook_id: d.webhookId, endpoint: endpoint.id, payment_url: forPayment, event: d.eventType, status_code: result.statusCode, duration_ms: result.durationMs, outcome: verdict.kind }
     if (!recorded) o.logger.warn(log, 'webhook attempt finished after its lease was taken over; outcome not recorded')
     else if (verdict.kind === 'delivered') o.logger.info(log, 'webhook delivered')
     else o.logger.warn({ ...log, error: result.error, next_attempt_in_ms: verdict.kind === 'retry' ? verdict.delayMs : null }, verdict.kind === 'dead' ? 'webhook delivery is dead after its last retry' : 'webhook attempt failed')

@@ -5,6 +5,7 @@ import type { LedgerStores } from '../ledger/ledger.js'
 import type { Owner } from '../ledger/modes.js'
 import type { Endpoint } from '../ledger/webhook-endpoints.js'
 import { generateSecret } from './signer.js'
+import { TargetRefusedError, checkTargetUrl, resolveAndCheck, type Resolver } from './ssrf.js'
 
 export type { Endpoint } from '../ledger/webhook-endpoints.js'
 export { ALL_EVENTS } from '../core/enums.js'
@@ -34,6 +35,32 @@ export interface EndpointUpdate {
 }
 
 type EndpointStores = Pick<LedgerStores, 'webhookEndpoints'>
+
+export interface TargetRules {
+  allowPrivateTargets: boolean
+  resolver: Resolver
+}
+
+/**
+ * A webhook target as the guard parsed and judged it (scheme for the mode, literals, names, and
+ * every DNS answer), normalised: `http://a.b.c.d\@127.0.0.1/` is host a.b.c.d, stored as
+ * `http://a.b.c.d/@127.0.0.1/`, so what is stored and shown is what is delivered to, never text
+ * another parser could read differently. A fragment is never sent, so it is dropped. Used for
+ * endpoints and for a payment's own `webhook_url`; a refusal names `field`. Resolves names, so it
+ * runs before any transaction; the dispatcher judges the address again at every connect.
+ */
+export async function checkWebhookTarget (url: string, mode: Owner['mode'], rules: TargetRules, field = 'url'): Promise<string> {
+  const policy = { allowPrivateTargets: rules.allowPrivateTargets }
+  try {
+    const parsed = checkTargetUrl(url, { ...policy, requireHttps: mode === 'live' && !rules.allowPrivateTargets })
+    await resolveAndCheck(parsed.hostname, rules.resolver, policy)
+    parsed.hash = ''
+    return parsed.href
+  } catch (err) {
+    if (err instanceof TargetRefusedError) throw new InvalidFieldError(field, err.message)
+    throw err
+  }
+}
 
 /**
  * Registers an endpoint with its first signing secret, which is never shown again. URL safety is

@@ -27,11 +27,12 @@ export function envelopeBody (type: EventType, webhookId: string, occurredAt: nu
 
 type OutboxStores = Pick<LedgerStores, 'webhookEndpoints' | 'webhookDeliveries'>
 
-async function enqueue (stores: OutboxStores, endpoint: Endpoint, type: EventType, eventId: number | null, occurredAt: number, data: Record<string, unknown>, maxRetries: number | null): Promise<Delivery> {
+async function enqueue (stores: OutboxStores, endpoint: Endpoint, type: EventType, eventId: number | null, occurredAt: number, data: Record<string, unknown>,
+  maxRetries: number | null, targetUrl: string | null = null): Promise<Delivery> {
   const webhookId = newWebhookId()
   return await stores.webhookDeliveries.insert({
     id: randomUUID(), webhookId, endpointId: endpoint.id, merchantId: endpoint.merchantId, mode: endpoint.mode, eventId,
-    eventType: type, body: envelopeBody(type, webhookId, occurredAt, data), maxRetries
+    eventType: type, body: envelopeBody(type, webhookId, occurredAt, data), maxRetries, targetUrl
   })
 }
 
@@ -39,11 +40,24 @@ async function enqueue (stores: OutboxStores, endpoint: Endpoint, type: EventTyp
  * The transactional outbox's writer: called with the transaction of every event (webhooks.ts
  * subscribes it to the ledger), it writes one delivery per subscribed endpoint, so the deliveries
  * commit or roll back with the change.
+ *
+ * A payment initialized with its own `webhook_url` gets every one of its events there too: a row
+ * of the merchant's signing endpoint (its oldest active one, whose secrets sign it) aimed at that
+ * URL, sent, retried and replayed like the endpoint's own rows. When no endpoint is active, or the
+ * signer already gets this event at that very URL, nothing more is written.
  */
-export async function enqueueEvent (tx: OutboxStores, event: LedgerEvent): Promise<Delivery[]> {
+export async function enqueueEvent (tx: OutboxStores & Pick<LedgerStores, 'paymentDetails'>, event: LedgerEvent): Promise<Delivery[]> {
   const written: Delivery[] = []
-  for (const endpoint of await tx.webhookEndpoints.subscribers(event, event.type)) {
+  const subscribed = await tx.webhookEndpoints.subscribers(event, event.type)
+  for (const endpoint of subscribed) {
     written.push(await enqueue(tx, endpoint, event.type, event.id, event.createdAt, event.data, null))
+  }
+  const target = event.paymentId === null ? null : (await tx.paymentDetails.of(event.paymentId))?.webhookUrl ?? null
+  if (target !== null) {
+    const signer = await tx.webhookEndpoints.signer(event)
+    const sentThereAlready = signer !== undefined && signer.url === target && subscribed.some((e) => e.id === signer.id)
+    // event_id stays null: the (event, endpoint) pair belongs to the signer's own row (migration 010).
+    if (signer !== undefined && !sentThereAlready) written.push(await enqueue(tx, signer, event.type, null, event.createdAt, event.data, null, target))
   }
   return written
 }

@@ -1,6 +1,9 @@
 import { lookup as dnsLookup } from 'node:dns/promises'
-import { isIP, type LookupFunction } from 'node:net'
+import type { LookupFunction } from 'node:net'
 import { HarpoonError } from '../core/errors.js'
+import { parseIPv6 } from '../core/ip.js'
+
+export { parseIPv6 } from '../core/ip.js'
 
 /**
  * SSRF guard for webhook targets (SPEC §4). Three layers, because each alone leaks:
@@ -61,21 +64,6 @@ export function parseLegacyIPv4 (text: string): number | null {
   const last = nums.pop() as number
   if (nums.some((n) => n > 255) || last >= 256 ** (4 - nums.length)) return null
   return nums.reduce((acc, n, i) => acc + n * 256 ** (3 - i), 0) + last
-}
-
-/** 16 bytes of an IPv6 address (zone id dropped), or null. */
-export function parseIPv6 (text: string): number[] | null {
-  let addr = text.replace(/^\[|\]$/g, '').split('%')[0] as string
-  if (isIP(addr) !== 6) return null
-  // A dotted IPv4 tail ("::ffff:127.0.0.1") is two 16-bit groups written another way.
-  addr = addr.replace(/(\d+\.\d+\.\d+\.\d+)$/, (q) => { const n = v4(q); return `${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}` })
-  const groups = (s: string): number[] => s === '' ? [] : s.split(':').map((g) => parseInt(g, 16))
-  const [left = '', right] = addr.split('::')
-  const l = groups(left)
-  const r = right === undefined ? [] : groups(right)
-  const words = right === undefined ? l : [...l, ...new Array<number>(8 - l.length - r.length).fill(0), ...r]
-  if (words.length !== 8) return null
-  return words.flatMap((w) => [w >>> 8, w & 0xff])
 }
 
 const v4At = (b: readonly number[], i: number): number => (((b[i] as number) * 256 + (b[i + 1] as number)) * 256 + (b[i + 2] as number)) * 256 + (b[i + 3] as number)

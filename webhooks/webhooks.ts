@@ -1,7 +1,9 @@
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import type { Ledger } from '../ledger/ledger.js'
+import type { Mode } from '../core/enums.js'
 import { Dispatcher } from './dispatcher.js'
+import { checkWebhookTarget } from './endpoints.js'
 import { HttpSender } from './http-sender.js'
 import { enqueueEvent } from './outbox.js'
 import { systemResolver, type Resolver } from './ssrf.js'
@@ -30,6 +32,8 @@ export interface Webhooks {
   dispatcher: Dispatcher
   resolver: Resolver
   settings: WebhookSettings
+  /** A target URL judged by this layer's SSRF rules (checkWebhookTarget), normalised; a refusal names `field`. */
+  checkTarget: (url: string, mode: Mode, field?: string) => Promise<string>
 }
 
 /**
@@ -59,5 +63,7 @@ export function createWebhooks (deps: WebhookDeps): Webhooks {
     const written = await enqueueEvent(tx, event)
     if (written.length > 0) tx.afterCommit(() => { dispatcher.wake() })
   })
-  return { dispatcher, resolver, settings }
+  const checkTarget = async (url: string, mode: Mode, field?: string): Promise<string> =>
+    await checkWebhookTarget(url, mode, { allowPrivateTargets: settings.allow_private_targets, resolver }, field)
+  return { dispatcher, resolver, settings, checkTarget }
 }

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { CREDIT_STATUSES, SMS_OUTCOMES, type CreditStatus, type SmsOutcome } from '../../core/enums.js'
-import { formatAmount, parseAmount } from '../../core/money.js'
+import { formatAmount } from '../../core/money.js'
 import { isoSeconds } from '../../core/time.js'
 import type { CreditRow } from '../../ledger/credits.js'
 import { ConflictError, NotFoundError } from '../../ledger/errors.js'
@@ -9,9 +9,9 @@ import type { Ledger, LedgerStores } from '../../ledger/ledger.js'
 import { decodeCursor, encodeCursor } from '../../ledger/payments.js'
 import type { InboxEntry } from '../../ledger/sms-inbox.js'
 import type { PaymentView } from '../payment-view.js'
+import { reconcileAmount, type PaymentService } from '../payment-service.js'
 import { caller } from '../auth.js'
 import { okList } from '../envelope.js'
-import { validationFailed } from '../http-errors.js'
 import { commitResponse } from '../idempotency.js'
 import { AmountInput, ErrorSchema, PaymentIdParams, PaymentSchema, envelope, listEnvelope, literals, nullable } from '../schemas.js'
 
@@ -68,6 +68,8 @@ export interface CreditRouteDeps {
   ledger: Ledger
   /** The payment as the API shows it (with pay_to). */
   paymentView: PaymentView
+  /** Reconcile is the shared service's, as /v1/transactions/{reference}/reconcile calls it too. */
+  service: PaymentService
 }
 
 /** Operator recovery (SPEC §4): the raw inbox, credits, assigning, and the customer's reconcile. */
@@ -156,14 +158,9 @@ export function creditRoutes (deps: CreditRouteDeps) {
       const auth = caller(request)
       const { id } = request.params as { id: string }
       const body = request.body as Static<typeof ReconcileBody>
-      let amountMinor: number | null = null
-      if (body.amount !== undefined) {
-        amountMinor = parseAmount(body.amount)
-        if (amountMinor === null || amountMinor <= 0) throw validationFailed([{ field: 'amount', message: 'must be a positive amount with at most 2 decimals' }])
-      }
+      const amountMinor = reconcileAmount(body.amount)
       return await commitResponse(ledger, request, reply, 200, async (tx) => {
-        const payment = await tx.payments.get(auth, id)
-        const result = await tx.credits.reconcile(auth, payment, body.telco_transaction_id, amountMinor, body.note ?? null)
+        const result = await deps.service.reconcile(tx, auth, id, { telcoTransactionId: body.telco_transaction_id, amountMinor, note: body.note ?? null })
         return { outcome: result.outcome, payment: await deps.paymentView(tx, result.payment) }
       })
     })

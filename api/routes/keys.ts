@@ -1,14 +1,14 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { isoOrNull, isoSeconds } from '../../core/time.js'
-import type { ApiKey, AuthContext, NewApiKey } from '../../ledger/api-keys.js'
+import { PUBLISHABLE_SCOPES, type ApiKey, type AuthContext, type NewApiKey } from '../../ledger/api-keys.js'
 import { NotFoundError } from '../../ledger/errors.js'
 import type { Ledger } from '../../ledger/ledger.js'
 import { caller } from '../auth.js'
 import { ok } from '../envelope.js'
 import { validationFailed } from '../http-errors.js'
 import { commitResponse } from '../idempotency.js'
-import { CreateKeyBody, ErrorSchema, KeyIdParams, KeySchema, RolledKeySchema, RollKeyBody, envelope } from '../schemas.js'
+import { CreateKeyBody, ErrorSchema, KeyIdParams, KeySchema, RolledKeySchema, RollKeyBody, UpdateKeyBody, envelope } from '../schemas.js'
 import { Type } from '@sinclair/typebox'
 
 export function keyView (key: ApiKey | NewApiKey): Static<typeof KeySchema> {
@@ -24,6 +24,9 @@ export function keyView (key: ApiKey | NewApiKey): Static<typeof KeySchema> {
     revoked_at: isoOrNull(key.revokedAt),
     last_used_at: isoOrNull(key.lastUsedAt),
     rolled_from: key.rolledFrom,
+    type: key.type,
+    allowed_origins: key.allowedOrigins,
+    allowed_ips: key.allowedIps,
     ...('secret' in key ? { key: key.secret } : {})
   }
 }
@@ -50,12 +53,16 @@ export function keyRoutes (ledger: Ledger) {
       const body = request.body as Static<typeof CreateKeyBody>
       const problems = []
       const mode = body.mode ?? auth.mode
+      const type = body.type ?? 'secret'
       if (mode !== auth.mode) problems.push({ field: 'mode', message: `a ${auth.mode} key can only create ${auth.mode} keys` })
-      const beyond = body.scopes.filter((s) => !auth.scopes.has(s))
+      const scopes = body.scopes ?? (type === 'publishable' ? [...PUBLISHABLE_SCOPES] : undefined)
+      if (scopes === undefined) problems.push({ field: 'scopes', message: 'is required for a secret key' })
+      const beyond = (scopes ?? []).filter((s) => !auth.scopes.has(s))
       if (beyond.length > 0) problems.push({ field: 'scopes', message: `cannot grant scopes this key does not have: ${beyond.join(', ')}` })
       if (problems.length > 0) throw validationFailed(problems)
-      return await commitResponse(ledger, request, reply, 201, async (tx) =>
-        keyView(await tx.apiKeys.create({ merchantId: auth.merchantId, name: body.name, mode, scopes: body.scopes })))
+      return await commitResponse(ledger, request, reply, 201, async (tx) => keyView(await tx.apiKeys.create({
+        merchantId: auth.merchantId, name: body.name, mode, scopes: scopes ?? [], type, allowedOrigins: body.allowed_origins, allowedIps: body.allowed_ips
+      })))
     })
 
     app.get('/keys', {
@@ -84,6 +91,26 @@ export function keyRoutes (ledger: Ledger) {
         const { key, previous } = await tx.apiKeys.roll(id, auth, body.expires_in)
         // The new key in the shape POST /v1/keys answers, so one client code path reads both.
         return { ...keyView(key), previous: keyView(previous) }
+      })
+    })
+
+    app.patch('/keys/:id', {
+      config: { scope: 'keys:manage' },
+      schema: {
+        tags: ['keys'],
+        summary: 'Change where a key is accepted from: allowed_ips (null for any address) and, for a publishable key, allowed_origins',
+        params: KeyIdParams,
+        body: UpdateKeyBody,
+        response: { 200: envelope(KeySchema), ...errors }
+      }
+    }, async (request, reply) => {
+      const auth = caller(request)
+      const { id } = request.params as Static<typeof KeyIdParams>
+      const body = request.body as Static<typeof UpdateKeyBody>
+      return await commitResponse(ledger, request, reply, 200, async (tx) => {
+        if (!reachable(auth, await tx.apiKeys.get(id, auth.merchantId))) throw new NotFoundError('api key')
+        const { after } = await tx.apiKeys.updateAccess(id, auth, { allowedIps: body.allowed_ips, allowedOrigins: body.allowed_origins })
+        return keyView(after)
       })
     })
 

@@ -1,42 +1,35 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { formatAmount, parseAmount } from '../../core/money.js'
-import { payableCurrencies, paymentViewer, type Wallet, type Wallets } from '../payment-view.js'
-import { normaliseGhanaPhone } from '../../core/phone.js'
-import type { Ledger } from '../../ledger/ledger.js'
+import { paymentViewer, type Wallet, type Wallets } from '../payment-view.js'
+import type { PaymentService } from '../payment-service.js'
 import { caller } from '../auth.js'
 import { okList, type FieldProblem } from '../envelope.js'
-import { validationFailed } from '../http-errors.js'
 import { commitResponse } from '../idempotency.js'
 import {
-  AMOUNT_RULE, ErrorSchema, InitializeBody, ListPaymentsQuery, NoteBody, PaymentIdParams, PaymentSchema, ResolveBody, envelope, listEnvelope
+  ErrorSchema, InitializeBody, ListPaymentsQuery, NoteBody, PaymentIdParams, PaymentSchema, ResolveBody, envelope, listEnvelope
 } from '../schemas.js'
 import { fieldProblems } from '../validation.js'
 
 export type { Wallet }
 
 export interface PaymentRouteDeps {
-  ledger: Ledger
-  maxAmountMinor: number
-  defaultExpiresIn: number
+  service: PaymentService
   /** The wallet numbers that can settle a payment of a merchant and mode, from its modems (real or virtual). */
   wallets: Wallets
-  /** The currencies of every network a modem can be on (see payableCurrencies). */
-  networkCurrencies: readonly string[]
 }
-
-const META_LIMIT = 4096
 
 const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema, 429: ErrorSchema }
 
+/** `/v1/payments` (SPEC §4): its names and shapes over the shared PaymentService. */
 export function paymentRoutes (deps: PaymentRouteDeps) {
-  const { ledger } = deps
+  const { service } = deps
+  const { ledger } = service
 
   const view = paymentViewer(deps.wallets)
 
   return async function register (app: FastifyInstance): Promise<void> {
     app.post('/payments/initialize', {
-      config: { scope: 'payments:write' },
+      config: { scope: 'payments:write', publishable: true },
       attachValidation: true,
       schema: {
         tags: ['payments'],
@@ -52,50 +45,28 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
         ? fieldProblems(request.validationError.validation, 'body')
         : []
       const body = (request.body ?? {}) as Partial<Static<typeof InitializeBody>>
-      const bad = new Set(problems.map((p) => p.field))
-      const add = (field: string, message: string): void => { if (!bad.has(field)) { bad.add(field); problems.push({ field, message }) } }
-
-      const amountMinor = parseAmount(body.amount)
-      if (!bad.has('amount')) {
-        if (amountMinor === null) add('amount', AMOUNT_RULE)
-        else if (amountMinor <= 0) add('amount', 'must be greater than 0')
-        else if (amountMinor > deps.maxAmountMinor) add('amount', `must be at most ${formatAmount(deps.maxAmountMinor)}`)
-      }
       if (body.client_reference !== undefined && body.reference !== undefined && body.client_reference !== body.reference) {
-        add('reference', 'is an alias of client_reference; send one of them')
+        problems.push({ field: 'reference', message: 'is an alias of client_reference; send one of them' })
       }
-      let customerPhone: string | null = null
-      if (typeof body.customer_phone === 'string' && !bad.has('customer_phone')) {
-        customerPhone = normaliseGhanaPhone(body.customer_phone)
-        if (customerPhone === null) add('customer_phone', 'must be a Ghanaian number: 0XXXXXXXXX, +233XXXXXXXXX or 233XXXXXXXXX')
-      }
-      const currency = body.currency ?? 'GHS'
-      if (!bad.has('currency')) {
-        const payable = payableCurrencies(deps.wallets, deps.networkCurrencies, auth)
-        if (!payable.has(currency)) add('currency', `cannot be paid to this merchant's wallets, which take ${[...payable].join(', ')}`)
-      }
-      if (body.meta !== undefined && !bad.has('meta') && Buffer.byteLength(JSON.stringify(body.meta)) > META_LIMIT) {
-        add('meta', 'must be at most 4 KiB of JSON')
-      }
-      if (problems.length > 0) throw validationFailed(problems)
+      const checked = await service.checkInitialize(auth, {
+        amount: body.amount,
+        currency: body.currency,
+        clientReference: body.client_reference ?? body.reference,
+        customerPhone: body.customer_phone,
+        meta: body.meta,
+        expiresInSeconds: body.expires_in
+      }, { amount: 'amount', currency: 'currency', customerPhone: 'customer_phone', meta: 'meta', redirectUrl: 'redirect_url', webhookUrl: 'webhook_url' }, problems)
 
       let created = true
       return await commitResponse(ledger, request, reply, () => created ? 201 : 200, async (tx) => {
-        const result = await tx.payments.initialize(auth, {
-          amountMinor: amountMinor as number,
-          currency,
-          clientReference: body.client_reference ?? body.reference ?? null,
-          customerPhone,
-          meta: body.meta ?? null,
-          expiresInSeconds: body.expires_in ?? deps.defaultExpiresIn
-        })
+        const result = await service.initialize(tx, auth, checked, { checkout: false })
         created = result.created
         return await view(tx, result.payment)
       })
     })
 
     app.get('/payments/:id', {
-      config: { scope: 'payments:read' },
+      config: { scope: 'payments:read', publishable: true },
       schema: {
         tags: ['payments'],
         summary: 'Get a payment by reference, HPN code or client_reference',
@@ -104,7 +75,7 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
       }
     }, async (request) => {
       const { id } = request.params as Static<typeof PaymentIdParams>
-      return { success: true, data: await view(ledger, await ledger.payments.get(caller(request), id)) }
+      return { success: true, data: await view(ledger, await service.get(ledger, caller(request), id)) }
     })
 
     app.get('/payments', {
@@ -126,7 +97,7 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
       schema: { tags: ['payments'], summary: 'Cancel a PENDING payment', params: PaymentIdParams, response: { 200: envelope(PaymentSchema), ...errors } }
     }, async (request, reply) => {
       const { id } = request.params as Static<typeof PaymentIdParams>
-      return await commitResponse(ledger, request, reply, 200, async (tx) => await view(tx, await tx.payments.cancel(caller(request), id)))
+      return await commitResponse(ledger, request, reply, 200, async (tx) => await view(tx, await service.cancel(tx, caller(request), id)))
     })
 
     app.post('/payments/:id/refund', {

@@ -65,7 +65,8 @@ export const DeliverySchema = Type.Object({
   delivered_at: nullable(Time),
   dead_at: nullable(Time),
   replays: Type.Integer(),
-  created_at: Time
+  created_at: Time,
+  target_url: nullable(Type.String({ description: 'the payment\'s own webhook_url this delivery goes to (signed with this endpoint\'s secret); null for the endpoint\'s own deliveries' }))
 })
 
 export const TestResultSchema = Type.Object({

@@ -1,12 +1,10 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { isoOrNull, isoSeconds } from '../../core/time.js'
-import { ConflictError, InvalidFieldError } from '../../ledger/errors.js'
+import { ConflictError } from '../../ledger/errors.js'
 import type { Ledger } from '../../ledger/ledger.js'
-import type { Mode } from '../../ledger/modes.js'
 import { createEndpoint, rotateEndpointSecret, updateEndpoint, type Endpoint } from '../../webhooks/endpoints.js'
 import type { Delivery } from '../../webhooks/outbox.js'
-import { TargetRefusedError, checkTargetUrl, resolveAndCheck } from '../../webhooks/ssrf.js'
 import type { Webhooks } from '../../webhooks/webhooks.js'
 import { caller } from '../auth.js'
 import { ok, okList } from '../envelope.js'
@@ -49,7 +47,8 @@ export function deliveryView (d: Delivery): Static<typeof DeliverySchema> {
     delivered_at: isoOrNull(d.deliveredAt),
     dead_at: isoOrNull(d.deadAt),
     replays: d.replays,
-    created_at: isoSeconds(d.createdAt)
+    created_at: isoSeconds(d.createdAt),
+    target_url: d.targetUrl
   }
 }
 
@@ -63,26 +62,10 @@ const scope = { scope: 'webhooks:manage' } as const
  * answer) before it is stored; the dispatcher judges it again at every connect.
  */
 export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
-  const { dispatcher, settings } = webhooks
+  const { dispatcher } = webhooks
   const endpoints = ledger.webhookEndpoints
 
-  /**
-   * The URL as the guard parsed and judged it, normalised (`http://a.b.c.d\@127.0.0.1/` is host
-   * a.b.c.d, stored as `http://a.b.c.d/@127.0.0.1/`): what is stored and shown is what is delivered
-   * to, never text another parser could read differently. A fragment is never sent, so it is dropped.
-   */
-  async function checkUrl (url: string, mode: Mode): Promise<string> {
-    const policy = { allowPrivateTargets: settings.allow_private_targets }
-    try {
-      const parsed = checkTargetUrl(url, { ...policy, requireHttps: mode === 'live' && !settings.allow_private_targets })
-      await resolveAndCheck(parsed.hostname, webhooks.resolver, policy)
-      parsed.hash = ''
-      return parsed.href
-    } catch (err) {
-      if (err instanceof TargetRefusedError) throw new InvalidFieldError('url', err.message)
-      throw err
-    }
-  }
+  const checkUrl = webhooks.checkTarget
 
   return async function register (app: FastifyInstance): Promise<void> {
     app.post('/webhooks', {

@@ -1,14 +1,42 @@
 import { isoOrNull, isoSeconds } from '../../core/time.js'
-import { AGENT_SCOPE, DEFAULT_SCOPES, parseScopes } from '../../ledger/api-keys.js'
+import { AGENT_SCOPE, DEFAULT_SCOPES, KEY_TYPES, PUBLISHABLE_SCOPES, parseScopes, type ApiKey, type KeyAccess, type KeyType } from '../../ledger/api-keys.js'
+import { isOneOf } from '../../core/enums.js'
 import type { Ledger } from '../../ledger/ledger.js'
 import { DEFAULT_MERCHANT_ID } from '../../ledger/merchants.js'
 import { createDefaultMerchantIfEmpty } from '../bootstrap.js'
 import { CliError } from './cli-error.js'
 import { printLine, table, type CommandIo } from './io.js'
 
-export interface KeysCreateArgs { name?: string | undefined, merchant?: string | undefined, mode?: string | undefined, scopes?: string | undefined, json: boolean }
+export interface KeysCreateArgs {
+  name?: string | undefined
+  merchant?: string | undefined
+  mode?: string | undefined
+  scopes?: string | undefined
+  type?: string | undefined
+  allowedOrigins?: string | undefined
+  allowedIps?: string | undefined
+  json: boolean
+}
 
-/** `harpoon keys create|list|revoke` (SPEC §3). */
+const list = (text: string): string[] => text.split(',').map((s) => s.trim()).filter((s) => s !== '')
+
+/**
+ * `--allowed-ips a,b` / `--allowed-origins a,b` as the ledger takes them: `any` clears an
+ * allow-list (every address again), `none` empties the origins; absent flags change nothing.
+ */
+function accessFrom (args: KeysCreateArgs): KeyAccess {
+  const access: KeyAccess = {}
+  if (args.allowedIps !== undefined) access.allowedIps = args.allowedIps.trim() === 'any' ? null : list(args.allowedIps)
+  if (args.allowedOrigins !== undefined) access.allowedOrigins = args.allowedOrigins.trim() === 'none' ? [] : list(args.allowedOrigins)
+  return access
+}
+
+/** What `--json` prints for a key (no secret), and what `keys list` shows. */
+function keyJson (k: ApiKey): Record<string, unknown> {
+  return { id: k.id, merchant: k.merchantId, name: k.name, mode: k.mode, type: k.type, scopes: k.scopes, allowed_origins: k.allowedOrigins, allowed_ips: k.allowedIps }
+}
+
+/** `harpoon keys create|list|revoke|update` (SPEC §3; `--type`, `--allowed-*` and `update` from issue 16). */
 export async function keysCommand (ledger: Ledger, action: string | undefined, positional: readonly string[], args: KeysCreateArgs, io: CommandIo): Promise<number> {
   switch (action) {
     case 'create': {
@@ -17,19 +45,26 @@ export async function keysCommand (ledger: Ledger, action: string | undefined, p
       const merchantId = args.merchant ?? DEFAULT_MERCHANT_ID
       const mode = args.mode ?? 'test'
       if (mode !== 'live' && mode !== 'test') throw new CliError('--mode must be live or test')
-      const scopes = args.scopes === undefined ? [...DEFAULT_SCOPES] : parseScopes(args.scopes.split(',').map((s) => s.trim()).filter((s) => s !== ''))
+      const typeArg = args.type ?? 'secret'
+      if (!isOneOf(KEY_TYPES, typeArg)) throw new CliError('--type must be secret or publishable')
+      const type: KeyType = typeArg
+      const defaults = type === 'publishable' ? [...PUBLISHABLE_SCOPES] : [...DEFAULT_SCOPES]
+      const scopes = args.scopes === undefined ? defaults : parseScopes(list(args.scopes))
+      const access = accessFrom(args)
       // Before the first start the database is empty: the `default` merchant is made here as the
       // first start would make it, in the same transaction as the key.
       const { key, createdMerchant } = await ledger.transact(async (tx) => {
         const createdMerchant = merchantId === DEFAULT_MERCHANT_ID && await createDefaultMerchantIfEmpty(tx)
         if (await tx.merchants.get(merchantId) === undefined) throw new CliError(`no merchant ${JSON.stringify(merchantId)}; see harpoon merchants list`)
-        return { key: await tx.apiKeys.create({ merchantId, name, mode, scopes }), createdMerchant }
+        return { key: await tx.apiKeys.create({ merchantId, name, mode, scopes, type, ...access }), createdMerchant }
       })
       if (createdMerchant && !args.json) printLine(io.stdout, `Empty database: created the "${DEFAULT_MERCHANT_ID}" merchant (as the first start does).`)
       if (args.json) {
-        printLine(io.stdout, JSON.stringify({ id: key.id, key: key.secret, mode: key.mode, scopes: key.scopes, merchant: key.merchantId }))
+        printLine(io.stdout, JSON.stringify({ id: key.id, key: key.secret, mode: key.mode, scopes: key.scopes, merchant: key.merchantId, type: key.type, allowed_origins: key.allowedOrigins, allowed_ips: key.allowedIps }))
       } else {
-        printLine(io.stdout, `Created ${key.mode} key ${key.id} for merchant ${key.merchantId} (scopes: ${key.scopes.join(', ')}).`)
+        printLine(io.stdout, `Created ${key.mode} ${key.type} key ${key.id} for merchant ${key.merchantId} (scopes: ${key.scopes.join(', ')}).`)
+        if (key.allowedOrigins.length > 0) printLine(io.stdout, `Browser origins: ${key.allowedOrigins.join(', ')}`)
+        if (key.allowedIps !== null) printLine(io.stdout, `Accepted only from: ${key.allowedIps.join(', ')}`)
         printLine(io.stdout, 'The secret is shown this one time only:')
         printLine(io.stdout, `  ${key.secret}`)
         if (key.scopes.includes(AGENT_SCOPE)) {
@@ -47,13 +82,28 @@ export async function keysCommand (ledger: Ledger, action: string | undefined, p
         merchant: k.merchantId,
         name: k.name,
         mode: k.mode,
+        type: k.type,
         key: k.hint,
         scopes: k.scopes.join(','),
+        origins: k.allowedOrigins.join(','),
+        ips: k.allowedIps === null ? 'any' : k.allowedIps.join(','),
         created: isoSeconds(k.createdAt),
         state: k.revokedAt !== null ? `revoked ${isoSeconds(k.revokedAt)}` : k.expiresAt !== null ? `expires ${isoOrNull(k.expiresAt) ?? ''}` : 'active'
       }))
       if (args.json) printLine(io.stdout, JSON.stringify(rows))
-      else printLine(io.stdout, table(rows, ['id', 'merchant', 'name', 'mode', 'key', 'scopes', 'created', 'state']))
+      else printLine(io.stdout, table(rows, ['id', 'merchant', 'name', 'mode', 'type', 'key', 'scopes', 'origins', 'ips', 'created', 'state']))
+      return 0
+    }
+    case 'update': {
+      const id = positional[0]
+      if (id === undefined) throw new CliError('keys update needs a key id (see harpoon keys list)')
+      const access = accessFrom(args)
+      if (Object.keys(access).length === 0) throw new CliError('keys update needs --allowed-ips a,b|any or --allowed-origins a,b|none')
+      const current = await ledger.apiKeys.get(id)
+      if (current === undefined) throw new CliError(`no key ${id}`)
+      const { after } = await ledger.apiKeys.updateAccess(id, current, access)
+      if (args.json) printLine(io.stdout, JSON.stringify(keyJson(after)))
+      else printLine(io.stdout, `Updated ${id}: accepted from ${after.allowedIps === null ? 'any address' : after.allowedIps.join(', ')}${after.type === 'publishable' ? `; browser origins ${after.allowedOrigins.length === 0 ? 'none' : after.allowedOrigins.join(', ')}` : ''}.`)
       return 0
     }
     case 'revoke': {
@@ -64,6 +114,11 @@ export async function keysCommand (ledger: Ledger, action: string | undefined, p
       return 0
     }
     default:
-      throw new CliError('usage: harpoon keys create --name LABEL [--merchant ID] [--mode live|test] [--scopes a,b] [--json] | keys list | keys revoke ID')
+      throw new CliError(`usage: harpoon ${KEYS_USAGE}`)
   }
 }
+
+export const KEYS_USAGE = `keys create --name LABEL [--merchant ID] [--mode live|test] [--scopes a,b] [--type secret|publishable]
+      [--allowed-origins https://a,https://b] [--allowed-ips 203.0.113.0/24,2001:db8::/32] [--json]
+  keys list [--json]            keys revoke ID
+  keys update ID [--allowed-ips a,b|any] [--allowed-origins a,b|none] [--json]`

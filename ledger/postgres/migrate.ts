@@ -1,5 +1,5 @@
 import { HarpoonError } from '../../core/errors.js'
-import { pendingMigrations, type Migration } from '../migration.js'
+import { assertKnownVersions, type Migration } from '../migration.js'
 import type { PostgresEngine } from './engine.js'
 import { POSTGRES_MIGRATIONS } from './migrations/index.js'
 
@@ -11,21 +11,23 @@ import { POSTGRES_MIGRATIONS } from './migrations/index.js'
 const MIGRATION_LOCK = 0x48504e4d
 
 /**
- * Brings the database's schema up to date: each missing step in version order (gaps allowed:
- * ledger/migration.ts), each in its own transaction (PostgreSQL DDL is transactional, so a failed
- * step leaves nothing half-made). Refuses a database that holds a step this release does not know
- * (`database_too_new`). Returns the versions it applied.
+ * Brings the database's schema up to date: each missing step in version order (gaps in the numbers
+ * are fine, ledger/migration.ts), each in its own transaction (PostgreSQL DDL is transactional, so a
+ * failed step leaves nothing half-made). Refuses a database that holds a step this release does not
+ * know, above its newest or in a gap (`database_too_new`). Returns the versions it applied.
  */
 export async function migratePostgres (engine: PostgresEngine, migrations: readonly Migration[] = POSTGRES_MIGRATIONS): Promise<number[]> {
+  const sorted = [...migrations].sort((a, b) => a.version - b.version)
   return await engine.session(async (client) => {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
     try {
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)')
       const rows = (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows
       const applied = new Set(rows.map((r) => r.version))
-      const pending = pendingMigrations(migrations, applied)
+      assertKnownVersions(applied, sorted)
       const done: number[] = []
-      for (const m of pending) {
+      for (const m of sorted) {
+        if (applied.has(m.version)) continue
         await client.query('BEGIN')
         try {
           await client.query(m.up) // several statements: the simple protocol runs them in order

@@ -105,6 +105,10 @@ describe('GSM alphabet', () => {
     // 0x1B 0x41 is unassigned: TS 23.038 says display 'A'; a lone trailing escape shows nothing.
     expect(septetsToText([0x1B, 0x41, 0x1B, 0x65, 0x1B])).toBe('A€')
   })
+  it('keeps a leading U+FEFF of UCS-2 text (it is a character there, not a byte-order mark)', () => {
+    // A test SMS of "\uFEFF…" came back without it, so the API waited 15 s for a message that never matched.
+    for (const text of ['\uFEFF', '\uFEFFhello', 'a\uFEFF']) expect(ok(encodeDeliver({ sender: 'MobileMoney', text })).text).toBe(text)
+  })
   it('round-trips random text through the encoder (gsm7 or ucs2)', () => {
     fc.assert(fc.property(fc.string({ maxLength: 70, unit: 'grapheme' }), fc.constantFrom('+233244123456', 'MobileMoney', 'T-CASH', '1234'), (text, sender) => {
       const sms = ok(encodeDeliver({ sender, text }))

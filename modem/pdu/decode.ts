@@ -84,9 +84,14 @@ export function decodeDeliver (input: string, options: DecodeOptions = {}): Deco
   }
 }
 
-/** UTF-16BE, so surrogate pairs (emoji) survive; an odd trailing byte is dropped rather than guessed at. */
+/**
+ * UTF-16BE, so surrogate pairs (emoji) survive; an odd trailing byte is dropped rather than guessed at.
+ * A leading U+FEFF is text the sender typed, not a byte-order mark (UCS-2 in an SMS has no BOM): it
+ * is kept, or a message starting with one would come back shorter than it was sent.
+ */
+const UTF16BE = new TextDecoder('utf-16be', { ignoreBOM: true })
 export function utf16be (bytes: Uint8Array): string {
-  return new TextDecoder('utf-16be').decode(bytes.subarray(0, bytes.length - (bytes.length % 2)))
+  return UTF16BE.decode(bytes.subarray(0, bytes.length - (bytes.length % 2)))
 }
 
 class Reader {

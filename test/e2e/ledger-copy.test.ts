@@ -14,7 +14,6 @@ import { createTestDatabase } from '../helpers/postgres-database.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
 const track = cleanupAfterEach()
-const NEWEST = Math.max(...MIGRATIONS.map((m) => m.version))
 
 /** `harpoon ledger copy`, through the CLI's entry point (in this process: no Node start-up per call). */
 async function copy (...args: string[]): Promise<{ code: number, out: string, err: string }> {
@@ -36,6 +35,8 @@ async function target (url: string): Promise<PostgresEngine> {
 
 const T = 1_767_225_600_000 // 2026-01-01, epoch ms
 const KEY_HASH = Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 37) % 256)) // holds 0x00 and 0xff
+const TOKEN_HASH = Buffer.from(Array.from({ length: 32 }, (_, i) => (255 - i * 11) % 256)) // a BYTEA primary key: sorts as on SQLite
+const NEWEST = Math.max(...MIGRATIONS.map((m) => m.version))
 
 /**
  * A SQLite ledger with rows in every table, written as SQL so it holds what the stores would and the
@@ -55,6 +56,8 @@ INSERT INTO api_keys (id, merchant_id, name, mode, scopes, secret_hash, hint, cr
   VALUES ('key_z', 'default', 'old', 'live', 'payments:read,payments:write', X'00ff10', 'hpn_live_…abcd', ${T}, NULL, ${T + 50}, ${T + 40}, NULL),
          ('key_a', 'default', 'rolled', 'live', 'payments:read', X'${KEY_HASH.toString('hex')}', 'hpn_live_…efgh', ${T + 50}, ${T + 86_400_000}, NULL, NULL, 'key_z'),
          ('key_t', 'ama-kitchen', 'test key', 'test', '*', X'0102', 'hpn_test_…1234', ${T + 2}, NULL, NULL, NULL, NULL);
+INSERT INTO api_keys (id, merchant_id, name, mode, scopes, secret_hash, hint, created_at, key_type, allowed_origins, allowed_ips)
+  VALUES ('key_p', 'default', 'web', 'live', 'payments:read,payments:write', X'0203', 'hpn_live_pk_…wxyz', ${T + 3}, 'publishable', '["https://shop.example","http://localhost:3000"]', '["203.0.113.0/24","2001:db8::/32"]');
 INSERT INTO payments (id, reference, merchant_id, mode, hpn_code, status, expected_minor, actual_minor, currency, client_reference, customer_phone, payer_phone, telco_provider, telco_transaction_id, meta, note, expires_at, verified_at, created_at, updated_at)
   VALUES (1, 'pay_1', 'default', 'live', 'HKMVR2', 'SUCCESS', 10000, 10000, 'GHS', 'order-1', '0244123456', '0244123456', 'mtn', '51234567890', '{"cart":[1,2]}', NULL, ${T + 600_000}, ${T + 100}, ${T}, ${T + 100}),
          (2, 'pay_2', 'default', 'live', 'HKMVR2', 'PENDING', 5000, NULL, 'GHS', NULL, NULL, NULL, NULL, NULL, NULL, 'line one
@@ -69,6 +72,11 @@ INSERT INTO credits (id, public_id, merchant_id, mode, network, telco_transactio
          (2, 'crd_2', 'default', 'live', 'mtn', '51234567890', 10000, 'GHS', '0244123456', 'ANSAH KOFI', 'HKMVR2', NULL, '["replayed_sms"]', 'duplicate', NULL, NULL, ${T + 95}, NULL, NULL, NULL, 1, 'seen before'),
          (3, 'crd_3', 'ama-kitchen', 'test', 'mtn', '51234567890', 700, 'GHS', NULL, NULL, NULL, NULL, '[]', 'unmatched', NULL, NULL, ${T + 96}, NULL, NULL, NULL, NULL, NULL),
          (4, 'crd_4', 'default', 'live', 'telecel', 'T-2', 600000, 'GHS', '0201234567', 'Ṣadé', 'QX7P2M', NULL, '[]', 'matched', 3, 'reference', ${T + 390}, ${T + 400}, 2, 150, NULL, NULL);
+INSERT INTO payment_details (payment_id, customer_name, description, redirect_url, webhook_url, created_by_key)
+  VALUES (1, 'Ama Mensah', 'Order #1234 — 2 × jollof', 'https://shop.example/done?o=1&x=é', 'https://shop.example/pay-hook', 'key_a'),
+         (2, NULL, NULL, NULL, NULL, 'key_p');
+INSERT INTO checkout_tokens (token_hash, payment_id, created_at)
+  VALUES (X'${TOKEN_HASH.toString('hex')}', 2, ${T + 200}), (X'00', 2, ${T + 201}), (X'ff', 3, ${T + 300});
 INSERT INTO events (id, merchant_id, mode, type, payment_id, credit_id, data, created_at)
   VALUES (1, 'default', 'live', 'payment.completed', 1, 1, '{"status":"SUCCESS"}', ${T + 100}),
          (2, 'default', 'live', 'payment.partial', 3, 4, '{"status":"PARTIAL","amount":"6000.00"}', ${T + 400}),
@@ -98,6 +106,8 @@ INSERT INTO webhook_deliveries (id, webhook_id, endpoint_id, merchant_id, mode, 
   VALUES ('dlv_2', 'msg_2', 'we_b', 'default', 'live', 1, 'payment.completed', '{"type":"payment.completed","data":{"amount":"100.00"}}', 'delivered', 1, 0, NULL, NULL, NULL, NULL, ${T + 120}, 200, NULL, ${T + 120}, NULL, 1, ${T + 100}),
          ('dlv_10', 'msg_10', 'we_b', 'default', 'live', 2, 'payment.partial', '{"type":"payment.partial"}', 'pending', 1, 1, NULL, ${T + 5000}, 'node-a', ${T + 4000}, ${T + 401}, 503, 'HTTP 503', NULL, NULL, 0, ${T + 400}),
          ('dlv_1', 'msg_1', 'we_a', 'ama-kitchen', 'test', 3, 'payment.expired', '{}', 'dead', 12, 12, 3, NULL, NULL, NULL, ${T + 1001}, NULL, 'connect ECONNREFUSED', NULL, ${T + 1001}, 0, ${T + 1000});
+INSERT INTO webhook_deliveries (id, webhook_id, endpoint_id, merchant_id, mode, event_id, event_type, body, status, next_attempt_at, created_at, target_url)
+  VALUES ('dlv_3', 'msg_3', 'we_b', 'default', 'live', NULL, 'payment.completed', '{"type":"payment.completed"}', 'pending', ${T + 100}, ${T + 100}, 'https://shop.example/pay-hook');
 INSERT INTO webhook_attempts (id, delivery_id, outcome, status_code, error, response_body, duration_ms, started_at)
   VALUES (1, 'dlv_2', 'delivered', 200, NULL, 'ok', 35, ${T + 110}),
          (2, 'dlv_10', 'failed', 503, 'HTTP 503', '<html>busy</html>', 1200, ${T + 401}),
@@ -157,6 +167,11 @@ describe('harpoon ledger copy', () => {
     expect(await pg.value(sql`SELECT secret_hash FROM api_keys WHERE id = ${'key_a'}`)).toEqual(KEY_HASH)
     expect(await pg.get(sql`SELECT expected_minor, note FROM payments WHERE id = ${3}`)).toEqual({ expected_minor: 1125899906842624, note: null })
     expect(await pg.value(sql`SELECT name FROM merchants WHERE id = ${'ama-kitchen'}`)).toBe('Ama’s Kitchen ₵ — 🍲')
+    // Migration 010's rows: a publishable key's access, a payment's details, hashed checkout links, a delivery to a payment's own URL.
+    expect(await pg.get(sql`SELECT key_type, allowed_origins, allowed_ips FROM api_keys WHERE id = ${'key_p'}`))
+      .toEqual({ key_type: 'publishable', allowed_origins: '["https://shop.example","http://localhost:3000"]', allowed_ips: '["203.0.113.0/24","2001:db8::/32"]' })
+    expect(await pg.value(sql`SELECT payment_id FROM checkout_tokens WHERE token_hash = ${TOKEN_HASH}`)).toBe(2)
+    expect(await pg.get(sql`SELECT event_id, target_url FROM webhook_deliveries WHERE id = ${'dlv_3'}`)).toEqual({ event_id: null, target_url: 'https://shop.example/pay-hook' })
     expect(await pg.value(sql`SELECT note FROM payments WHERE id = ${2}`)).toBe('line one\nline two "quoted" \\ back')
     // Ids go on after the copied ones, and never reuse the deleted payment's.
     const next = await pg.transaction(async (tx) => await tx.value<number>(sql`

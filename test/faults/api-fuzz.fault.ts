@@ -11,6 +11,7 @@ import { startKillable, writeConfig, type Killable } from './support.js'
 const RUNS = Number(process.env['HARPOON_FUZZ_RUNS'] ?? 2500)
 // Test SMS that pass go through a virtual modem's AT/PDU round trip: fewer of them.
 const SMS_RUNS = Math.ceil(RUNS / 8)
+const TRANSACTION_RUNS = Math.ceil(RUNS / 2)
 /** Rows in every table a request could write to. */
 async function tableCounts (rows: Executor): Promise<Record<string, number>> {
   const counted = await rows.all<{ t: string, n: number }>(sql`SELECT 'payments' AS t, count(*) AS n FROM payments
@@ -18,7 +19,8 @@ async function tableCounts (rows: Executor): Promise<Record<string, number>> {
     UNION ALL SELECT 'idempotency_keys', count(*) FROM idempotency_keys UNION ALL SELECT 'api_keys', count(*) FROM api_keys
     UNION ALL SELECT 'merchants', count(*) FROM merchants UNION ALL SELECT 'webhook_endpoints', count(*) FROM webhook_endpoints
     UNION ALL SELECT 'webhook_secrets', count(*) FROM webhook_secrets UNION ALL SELECT 'webhook_deliveries', count(*) FROM webhook_deliveries
-    UNION ALL SELECT 'sms_messages', count(*) FROM sms_messages`)
+    UNION ALL SELECT 'sms_messages', count(*) FROM sms_messages UNION ALL SELECT 'payment_details', count(*) FROM payment_details
+    UNION ALL SELECT 'checkout_tokens', count(*) FROM checkout_tokens`)
   return Object.fromEntries(counted.map((c) => [c.t, Number(c.n)]))
 }
 
@@ -51,7 +53,11 @@ const ROUTES = [
   '/v1/payments/initialize', '/v1/payments', '/v1/payments/HKMVR2', '/v1/payments/hpn_trx_0000/cancel', '/v1/payments/x/refund',
   '/v1/payments/x/resolve', '/v1/payments/x/reconcile', '/v1/credits', '/v1/credits/x/assign', '/v1/keys', '/v1/keys/key_x/roll',
   '/v1/webhooks', '/v1/webhooks/x', '/v1/webhooks/x/test', '/v1/webhooks/x/rotate-secret', '/v1/webhooks/deliveries/x/replay',
-  '/v1/sms', '/v1/modems', '/v1/test/sms', '/healthz', '/metrics', '/openapi.json'
+  '/v1/sms', '/v1/modems', '/v1/test/sms', '/healthz', '/metrics', '/openapi.json',
+  // Issue 16: Harpoon's newer API, key access, the hosted checkout.
+  '/v1/transactions/initialize', '/v1/transactions', '/v1/transactions/hpn_trx_0000', '/v1/transactions/by-hpn/HKMVR2',
+  '/v1/transactions/by-client-ref/x', '/v1/transactions/hpn_trx_0000/reconcile', '/v1/transactions/hpn_trx_0000/cancel',
+  '/v1/merchant/payment-methods', '/v1/keys/key_x', '/checkout/x', '/checkout/x/status', '/checkout/assets/checkout.js'
 ]
 
 const unicode = fc.string({ unit: 'binary', maxLength: 40 })
@@ -81,7 +87,15 @@ const initializeBody = fc.record({
   amount, currency: weird, client_reference: weird, reference: weird, customer_phone: weird,
   meta: fc.oneof(fc.object(), fc.jsonValue()), expires_in: fc.oneof(fc.integer(), fc.double(), weird), unknown_field: fc.jsonValue()
 }, { requiredKeys: [] })
+/** `POST /v1/transactions/initialize` in Harpoon's names, with this daemon's refusals (unsupported fields, both expiries). */
+const transactionBody = fc.record({
+  amount, phone_number: weird, currency: weird, customer_name: weird, description: weird, client_reference: weird, meta: fc.oneof(fc.object(), fc.jsonValue()),
+  webhook_url: fc.oneof(weird, fc.constantFrom('https://198.41.0.4/hook', 'http://127.0.0.1:9/x', 'javascript:alert(1)', 'http://u:p@shop.example/')),
+  redirect_url: fc.oneof(weird, fc.constantFrom('https://shop.example/done?x=1', 'javascript:alert(1)', 'data:text/html,hi', '//shop.example')),
+  idempotency_key: weird, expires_in_hours: fc.oneof(fc.integer(), weird), expires_in: fc.oneof(fc.integer(), weird), send_sms_to_payer: fc.boolean()
+}, { requiredKeys: [] })
 const body = fc.oneof(
+  transactionBody.map((b) => JSON.stringify(b)),
   initializeBody.map((b) => JSON.stringify(b)),
   fc.json(),
   fc.jsonValue().map((v) => JSON.stringify(v)),
@@ -122,6 +136,7 @@ describe('API fuzzing against the real daemon process', () => {
   let port = 0
   let key = ''
   let testKey = ''
+  let publishableKey = ''
   afterAll(async () => { await watch?.close(); await daemon?.stop(); dir.cleanup() })
 
   beforeAll(async () => {
@@ -129,6 +144,7 @@ describe('API fuzzing against the real daemon process', () => {
     await ledger.merchants.create({ id: 'default', name: 'Shop' })
     key = (await ledger.apiKeys.create({ merchantId: 'default', name: 'fuzz', mode: 'live', scopes: [...SCOPES] })).secret
     testKey = (await ledger.apiKeys.create({ merchantId: 'default', name: 'fuzz-test', mode: 'test', scopes: [...SCOPES] })).secret
+    publishableKey = (await ledger.apiKeys.create({ merchantId: 'default', name: 'fuzz-web', mode: 'live', type: 'publishable', scopes: ['payments:read', 'payments:write'], allowedOrigins: ['https://shop.example'] })).secret
     await close()
     // Virtual modems on: test SMS take the AT/PDU path, where a sender SMS cannot carry was a 500.
     daemon = startKillable(await writeConfig(dir.path, { virtual_modems: true }))
@@ -139,7 +155,7 @@ describe('API fuzzing against the real daemon process', () => {
 
   const counts = async (): Promise<Record<string, number>> => await tableCounts((watch as TestLedger).rows)
 
-  it(`answers ${RUNS * 2 + SMS_RUNS} malformed requests without a 5xx, a crash, or a write for any rejected one`, async () => {
+  it(`answers ${RUNS * 2 + TRANSACTION_RUNS + SMS_RUNS} malformed requests without a 5xx, a crash, or a write for any rejected one`, async () => {
     const problems: string[] = []
     let answered = 0
     const check = async (r: Raw): Promise<void> => {
@@ -157,7 +173,7 @@ describe('API fuzzing against the real daemon process', () => {
       }
     }
     const authHeader = fc.oneof(
-      fc.constant(`Bearer ${key}`), fc.constant(`bearer   ${key}  `), fc.constant(`Bearer ${key}x`), fc.constant(`Basic ${key}`),
+      fc.constant(`Bearer ${key}`), fc.constant(`bearer   ${key}  `), fc.constant(`Bearer ${key}x`), fc.constant(`Basic ${key}`), fc.constant(`Bearer ${publishableKey}`),
       weird.map((w) => `Bearer ${w}`), weird, fc.constant(`Bearer ${key.replace('live', 'test')}`)
     ).map((v) => v.replace(/[\r\n]/g, ''))
     const headerValue = weird.map((v) => v.replace(/[\r\n]/g, ''))
@@ -167,7 +183,12 @@ describe('API fuzzing against the real daemon process', () => {
       auth: fc.option(authHeader, { nil: undefined }),
       contentType: fc.option(fc.oneof(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/json; charset=utf-16', 'text/plain', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded'), headerValue), { nil: undefined }),
       idempotencyKey: fc.option(headerValue, { nil: undefined }),
-      extra: fc.array(fc.tuple(fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/), headerValue), { maxLength: 3 }),
+      extra: fc.array(fc.oneof(
+        fc.tuple(fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/), headerValue),
+        // CORS and proxy headers: a preflight, an origin, a forwarded address.
+        fc.tuple(fc.constantFrom('origin', 'access-control-request-method', 'access-control-request-headers', 'x-forwarded-for'),
+          fc.oneof(headerValue, fc.constantFrom('https://shop.example', 'null', 'POST', 'GET', '2001:db8::1', '::ffff:10.0.0.1', '1.2.3.4, 5.6.7.8')))
+      ), { maxLength: 3 }),
       body
     })
     const raw: fc.Arbitrary<Raw> = request.map((q) => ({
@@ -193,6 +214,17 @@ describe('API fuzzing against the real daemon process', () => {
       })
     }), { numRuns: RUNS })
 
+    // Harpoon's initialize (issue 16), with the secret key and the publishable one.
+    await fc.assert(fc.asyncProperty(fc.tuple(transactionBody, fc.boolean(), fc.option(headerValue, { nil: undefined })), async ([b, browser, idem]) => {
+      await check({
+        method: 'POST',
+        path: '/v1/transactions/initialize',
+        headers: [['authorization', `Bearer ${browser ? publishableKey : key}`], ['content-type', 'application/json'],
+          ...(browser ? [['origin', 'https://shop.example'] as [string, string]] : []), ...(idem === undefined ? [] : [['idempotency-key', idem] as [string, string]])],
+        body: Buffer.from(JSON.stringify(b), 'utf8')
+      })
+    }), { numRuns: TRANSACTION_RUNS })
+
     // And test SMS with the senders and texts an SMS can and cannot carry, with a test key.
     await fc.assert(fc.asyncProperty(testSmsBody, async (b) => {
       await check({
@@ -204,8 +236,8 @@ describe('API fuzzing against the real daemon process', () => {
     }), { numRuns: SMS_RUNS })
 
     expect(problems.slice(0, 20)).toEqual([])
-    expect(answered).toBe(RUNS * 2 + SMS_RUNS)
+    expect(answered).toBe(RUNS * 2 + TRANSACTION_RUNS + SMS_RUNS)
     expect(daemon?.child.exitCode).toBeNull()
     expect(await send(port, { method: 'GET', path: '/healthz', headers: [], body: Buffer.alloc(0) })).toBe(200)
-  }, 280_000)
+  }, 400_000)
 })

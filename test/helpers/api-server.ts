@@ -15,6 +15,9 @@ import { assembleText } from '../../modem/pdu/assemble.js'
 import { SIMULATED_SENDER } from '../../ingest/telco-wording.js'
 import { createSmsParser } from '../../parsers/index.js'
 import { deliverTestSmsToIngest } from '../../daemon/test-sms.js'
+import { webhookRoutes } from '../../api/routes/webhooks.js'
+import { createWebhooks, type WebhookSettings, type Webhooks } from '../../webhooks/webhooks.js'
+import { FAST } from '../webhooks/harness.js'
 
 export interface TestApi {
   url: string
@@ -28,6 +31,8 @@ export interface TestApi {
   /** An SMS arriving on a modem (`mtn-1` by default) of merchant `default`, in `mode`. */
   sms: (input: { mode?: Mode, network?: 'mtn' | 'telecel' | 'at', sender?: string, text: string, modemId?: string, merchant?: string }) => ReturnType<Ingest['ingestText']>
   request: (method: string, path: string, opts?: { key?: string | null, body?: unknown, raw?: string, headers?: Record<string, string> }) => Promise<{ status: number, headers: Headers, body: any }>
+  /** The webhooks layer, when started with `webhooks` (its dispatcher is running). */
+  webhooks: Webhooks | null
   close: () => Promise<void>
 }
 
@@ -35,7 +40,7 @@ export interface TestApi {
  * The real API on a real port over a real ledger (test/helpers/ledger.ts), with two merchants
  * (`default` and `other`) and an in-memory log sink. Everything a merchant's HTTP client would see.
  */
-export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => number, holdBrokenChains?: boolean } = {}): Promise<TestApi> {
+export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => number, holdBrokenChains?: boolean, webhooks?: Partial<WebhookSettings> } = {}): Promise<TestApi> {
   const test = await openTestLedger(overrides.now === undefined ? {} : { now: overrides.now })
   const { ledger } = test
   await ledger.merchants.create({ id: 'default', name: 'Default' })
@@ -48,6 +53,8 @@ export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => 
     ledger, logger, parser: createSmsParser(),
     holdBrokenChains: overrides.holdBrokenChains ?? false, merchantOf: () => 'default'
   })
+  // With `webhooks`: the real outbox and dispatcher (test/webhooks/harness.ts FAST settings), as the daemon wires them.
+  const webhooks = overrides.webhooks === undefined ? null : createWebhooks({ ledger, settings: { ...FAST, ...overrides.webhooks }, logger })
   const app = await buildApi({
     ledger,
     logger,
@@ -62,8 +69,10 @@ export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => 
     modems: () => modems,
     testSms: deliverTestSmsToIngest(ledger, ingest),
     agents: { intake: createAgentIntake({ ledger, ingest, logger, rules: { assemble: assembleText } }) },
+    ...(webhooks === null ? {} : { plugins: [webhookRoutes(ledger, webhooks)], checkWebhookUrl: webhooks.checkTarget }),
     ...overrides
   })
+  webhooks?.dispatcher.start()
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
 
   async function key (opts: { merchant?: string, mode?: Mode, scopes?: readonly Scope[] } = {}): Promise<string> {
@@ -91,7 +100,7 @@ export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => 
   }, Date.now())
 
   return {
-    url, ledger, rows: test.rows, logs, key, request, ingest, sms,
-    close: async () => { await app.close(); await test.cleanup() }
+    url, ledger, rows: test.rows, logs, key, request, ingest, sms, webhooks,
+    close: async () => { await app.close(); await webhooks?.dispatcher.stop(0); await test.cleanup() }
   }
 }

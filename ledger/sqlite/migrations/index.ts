@@ -7,6 +7,7 @@ import { creditMode } from './007-credit-mode.js'
 import { codeLookup } from './005-code-lookup.js'
 import { deliveryClaim } from './006-delivery-claim.js'
 import { paymentSequence } from './008-payment-sequence.js'
+import { hostedApi } from './010-hosted-api.js'
 import { agents } from './011-agents.js'
 
 /**
@@ -22,5 +23,6 @@ export const MIGRATIONS: readonly Migration[] = [
   deliveryClaim,
   creditMode,
   paymentSequence,
+  hostedApi,
   agents
 ]

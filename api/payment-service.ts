@@ -1,0 +1,237 @@
+import { formatAmount, parseAmount } from '../core/money.js'
+import { normaliseGhanaPhone } from '../core/phone.js'
+import type { AuthContext } from '../ledger/api-keys.js'
+import { ConflictError, InvalidFieldError, NotFoundError } from '../ledger/errors.js'
+import type { Ledger, LedgerStores, LedgerTx } from '../ledger/ledger.js'
+import type { Mode } from '../ledger/modes.js'
+import type { PaymentRow } from '../ledger/payment-model.js'
+import type { ReconcileOutcome } from '../ledger/credits.js'
+import type { InitializeInput } from '../ledger/payments.js'
+import { isValidCode, normaliseCode } from '../ledger/hpn-code.js'
+import type { FieldProblem } from './envelope.js'
+import { HttpError, validationFailed } from './http-errors.js'
+import { payableCurrencies, type Wallets } from './payment-view.js'
+import { AMOUNT_RULE } from './schemas.js'
+
+/**
+ * The one service layer under both route families: `/v1/payments` (SPEC §4) and `/v1/transactions`
+ * (Harpoon's newer docs) name their fields differently and answer in different shapes, but a
+ * payment is checked, created, found, cancelled and reconciled here, once. Route files translate
+ * their body into these inputs and the result into their shape; nothing else.
+ */
+export interface PaymentServiceDeps {
+  ledger: Ledger
+  maxAmountMinor: number
+  defaultExpiresIn: number
+  wallets: Wallets
+  /** The currencies of every network a modem can be on (see payableCurrencies). */
+  networkCurrencies: readonly string[]
+  /**
+   * Judges a payment's own `webhook_url` as an endpoint URL is judged (webhooks/endpoints.ts
+   * checkWebhookTarget, DNS included) and returns it normalised. Without it (an API built without
+   * the webhooks layer) the field is refused.
+   */
+  checkWebhookUrl?: ((url: string, mode: Mode, field: string) => Promise<string>) | undefined
+}
+
+/** An initialize's fields, whichever family sent them; `names` says what each is called in its body. */
+export interface InitializeFields {
+  amount: unknown
+  currency?: string | undefined
+  clientReference?: string | undefined
+  customerPhone?: string | undefined
+  meta?: Record<string, unknown> | undefined
+  expiresInSeconds?: number | undefined
+  customerName?: string | undefined
+  description?: string | undefined
+  redirectUrl?: string | undefined
+  webhookUrl?: string | undefined
+}
+
+export type FieldNames = Record<'amount' | 'currency' | 'customerPhone' | 'meta' | 'redirectUrl' | 'webhookUrl', string>
+
+/** The fields after every rule held: what `initialize` writes (the payment's, then its details). */
+export interface CheckedInitialize extends InitializeInput {
+  customerName: string | null
+  description: string | null
+  redirectUrl: string | null
+  webhookUrl: string | null
+}
+
+export interface Initialized {
+  payment: PaymentRow
+  created: boolean
+  /** The hosted checkout link's token, when one was asked for. */
+  checkoutToken: string | null
+}
+
+export type Lookup = 'any' | 'reference' | 'code' | 'client_reference'
+
+const META_LIMIT = 4096
+
+/** Raised for what a publishable key may never do: 403 `invalid_key_type`. */
+export function publishableRefused (message: string, field?: string): HttpError {
+  return new HttpError(403, 'invalid_key_type', message, field === undefined ? [] : [{ field, message }])
+}
+
+/**
+ * A redirect target for the customer's browser: absolute http(s), no credentials (they would be
+ * shown in the address bar and sent to the merchant's logs). Null when it is not one.
+ */
+function redirectTarget (raw: string): string | null {
+  let url: URL
+  try { url = new URL(raw) } catch { return null }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username !== '' || url.password !== '') return null
+  return url.href
+}
+
+export class PaymentService {
+  readonly #d: PaymentServiceDeps
+  constructor (deps: PaymentServiceDeps) { this.#d = deps }
+
+  get ledger (): Ledger { return this.#d.ledger }
+
+  /**
+   * Every business rule of an initialize beyond its schema: amount, phone, payable currency, meta
+   * size, redirect and webhook targets. Adds to `problems` (the schema's, so every bad field is
+   * reported in one 422) and throws when there are any. Runs before the transaction: checking a
+   * webhook URL resolves DNS.
+   */
+  async checkInitialize (auth: AuthContext, f: InitializeFields, names: FieldNames, problems: FieldProblem[]): Promise<CheckedInitialize> {
+    const bad = new Set(problems.map((p) => p.field))
+    const add = (field: string, message: string): void => { if (!bad.has(field)) { bad.add(field); problems.push({ field, message }) } }
+
+    if (f.webhookUrl !== undefined && auth.type === 'publishable') {
+      throw publishableRefused('a publishable key cannot set webhook_url: it would let any page holding the key send this payment\'s events anywhere', names.webhookUrl)
+    }
+    const amountMinor = parseAmount(f.amount)
+    if (!bad.has(names.amount)) {
+      if (amountMinor === null) add(names.amount, AMOUNT_RULE)
+      else if (amountMinor <= 0) add(names.amount, 'must be greater than 0')
+      else if (amountMinor > this.#d.maxAmountMinor) add(names.amount, `must be at most ${formatAmount(this.#d.maxAmountMinor)}`)
+    }
+    let customerPhone: string | null = null
+    if (f.customerPhone !== undefined && !bad.has(names.customerPhone)) {
+      customerPhone = normaliseGhanaPhone(f.customerPhone)
+      if (customerPhone === null) add(names.customerPhone, 'must be a Ghanaian number: 0XXXXXXXXX, +233XXXXXXXXX or 233XXXXXXXXX')
+    }
+    const currency = f.currency ?? 'GHS'
+    if (!bad.has(names.currency)) {
+      const payable = payableCurrencies(this.#d.wallets, this.#d.networkCurrencies, auth)
+      if (!payable.has(currency)) add(names.currency, `cannot be paid to this merchant's wallets, which take ${[...payable].join(', ')}`)
+    }
+    if (f.meta !== undefined && !bad.has(names.meta) && Buffer.byteLength(JSON.stringify(f.meta)) > META_LIMIT) {
+      add(names.meta, 'must be at most 4 KiB of JSON')
+    }
+    let redirectUrl: string | null = null
+    if (f.redirectUrl !== undefined && !bad.has(names.redirectUrl)) {
+      redirectUrl = redirectTarget(f.redirectUrl)
+      if (redirectUrl === null) add(names.redirectUrl, 'must be an absolute http:// or https:// URL without credentials')
+    }
+    let webhookUrl: string | null = null
+    if (f.webhookUrl !== undefined && !bad.has(names.webhookUrl)) {
+      webhookUrl = await this.#webhookUrl(auth, f.webhookUrl, names.webhookUrl, add)
+    }
+    if (problems.length > 0) throw validationFailed(problems)
+    return {
+      amountMinor: amountMinor as number,
+      currency,
+      clientReference: f.clientReference ?? null,
+      customerPhone,
+      meta: f.meta ?? null,
+      expiresInSeconds: f.expiresInSeconds ?? this.#d.defaultExpiresIn,
+      customerName: f.customerName ?? null,
+      description: f.description ?? null,
+      redirectUrl,
+      webhookUrl
+    }
+  }
+
+  /**
+   * Creates the payment with its details (or returns the PENDING one that already has this
+   * `client_reference`, SPEC §4 "idempotent by default"), and a checkout token when asked. Inside
+   * the caller's transaction; ledger work only.
+   */
+  async initialize (tx: LedgerTx, auth: AuthContext, c: CheckedInitialize, options: { checkout: boolean }): Promise<Initialized> {
+    if (auth.type === 'publishable' && c.clientReference !== null) {
+      // A browser key must not be able to fetch, or even learn of, a payment another key made by
+      // guessing its client_reference.
+      const existing = await tx.payments.findByClientReference(auth, c.clientReference)
+      if (existing?.status === 'PENDING' && (await tx.paymentDetails.of(existing.id))?.createdByKey !== auth.keyId) {
+        throw new ConflictError('duplicate_client_reference', 'a PENDING payment already has this client_reference')
+      }
+    }
+    const { payment, created } = await tx.payments.initialize(auth, c)
+    if (created) {
+      await tx.paymentDetails.record(payment.id, {
+        customerName: c.customerName, description: c.description, redirectUrl: c.redirectUrl, webhookUrl: c.webhookUrl, createdByKey: auth.keyId
+      })
+    }
+    const checkoutToken = options.checkout ? await tx.checkoutTokens.issue(payment.id) : null
+    return { payment, created, checkoutToken }
+  }
+
+  /**
+   * A payment of the caller by one identifier (`any`: reference, then HPN code, then
+   * client_reference). A publishable key finds only payments it made, and only by reference; any
+   * other answer is 404, as for another merchant's payment.
+   */
+  async get (stores: Pick<LedgerStores, 'payments' | 'paymentDetails'>, auth: AuthContext, id: string, by: Lookup = 'any'): Promise<PaymentRow> {
+    if (auth.type === 'publishable') {
+      if (by !== 'any' && by !== 'reference') throw publishableRefused('a publishable key reads payments by reference only')
+      const row = id.startsWith('hpn_trx_') ? await stores.payments.findByReference(auth, id) : undefined
+      if (row === undefined || (await stores.paymentDetails.of(row.id))?.createdByKey !== auth.keyId) throw new NotFoundError('payment')
+      return row
+    }
+    let row: PaymentRow | undefined
+    switch (by) {
+      case 'any': row = await stores.payments.find(auth, id); break
+      case 'reference': row = await stores.payments.findByReference(auth, id); break
+      case 'code': {
+        // Any spelling a person types ("hk mvr2", O for 0), as SPEC §4 reads a code.
+        const code = normaliseCode(id)
+        row = code !== null && isValidCode(code) ? await stores.payments.findByCode(auth, code) : undefined
+        break
+      }
+      case 'client_reference': row = await stores.payments.findByClientReference(auth, id); break
+    }
+    if (row === undefined) throw new NotFoundError('payment')
+    return row
+  }
+
+  /** PENDING → CANCELLED (409 `invalid_status` otherwise), with the caller's reason as its note. Inside the caller's transaction. */
+  async cancel (tx: LedgerTx, auth: AuthContext, id: string, by: Lookup = 'any', reason: string | null = null): Promise<PaymentRow> {
+    const row = await this.get(tx, auth, id, by)
+    return await tx.payments.cancel(auth, row.reference, reason)
+  }
+
+  /** SPEC §4 reconcile: the customer's telco transaction id. Inside the caller's transaction. */
+  async reconcile (tx: LedgerTx, auth: AuthContext, id: string, input: { telcoTransactionId: string, amountMinor: number | null, note: string | null }, by: Lookup = 'any'): Promise<{ outcome: ReconcileOutcome, before: PaymentRow, payment: PaymentRow }> {
+    const before = await this.get(tx, auth, id, by)
+    const { outcome, payment } = await tx.credits.reconcile(auth, before, input.telcoTransactionId, input.amountMinor, input.note)
+    return { outcome, before, payment }
+  }
+
+  async #webhookUrl (auth: AuthContext, raw: string, field: string, add: (field: string, message: string) => void): Promise<string | null> {
+    if (this.#d.checkWebhookUrl === undefined) { add(field, 'cannot be used: this daemon runs without webhooks'); return null }
+    if (await this.#d.ledger.webhookEndpoints.signer(auth) === undefined) {
+      add(field, 'needs an active webhook endpoint of this mode first (POST /v1/webhooks): its secret is what signs the deliveries to this URL')
+      return null
+    }
+    try {
+      return await this.#d.checkWebhookUrl(raw, auth.mode, field)
+    } catch (err) {
+      if (!(err instanceof InvalidFieldError)) throw err
+      add(field, err.details[0]?.message ?? err.message)
+      return null
+    }
+  }
+}
+
+/** A reconcile's optional amount: null when absent, 422 naming `field` when it is not a positive amount. */
+export function reconcileAmount (amount: unknown, field = 'amount'): number | null {
+  if (amount === undefined) return null
+  const minor = parseAmount(amount)
+  if (minor === null || minor <= 0) throw validationFailed([{ field, message: 'must be a positive amount with at most 2 decimals' }])
+  return minor
+}
