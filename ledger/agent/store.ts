@@ -78,9 +78,15 @@ interface ItemRow {
   p_raw: string | null
 }
 
+/** Per connection (the store has a writer and a reader). */
+const AGENT_STORE_PAGE_CACHE_KIB = 2_048
+
 /** Opens (creating and migrating) the agent store at `path`. */
 export async function openAgentStore (path: string, options: { now?: () => number } = {}): Promise<AgentStore> {
-  const engine = new SqliteEngine(path)
+  // A small page cache: the store's working set is the head of each modem's queue and the latest
+  // PDUs, and a site's box may be small; the default 16 MiB per connection would grow the agent's
+  // memory with the store for the first several thousand messages (npm run bench agent_rss).
+  const engine = new SqliteEngine(path, { pageCacheKib: AGENT_STORE_PAGE_CACHE_KIB })
   try {
     const first = engine.connection.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() as { name: string } | undefined
     if (first !== undefined) {
