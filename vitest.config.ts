@@ -1,7 +1,7 @@
 import { configDefaults, defineConfig } from 'vitest/config'
 import { NOT_ON_POSTGRES } from './test/suite-split.js'
 
-const ALL = ['{api,channels,checkout,config,core,dashboard,daemon,fixtures,ingest,ledger,modem,parsers,webhooks,test}/**/*.test.ts']
+const ALL = ['{agent,api,channels,checkout,config,core,dashboard,daemon,fixtures,ingest,ledger,modem,parsers,webhooks,test}/**/*.test.ts']
 
 export default defineConfig({
   test: {

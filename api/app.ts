@@ -29,6 +29,7 @@ import { checkoutPage } from '../checkout/page.js'
 import { operatorRoutes, type OperatorRouteDeps } from './routes/operator.js'
 import { registerAppRequestAudit } from './audit-legs.js'
 import { channelRoutes, type ChannelAccess } from './routes/channels.js'
+import { agentRoutes, type AgentRouteDeps } from './routes/agents.js'
 
 export const BODY_LIMIT = 64 * 1024
 
@@ -50,6 +51,8 @@ export interface ApiDeps {
   testSms?: Parameters<typeof testSmsRoutes>[0]
   /** The operator dashboard at `/dashboard` (with its two `/v1/operator` calls); absent without it. */
   dashboard?: Pick<OperatorRouteDeps, 'silenceAlarmMinutes' | 'startedAt' | 'now'>
+  /** `/v1/agent/*`, where `harpoon agent`s forward SMS and report their modems; absent without it. */
+  agents?: AgentRouteDeps
   /** Extra `/v1` route plugins from later layers (webhooks). */
   plugins?: ReadonlyArray<(app: FastifyInstance) => Promise<void>>
   /** Judges a payment's own `webhook_url` (the webhooks layer's checkTarget); without it the field is refused. */
@@ -174,6 +177,7 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     await v1.register(keyRoutes(deps.ledger))
     await v1.register(creditRoutes({ ledger: deps.ledger, paymentView: paymentViewer(deps.wallets), service }))
     if (deps.testSms !== undefined) await v1.register(testSmsRoutes(deps.testSms))
+    if (deps.agents !== undefined) await v1.register(agentRoutes(deps.agents))
     for (const plugin of deps.plugins ?? []) await v1.register(plugin)
   }, { prefix: '/v1' })
   browserRoutes.answerPreflights(deps.ledger.apiKeys)

@@ -1,5 +1,5 @@
 import { Type, type TLiteral, type TNull, type TNumber, type TSchema, type TString, type TUnion } from '@sinclair/typebox'
-import { KEY_TYPES, MATCH_METHODS, MODES, PAYMENT_STATUSES, SCOPES } from '../core/enums.js'
+import { KEY_SCOPES, KEY_TYPES, MATCH_METHODS, MODES, PAYMENT_STATUSES, SCOPES } from '../core/enums.js'
 import { ERROR_KEYWORD } from './validators.js'
 
 /** Route schemas: they validate requests, and the OpenAPI document is generated from them. */
@@ -16,6 +16,7 @@ export const AmountInput = (description: string): TUnion<[TNumber, TString]> => 
 const Time = Type.String({ format: 'date-time', examples: ['2026-04-10T12:00:00Z'] })
 
 export const PaymentStatusSchema = literals(PAYMENT_STATUSES)
+/** What a key made over the API may hold: the agent scope is the CLI's alone (`harpoon keys create --scopes agent`). */
 export const ScopeSchema = literals(SCOPES)
 
 export const ErrorSchema = Type.Object({
@@ -136,7 +137,7 @@ export const KeySchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
   mode: literals(MODES),
-  scopes: Type.Array(ScopeSchema),
+  scopes: Type.Array(literals(KEY_SCOPES)),
   hint: Type.String(),
   merchant: Type.String(),
   created_at: Time,

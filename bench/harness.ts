@@ -116,6 +116,14 @@ export async function spawnDaemon (dir: string, config: Record<string, unknown>,
   return await spawnLogged([...(options.nodeArgs ?? []), CLI, 'start', '--config', configPath], join(dir, 'daemon.log'), cleanup, listening, options.timeoutMs ?? 120_000, dir)
 }
 
+/** `harpoon agent` with a config file in `dir`; `url` is the central it reports to, once it runs. */
+export async function spawnAgent (dir: string, config: Record<string, unknown>, cleanup: Cleanup, nodeArgs: readonly string[] = []): Promise<Child> {
+  const configPath = join(dir, 'agent.json')
+  writeFileSync(configPath, JSON.stringify(config))
+  const running = (line: string): string | undefined => line.includes('"msg":"agent running"') ? 'running' : undefined
+  return await spawnLogged([...nodeArgs, CLI, 'agent', '--config', configPath], join(dir, 'agent.log'), cleanup, running, 60_000, dir)
+}
+
 /** The baseline server: bare Fastify, no logger, constant JSON (bench/bare-server.ts). */
 export async function spawnBare (dir: string, cleanup: Cleanup): Promise<Child> {
   return await spawnLogged([join(DIST, 'bench/bare-server.js')], join(dir, 'bare.log'), cleanup, (line) => /^LISTENING (\S+)$/.exec(line)?.[1], 20_000)

@@ -4,6 +4,7 @@ import { startPostgresServer } from '../fixtures/postgres-server.js'
 import { runBare, runGetPayment, runInitialize } from './api.js'
 import { Cleanup, DIST, result, round, rssMb, type BenchResult } from './harness.js'
 import { runBurst, runFanout, runSmsToWebhook } from './sms.js'
+import { runAgentRss } from './agent.js'
 
 /**
  * `npm run bench [name…]`: every benchmark beside a baseline measured in the same run, written to
@@ -55,6 +56,15 @@ const benches: Record<string, Bench> = {
     const r = await runFanout(cleanup)
     return [result('webhook_fanout', r.perSecond, 'deliveries/s', { name: `raw undici POSTs, concurrency ${r.concurrency}`, value: 5000 / r.bareSeconds },
       `5,000 events in the outbox, one endpoint, default concurrency (16 overall, ${r.concurrency} per endpoint): ${round(r.seconds, 2)} s from API listening; raw undici ${round(r.bareSeconds, 2)} s; target ratio >= 0.5`)]
+  },
+
+  async agent_rss (cleanup) {
+    const r = await runAgentRss(cleanup)
+    const at = (n: number): number => r.samples.find((s) => s.forwarded >= n)?.rssMb ?? Number.NaN
+    const last = r.samples.at(-1) as { forwarded: number, rssMb: number }
+    const figures = r.samples.map((s) => `${s.forwarded}: ${round(s.rssMb, 1)}`).join(', ')
+    return [result('agent_rss_10k', last.rssMb, 'MB', { name: 'agent RSS after the first 1,000 forwarded', value: at(1_000) },
+      `harpoon agent RSS (MB) by messages the central acknowledged: ${figures}; ${r.messages} 2-part MTN credits through a pty modem, forwarded in ${round(r.seconds, 1)} s (${round(r.messages / r.seconds, 0)} msg/s); flat means ratio ~1`)]
   },
 
   async scale_1m (cleanup) {

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { tempDir } from '../test/helpers/temp-dir.js'
 import { ConfigError, loadConfig, resolveConfigPath, validateConfig } from './load.js'
 import example from './harpoon.example.json' with { type: 'json' }
+import agentExample from './agent.example.json' with { type: 'json' }
 
 const cleanups: Array<() => void> = []
 afterEach(() => { while (cleanups.length > 0) cleanups.pop()?.() })
@@ -35,7 +36,7 @@ describe('configuration', () => {
     const keys = (o: object, prefix = ''): string[] => Object.entries(o).flatMap(([k, v]) =>
       v !== null && typeof v === 'object' && !Array.isArray(v) ? keys(v as object, `${prefix}${k}.`) : [`${prefix}${k}`])
     const exampleKeys = new Set(keys(example))
-    for (const k of keys(defaults).filter((k) => !['source', 'maxAmountMinor', 'virtualModems', 'embeddedSimulator'].includes(k))) expect(exampleKeys).toContain(k)
+    for (const k of keys(defaults).filter((k) => !['source', 'maxAmountMinor', 'virtualModems', 'embeddedSimulator', 'agent'].includes(k))) expect(exampleKeys).toContain(k)
   })
 
   it('validates channels per type, fills currency and country from the MTN environment, and never echoes a credential', () => {
@@ -121,5 +122,55 @@ describe('configuration', () => {
     expect(error?.details).toEqual([{ field: 'database.url', message: 'must start with postgres:// or postgresql://' }])
     expect(error?.message).not.toContain('hunter2')
     expect(() => loadConfig(undefined, { HARPOON_DATABASE_URL: 'sqlite:///x.db' })).toThrow(/database\.url: must start with postgres:\/\/ or postgresql:\/\/ \(from HARPOON_DATABASE_URL\)/)
+  })
+
+  describe('for harpoon agent', () => {
+    const key = (mode: string): string => `hpn_${mode}_sk_${'a'.repeat(40)}`
+    const agent = (over: Record<string, unknown> = {}): Record<string, unknown> => ({ agent: { id: 'kumasi', central_url: 'https://central.example.com', key: key('test'), ...over } })
+    const problems = (raw: Record<string, unknown>, overrides = {}): string[] => {
+      try {
+        validateConfig(raw, 'agent.json', overrides)
+        return []
+      } catch (err) {
+        return ((err as ConfigError).details ?? []).map((d) => `${d.field}: ${d.message}`)
+      }
+    }
+
+    it('takes the shipped agent example with a real key, and fills the agent defaults', () => {
+      const c = validateConfig({ ...agentExample, agent: { ...agentExample.agent, key: key('live') } }, 'example')
+      expect(c.agent).toMatchObject({ id: 'kumasi', store_path: '/var/lib/harpoon-agent/agent.db', heartbeat_ms: 15_000, retry_max_ms: 60_000 })
+      expect(validateConfig(agent(), 'a').agent?.store_path).toBe('./data/harpoon-agent.db')
+      expect(validateConfig({}, 'd').agent).toBeNull()
+      expect(validateConfig({}, 'd').central.agent_offline_after_ms).toBe(60_000)
+    })
+
+    it('lets plain http go only to a loopback or private address', () => {
+      expect(problems(agent({ central_url: 'http://127.0.0.1:8080' }))).toEqual([])
+      expect(problems(agent({ central_url: 'http://10.1.2.3:8080/harpoon/' }))).toEqual([])
+      expect(problems(agent({ central_url: 'http://central.lan:8080' }))).toEqual([])
+      expect(problems(agent({ central_url: 'http://8.8.8.8' })).join()).toMatch(/^agent.central_url: plain http:\/\/ is allowed only to a loopback or private address .*use https:\/\//)
+      expect(problems(agent({ central_url: 'http://[2606:4700::1111]:80' }))).toHaveLength(1)
+      expect(problems(agent({ central_url: 'http://169.254.169.254' }))).toHaveLength(1)
+      expect(problems(agent({ central_url: 'ftp://x' })).join()).toContain('must be an https:// URL')
+      expect(problems(agent({ central_url: 'https://user:pw@central.example.com' })).join()).toContain('must not hold credentials')
+    })
+
+    it('wants a key of the mode of its modems, and no merchant on them', () => {
+      const modems = [{ id: 'mtn-1', port: '/dev/ttyUSB0', merchant: 'shop' }]
+      expect(problems({ ...agent(), modems }).sort()).toEqual([
+        'agent.key: is a test key, but real modems are configured (live): make a live one on the central (harpoon keys create --mode live --scopes agent)',
+        'modems[0].merchant: is not used by an agent: its modems serve the merchant of agent.key (one agent key per merchant: harpoon keys create --merchant ID --scopes agent)'
+      ])
+      expect(problems(agent({ key: key('live') })).join()).toContain('is a live key, but this agent runs virtual modems')
+      expect(problems(agent({ key: 'sk_nonsense' })).join()).toContain('agent.key')
+      expect(problems(agent({ id: 'kumasi/1' })).join()).toContain('agent.id')
+    })
+
+    it('takes the key from HARPOON_AGENT_KEY over the file', () => {
+      const { agent: a } = agent()
+      const withoutKey = { agent: { ...(a as object), key: undefined } }
+      expect(problems(withoutKey).join()).toContain('agent.key')
+      expect(validateConfig(withoutKey, 'a', { agentKey: key('test') }).agent?.key).toBe(key('test'))
+    })
   })
 })

@@ -8,6 +8,7 @@ import { VIRTUAL_PORT_PREFIX } from '../modem/virtual/binding.js'
 import { checkFormats } from '../parsers/format-schema.js'
 import { NUMBERING } from '../core/phone.js'
 import { MTN_ENVIRONMENT_COUNTRIES, MTN_ENVIRONMENT_CURRENCIES } from '../channels/mtn-momo/wire.js'
+import { checkCentralUrl } from '../agent/central-url.js'
 import { CHANNEL_SCHEMAS, ConfigSchema, NETWORKS, type ChannelConfig, type ConfigFile } from './schema.js'
 
 /** A channel entry as validated, with `currency` and `country` filled in from its environment. */
@@ -16,10 +17,12 @@ export type ChannelSettings = ChannelConfig & { readonly currency: string, reado
 /** The id of the embedded simulator's channel (test mode, `channel: "mtn_momo"`). */
 export const EMBEDDED_CHANNEL_ID = 'mtn_momo'
 
-export interface Config extends Omit<ConfigFile, 'channels'> {
+export interface Config extends Omit<ConfigFile, 'channels' | 'agent'> {
   readonly channels: readonly ChannelSettings[]
   /** `embedded_simulator` resolved: true when not set and no channel is configured. */
   readonly embeddedSimulator: boolean
+  /** The `agent` section: set for `harpoon agent`, null otherwise. */
+  readonly agent: NonNullable<ConfigFile['agent']> | null
   /** Where the configuration came from, for the start-up log ("defaults" when no file). */
   readonly source: string
   /** `payments.max_amount` in minor units. */
@@ -38,11 +41,13 @@ export class ConfigError extends HarpoonError {
 export const DEFAULT_CONFIG_PATH = './config/harpoon.json'
 /** Set, it is `database.url`, over whatever the file says (a secret kept out of the config file). */
 export const DATABASE_URL_ENV = 'HARPOON_DATABASE_URL'
+/** Set, it is `agent.key`, over whatever the file says (the same reason). */
+export const AGENT_KEY_ENV = 'HARPOON_AGENT_KEY'
 
 /**
  * Picks the configuration file: `--config`, else `HARPOON_CONFIG`, else ./config/harpoon.json when
- * present, else none (built-in defaults). This and `loadConfig` (HARPOON_DATABASE_URL) are the only
- * readers of the environment.
+ * present, else none (built-in defaults). This and `loadConfig` (HARPOON_DATABASE_URL,
+ * HARPOON_AGENT_KEY) are the only readers of the environment.
  */
 export function resolveConfigPath (flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
   if (flag !== undefined && flag !== '') return flag
@@ -54,7 +59,11 @@ export function resolveConfigPath (flag: string | undefined, env: NodeJS.Process
 export function loadConfig (flag?: string, env: NodeJS.ProcessEnv = process.env): Config {
   const path = resolveConfigPath(flag, env)
   const databaseUrl = env[DATABASE_URL_ENV]
-  const fromEnv = databaseUrl === undefined || databaseUrl === '' ? {} : { databaseUrl }
+  const agentKey = env[AGENT_KEY_ENV]
+  const fromEnv = {
+    ...(databaseUrl === undefined || databaseUrl === '' ? {} : { databaseUrl }),
+    ...(agentKey === undefined || agentKey === '' ? {} : { agentKey })
+  }
   if (path === null) return validateConfig({}, 'defaults', fromEnv)
   let text: string
   try {
@@ -108,11 +117,13 @@ function databaseUrlProblem (url: string): string | null {
  * reported at once, each naming the key. `overrides.databaseUrl` (HARPOON_DATABASE_URL) replaces
  * `database.url`.
  */
-export function validateConfig (raw: unknown, source: string, overrides: { databaseUrl?: string } = {}): Config {
+export function validateConfig (raw: unknown, source: string, overrides: { databaseUrl?: string, agentKey?: string } = {}): Config {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(`config ${source} must be a JSON object`)
   }
-  const withDefaults = Value.Default(ConfigSchema, structuredClone(raw))
+  const given = structuredClone(raw) as Record<string, unknown>
+  if (overrides.agentKey !== undefined && isObject(given['agent'])) given['agent']['key'] = overrides.agentKey
+  const withDefaults = Value.Default(ConfigSchema, given)
   const details: Array<{ field: string, message: string }> = []
   for (const e of Value.Errors(ConfigSchema, withDefaults)) {
     // TypeBox reports an unexpected key on the key's own path.
@@ -138,6 +149,8 @@ export function validateConfig (raw: unknown, source: string, overrides: { datab
       ports.add(m.port)
       if (m.msisdn !== null) m.msisdn = normaliseGhanaPhone(m.msisdn)
     })
+    // `raw`, not `given`: filling defaults gave every modem a merchant.
+    if (file.agent !== undefined) details.push(...agentProblems(file, raw as Record<string, unknown>))
     // Operator formats: a bad regex or a credit format without amount and transaction id stops
     // start-up here, not at the first SMS.
     for (const net of NETWORKS) {
@@ -156,6 +169,7 @@ export function validateConfig (raw: unknown, source: string, overrides: { datab
     ...file,
     channels,
     embeddedSimulator: file.embedded_simulator ?? channels.length === 0,
+    agent: file.agent ?? null,
     source,
     maxAmountMinor: maxAmountMinor as number,
     virtualModems: file.virtual_modems ?? file.modems.length === 0
@@ -212,6 +226,34 @@ function validateChannels (file: ConfigFile, details: Array<{ field: string, mes
     }
   }
   return out
+}
+
+function isObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * The `agent` section against the rest: a URL the key may travel to, and a key whose mode fits the
+ * modems (real modems are live; an agent without modems runs virtual ones, in test mode). An agent's
+ * modems serve its key's merchant, so a modem naming one would be a promise the central breaks.
+ */
+function agentProblems (file: ConfigFile, given: Record<string, unknown>): Array<{ field: string, message: string }> {
+  const agent = file.agent as NonNullable<ConfigFile['agent']>
+  const problems: Array<{ field: string, message: string }> = []
+  try {
+    checkCentralUrl(agent.central_url)
+  } catch (err) {
+    problems.push({ field: 'agent.central_url', message: (err as Error).message })
+  }
+  const keyMode = agent.key.startsWith('hpn_live_') ? 'live' : 'test'
+  const virtual = file.virtual_modems ?? file.modems.length === 0
+  if (file.modems.length > 0 && keyMode === 'test') problems.push({ field: 'agent.key', message: 'is a test key, but real modems are configured (live): make a live one on the central (harpoon keys create --mode live --scopes agent)' })
+  if (virtual && keyMode === 'live') problems.push({ field: 'agent.key', message: 'is a live key, but this agent runs virtual modems (test mode): give it a test key, or configure its real modems and "virtual_modems": false' })
+  const modems = Array.isArray(given['modems']) ? given['modems'] : []
+  modems.forEach((m, i) => {
+    if (isObject(m) && 'merchant' in m) problems.push({ field: `modems[${i}].merchant`, message: 'is not used by an agent: its modems serve the merchant of agent.key (one agent key per merchant: harpoon keys create --merchant ID --scopes agent)' })
+  })
+  return problems
 }
 
 function deepFreeze<T> (value: T): T {

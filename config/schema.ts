@@ -13,8 +13,14 @@ export type Network = typeof NETWORKS[number]
 
 export const NetworkSchema = Type.Union(NETWORKS.map((n) => Type.Literal(n)))
 
+/** A modem's or an agent's id: a short name, never a `/` (the central names an agent's modem `agent/modem`). */
+export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'
+
+/** An API key as `harpoon keys create` prints it. */
+export const KEY_PATTERN = '^hpn_(live|test)_sk_[0-9A-Za-z]{32,}$'
+
 const ModemSchema = Type.Object({
-  id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'a short name for logs and the API' }),
+  id: Type.String({ pattern: ID_PATTERN, description: 'a short name for logs and the API' }),
   port: Type.String({ minLength: 1, description: 'serial device, best a /dev/serial/by-id path' }),
   baud_rate: Type.Integer({ minimum: 300, maximum: 4_000_000, default: 115200 }),
   network: Type.Optional(NetworkSchema),
@@ -33,8 +39,6 @@ const NetworkSettingsSchema = Type.Object({
   /** The hosted checkout's steps for this network, replacing the built-in ones; {wallet} {amount} {currency} {code} are filled in. */
   payment_steps: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { minItems: 1, maxItems: 12 }))
 }, strict)
-
-const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'
 
 /** One product's credentials at MTN (Collection or Disbursement). Never logged, never in an error message. */
 const MtnCredentialsSchema = Type.Object({
@@ -64,6 +68,21 @@ export const MtnMomoChannelSchema = Type.Object({
 /** Every channel type's config schema, by `type`. A new provider adds its entry here. */
 export const CHANNEL_SCHEMAS = { mtn_momo: MtnMomoChannelSchema } as const
 export type ChannelConfig = Static<typeof MtnMomoChannelSchema>
+
+/** `harpoon agent`: this site's modems forward to a central daemon (README, Multi-site). */
+const AgentSchema = Type.Object({
+  id: Type.String({ pattern: ID_PATTERN, description: 'this site\'s name at the central; its modems show there as ID/MODEM' }),
+  central_url: Type.String({ minLength: 1, maxLength: 2000, description: 'https:// URL of the central daemon (http:// only to a loopback or private address)' }),
+  key: Type.String({ pattern: KEY_PATTERN, description: 'made on the central with harpoon keys create --scopes agent; HARPOON_AGENT_KEY overrides it' }),
+  /** The agent's own store of raw messages (SQLite), never the ledger. */
+  store_path: Type.String({ minLength: 1, default: './data/harpoon-agent.db' }),
+  heartbeat_ms: Type.Integer({ minimum: 100, maximum: 600_000, default: 15_000, description: 'how often the modems\' status goes to the central when no message does' }),
+  retry_initial_ms: Type.Integer({ minimum: 10, maximum: 600_000, default: 1_000, description: 'first wait after a failed forward; doubles up to retry_max_ms' }),
+  retry_max_ms: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 60_000 }),
+  request_timeout_ms: Type.Integer({ minimum: 100, maximum: 300_000, default: 15_000 }),
+  retain_forwarded_hours: Type.Number({ minimum: 0, maximum: 24 * 366, default: 168, description: 'acknowledged messages are kept this long (re-reads recognised, replay possible), then deleted' }),
+  test_poll_ms: Type.Integer({ minimum: 50, maximum: 60_000, default: 1_000, description: 'test mode: how often to ask the central for test SMS (harpoon simulate --agent)' })
+}, strict)
 
 export const ConfigSchema = Type.Object({
   api: Type.Object({
@@ -149,6 +168,12 @@ export const ConfigSchema = Type.Object({
     mtn: Type.Object(NetworkSettingsSchema.properties, { ...strict, default: {} }),
     telecel: Type.Object(NetworkSettingsSchema.properties, { ...strict, default: {} }),
     at: Type.Object(NetworkSettingsSchema.properties, { ...strict, default: {} })
+  }, { ...strict, default: {} }),
+  /** Set only in the config of a harpoon agent. */
+  agent: Type.Optional(AgentSchema),
+  central: Type.Object({
+    /** An agent not heard from (heartbeat or message) this long is offline: its modems show so, and the dashboard alarm fires. */
+    agent_offline_after_ms: Type.Integer({ minimum: 500, maximum: 86_400_000, default: 60_000 })
   }, { ...strict, default: {} }),
   log_level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' })
 }, strict)

@@ -77,9 +77,17 @@ export type AuditLegKind = typeof AUDIT_LEG_KINDS[number]
 export const ENDPOINT_KINDS = ['webhook', 'momo_proxy'] as const
 export type EndpointKind = typeof ENDPOINT_KINDS[number]
 
+/** The scopes of the merchant-facing API: what keys made over the API can hold. */
 export const SCOPES = ['payments:read', 'payments:write', 'webhooks:manage', 'keys:manage', 'operator'] as const
-export type Scope = typeof SCOPES[number]
-/** What `harpoon keys create` grants when no --scopes are given: everything but `operator`. */
+/**
+ * The scope of a `harpoon agent`'s key: it may forward SMS and modem status to this daemon and do
+ * nothing else, so it is never combined with another scope and only the CLI makes it.
+ */
+export const AGENT_SCOPE = 'agent'
+/** Every scope a key can hold. */
+export const KEY_SCOPES = [...SCOPES, AGENT_SCOPE] as const
+export type Scope = typeof KEY_SCOPES[number]
+/** What `harpoon keys create` grants when no --scopes are given: every API scope but `operator`. */
 export const DEFAULT_SCOPES: readonly Scope[] = SCOPES.filter((s) => s !== 'operator')
 
 /**

@@ -107,6 +107,18 @@ describe('harpoon merchants and keys', () => {
     }
   })
 
+  it('makes an agent key that holds the agent scope alone, and says how an agent uses it', async () => {
+    const config = await setup()
+    await cli(['merchants', 'create', '--name', 'Shop', '--config', config])
+    const made = await cli(['keys', 'create', '--name', 'kumasi agent', '--mode', 'live', '--scopes', 'agent', '--config', config])
+    expect(made.code).toBe(0)
+    expect(made.out).toMatch(/"agent": \{"id": "SITE", "central_url": "https:\/\/THIS-DAEMON", "key": "hpn_live_sk_[0-9A-Za-z]{40}"\}/)
+    expect(made.out).toContain('serve merchant default in live mode')
+    const mixed = await cli(['keys', 'create', '--name', 'x', '--scopes', 'agent,payments:read', '--config', config])
+    expect(mixed.code).toBe(1)
+    expect(mixed.err).toContain('the agent scope stands alone')
+  })
+
   it('makes publishable keys with allowed origins, sets IP allow-lists, and shows both', async () => {
     const config = await setup()
     await cli(['merchants', 'create', '--name', 'Shop', '--config', config])
@@ -142,6 +154,17 @@ describe('harpoon merchants and keys', () => {
     expect((await cli(['keys', 'create', '--name', 'x', '--scopes', 'payments:rule', '--config', config])).err).toContain('unknown scope')
     expect((await cli(['frobnicate', '--config', config])).code).toBe(2)
     expect((await cli(['keys', 'list', '--bogus'])).code).toBe(2)
+  })
+
+  it('refuses to start an agent that would send its key in clear over the internet, or has no agent section (exit 78)', async () => {
+    const key = `hpn_test_sk_${'k'.repeat(40)}`
+    const plain = await cli(['agent', '--config', await setup({ agent: { id: 'kumasi', central_url: 'http://8.8.8.8:8080', key } })])
+    expect(plain.code).toBe(78)
+    expect(plain.err).toMatch(/agent.central_url: plain http:\/\/ is allowed only to a loopback or private address.*use https:\/\//)
+    const none = await cli(['agent', '--config', await setup()])
+    expect(none.code).toBe(78)
+    expect(none.err).toContain('agent: is required for harpoon agent')
+    expect((await cli(['agent', 'status', '--config', await setup()])).err).toContain('has no agent section')
   })
 
   it('stops with exit code 78 and the key name on a bad config', async () => {

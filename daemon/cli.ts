@@ -13,6 +13,10 @@ import { simulateCommand } from './commands/simulate.js'
 import { proxyClientsCommand } from './commands/proxy-clients.js'
 import pino from 'pino'
 import { startDaemon } from './daemon.js'
+import { agentSettings, startAgent } from '../agent/agent.js'
+import { agentStoreCommand } from './commands/agent.js'
+import { packageVersion } from './version.js'
+import type { Logger } from 'pino'
 import { createLogger } from './logger.js'
 import { parseOptionsFrom } from './parser.js'
 import { runParseCommand } from '../parsers/parse-command.js'
@@ -20,12 +24,14 @@ import { runParseCommand } from '../parsers/parse-command.js'
 const USAGE = `usage: harpoon <command> [--config PATH]
 
   start                         run the daemon (what npm start runs)
+  agent                         run a harpoon agent: modems here, forwarding to a central daemon
+  agent status [--json] | agent replay | agent skip SEQ   the agent's store of messages
   ${KEYS_USAGE}
   merchants create --name NAME [--id SLUG] [--json]
   merchants list [--json]
   parse [--network mtn|telecel|at|ghanapay|mpesa|airtel_ke] [--sender ID] [TEXT]   parse one SMS (TEXT, else stdin)
   parse --jsonl                 one {"network","sender","text"} per stdin line
-  simulate --network mtn|telecel|at --amount 250 --reference HKMVR2 [--payer 0244123456]
+  simulate --network mtn|telecel|at --amount 250 --reference HKMVR2 [--payer 0244123456] [--agent ID]
   simulate --channel mtn_momo --approve|--reject [--reference PAYMENT]   play the customer of a test channel
   proxy-clients create --name NAME --callback-url URL [--merchant ID] [--json]
   proxy-clients list [--json]   proxy-clients revoke ID
@@ -59,6 +65,7 @@ const OPTIONS = {
   amount: { type: 'string' },
   reference: { type: 'string' },
   payer: { type: 'string' },
+  agent: { type: 'string' },
   port: { type: 'string' },
   force: { type: 'boolean', default: false },
   channel: { type: 'string' },
@@ -107,6 +114,9 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
     switch (command) {
       case 'start':
         return await runStart(config, io)
+      case 'agent':
+        if (action === undefined) return await runAgent(config)
+        return await agentStoreCommand(config, action, rest, { json: values.json }, io)
       case 'parse': {
         const text = [action, ...rest].filter((t): t is string => t !== undefined).join(' ')
         const options = parseOptionsFrom(config)
@@ -120,7 +130,7 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
         try {
           return await simulateCommand(config, ledger, {
             network: values.network, amount: values.amount, reference: values.reference, payer: values.payer, merchant: values.merchant,
-            channel: values.channel, approve: values.approve, reject: values.reject
+            channel: values.channel, approve: values.approve, reject: values.reject, agent: values.agent
           }, io)
         } finally {
           await ledger.close()
@@ -164,13 +174,30 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
   } catch (err) {
     if (isHarpoonError(err)) {
       io.stderr.write(`harpoon: ${err.message}\n`)
-      return err instanceof CliError ? 2 : err instanceof ConfigError ? 78 : 1
+      return err instanceof ConfigError ? 78 : err instanceof CliError ? 2 : 1
     }
     throw err
   }
 }
 
 async function runStart (config: Config, io: CommandIo): Promise<number> {
+  const logger = processLogger(config)
+  // A reader of stdout that went away (`npm start | head`) must not stop the daemon: pino stops writing
+  // on EPIPE by itself, and the first-start banner is the only other thing written there.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err })
+  const daemon = await startDaemon(config, { logger, print: (text) => io.stdout.write(`${text}\n`) })
+  return await untilSignal(logger, daemon.stop)
+}
+
+async function runAgent (config: Config): Promise<number> {
+  agentSettings(config)
+  const logger = processLogger(config)
+  const agent = await startAgent(config, { logger, version: packageVersion() })
+  return await untilSignal(logger, agent.stop)
+}
+
+/** The logger of a long-running process, and the last word on an error nothing else caught. */
+function processLogger (config: Config): Logger {
   const logger = createLogger(config.log_level)
   process.on('unhandledRejection', (reason) => { logger.error({ err: reason }, 'unhandled promise rejection') })
   process.on('uncaughtException', (err) => {
@@ -178,10 +205,11 @@ async function runStart (config: Config, io: CommandIo): Promise<number> {
     logger.flush()
     process.exit(70)
   })
-  // A reader of stdout that went away (`npm start | head`) must not stop the daemon: pino stops writing
-  // on EPIPE by itself, and the first-start banner is the only other thing written there.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err })
-  const daemon = await startDaemon(config, { logger, print: (text) => io.stdout.write(`${text}\n`) })
+  return logger
+}
+
+/** SIGTERM or SIGINT stop gracefully (`stop`); a second signal exits at once. */
+async function untilSignal (logger: Logger, stop: () => Promise<void>): Promise<number> {
   return await new Promise<number>((resolve) => {
     let signals = 0
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -192,7 +220,7 @@ async function runStart (config: Config, io: CommandIo): Promise<number> {
         process.exit(130)
       }
       logger.info({ signal }, 'signal received: stopping gracefully')
-      daemon.stop().then(() => { logger.flush(); resolve(0) }, (err: unknown) => { logger.error({ err }, 'error while stopping'); logger.flush(); resolve(1) })
+      stop().then(() => { logger.flush(); resolve(0) }, (err: unknown) => { logger.error({ err }, 'error while stopping'); logger.flush(); resolve(1) })
     }
     process.on('SIGTERM', onSignal)
     process.on('SIGINT', onSignal)

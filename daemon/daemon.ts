@@ -15,6 +15,9 @@ import { deliverTestSmsToIngest } from './test-sms.js'
 import { createIngest } from '../ingest/ingest.js'
 import { MODEM_NETWORK_CURRENCIES, modemMerchants, startModems, type ModemLayer } from './modems.js'
 import { registerDaemonMetrics } from './metrics.js'
+import { startAgentView, uniqueWallets, type AgentView } from './agents.js'
+import { createAgentIntake } from '../ingest/agent-intake.js'
+import { assembleText } from '../modem/pdu/assemble.js'
 import { guidesWith } from '../core/payment-guides.js'
 import { createChannelRegistry, type ChannelRegistry } from '../channels/registry.js'
 import { OutboundWorker } from '../channels/outbound.js'
@@ -76,6 +79,8 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
   // The MoMo proxy's forwards go into the same outbox, in the transaction of the change they tell of.
   if (config.momo_proxy.enabled) ledger.subscribe(proxyForwarder(() => { webhooks.dispatcher.wake() }))
   let modems: ModemLayer | null = null
+  // The modems of `harpoon agent`s that forward here (README, Multi-site), as the ledger records them.
+  const agents: AgentView = startAgentView({ ledger, logger, offlineAfterMs: config.central.agent_offline_after_ms })
   const parser = parserFrom(config)
   const ingest = createIngest({
     ledger,
@@ -83,13 +88,14 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     parser,
     holdBrokenChains: config.matching.balance_break_review,
     merchantOf: modemMerchants(config),
-    onSettled: (sms, settlement) => { modems?.settled(sms, settlement) }
+    onSettled: (sms, settlement) => { modems?.settled(sms, settlement); agents.settled(sms, settlement) }
   })
   // A modem that fails to open is retried by its runner; nothing here can stop the API starting.
   modems = await startModems(config, ledger, ingest, logger)
   const modemLayer = modems
   const direct = deliverTestSmsToIngest(ledger, ingest)
-  registerDaemonMetrics(metrics, modemLayer.list, ledger.stats)
+  const allModems = (): ReturnType<ModemLayer['list']> => [...modemLayer.list(), ...agents.list()]
+  registerDaemonMetrics(metrics, allModems, ledger.stats)
   const channels = await createChannelRegistry({ config, audit: ledger.audit, logger: logger.child({ component: 'channels' }) })
   const outbound = new OutboundWorker({ ledger, channels, logger: logger.child({ component: 'channels' }), settings: config.channel_calls })
   const channelAccess = { registry: channels, wake: () => { outbound.wake() } }
@@ -103,10 +109,11 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     defaultExpiresIn: config.payments.default_expires_in,
     rateLimit: { max: config.api.rate_limit.max, windowMs: config.api.rate_limit.window_ms },
     trustProxy: config.api.trust_proxy,
-    wallets: modemLayer.wallets,
+    wallets: (owner) => uniqueWallets([...modemLayer.wallets(owner), ...agents.wallets(owner)]),
     networkCurrencies: MODEM_NETWORK_CURRENCIES,
-    modems: modemLayer.list,
-    testSms: async (owner, request) => await (modemLayer.deliverTestSms(owner, request) ?? direct(owner, request)),
+    modems: allModems,
+    testSms: async (owner, request) => await (agents.deliverTestSms(owner, request) ?? modemLayer.deliverTestSms(owner, request) ?? direct(owner, request)),
+    agents: { intake: createAgentIntake({ ledger, ingest, logger, rules: { assemble: assembleText } }), onReport: agents.refresh },
     plugins: [webhookRoutes(ledger, webhooks)],
     checkWebhookUrl: webhooks.checkTarget,
     guides: guidesWith(config.networks),
@@ -144,6 +151,7 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
       await sweeper.stop()
       clearInterval(purge)
       await api.close()
+      agents.stop()
       await modemLayer.stop()
       await outbound.stop(Math.min(config.channel_calls.timeout_ms, 5_000))
       await channels.close()

@@ -16,13 +16,10 @@ import { assembleText } from '../modem/pdu/assemble.js'
 import type { ModemConfig } from '../modem/runner.js'
 import { ModemSupervisor } from '../modem/supervisor.js'
 import { nativeBinding, serialTransportOpener } from '../modem/at/transport.js'
-import { VirtualPorts } from '../modem/virtual/binding.js'
-import { startVirtualModem, type VirtualModem } from '../modem/virtual/virtual-modem.js'
-import { testSmsResult, testSmsText } from './test-sms.js'
+import { startVirtualFleet, VIRTUAL_MODEM_PREFIX } from '../modem/virtual/fleet.js'
+import { configuredModems } from '../config/modems.js'
+import { SettledWaiters, testSmsResult, testSmsText } from './test-sms.js'
 
-/** Wallet numbers of the virtual modems: clearly not real subscribers' numbers. */
-const VIRTUAL_MSISDN: Record<Network, string> = { mtn: '0240000000', telecel: '0200000000', at: '0270000000' }
-const VIRTUAL_PREFIX = 'virtual-'
 
 /** What the wallets of every network a modem can be on hold (the parsers' locale knows each network's currency). */
 export const MODEM_NETWORK_CURRENCIES: readonly string[] = [...new Set(NETWORKS.map((n) => NETWORK_LOCALES[n].currency))]
@@ -56,32 +53,18 @@ export function modemMerchants (config: Config): (modemId: string) => string {
  * needs a program outside Node, and no modem's failure stops the others or the API.
  */
 export async function startModems (config: Config, ledger: Ledger, ingest: Ingest, logger: Logger): Promise<ModemLayer> {
-  const virtual = new Map<Network, VirtualModem>()
-  const ports = new VirtualPorts()
-  if (config.virtualModems) {
-    for (const network of NETWORKS) {
-      try {
-        const vm = startVirtualModem(ports, { network, msisdn: VIRTUAL_MSISDN[network] })
-        virtual.set(network, vm)
-        logger.warn({ modem: `${VIRTUAL_PREFIX}${network}`, port: vm.path, msisdn: vm.msisdn }, 'VIRTUAL modem started (simulated, test mode only): no real SMS will be read from it')
-      } catch (err) {
-        logger.error({ err, network }, 'could not start a virtual modem; harpoon simulate and POST /v1/test/sms settle test SMS directly instead')
-      }
-    }
-  }
+  // Without them, harpoon simulate and POST /v1/test/sms settle test SMS directly.
+  const fleet = startVirtualFleet(config.virtualModems, logger)
+  const virtual = fleet.modems
   const merchantOf = modemMerchants(config)
-  const modems: ModemConfig[] = config.modems.map((m) =>
-    ({ id: m.id, port: m.port, baudRate: m.baud_rate, network: m.network ?? null, msisdn: m.msisdn, pin: m.pin, mode: 'live' as const }))
-  for (const [network, vm] of virtual) {
-    const id = `${VIRTUAL_PREFIX}${network}`
-    modems.push({ id, port: vm.path, network, msisdn: vm.msisdn, mode: 'test', virtual: true })
-  }
+  const modems: ModemConfig[] = [...configuredModems(config), ...fleet.configs]
   // A modem's SMS settle only payments of its mode: a live payment is never told to pay a virtual modem.
   const modeOf = new Map(modems.map((m) => [m.id, m.mode ?? 'live']))
 
-  const waiting = new Map<string, (s: { sms: CompleteSms, settlement: Settlement }) => void>()
+  const waiters = new SettledWaiters()
   // The session deletes a message from the SIM only once recordPdu's commit has resolved. Only this
-  // node's modems: several daemons on one PostgreSQL ledger each settle the messages they read.
+  // node's modems (and agents' modems, which belong to no node): several daemons on one PostgreSQL
+  // ledger each settle the messages they read.
   const inbox = smsInboxPort(ledger, { assemble: assembleText, modems: modems.map((m) => m.id) })
   // Settlements started and not yet finished: stop() waits for them before the ledger closes.
   const settling = new Set<Promise<unknown>>()
@@ -98,7 +81,7 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
     commandTimeoutMs: config.modem_polling.command_timeout_ms,
     listTimeoutMs: config.modem_polling.list_timeout_ms,
     // Virtual ports open in process; every other path is a device node for the platform's binding.
-    openTransport: serialTransportOpener(ports.over(nativeBinding)),
+    openTransport: serialTransportOpener(fleet.ports.over(nativeBinding)),
     onMessage: (sms) => {
       track(ingest.process(sms).catch((err: unknown) => {
         // The message stays stored and unprocessed: it is settled again by the retry below or at the next start.
@@ -141,22 +124,16 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
     wallets: (owner) => supervisor.list()
       .filter((s) => merchantOf(s.id) === owner.merchantId && modeOf.get(s.id) === owner.mode && s.msisdn !== null && s.network !== null)
       .map((s) => ({ network: s.network as Network, msisdn: s.msisdn as string, currency: NETWORK_LOCALES[s.network as Network].currency })),
-    settled: (sms, settlement) => {
-      const resolve = waiting.get(sms.text)
-      if (resolve !== undefined) { waiting.delete(sms.text); resolve({ sms, settlement }) }
-    },
+    settled: (sms, settlement) => { waiters.settled(sms, settlement) },
     deliverTestSms: (owner, request) => {
       const vm = virtual.get(request.network)
       if (vm === undefined || owner.merchantId !== DEFAULT_MERCHANT_ID) return null
       return (async () => {
-        const { sender, text } = await testSmsText(ledger, request, `${VIRTUAL_PREFIX}${request.network}`, Date.now())
-        const done = new Promise<{ sms: CompleteSms, settlement: Settlement } | null>((resolve) => {
-          const timer = setTimeout(() => { waiting.delete(text); resolve(null) }, 15_000)
-          waiting.set(text, (s) => { clearTimeout(timer); resolve(s) })
+        const { sender, text } = await testSmsText(ledger, request, `${VIRTUAL_MODEM_PREFIX}${request.network}`, Date.now())
+        const result = await waiters.wait(text, 15_000, () => {
+          vm.inject(text, sender)
+          supervisor.requestScan(`${VIRTUAL_MODEM_PREFIX}${request.network}`)
         })
-        vm.inject(text, sender)
-        supervisor.requestScan(`${VIRTUAL_PREFIX}${request.network}`)
-        const result = await done
         return await testSmsResult(ledger, { network: request.network, sender, text }, result, 'virtual_modem')
       })()
     },
@@ -165,7 +142,7 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
       if (soon !== null) clearTimeout(soon)
       await supervisor.stop()
       await Promise.allSettled([...settling])
-      for (const vm of virtual.values()) vm.close()
+      fleet.close()
     }
   }
 }

@@ -61,6 +61,38 @@ export async function testSmsResult (ledger: Ledger, message: { network: string,
   }
 }
 
+export interface Settled { sms: CompleteSms, settlement: Settlement }
+
+/**
+ * Test SMS waiting for their message to be read and settled, found again by their text (each has a
+ * fresh transaction id). Ingest's `onSettled` calls `settled`; a waiter not reached in time gets null.
+ */
+export class SettledWaiters {
+  readonly #waiting = new Map<string, (s: Settled) => void>()
+
+  /** Registers the waiter, then runs `deliver` (which sends the message on its way). */
+  async wait (text: string, timeoutMs: number, deliver: () => void | Promise<void>): Promise<Settled | null> {
+    let timer: NodeJS.Timeout | undefined
+    const done = new Promise<Settled | null>((resolve) => {
+      timer = setTimeout(() => { this.#waiting.delete(text); resolve(null) }, timeoutMs)
+      this.#waiting.set(text, (s) => { clearTimeout(timer); resolve(s) })
+    })
+    try {
+      await deliver()
+    } catch (err) {
+      clearTimeout(timer)
+      this.#waiting.delete(text)
+      throw err
+    }
+    return await done
+  }
+
+  settled (sms: CompleteSms, settlement: Settlement): void {
+    const resolve = this.#waiting.get(sms.text)
+    if (resolve !== undefined) { this.#waiting.delete(sms.text); resolve({ sms, settlement }) }
+  }
+}
+
 /** POST /v1/test/sms without a virtual modem: store and settle the message in one step. */
 export function deliverTestSmsToIngest (ledger: Ledger, ingest: Ingest): (owner: Owner, request: TestSmsRequest) => Promise<TestSmsResult> {
   return async (owner, request) => {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { agentOfModemId } from '../ledger/agents.js'
 import { DatabaseUnavailableError } from '../ledger/engine.js'
 import type { Ledger, LedgerTx } from '../ledger/ledger.js'
 import type { TextSmsInput } from '../ledger/sms-inbox.js'
@@ -9,7 +10,7 @@ import { settleSms, type SettleDeps, type Settlement } from './settle.js'
 export interface IngestDeps extends SettleDeps {
   ledger: Ledger
   logger: Logger
-  /** The merchant whose payments a modem's messages may pay. */
+  /** The merchant whose payments a local modem's messages may pay (an agent's modems: see `process`). */
   merchantOf: (modemId: string) => string
   /** Called after each settled message commits (resolves a test SMS waiting for its outcome). */
   onSettled?: (sms: CompleteSms, settlement: Settlement) => void
@@ -63,8 +64,20 @@ export function createIngest (deps: IngestDeps): Ingest {
     return settlement
   }
 
-  async function process (sms: CompleteSms, merchantId: string = deps.merchantOf(sms.modemId)): Promise<Settlement | null> {
-    const settlement = await ledger.transact(async (tx) => await settleInTransaction(tx, sms, merchantId))
+  /**
+   * An agent's modem (`kumasi/mtn-1`) serves the merchant its agent is bound to, read in the settling
+   * transaction, so every node of a central settles it alike; a local modem's comes from the config.
+   */
+  async function merchantOf (tx: LedgerTx, sms: CompleteSms): Promise<string> {
+    if (agentOfModemId(sms.modemId) === null) return deps.merchantOf(sms.modemId)
+    const merchantId = await tx.agents.merchantOfModem(sms.modemId)
+    // Never guess a merchant for money: the message stays unprocessed and is retried.
+    if (merchantId === undefined) throw new Error(`message ${sms.id} came from ${sms.modemId}, whose agent this ledger does not know`)
+    return merchantId
+  }
+
+  async function process (sms: CompleteSms, merchantId?: string): Promise<Settlement | null> {
+    const settlement = await ledger.transact(async (tx) => await settleInTransaction(tx, sms, merchantId ?? await merchantOf(tx, sms)))
     if (settlement !== null) {
       const m = settlement.match
       deps.logger.info({

@@ -2,13 +2,13 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { randomBase62, randomHex } from '../core/ids.js'
 import { normaliseAllowedIps } from '../core/ip-allow-list.js'
 import { InvalidFieldError, NotFoundError } from './errors.js'
-import { PUBLISHABLE_SCOPES, SCOPES, type KeyType, type Mode, type Scope } from '../core/enums.js'
+import { AGENT_SCOPE, KEY_SCOPES, PUBLISHABLE_SCOPES, type KeyType, type Mode, type Scope } from '../core/enums.js'
 import type { Owner } from './modes.js'
 import type { LedgerScope } from './scope.js'
 import { sql } from './sql.js'
 import { columns } from './columns.js'
 
-export { DEFAULT_SCOPES, KEY_TYPES, PUBLISHABLE_SCOPES, SCOPES, type KeyType, type Scope } from '../core/enums.js'
+export { AGENT_SCOPE, DEFAULT_SCOPES, KEY_SCOPES, KEY_TYPES, PUBLISHABLE_SCOPES, SCOPES, type KeyType, type Scope } from '../core/enums.js'
 
 const SECRET = /^hpn_(live|test)_(sk|pk)_[0-9A-Za-z]{32,}$/
 const PREFIX: Record<KeyType, string> = { secret: 'sk', publishable: 'pk' }
@@ -78,7 +78,7 @@ function toKey (r: KeyRow): ApiKey {
     merchantId: r.merchant_id,
     name: r.name,
     mode: r.mode,
-    scopes: r.scopes.split(',').filter((s): s is Scope => (SCOPES as readonly string[]).includes(s)),
+    scopes: r.scopes.split(',').filter((s): s is Scope => (KEY_SCOPES as readonly string[]).includes(s)),
     hint: r.hint,
     createdAt: r.created_at,
     expiresAt: r.expires_at,
@@ -92,10 +92,19 @@ function toKey (r: KeyRow): ApiKey {
 }
 
 export function parseScopes (input: readonly string[]): Scope[] {
-  const bad = input.filter((s) => !(SCOPES as readonly string[]).includes(s))
-  if (bad.length > 0) throw new InvalidFieldError('scopes', `unknown scope ${bad.map((b) => JSON.stringify(b)).join(', ')} (known: ${SCOPES.join(', ')})`)
+  const bad = input.filter((s) => !(KEY_SCOPES as readonly string[]).includes(s))
+  if (bad.length > 0) throw new InvalidFieldError('scopes', `unknown scope ${bad.map((b) => JSON.stringify(b)).join(', ')} (known: ${KEY_SCOPES.join(', ')})`)
   if (input.length === 0) throw new InvalidFieldError('scopes', 'must name at least one scope')
-  return [...new Set(input as Scope[])]
+  const scopes = [...new Set(input as Scope[])]
+  checkAgentAlone(scopes)
+  return scopes
+}
+
+/** An agent's key forwards SMS and nothing else: `agent` is never granted beside another scope. */
+function checkAgentAlone (scopes: readonly Scope[]): void {
+  if (scopes.includes(AGENT_SCOPE) && scopes.length > 1) {
+    throw new InvalidFieldError('scopes', 'the agent scope stands alone: an agent\'s key may forward SMS and do nothing else (make a separate key for the rest)')
+  }
 }
 
 /**
@@ -183,6 +192,7 @@ export class SqlApiKeyStore implements ApiKeyStore {
   async create (input: NewKeyInput): Promise<NewApiKey> {
     const name = input.name.trim()
     if (name === '' || name.length > 100) throw new InvalidFieldError('name', 'must be 1 to 100 characters')
+    checkAgentAlone(input.scopes)
     const type = input.type ?? 'secret'
     const access = checkAccess(type, input)
     if (type === 'publishable') {

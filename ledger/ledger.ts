@@ -1,3 +1,4 @@
+import type { AgentRegistry } from './agents.js'
 import type { ApiKeyStore } from './api-keys.js'
 import type { BalanceChain } from './balance-chain.js'
 import type { CheckoutTokenStore } from './checkout-tokens.js'
@@ -33,6 +34,7 @@ export interface LedgerStores {
   readonly webhookEndpoints: WebhookEndpointStore
   readonly webhookDeliveries: WebhookDeliveryStore
   readonly stats: LedgerStats
+  readonly agents: AgentRegistry
   readonly paymentDetails: PaymentDetailsStore
   readonly checkoutTokens: CheckoutTokenStore
   readonly channelTransactions: ChannelTransactionStore

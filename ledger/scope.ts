@@ -1,5 +1,6 @@
 import type { Engine, Executor, Transaction, TransactionOptions } from './engine.js'
 import type { LedgerTx } from './ledger.js'
+import { SqlAgentRegistry, type AgentRegistry } from './agents.js'
 import { SqlApiKeyStore, type ApiKeyStore } from './api-keys.js'
 import { SqlBalanceChain, type BalanceChain } from './balance-chain.js'
 import { SqlCheckoutTokenStore, type CheckoutTokenStore } from './checkout-tokens.js'
@@ -52,6 +53,7 @@ export class LedgerScope implements LedgerTx {
   #webhookEndpoints: WebhookEndpointStore | undefined
   #webhookDeliveries: WebhookDeliveryStore | undefined
   #stats: LedgerStats | undefined
+  #agents: AgentRegistry | undefined
   #paymentDetails: PaymentDetailsStore | undefined
   #checkoutTokens: CheckoutTokenStore | undefined
   #channelTransactions: ChannelTransactionStore | undefined
@@ -77,6 +79,7 @@ export class LedgerScope implements LedgerTx {
   get webhookEndpoints (): WebhookEndpointStore { return (this.#webhookEndpoints ??= new SqlWebhookEndpointStore(this)) }
   get webhookDeliveries (): WebhookDeliveryStore { return (this.#webhookDeliveries ??= new SqlWebhookDeliveryStore(this)) }
   get stats (): LedgerStats { return (this.#stats ??= new SqlLedgerStats(this)) }
+  get agents (): AgentRegistry { return (this.#agents ??= new SqlAgentRegistry(this)) }
   get paymentDetails (): PaymentDetailsStore { return (this.#paymentDetails ??= new SqlPaymentDetailsStore(this)) }
   get checkoutTokens (): CheckoutTokenStore { return (this.#checkoutTokens ??= new SqlCheckoutTokenStore(this)) }
   get channelTransactions (): ChannelTransactionStore { return (this.#channelTransactions ??= new SqlChannelTransactionStore(this)) }

@@ -2,6 +2,7 @@ import type { Mode, PduStatus, SmsOutcome } from '../core/enums.js'
 import type { CompleteSms, ModemRef, PduRecord, RecordOutcome, SmsInboxPort } from '../modem/inbox-port.js'
 import type { Network } from '../modem/network.js'
 import type { PartText } from '../modem/pdu/assemble.js'
+import { agentOfModemId } from './agents.js'
 import type { Ledger } from './ledger.js'
 import type { Owner } from './modes.js'
 import { pageOf } from './page.js'
@@ -19,7 +20,8 @@ export interface InboxRules {
   /**
    * The modems whose messages this node settles (its own; every node reads its own modems). Several
    * daemons share one PostgreSQL ledger, and another node's message belongs to that node's merchant
-   * mapping. Absent: every modem's.
+   * mapping. An agent's modem (`kumasi/mtn-1`) belongs to no node: its merchant is in the ledger, so
+   * any node settles (or retries) its messages. Absent: every modem's.
    */
   readonly modems?: readonly string[]
 }
@@ -69,6 +71,11 @@ export interface SmsInboxStore {
   recordPdu: (modem: ModemRef, pdu: PduRecord, rules: InboxRules) => Promise<RecordOutcome>
   /** Releases multipart groups whose newest part is older than the timeout, flagged incomplete. */
   releaseExpired: (now: number, rules: InboxRules) => Promise<CompleteSms[]>
+  /**
+   * Releases now, flagged incomplete, the open multipart group holding this PDU: an agent released
+   * it with parts missing, so no more are coming this way. Null when no open group holds it.
+   */
+  releaseGroupOf: (modem: ModemRef, tpduHash: string, rules: InboxRules) => Promise<CompleteSms | null>
   /** Messages stored but not yet settled by ingest, oldest first; only those of `modems` when given. */
   unprocessed: (modems?: readonly string[]) => Promise<CompleteSms[]>
   /**
@@ -153,6 +160,14 @@ export class SqlSmsInboxStore implements SmsInboxStore {
       const released: CompleteSms[] = []
       for (const g of due) if (owns(rules.modems, g.modem_id)) released.push(await writer.assembleGroup(g.id, false, now))
       return released
+    })
+  }
+
+  async releaseGroupOf (modem: ModemRef, tpduHash: string, rules: InboxRules): Promise<CompleteSms | null> {
+    return await this.#s.write(async (tx) => {
+      const groupId = await tx.ex.value<number>(sql`SELECT g.id FROM sms_pdus p JOIN sms_part_groups g ON g.id = p.group_id
+        WHERE p.modem_key = ${modem.key} AND p.tpdu_hash = ${tpduHash} AND g.message_id IS NULL`)
+      return groupId === undefined ? null : await new PduWriter(tx, rules).assembleGroup(groupId, false, tx.now())
     })
   }
 
@@ -322,7 +337,7 @@ class PduWriter {
 }
 
 function owns (modems: readonly string[] | undefined, modemId: string): boolean {
-  return modems === undefined || modems.includes(modemId)
+  return modems === undefined || modems.includes(modemId) || agentOfModemId(modemId) !== null
 }
 
 function toCompleteSms (r: MessageRow): CompleteSms {

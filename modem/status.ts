@@ -1,6 +1,7 @@
 import type { Network } from './network.js'
 
-export interface ModemCounters {
+/** A type, not an interface, so a status fits where counters are any named numbers (an agent's report). */
+export type ModemCounters = {
   received: number
   duplicates: number
   undecodable: number

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { ENGINE_SPECIFIC_SUITES, PURE_SUITES, listed } from './suite-split.js'
 
 const ROOT = join(import.meta.dirname, '..')
-const FOLDERS = ['api', 'channels', 'checkout', 'config', 'core', 'dashboard', 'daemon', 'fixtures', 'ingest', 'ledger', 'modem', 'parsers', 'webhooks', 'test']
+const FOLDERS = ['agent', 'api', 'channels', 'checkout', 'config', 'core', 'dashboard', 'daemon', 'fixtures', 'ingest', 'ledger', 'modem', 'parsers', 'webhooks', 'test']
 
 function testFiles (): string[] {
   return FOLDERS.flatMap((folder) => readdirSync(join(ROOT, folder), { recursive: true, encoding: 'utf8' })

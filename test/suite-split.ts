@@ -5,7 +5,7 @@
 
 /** Files that never reach a ledger: pure parsers, codecs, clients, simulators, the machine check. */
 export const PURE_SUITES = [
-  'parsers/**', 'core/**', 'config/**', 'channels/ipay/**', 'channels/mtn-momo/**',
+  'parsers/**', 'core/**', 'config/**', 'channels/ipay/**', 'channels/mtn-momo/**', 'agent/central-url.test.ts', 'agent/protocol.test.ts',
   'modem/at/**', 'modem/pdu/**', 'modem/virtual/binding.test.ts', 'modem/probe.test.ts',
   'webhooks/signer.test.ts', 'webhooks/ssrf.test.ts', 'webhooks/http-sender.test.ts',
   'daemon/readme.test.ts', 'daemon/commands/ipay-sim.test.ts', 'daemon/commands/mtn-sim.test.ts',
@@ -15,10 +15,10 @@ export const PURE_SUITES = [
 /**
  * Files that choose their engine themselves (each engine's own suite, the engine choice, a daemon on
  * a PostgreSQL server of its own that the test stops) or test a SQLite-only feature (backup, file
- * modes, ledger copy from SQLite): once is enough.
+ * modes, ledger copy from SQLite, an agent's own store): once is enough.
  */
 export const ENGINE_SPECIFIC_SUITES = [
-  'ledger/open.test.ts', 'ledger/sqlite/**', 'ledger/postgres/**', 'test/e2e/database-outage.test.ts',
+  'ledger/open.test.ts', 'ledger/sqlite/**', 'ledger/postgres/**', 'ledger/agent/**', 'test/e2e/database-outage.test.ts',
   'test/e2e/backup.test.ts', 'test/e2e/file-permissions.test.ts', 'test/e2e/ledger-copy.test.ts'
 ]
 

@@ -7,7 +7,7 @@ import { caller } from '../auth.js'
 import type { PaymentView } from '../payment-view.js'
 import { ok } from '../envelope.js'
 import { ErrorSchema, PaymentIdParams, PaymentSchema, envelope, nullable } from '../schemas.js'
-import { modemsOf, type ModemStatus } from './system.js'
+import { AGENT_OFFLINE, modemsOf, type ModemStatus } from './system.js'
 
 export interface OperatorRouteDeps {
   ledger: Ledger
@@ -32,7 +32,8 @@ const StatusSchema = Type.Object({
   silence_alarm_minutes: Type.Number(),
   alarm: Type.Boolean(),
   modems_total: Type.Integer(),
-  modems_connected: Type.Integer()
+  modems_connected: Type.Integer(),
+  agents_offline: Type.Array(Type.Object({ agent: Type.String(), last_contact_at: nullableString }), { description: 'harpoon agents of this merchant that stopped reporting; any raises the alarm' })
 })
 
 const EventSchema = Type.Object({ id: Type.Integer(), type: Type.String(), created_at: Type.String(), data: Type.Unknown() })
@@ -53,7 +54,7 @@ export function operatorRoutes (deps: OperatorRouteDeps) {
       schema: {
         tags: ['operator'],
         summary: 'What the dashboard\'s alarm banner needs',
-        description: 'alarm is true when payments are PENDING and no SMS has arrived for dashboard.silence_alarm_minutes (counted from start-up when none arrived since).',
+        description: 'alarm is true when payments are PENDING and no SMS has arrived for dashboard.silence_alarm_minutes (counted from start-up when none arrived since), or when an agent of this merchant stopped reporting (agents_offline).',
         response: { 200: envelope(StatusSchema), ...errors }
       }
     }, async (request) => {
@@ -64,6 +65,9 @@ export function operatorRoutes (deps: OperatorRouteDeps) {
       const last = await ledger.smsInbox.lastReceivedAt(auth.mode)
       const silentSince = Math.max(last ?? 0, deps.startedAt)
       const modems = modemsOf(deps.modems(), auth.merchantId)
+      const offline = new Map<string, string | null>()
+      for (const m of modems) if (m.agent !== undefined && m.state === AGENT_OFFLINE) offline.set(m.agent, m.last_contact_at ?? null)
+      const silent = p.count > 0 && now() - silentSince >= deps.silenceAlarmMinutes * 60_000
       return ok({
         merchant: auth.merchantId,
         mode: auth.mode,
@@ -72,9 +76,10 @@ export function operatorRoutes (deps: OperatorRouteDeps) {
         last_sms_at: isoOrNull(last),
         silent_since: isoSeconds(silentSince),
         silence_alarm_minutes: deps.silenceAlarmMinutes,
-        alarm: p.count > 0 && now() - silentSince >= deps.silenceAlarmMinutes * 60_000,
+        alarm: silent || offline.size > 0,
         modems_total: modems.length,
-        modems_connected: modems.filter((m) => m.connected).length
+        modems_connected: modems.filter((m) => m.connected).length,
+        agents_offline: [...offline].map(([agent, at]) => ({ agent, last_contact_at: at }))
       })
     })
 

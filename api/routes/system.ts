@@ -27,7 +27,14 @@ export interface ModemStatus {
   last_error: string | null
   virtual?: boolean
   state?: string
+  /** The `harpoon agent` the modem hangs on (its id is `agent/modem`); absent for this box's own modems. */
+  agent?: string
+  /** When that agent last reported (a heartbeat or a message). */
+  last_contact_at?: string
 }
+
+/** The state of an agent's modem whose agent stopped reporting: nothing is known of it since. */
+export const AGENT_OFFLINE = 'agent_offline'
 
 /** A merchant's operator sees its own modems (IMSI, IMEI, wallet number), never another merchant's. */
 export function modemsOf (modems: readonly ModemStatus[], merchantId: string): ModemStatus[] {
@@ -59,7 +66,9 @@ const ModemSchema = Type.Object({
   counters: Type.Record(Type.String(), Type.Number()),
   last_error: nullable(Type.String()),
   virtual: Type.Optional(Type.Boolean()),
-  state: Type.Optional(Type.String())
+  state: Type.Optional(Type.String()),
+  agent: Type.Optional(Type.String({ description: 'the harpoon agent this modem hangs on; absent for the daemon\'s own modems' })),
+  last_contact_at: Type.Optional(Type.String({ description: 'when that agent last reported' }))
 })
 
 export function systemRoutes (deps: SystemRouteDeps) {

@@ -7,13 +7,17 @@ import { caller } from '../auth.js'
 import { ok } from '../envelope.js'
 import { validationFailed } from '../http-errors.js'
 import { AmountInput, ErrorSchema, envelope, nullable } from '../schemas.js'
+import { AGENT_ID_PATTERN } from '../../agent/protocol.js'
 
 export type TestNetwork = 'mtn' | 'telecel' | 'at'
 
-/** A test SMS, either typed out or described (the daemon then writes the telco's wording). */
-export type TestSmsRequest =
+/**
+ * A test SMS, either typed out or described (the daemon then writes the telco's wording), and the
+ * test-mode `harpoon agent` whose virtual modem it should arrive on (null: this daemon's own).
+ */
+export type TestSmsRequest = { agent: string | null } & (
   | { network: TestNetwork, text: string, sender: string | null }
-  | { network: TestNetwork, amountMinor: number, reference: string, payerPhone: string | null }
+  | { network: TestNetwork, amountMinor: number, reference: string, payerPhone: string | null })
 
 export interface TestSmsResult {
   sms_id: number
@@ -24,8 +28,8 @@ export interface TestSmsResult {
   credit_id: string | null
   payment: string | null
   payment_status: string | null
-  /** How the message travelled: through a virtual modem's AT/PDU path, or straight into ingest. */
-  path: 'virtual_modem' | 'ingest'
+  /** How the message travelled: a virtual modem's AT/PDU path here, or at an agent, or straight into ingest. */
+  path: 'virtual_modem' | 'agent' | 'ingest'
 }
 
 const Body = Type.Object({
@@ -34,7 +38,8 @@ const Body = Type.Object({
   sender: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
   amount: Type.Optional(AmountInput('with reference: the amount the customer paid')),
   reference: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-  payer_phone: Type.Optional(Type.String({ maxLength: 20 }))
+  payer_phone: Type.Optional(Type.String({ maxLength: 20 })),
+  agent: Type.Optional(Type.String({ pattern: AGENT_ID_PATTERN, description: 'a test-mode harpoon agent: the SMS arrives on its virtual modem of this network and is forwarded here' }))
 }, { additionalProperties: false })
 
 const Result = Type.Object({
@@ -57,7 +62,7 @@ export function testSmsRoutes (deliver: (owner: Owner, request: TestSmsRequest) 
       schema: {
         tags: ['test mode'],
         summary: 'Feed a test SMS through parsing and matching (test keys only)',
-        description: 'Either {network, text, sender?} or {network, amount, reference, payer_phone?}; the second writes the telco\'s real wording.',
+        description: 'Either {network, text, sender?} or {network, amount, reference, payer_phone?}; the second writes the telco\'s real wording. With agent, it arrives on that test-mode agent\'s virtual modem and is forwarded here.',
         body: Body,
         response: { 200: envelope(Result), 401: ErrorSchema, 403: ErrorSchema, 422: ErrorSchema }
       }
@@ -66,9 +71,10 @@ export function testSmsRoutes (deliver: (owner: Owner, request: TestSmsRequest) 
       const body = request.body as Static<typeof Body>
       const problems: Array<{ field: string, message: string }> = []
       let req: TestSmsRequest | undefined
+      const agent = body.agent ?? null
       if (body.text !== undefined) {
         for (const f of ['amount', 'reference', 'payer_phone'] as const) if (body[f] !== undefined) problems.push({ field: f, message: 'cannot be combined with text' })
-        req = { network: body.network, text: body.text, sender: body.sender ?? null }
+        req = { agent, network: body.network, text: body.text, sender: body.sender ?? null }
       } else {
         const amountMinor = parseAmount(body.amount)
         if (body.amount === undefined) problems.push({ field: 'amount', message: 'is required when text is not given' })
@@ -77,7 +83,7 @@ export function testSmsRoutes (deliver: (owner: Owner, request: TestSmsRequest) 
         const payer = body.payer_phone === undefined ? null : normaliseGhanaPhone(body.payer_phone)
         if (body.payer_phone !== undefined && payer === null) problems.push({ field: 'payer_phone', message: 'must be a Ghanaian number' })
         if (body.sender !== undefined) problems.push({ field: 'sender', message: 'only with text' })
-        req = { network: body.network, amountMinor: amountMinor ?? 0, reference: body.reference ?? '', payerPhone: payer }
+        req = { agent, network: body.network, amountMinor: amountMinor ?? 0, reference: body.reference ?? '', payerPhone: payer }
       }
       if (problems.length > 0) throw validationFailed(problems)
       return ok(await deliver(auth, req))

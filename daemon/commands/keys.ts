@@ -1,5 +1,5 @@
 import { isoOrNull, isoSeconds } from '../../core/time.js'
-import { DEFAULT_SCOPES, KEY_TYPES, PUBLISHABLE_SCOPES, parseScopes, type ApiKey, type KeyAccess, type KeyType } from '../../ledger/api-keys.js'
+import { AGENT_SCOPE, DEFAULT_SCOPES, KEY_TYPES, PUBLISHABLE_SCOPES, parseScopes, type ApiKey, type KeyAccess, type KeyType } from '../../ledger/api-keys.js'
 import { isOneOf } from '../../core/enums.js'
 import type { Ledger } from '../../ledger/ledger.js'
 import { DEFAULT_MERCHANT_ID } from '../../ledger/merchants.js'
@@ -67,6 +67,12 @@ export async function keysCommand (ledger: Ledger, action: string | undefined, p
         if (key.allowedIps !== null) printLine(io.stdout, `Accepted only from: ${key.allowedIps.join(', ')}`)
         printLine(io.stdout, 'The secret is shown this one time only:')
         printLine(io.stdout, `  ${key.secret}`)
+        if (key.scopes.includes(AGENT_SCOPE)) {
+          printLine(io.stdout, `Put it in the agent's config (README, Multi-site): "agent": {"id": "SITE", "central_url": "https://THIS-DAEMON", "key": "${key.secret}"}`)
+          printLine(io.stdout, key.mode === 'live'
+            ? `Its modems will serve merchant ${key.merchantId} in live mode.`
+            : 'A test key: the agent may run virtual modems only (make a live one with --mode live for real modems).')
+        }
       }
       return 0
     }

@@ -14,6 +14,8 @@ export interface SimulateArgs {
   channel?: string | undefined
   approve?: boolean | undefined
   reject?: boolean | undefined
+  /** Through this test-mode agent's virtual modem (forwarded back like a real site's SMS). */
+  agent?: string | undefined
 }
 
 /** How long `simulate --channel` waits for the payment to leave PENDING once the customer acted. */
@@ -21,9 +23,10 @@ const SETTLE_WAIT_MS = 15_000
 
 /**
  * `harpoon simulate`: delivers a correctly worded telco SMS into the running daemon, through its
- * virtual modem when one runs (else straight into test-mode ingest). It talks to the daemon's own
- * API with a test key it makes for the call and revokes afterwards, so the message takes exactly
- * the path a merchant's test would.
+ * virtual modem when one runs (else straight into test-mode ingest), or with `--agent ID` through
+ * that test-mode agent's virtual modem, forwarded back like a real site's SMS. It talks to the
+ * daemon's own API with a test key it makes for the call and revokes afterwards, so the message
+ * takes exactly the path a merchant's test would.
  */
 export async function simulateCommand (config: Config, ledger: Ledger, args: SimulateArgs, io: CommandIo): Promise<number> {
   if (args.channel !== undefined) return await simulateCustomer(config, ledger, args, io)
@@ -38,7 +41,11 @@ export async function simulateCommand (config: Config, ledger: Ledger, args: Sim
     const res = await fetch(url, {
       method: 'POST',
       headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ network: args.network, amount: args.amount, reference: args.reference, ...(args.payer === undefined ? {} : { payer_phone: args.payer }) })
+      body: JSON.stringify({
+        network: args.network, amount: args.amount, reference: args.reference,
+        ...(args.payer === undefined ? {} : { payer_phone: args.payer }),
+        ...(args.agent === undefined ? {} : { agent: args.agent })
+      })
     })
     const body = await res.json() as { success: boolean, data?: unknown, error?: { message: string } }
     if (!res.ok || body.success !== true) {

@@ -123,6 +123,7 @@ async function renderModems () {
     return el('article', { className: `card modem ${m.connected ? '' : 'down'}`, dataset: { modem: m.id } },
       el('h3', {}, m.id, ' ', m.virtual ? badge('virtual', 'muted') : null, ' ', m.connected ? badge('connected', 'ok') : badge(text(m.state ?? 'disconnected'), 'bad')),
       el('dl', {},
+        ...(m.agent === undefined ? [] : [el('dt', {}, 'Agent'), el('dd', {}, `${m.agent} · last contact ${m.last_contact_at ? ago(m.last_contact_at) : 'never'}`)]),
         el('dt', {}, 'Network'), el('dd', {}, `${text(m.network).toUpperCase()} · ${text(m.msisdn)}`),
         el('dt', {}, 'Port'), el('dd', { className: 'mono' }, m.port),
         el('dt', {}, 'State'), el('dd', {}, text(m.state)),
@@ -135,7 +136,7 @@ async function renderModems () {
         el('dt', {}, 'Counters'), el('dd', {}, counters === '' ? dash : counters),
         el('dt', {}, 'Last error'), el('dd', { className: m.last_error ? 'error' : 'muted' }, text(m.last_error))))
   })
-  return [el('p', { className: 'hint' }, 'Refreshes every few seconds. A modem that is not connected is retried by the daemon; see the README operator guide for what each state means.'),
+  return [el('p', { className: 'hint' }, 'Refreshes every few seconds. A modem that is not connected is retried by the daemon (or its agent); agent_offline means the site stopped reporting. See the README operator guide for what each state means.'),
     cards.length === 0 ? el('p', { className: 'empty' }, 'No modems configured.') : el('div', { className: 'cards' }, cards)]
 }
 
@@ -328,8 +329,18 @@ async function refreshStatus () {
   $('who').textContent = `merchant ${s.merchant} · ${s.mode.toUpperCase()} mode · ${s.modems_connected}/${s.modems_total} modems connected`
   const alarm = $('alarm')
   if (s.alarm) {
-    alarm.textContent = `No SMS for ${span(Math.max(0, Math.round((Date.now() - Date.parse(s.silent_since)) / 1000)))} while ${s.pending_payments} payment(s) are pending (alarm after ${s.silence_alarm_minutes} min). ` +
-      'Check the modems: signal, registration, SIM storage, the cable, and that the wallet SIM is the one customers pay.'
+    const silent = s.pending_payments > 0 && Date.now() - Date.parse(s.silent_since) >= s.silence_alarm_minutes * 60_000
+    const offline = s.agents_offline ?? []
+    alarm.textContent = [
+      silent
+        ? `No SMS for ${span(Math.max(0, Math.round((Date.now() - Date.parse(s.silent_since)) / 1000)))} while ${s.pending_payments} payment(s) are pending (alarm after ${s.silence_alarm_minutes} min). ` +
+          'Check the modems: signal, registration, SIM storage, the cable, and that the wallet SIM is the one customers pay.'
+        : null,
+      offline.length > 0
+        ? `Agent${offline.length > 1 ? 's' : ''} ${offline.map((a) => `${a.agent} (last heard ${a.last_contact_at ? ago(a.last_contact_at) : 'never'})`).join(', ')} stopped reporting. ` +
+          'Its SMS are kept at the site and arrive when the link is back; check the site\'s power, network and harpoon-agent service.'
+        : null
+    ].filter((t) => t !== null).join(' ')
     alarm.hidden = false
   } else {
     alarm.hidden = true

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
+import { createAgentIntake, type AgentIntake } from '../../ingest/agent-intake.js'
 import { createIngest, type Ingest } from '../../ingest/ingest.js'
 import { SIMULATED_SENDER, telcoCreditText } from '../../ingest/telco-wording.js'
 import { assembleText } from '../../modem/pdu/assemble.js'
 import { encodeDeliver, encodeMultipart } from '../../modem/pdu/encode.js'
 import { toPduRecord } from '../../modem/pdu-record.js'
+import { emptyCounters } from '../../modem/status.js'
 import { createSmsParser } from '../../parsers/index.js'
 import { createTestDatabase } from '../../test/helpers/postgres-database.js'
 import { createEndpoint } from '../../webhooks/endpoints.js'
@@ -222,5 +224,33 @@ describe('several daemons on one PostgreSQL ledger', () => {
     const rows = testExecutor(a)
     expect(await rows.value(sql`SELECT count(*) FROM payments WHERE status = 'EXPIRED'`)).toBe(30)
     expect(await rows.value(sql`SELECT count(*) FROM events WHERE type = 'transaction.expired'`)).toBe(30)
+  })
+
+  it('accept and settle an agent\'s message once when two nodes take it at the same moment (a retry reaching the other node)', async () => {
+    const { a, b } = await twoNodes()
+    const key = { keyId: 'key_kumasi', ...OWNER }
+    const intakeOf = (ledger: Ledger): AgentIntake => createAgentIntake({ ledger, ingest: ingestOf(ledger), logger: silent, rules: { assemble: assembleText } })
+    const [ia, ib] = [intakeOf(a), intakeOf(b)]
+    const modem = {
+      id: 'mtn-1', port: '/dev/ttyUSB0', network: 'mtn', msisdn: '0244000001', virtual: false, connected: true, signal_dbm: -70, registered: true, sim_ready: true,
+      imei: '860000000000001', imsi: '620010000000001', last_sms_at: null, storage_used: 1, storage_total: 30, counters: emptyCounters(), last_error: null
+    } as const
+    const sent: string[] = []
+    for (let i = 0; i < 6; i++) {
+      const { payment } = await a.payments.initialize(OWNER, { amountMinor: 4_000 + i, currency: 'GHS', clientReference: null, customerPhone: null, meta: null, expiresInSeconds: 600 })
+      const tx = `8${String(i).padStart(10, '0')}`
+      sent.push(tx)
+      const text = telcoCreditText({ network: 'mtn', amountMinor: 4_000 + i, reference: payment.hpn_code, payerPhone: '0244111222', payerName: 'KOFI MENSAH', transactionId: tx, balanceMinor: 50_000 + i, at: new Date() })
+      const pdus = encodeMultipart({ sender: SIMULATED_SENDER.mtn, text: `${text} ${'padding '.repeat(20)}`, ref: 40 + i })
+      const message = { agentId: 'kumasi', seq: 10 + i, modem, modemKey: 'imsi:620010000000001', pdus, complete: true, storedAt: 1_000 + i }
+      const results = await Promise.all([ia.accept(key, message), ib.accept(key, message)])
+      expect(results.map((r) => r.duplicate).sort()).toEqual([false, true])
+      expect(results[0].smsId).toBe(results[1].smsId)
+      expect((await a.payments.getById(payment.id))?.status).toBe('SUCCESS')
+    }
+    const rows = testExecutor(a)
+    expect(await rows.value(sql`SELECT count(*) FROM agent_messages`)).toBe(6)
+    expect(await rows.value(sql`SELECT count(*) FROM sms_messages WHERE modem_id = 'kumasi/mtn-1'`)).toBe(6)
+    expect(await rows.all(sql`SELECT telco_transaction_id AS tx, status FROM credits ORDER BY id`)).toEqual(sent.map((tx) => ({ tx, status: 'matched' })))
   })
 })

@@ -11,6 +11,11 @@ type Connection = Database.Database
 export interface SqliteEngineOptions {
   /** Told about an `afterCommit` callback that threw (the transaction itself committed). */
   onAfterCommitError?: (err: unknown) => void
+  /**
+   * Each connection's page cache, in KiB; default better-sqlite3's 16 MiB. A cache fills as the file
+   * grows until it reaches this, so it is most of how a process's memory grows with its database.
+   */
+  pageCacheKib?: number
 }
 
 /** Statements of one connection, prepared once per call site. */
@@ -92,6 +97,9 @@ export class SqliteEngine implements Engine {
     this.#writer.pragma('synchronous = FULL')
     // Two connections to ':memory:' would be two databases: tests of that kind read through the writer.
     this.#reader = memory ? this.#writer : open(path)
+    if (options.pageCacheKib !== undefined) {
+      for (const c of new Set([this.#writer, this.#reader])) c.pragma(`cache_size = ${-Math.round(options.pageCacheKib)}`)
+    }
     this.#write = new SqliteStatements(this.#writer)
     this.#read = memory ? this.#write : new SqliteStatements(this.#reader, true)
   }

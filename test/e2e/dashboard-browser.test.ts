@@ -6,6 +6,7 @@ import { cleanupAfterEach } from '../helpers/cleanup.js'
 import { spawnDaemon } from '../helpers/daemon-process.js'
 import { apiCall, firstKey } from '../helpers/http.js'
 import { tempDir } from '../helpers/temp-dir.js'
+import { openTestLedger } from '../helpers/ledger.js'
 import { startReceiver } from '../webhooks/receiver.js'
 
 // Debian's chromium, never a downloaded browser: test/system-needs.ts checks for it (and installs it as root).
@@ -155,4 +156,35 @@ describe('dashboard in a real browser against a real daemon with virtual modems'
     expect(daemon.output()).not.toContain(reader.key)
     expect(pageErrors).toEqual([])
   }, 120_000)
+
+  it('shows an agent\'s modems with their last contact, and names an agent that stopped reporting in the alarm banner', async () => {
+    const dir = tempDir()
+    track.later(dir.cleanup)
+    const daemon = track.daemon(await spawnDaemon(dir.path, { virtual_modems: false, central: { agent_offline_after_ms: 1_500 } }))
+    const key = firstKey(daemon.output())
+    // The laptop agent reports once (a test agent key, made beside the running daemon), then goes quiet.
+    const setup = await openTestLedger({ dir: dir.path })
+    const agentKey = (await setup.ledger.apiKeys.create({ merchantId: 'default', name: 'laptop', mode: 'test', scopes: ['agent'] })).secret
+    await setup.close()
+    const modem = {
+      id: 'virtual-mtn', port: 'virtual:mtn', network: 'mtn', msisdn: '0240000000', virtual: true, connected: true, signal_dbm: -73, registered: true, sim_ready: true,
+      imei: null, imsi: null, last_sms_at: null, storage_used: 0, storage_total: 30, counters: { received: 0 }, last_error: null
+    }
+    await apiCall(`${daemon.url}/v1/agent/heartbeat`, agentKey, 'POST', { agent: 'laptop', version: 'test', backlog: { pending: 3, oldest_pending_at: null }, modems: [modem] })
+
+    const page = await (await launch()).newPage()
+    const pageErrors: string[] = []
+    page.on('pageerror', (err) => pageErrors.push(err.message))
+    await page.goto(`${daemon.url}/dashboard`)
+    await page.locator('#key').fill(key)
+    await page.locator('#signin-form button[type=submit]').click()
+    const card = page.locator('article[data-modem="laptop/virtual-mtn"]')
+    await expect.poll(async () => await card.textContent(), { timeout: 15_000 }).toContain('last contact')
+    expect(await card.textContent()).toContain('laptop')
+    await page.locator('#alarm').waitFor({ state: 'visible', timeout: 20_000 })
+    expect(await page.locator('#alarm').textContent()).toMatch(/Agent laptop \(last heard .*\) stopped reporting/)
+    await expect.poll(async () => await card.textContent(), { timeout: 15_000 }).toContain('agent_offline')
+    await shot(page, '08-agent-offline')
+    expect(pageErrors).toEqual([])
+  }, 60_000)
 })

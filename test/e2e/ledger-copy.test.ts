@@ -136,6 +136,16 @@ INSERT INTO webhook_attempts (id, delivery_id, outcome, status_code, error, resp
          (3, 'dlv_1', 'abandoned', NULL, 'connect ECONNREFUSED', NULL, 2, ${T + 1001});
 INSERT INTO wallet_balances (wallet, mode, balance_minor, updated_at)
   VALUES ('modem-1', 'live', 4294967296000, ${T + 90}), ('modem-1', 'test', 0, ${T + 96}), ('virtual:telecel', 'live', 600000, ${T + 390});
+INSERT INTO agents (id, merchant_id, mode, key_id, version, first_seen_at, last_contact_at, backlog, oldest_pending_at)
+  VALUES ('kumasi', 'default', 'live', 'key_z', '0.1.0', ${T}, ${T + 700}, 2, ${T + 650}), ('laptop', 'ama-kitchen', 'test', 'key_t', NULL, ${T + 1}, ${T + 2}, 0, NULL);
+INSERT INTO agent_modems (agent_id, modem_id, network, msisdn, status, reported_at)
+  VALUES ('kumasi', 'mtn-1', 'mtn', '0244000011', '{"id":"mtn-1","connected":true,"signal_dbm":-71,"counters":{"stored":3}}', ${T + 700}),
+         ('laptop', 'virtual-telecel', 'telecel', '0200000000', '{"id":"virtual-telecel","virtual":true}', ${T + 2});
+INSERT INTO agent_messages (agent_id, modem_key, pdu_hash, modem_id, agent_seq, message_id, stored_at, accepted_at)
+  VALUES ('kumasi', 'imsi:620010000000011', 'aa01', 'mtn-1', 1, 3, ${T + 495}, ${T + 500}),
+         ('kumasi', 'imsi:620010000000011', 'aa02', 'mtn-1', 2, NULL, ${T + 696}, ${T + 700});
+INSERT INTO agent_test_sms (id, agent_id, network, sender, text, created_at, claimed_at)
+  VALUES (1, 'laptop', 'telecel', 'T-CASH', 'Confirmed. You have received GHS7.00', ${T + 1}, ${T + 2}), (2, 'laptop', 'mtn', 'MobileMoney', 'waiting', ${T + 2}, NULL);
 `)
   } finally {
     db.close()

@@ -10,6 +10,8 @@ import type { Mode } from '../../ledger/modes.js'
 import { loggerOptions } from '../../daemon/logger.js'
 import { openTestLedger } from './ledger.js'
 import { createIngest, type Ingest } from '../../ingest/ingest.js'
+import { createAgentIntake } from '../../ingest/agent-intake.js'
+import { assembleText } from '../../modem/pdu/assemble.js'
 import { SIMULATED_SENDER } from '../../ingest/telco-wording.js'
 import { createSmsParser } from '../../parsers/index.js'
 import { deliverTestSmsToIngest } from '../../daemon/test-sms.js'
@@ -66,6 +68,7 @@ export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => 
     networkCurrencies: ['GHS'],
     modems: () => modems,
     testSms: deliverTestSmsToIngest(ledger, ingest),
+    agents: { intake: createAgentIntake({ ledger, ingest, logger, rules: { assemble: assembleText } }) },
     ...(webhooks === null ? {} : { plugins: [webhookRoutes(ledger, webhooks)], checkWebhookUrl: webhooks.checkTarget }),
     ...overrides
   })

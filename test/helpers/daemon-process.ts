@@ -20,37 +20,72 @@ export interface SpawnOptions {
   readonly timeoutMs?: number
   /** The daemon's environment instead of this process's (a PATH without socat, say). */
   readonly env?: NodeJS.ProcessEnv
+  /** Started in one test for the suite's later tests: the suite's own hooks stop it. */
+  readonly outlivesTest?: boolean
+}
+
+/** A built `harpoon` process: the readiness line's value, its output and its exit. */
+export interface CliProcess<T> extends Omit<DaemonProcess, 'url'> {
+  ready: T
+  /** SIGKILL, and wait for the exit. */
+  kill9: () => Promise<void>
+  /** SIGTERM (the graceful stop), and wait for the exit. */
+  stop: () => Promise<void>
 }
 
 /**
- * Runs the built daemon (`dist/daemon/cli.js start`) as an operator would, with a config file in
- * `dir`; resolves once the API listens. `npm test` builds dist first.
+ * Runs `dist/daemon/cli.js <command> --config <dir>/<configName>` as an operator would, and resolves
+ * once a log line makes `ready` return a value. `npm test` builds dist first.
  */
-export async function spawnDaemon (dir: string, config: Record<string, unknown>, options: SpawnOptions = {}): Promise<DaemonProcess> {
+export async function spawnHarpoon<T> (dir: string, configName: string, command: string, config: Record<string, unknown>,
+  ready: (line: Record<string, unknown>) => T | undefined, options: SpawnOptions = {}): Promise<CliProcess<T>> {
   const timeoutMs = options.timeoutMs ?? 20_000
-  const configPath = join(dir, 'harpoon.json')
-  writeFileSync(configPath, JSON.stringify({ api: { port: 0 }, database: await testDatabase(dir), ...config }))
-  const child = spawn(process.execPath, [CLI, 'start', '--config', configPath], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env })
+  const configPath = join(dir, configName)
+  writeFileSync(configPath, JSON.stringify(config))
+  const child = spawn(process.execPath, [CLI, command, '--config', configPath], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env })
   let text = ''
   child.stdout?.on('data', (c: Buffer) => { text += c.toString() })
   child.stderr?.on('data', (c: Buffer) => { text += c.toString() })
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)))
+  const gone = (): boolean => child.exitCode !== null || child.signalCode !== null
   // After the test's own clean-up, whatever it left running goes. A test that timed out while its
   // daemon was starting never got the handle to stop it: such a daemon was found still running half
   // an hour later, holding its port and CPU.
-  try {
-    onTestFinished(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
-  } catch { /* started outside a test (a beforeAll): the suite's own hooks stop it */ }
+  if (options.outlivesTest !== true) {
+    try {
+      onTestFinished(() => { if (!gone()) child.kill('SIGKILL') })
+    } catch { /* started outside a test (a beforeAll): the suite's own hooks stop it */ }
+  }
   const logs = (): Array<Record<string, unknown>> => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
-  const url = await new Promise<string>((res, rej) => {
-    // A daemon that never says it listens is killed, not left running after the test gave up on it.
-    const timer = setTimeout(() => { child.kill('SIGKILL'); rej(new Error(`daemon did not start in time:\n${text}`)) }, timeoutMs)
+  const value = await new Promise<T>((res, rej) => {
+    // A process that never says it is ready is killed, not left running after the test gave up on it.
+    const timer = setTimeout(() => { child.kill('SIGKILL'); rej(new Error(`${command} did not start in time:\n${text}`)) }, timeoutMs)
     const check = (): void => {
-      const line = logs().find((l) => l['msg'] === 'API listening')
-      if (line !== undefined) { clearTimeout(timer); res(line['url'] as string) }
+      for (const line of logs()) {
+        const v = ready(line)
+        if (v !== undefined) { clearTimeout(timer); res(v); return }
+      }
     }
     child.stdout?.on('data', check)
-    void exited.then((code) => { clearTimeout(timer); rej(new Error(`daemon exited with ${String(code)} before listening:\n${text}`)) })
+    void exited.then((code) => { clearTimeout(timer); rej(new Error(`${command} exited with ${String(code)} before it was ready:\n${text}`)) })
   })
-  return { child, url, output: () => text, logs, exited }
+  return {
+    child,
+    ready: value,
+    output: () => text,
+    logs,
+    exited,
+    kill9: async () => { if (!gone()) child.kill('SIGKILL'); await exited },
+    stop: async () => { if (!gone()) child.kill('SIGTERM'); await exited }
+  }
+}
+
+/**
+ * Runs the built daemon (`dist/daemon/cli.js start`) as an operator would, with a config file in
+ * `dir`; resolves once the API listens.
+ */
+export async function spawnDaemon (dir: string, config: Record<string, unknown>, options: SpawnOptions = {}): Promise<DaemonProcess> {
+  const p = await spawnHarpoon(dir, 'harpoon.json', 'start', { api: { port: 0 }, database: await testDatabase(dir), ...config },
+    (line) => line['msg'] === 'API listening' ? line['url'] as string : undefined, options)
+  return { child: p.child, url: p.ready, output: p.output, logs: p.logs, exited: p.exited }
 }

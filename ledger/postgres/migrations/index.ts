@@ -9,6 +9,7 @@ import { creditMode } from './007-credit-mode.js'
 import { paymentSequence } from './008-payment-sequence.js'
 import { channels } from './009-channels.js'
 import { hostedApi } from './010-hosted-api.js'
+import { agents } from './011-agents.js'
 
 /**
  * The PostgreSQL schema, step for step the SQLite one: the same numbers, names, tables, columns
@@ -37,5 +38,6 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   creditMode,
   paymentSequence,
   channels,
-  hostedApi
+  hostedApi,
+  agents
 ]

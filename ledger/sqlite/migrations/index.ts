@@ -9,6 +9,7 @@ import { deliveryClaim } from './006-delivery-claim.js'
 import { paymentSequence } from './008-payment-sequence.js'
 import { channels } from './009-channels.js'
 import { hostedApi } from './010-hosted-api.js'
+import { agents } from './011-agents.js'
 
 /**
  * Every schema step, in order. Numbers are never reused or edited once released: a new change is a
@@ -24,5 +25,6 @@ export const MIGRATIONS: readonly Migration[] = [
   creditMode,
   paymentSequence,
   channels,
-  hostedApi
+  hostedApi,
+  agents
 ]
