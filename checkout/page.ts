@@ -22,15 +22,12 @@ export interface CheckoutDeps {
 }
 
 /**
- * How the customer approves this payment. Today every payment is paid by the customer from their
- * own USSD menu with the HPN code.
- * HOOK for issue 14 (branch h14, `channel` on payments): a payment collected by a request-to-pay
- * channel is approved in a prompt the network pushes to the customer's phone; return
- * `'phone_prompt'` for it here and the page says "approve on your phone" instead of the USSD steps
- * (render.ts already draws both; checkout/render.test.ts shows the prompt version).
+ * How the customer approves this payment: from their own USSD menu with the HPN code, or, for a
+ * payment collected by a request-to-pay channel (channels/), in the prompt the network pushes to
+ * their phone ("approve on your phone" instead of the USSD steps).
  */
-export function approvalOf (_payment: PaymentRow): Approval {
-  return 'ussd'
+export function approvalOf (payment: PaymentRow): Approval {
+  return payment.channel_id === null ? 'ussd' : 'phone_prompt'
 }
 
 /** The shop's redirect_url with the payment's reference added to its query. */

@@ -7,6 +7,7 @@ import type { GuideNetwork, PaymentGuide } from '../../core/payment-guides.js'
 import type { ReconcileOutcome } from '../../ledger/credits.js'
 import { ConflictError } from '../../ledger/errors.js'
 import type { PaymentRow } from '../../ledger/payment-model.js'
+import { auditAppRequest } from '../audit-legs.js'
 import { caller } from '../auth.js'
 import { ok, type FieldProblem } from '../envelope.js'
 import { HttpError, validationFailed } from '../http-errors.js'
@@ -99,6 +100,7 @@ export function transactionRoutes (deps: TransactionRouteDeps) {
       }
       const checked = await service.checkInitialize(auth, {
         amount: body.amount,
+        channel: body.channel,
         currency: body.currency,
         clientReference: body.client_reference,
         customerPhone: body.phone_number,
@@ -114,6 +116,7 @@ export function transactionRoutes (deps: TransactionRouteDeps) {
       return await commitResponse(ledger, request, reply, () => created ? 201 : 200, async (tx) => {
         const result = await service.initialize(tx, auth, checked, { checkout: true })
         created = result.created
+        if (checked.collectVia !== null) auditAppRequest(request, result.payment.id, checked.collectVia.id, 'initialize')
         const p = await payTo(tx, result.payment)
         return {
           reference: p.reference,

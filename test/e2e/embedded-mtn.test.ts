@@ -42,6 +42,14 @@ describe('npm start without channels: the embedded MTN simulator in test mode', 
     }, 'the embedded simulator\'s callback')
     expect(legs.find((x) => x.kind === 'callback')?.url).toBe(`/v1/channels/mtn_momo/callback?reference=${approved.channel?.reference_id ?? ''}`)
 
+    // Harpoon's /v1/transactions takes the same channel: its hosted checkout page then says to
+    // approve the prompt on the phone instead of giving USSD steps, and the customer's approval settles it.
+    const viaCheckout = await call<{ reference: string, checkout_url: string }>('POST', '/v1/transactions/initialize', { amount: '12.50', phone_number: '0244123458', channel: 'mtn_momo' })
+    const page = await (await fetch(viaCheckout.checkout_url)).text()
+    expect(page).toContain('Approve on your phone')
+    expect(page).not.toContain('How to pay')
+    expect(await simulate('--approve', '--reference', viaCheckout.reference)).toMatchObject({ reference: viaCheckout.reference, status: 'SUCCESS' })
+
     // A live key has no test channel to use.
     const live = JSON.parse((await run(process.execPath, [CLI, 'keys', 'create', '--name', 'live', '--mode', 'live', '--json', '--config', join(dir.path, 'harpoon.json')])).stdout) as { key: string }
     const res = await fetch(`${daemon.url}/v1/payments/initialize`, { method: 'POST', headers: { authorization: `Bearer ${live.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ amount: '5.00', channel: 'mtn_momo', customer_phone: '0244123456' }) })

@@ -2,7 +2,7 @@ import { createServer } from 'node:net'
 
 /**
  * A loopback port free at the moment of asking, for a daemon whose own URL must be in its config
- * before it starts (a channel's callback_url). Another process could take it in between; tests on
+ * before it starts (a channel's callback_url), or that must come back on the same port after a restart. Another process could take it in between; tests on
  * one machine make that unlikely, and a taken port fails the start loudly rather than silently.
  */
 export async function freePort (): Promise<number> {
