@@ -66,6 +66,8 @@ export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => 
     networkCurrencies: ['GHS'],
     modems: () => modems,
     testSms: deliverTestSmsToIngest(ledger, ingest),
+    // Tests read the access log of any request (the daemon's default leaves successful reads out).
+    accessLog: { reads: true, slowMs: 500 },
     ...(webhooks === null ? {} : { plugins: [webhookRoutes(ledger, webhooks)], checkWebhookUrl: webhooks.checkTarget }),
     ...overrides
   })
