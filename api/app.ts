@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Ledger } from '../ledger/ledger.js'
-import { AccessLog } from './access-log.js'
+import { AccessLog, type AccessLogSettings } from './access-log.js'
 import { registerAuth } from './auth.js'
 import { corsForPublishableKeys, publishableRoutes } from './key-access.js'
 import { errorBody } from './envelope.js'
@@ -65,6 +65,8 @@ export interface ApiDeps {
   channels?: ChannelAccess
   /** Route plugins served at the root, outside `/v1` (the MoMo proxy's own API, api/compat/). */
   rootPlugins?: ReadonlyArray<(app: FastifyInstance) => Promise<void>>
+  /** api.access_log: which requests get an access-log line; default DEFAULT_ACCESS_LOG. */
+  accessLog?: AccessLogSettings
 }
 
 /** api.trust_proxy as Fastify takes it: a hop count is "trust the nearest N proxies". */
@@ -83,7 +85,7 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     trustProxy: trustProxyOption(deps.trustProxy),
-    logController: new AccessLog(),
+    logController: new AccessLog(deps.accessLog),
     // JSON bodies are validated without type coercion; query strings and path parameters with it.
     schemaController: { compilersFactory: { buildValidator: partAwareValidators() } },
     // Timeouts for a server that may face the internet through a proxy: slow clients are cut off.

@@ -17,6 +17,8 @@ export interface ApiRun {
   daemon: Child
   key: string
   dir: string
+  /** Payments seeded. */
+  n: number
 }
 
 function dbMb (path: string): number {
@@ -46,12 +48,32 @@ export async function runGetPayment (n: number, cleanup: Cleanup, options: { nod
   // Idle: let start-up garbage settle before reading RSS.
   await sleep(2000)
   const idleRssMb = rssMb(daemon.pid)
+  const get = await loadGetPayment(daemon.url, key, n, options.durationS ?? 5)
+  return { get, idleRssMb, dbMb: database.url === undefined ? dbMb(database.path) : null, seedSeconds, startSeconds, daemon, key, dir, n }
+}
+
+/** GET /v1/payments/{hpn_code}, a random seeded code per request, after a 1 s warm-up. */
+async function loadGetPayment (url: string, key: string, n: number, durationS: number): Promise<LoadResult> {
   const headers = { authorization: `Bearer ${key}` }
   const path = (): string => `/v1/payments/${seededCode(Math.floor(Math.random() * n))}`
-  await load({ url: `${daemon.url}/v1/payments/x`, headers, path, durationS: 1 })
-  const get = await load({ url: `${daemon.url}/v1/payments/x`, headers, path, durationS: options.durationS ?? 5 })
+  await load({ url: `${url}/v1/payments/x`, headers, path, durationS: 1 })
+  const get = await load({ url: `${url}/v1/payments/x`, headers, path, durationS })
   if (get.non2xx > 0 || get.errors > 0) throw new Error(`api_get_payment: ${get.non2xx} non-2xx answers and ${get.errors} errors over ${n} payments`)
-  return { get, idleRssMb, dbMb: database.url === undefined ? dbMb(database.path) : null, seedSeconds, startSeconds, daemon, key, dir }
+  return get
+}
+
+/**
+ * The same load on the same database with the daemon started on other `api` settings (`run`'s
+ * daemon stopped first): what one configuration choice costs, measured beside the default.
+ */
+export async function rerunGetPayment (run: ApiRun, api: Record<string, unknown>, cleanup: Cleanup, durationS = 5): Promise<LoadResult> {
+  await run.daemon.stop()
+  const daemon = await spawnDaemon(run.dir, { ...API_ONLY, api: { port: 0, rate_limit: { max: 1_000_000, window_ms: 1000 }, ...api } }, cleanup)
+  try {
+    return await loadGetPayment(daemon.url, run.key, run.n, durationS)
+  } finally {
+    await daemon.stop()
+  }
 }
 
 /** POST /v1/payments/initialize, each request a new durable payment (synchronous = FULL as in production; on PostgreSQL, its default fsync at commit). */

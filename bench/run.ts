@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startPostgresServer } from '../fixtures/postgres-server.js'
-import { runBare, runGetPayment, runInitialize } from './api.js'
+import { rerunGetPayment, runBare, runGetPayment, runInitialize } from './api.js'
 import { Cleanup, DIST, result, round, rssMb, type BenchResult } from './harness.js'
 import { runBurst, runFanout, runSmsToWebhook } from './sms.js'
 import { runAgentRss } from './agent.js'
@@ -21,7 +21,8 @@ const benches: Record<string, Bench> = {
     const before = await runBare(cleanup)
     const run = await runGetPayment(100_000, cleanup)
     const init = await runInitialize(run)
-    await run.daemon.stop()
+    // The access-log choice (api.access_log.reads), measured on the same database.
+    const readsLogged = await rerunGetPayment(run, { access_log: { reads: true } }, cleanup)
     const after = await runBare(cleanup)
     const bareGet = (before.get.rps + after.get.rps) / 2
     const bareGetP99 = (before.get.p99 + after.get.p99) / 2
@@ -31,6 +32,8 @@ const benches: Record<string, Bench> = {
     return [
       result('api_get_payment', run.get.rps, 'req/s', { name: 'bare Fastify GET, constant JSON', value: bareGet },
         `100k payments, random hpn_code per request, 10 connections, 5 s; bare runs ${round(before.get.rps, 0)} / ${round(after.get.rps, 0)} req/s; target ratio >= 0.5`),
+      result('api_get_payment_reads_logged', readsLogged.rps, 'req/s', { name: 'bare Fastify GET, constant JSON', value: bareGet },
+        `as api_get_payment with api.access_log.reads true (an access-log line for every successful read too; the default logs errors, writes and slow requests only): ${round(readsLogged.rps, 0)} vs ${round(run.get.rps, 0)} req/s`),
       result('api_get_payment_p99', run.get.p99, 'ms', { name: 'bare Fastify GET p99', value: bareGetP99 }, `p50 ${run.get.p50} ms; ratio is ours / bare (higher is slower)${resolution(bareGetP99)}`),
       result('api_initialize', init.rps, 'req/s', { name: 'bare Fastify POST, constant JSON', value: barePost },
         `new PENDING payment per request, synchronous=FULL (one fsync per commit), on the 100k database; bare runs ${round(before.post.rps, 0)} / ${round(after.post.rps, 0)} req/s`),

@@ -20,7 +20,7 @@ function file (content: string): string {
 describe('configuration', () => {
   it('starts from built-in defaults with virtual modems when nothing is configured', () => {
     const c = validateConfig({}, 'defaults')
-    expect(c.api).toEqual({ host: '127.0.0.1', port: 8080, rate_limit: { max: 100, window_ms: 1000 }, trust_proxy: false, public_url: null })
+    expect(c.api).toEqual({ host: '127.0.0.1', port: 8080, rate_limit: { max: 100, window_ms: 1000 }, trust_proxy: false, public_url: null, access_log: { reads: false, slow_ms: 500 } })
     expect(c.database.path).toBe('./data/harpoon.db')
     expect(c.webhooks.retry_schedule).toEqual([300, 900, 3600, 14400, 28800, 43200, 86400, 86400])
     expect(c.virtualModems).toBe(true)

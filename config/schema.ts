@@ -106,7 +106,15 @@ export const ConfigSchema = Type.Object({
      * The daemon's address as customers' browsers reach it, for `checkout_url`
      * ("https://pay.shop.example"); null: the address the API request came to.
      */
-    public_url: Type.Union([Type.String({ pattern: '^https?://[^/?#\\s]+(/[^?#\\s]*)?$', maxLength: 300 }), Type.Null()], { default: null })
+    public_url: Type.Union([Type.String({ pattern: '^https?://[^/?#\\s]+(/[^?#\\s]*)?$', maxLength: 300 }), Type.Null()], { default: null }),
+    /**
+     * Access-log lines: errors (4xx, 5xx), writes and requests slower than `slow_ms` always get one;
+     * successful fast reads (GET, HEAD, OPTIONS: merchants polling) only with `reads`.
+     */
+    access_log: Type.Object({
+      reads: Type.Boolean({ default: false, description: 'log successful fast GET/HEAD/OPTIONS requests too' }),
+      slow_ms: Type.Integer({ minimum: 0, maximum: 600_000, default: 500, description: 'log any request that took at least this many milliseconds' })
+    }, { ...strict, default: {} })
   }, { ...strict, default: {} }),
   database: Type.Object({
     /** The SQLite file: the ledger unless `url` is set. */

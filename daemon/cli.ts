@@ -57,6 +57,7 @@ const OPTIONS = {
   type: { type: 'string' },
   'allowed-origins': { type: 'string' },
   'allowed-ips': { type: 'string' },
+  'expires-in': { type: 'string' },
   id: { type: 'string' },
   json: { type: 'boolean', default: false },
   network: { type: 'string' },
@@ -161,7 +162,7 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
           return command === 'keys'
             ? await keysCommand(ledger, action, rest, {
               name: values.name, merchant: values.merchant, mode: values.mode, scopes: values.scopes, json: values.json,
-              type: values.type, allowedOrigins: values['allowed-origins'], allowedIps: values['allowed-ips']
+              type: values.type, allowedOrigins: values['allowed-origins'], allowedIps: values['allowed-ips'], expiresIn: values['expires-in']
             }, io)
             : await merchantsCommand(ledger, action, { name: values.name, id: values.id, json: values.json }, io)
         } finally {

@@ -125,6 +125,7 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
           defaultExpiresIn: config.payments.default_expires_in, checkTarget: webhooks.checkTarget
         })]
       : [],
+    accessLog: { reads: config.api.access_log.reads, slowMs: config.api.access_log.slow_ms },
     dashboard: { silenceAlarmMinutes: config.dashboard.silence_alarm_minutes, startedAt }
   })
   const url = await api.listen({ host: config.api.host, port: config.api.port })

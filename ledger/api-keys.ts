@@ -68,6 +68,14 @@ interface KeyRow {
 const KEY_COLUMNS = columns<KeyRow>()(['id', 'merchant_id', 'name', 'mode', 'scopes', 'secret_hash', 'hint', 'created_at', 'expires_at', 'revoked_at',
   'last_used_at', 'rolled_from', 'key_type', 'allowed_origins', 'allowed_ips'])
 
+/** A key as authentication needs it, as the cache (api-key-cache.ts) keeps it between changes. */
+export interface CachedKey {
+  readonly hash: Buffer
+  readonly revokedAt: number | null
+  readonly expiresAt: number | null
+  readonly auth: AuthContext
+}
+
 function hashSecret (secret: string): Buffer {
   return createHash('sha256').update(secret, 'utf8').digest()
 }
@@ -224,21 +232,34 @@ export class SqlApiKeyStore implements ApiKeyStore {
     return { ...toKey(row), secret }
   }
 
+  /**
+   * From the cache when it holds the key (no database read: the hot path of every API request),
+   * else from the ledger. Inside a transaction the cache is bypassed: that read may see the
+   * transaction's own uncommitted change.
+   */
   async authenticate (secret: string): Promise<AuthContext | null> {
     if (!SECRET.test(secret)) return null
     const presented = hashSecret(secret)
-    const row = await this.#s.ex.get<KeyRow>(sql`SELECT ${KEY_COLUMNS} FROM api_keys WHERE secret_hash = ${presented}`)
-    if (row === undefined || !timingSafeEqual(row.secret_hash, presented)) return null
-    const t = this.#s.now()
-    if (row.revoked_at !== null && row.revoked_at <= t) return null
-    if (row.expires_at !== null && row.expires_at <= t) return null
-    const touched = this.#s.shared.keyTouched
-    if ((touched.get(row.id) ?? 0) < t - TOUCH_EVERY_MS) {
-      touched.set(row.id, t)
-      await this.#s.ex.run(sql`UPDATE api_keys SET last_used_at = ${t} WHERE id = ${row.id}`)
+    const cache = this.#s.tx === null ? this.#s.shared.keyCache : null
+    const hash = presented.toString('base64')
+    const version = cache === null ? null : await cache.version()
+    let key = cache?.get(hash)
+    if (key === undefined) {
+      const row = await this.#s.ex.get<KeyRow>(sql`SELECT ${KEY_COLUMNS} FROM api_keys WHERE secret_hash = ${presented}`)
+      if (row === undefined) return null
+      key = toCachedKey(row)
+      cache?.remember(hash, key, version)
     }
-    const key = toKey(row)
-    return { keyId: key.id, merchantId: key.merchantId, mode: key.mode, scopes: new Set(key.scopes), type: key.type, allowedOrigins: key.allowedOrigins, allowedIps: key.allowedIps }
+    if (!timingSafeEqual(key.hash, presented)) return null
+    const t = this.#s.now()
+    if (key.revokedAt !== null && key.revokedAt <= t) return null
+    if (key.expiresAt !== null && key.expiresAt <= t) return null
+    const touched = this.#s.shared.keyTouched
+    if ((touched.get(key.auth.keyId) ?? 0) < t - TOUCH_EVERY_MS) {
+      touched.set(key.auth.keyId, t)
+      await this.#s.ex.run(sql`UPDATE api_keys SET last_used_at = ${t} WHERE id = ${key.auth.keyId}`)
+    }
+    return key.auth
   }
 
   async get (id: string, merchantId?: string): Promise<ApiKey | undefined> {
@@ -258,6 +279,7 @@ export class SqlApiKeyStore implements ApiKeyStore {
     const revoked = await this.#s.write(async (tx) => {
       if (await tx.apiKeys.get(id, merchantId) === undefined) return false
       await tx.ex.run(sql`UPDATE api_keys SET revoked_at = ${tx.now()} WHERE id = ${id} AND revoked_at IS NULL`)
+      await keysChanged(tx)
       return true
     })
     if (revoked) this.#s.shared.keyTouched.delete(id)
@@ -276,6 +298,7 @@ export class SqlApiKeyStore implements ApiKeyStore {
       })
       const until = t + expiresInSeconds * 1000
       await tx.ex.run(sql`UPDATE api_keys SET expires_at = ${until} WHERE id = ${old.id} AND (expires_at IS NULL OR expires_at > ${until})`)
+      await keysChanged(tx)
       return { key, previous: await tx.apiKeys.get(old.id) as ApiKey }
     })
   }
@@ -298,9 +321,27 @@ export class SqlApiKeyStore implements ApiKeyStore {
       await tx.ex.run(sql`UPDATE api_keys SET allowed_origins = ${next.allowedOrigins.length === 0 ? null : JSON.stringify(next.allowedOrigins)},
           allowed_ips = ${next.allowedIps === null ? null : JSON.stringify(next.allowedIps)}
         WHERE id = ${id}`)
+      await keysChanged(tx)
       return { before, after: await tx.apiKeys.get(id) as ApiKey }
     })
   }
+}
+
+/**
+ * Every statement that changes what `authenticate` answers for an existing key (revocation, expiry,
+ * access) is followed by this, in its transaction: each process's key cache drops its entries at the
+ * commit (a new key needs none: the cache never remembers an unknown one).
+ */
+async function keysChanged (tx: LedgerScope): Promise<void> {
+  await tx.shared.keyCache.changed(tx.inTransaction('a change to API keys'))
+}
+
+function toCachedKey (row: KeyRow): CachedKey {
+  const key = toKey(row)
+  const auth: AuthContext = Object.freeze({
+    keyId: key.id, merchantId: key.merchantId, mode: key.mode, scopes: new Set(key.scopes), type: key.type, allowedOrigins: key.allowedOrigins, allowedIps: key.allowedIps
+  })
+  return { hash: row.secret_hash, revokedAt: row.revoked_at, expiresAt: row.expires_at, auth }
 }
 
 /** The access settings a key of `type` may have, checked and normalised. */

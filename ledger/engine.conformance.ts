@@ -137,5 +137,31 @@ export function describeEngineConformance (name: string, open: (options: Conform
       const id = await e.transaction(async (t) => await t.value<number>(sql`INSERT INTO t (status, n) VALUES (${'lease'}, ${1}) RETURNING id`), { isolation: 'read_committed' })
       expect(await e.value(sql`SELECT status FROM t WHERE id = ${id as number}`)).toBe('lease')
     })
+
+    it('moves a watched topic\'s version at the commit of a transaction that announced a change, and only then', async () => {
+      const e = await engine()
+      const watch = await e.watch('t_rows')
+      const other = await e.watch('other_rows')
+      const start = watch.version()
+      expect(start).not.toBeNull()
+      await e.run(sql`INSERT INTO t (status, n) VALUES (${'unannounced'}, ${1})`)
+      expect(watch.version()).toBe(start)
+      let inside: number | null | undefined
+      await expect(e.transaction(async (t) => {
+        await e.changed(t, 't_rows')
+        throw new Error('abandon')
+      })).rejects.toThrow('abandon')
+      expect(watch.version()).toBe(start)
+      const otherStart = other.version()
+      await e.transaction(async (t) => {
+        await t.run(sql`INSERT INTO t (status, n) VALUES (${'announced'}, ${2})`)
+        await e.changed(t, 't_rows')
+        inside = watch.version()
+      })
+      expect(inside).toBe(start)
+      // Moved when transaction() returns, without waiting for anything to arrive.
+      expect(watch.version()).not.toBe(start)
+      expect(other.version()).toBe(otherStart)
+    })
   })
 }

@@ -36,9 +36,29 @@ export interface TransactionOptions {
   readonly isolation?: 'serializable' | 'read_committed'
 }
 
+/**
+ * Tells a cache of some rows (one table: `topic`) that they may have changed, in this process or in
+ * any other sharing the database (the CLI, another node), so the cache can answer without a read.
+ */
+export interface ChangeWatch {
+  /**
+   * A number that moves whenever a change to the topic may have been committed, by anyone; null
+   * while changes from other processes cannot be seen (PostgreSQL's listening connection is down):
+   * cache nothing then. Synchronous and cheap: a cache asks it on every use.
+   */
+  version: () => number | null
+}
+
 /** One ledger database. Only `ledger/` holds one. */
 export interface Engine extends Executor {
   transaction: <T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions) => Promise<T>
+  /** Watches one topic (a lower-case identifier, by convention the table) for changes; see ChangeWatch. */
+  watch: (topic: string) => Promise<ChangeWatch>
+  /**
+   * Call inside the transaction that changes a topic's rows: from its commit on, every watcher's
+   * `version()` has moved, in every process (this one's before `transaction()` returns).
+   */
+  changed: (tx: Transaction, topic: string) => Promise<void>
   /** Cheap round trip for health checks: throws DatabaseUnavailableError when the database does not answer. */
   ping: () => Promise<void>
   close: () => Promise<void>

@@ -10,6 +10,7 @@ import type { MerchantStore } from './merchants.js'
 import type { PaymentDetailsStore } from './payment-details.js'
 import type { PaymentStatusStore } from './payment-status.js'
 import type { PaymentStore } from './payments.js'
+import { ApiKeyCache } from './api-key-cache.js'
 import { generateCode } from './hpn-code.js'
 import { LedgerScope, type Shared } from './scope.js'
 import type { SmsInboxStore } from './sms-inbox.js'
@@ -103,7 +104,7 @@ const engines = new WeakMap<Ledger, Engine>()
 
 /** The ledger's stores over an engine that is open and migrated (ledger/open.ts builds both). */
 export function createLedger (engine: Engine, options: LedgerOptions = {}): Ledger {
-  const ledger = new EngineLedger(engine, { engine, now: options.now ?? Date.now, subscribers: [], keyTouched: new Map(), drawCode: options.drawCode ?? (() => generateCode()) })
+  const ledger = new EngineLedger(engine, { engine, now: options.now ?? Date.now, subscribers: [], keyTouched: new Map(), keyCache: new ApiKeyCache(engine), drawCode: options.drawCode ?? (() => generateCode()) })
   engines.set(ledger, engine)
   return ledger
 }

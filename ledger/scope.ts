@@ -1,7 +1,8 @@
 import type { Engine, Executor, Transaction, TransactionOptions } from './engine.js'
 import type { LedgerTx } from './ledger.js'
 import { SqlAgentRegistry, type AgentRegistry } from './agents.js'
-import { SqlApiKeyStore, type ApiKeyStore } from './api-keys.js'
+import { SqlApiKeyStore, type ApiKeyStore, type CachedKey } from './api-keys.js'
+import type { ApiKeyCache } from './api-key-cache.js'
 import { SqlBalanceChain, type BalanceChain } from './balance-chain.js'
 import { SqlCheckoutTokenStore, type CheckoutTokenStore } from './checkout-tokens.js'
 import { SqlCreditStore, type CreditStore } from './credits.js'
@@ -26,6 +27,8 @@ export interface Shared {
   readonly subscribers: EventSubscriber[]
   /** API keys: when each was last marked used (at most one write a minute per key). */
   readonly keyTouched: Map<string, number>
+  /** API keys by secret hash between changes, so a request's authentication reads nothing. */
+  readonly keyCache: ApiKeyCache<CachedKey>
   /** Draws a candidate HPN code (random; tests that need two nodes to collide pass their own). */
   readonly drawCode: () => string
 }

@@ -15,8 +15,14 @@ export interface KeysCreateArgs {
   type?: string | undefined
   allowedOrigins?: string | undefined
   allowedIps?: string | undefined
+  /** `keys roll`: seconds the old key keeps working (the API's `expires_in`). */
+  expiresIn?: string | undefined
   json: boolean
 }
+
+/** As `POST /v1/keys/{id}/roll`: the old key's grace period by default, and at most. */
+const ROLL_GRACE_SECONDS = 86_400
+const MAX_ROLL_GRACE_SECONDS = 30 * 86_400
 
 const list = (text: string): string[] => text.split(',').map((s) => s.trim()).filter((s) => s !== '')
 
@@ -106,6 +112,24 @@ export async function keysCommand (ledger: Ledger, action: string | undefined, p
       else printLine(io.stdout, `Updated ${id}: accepted from ${after.allowedIps === null ? 'any address' : after.allowedIps.join(', ')}${after.type === 'publishable' ? `; browser origins ${after.allowedOrigins.length === 0 ? 'none' : after.allowedOrigins.join(', ')}` : ''}.`)
       return 0
     }
+    case 'roll': {
+      const id = positional[0]
+      if (id === undefined) throw new CliError('keys roll needs a key id (see harpoon keys list)')
+      const raw = args.expiresIn ?? String(ROLL_GRACE_SECONDS)
+      const seconds = Number(raw)
+      if (!/^\d+$/.test(raw.trim()) || seconds > MAX_ROLL_GRACE_SECONDS) throw new CliError(`--expires-in must be whole seconds from 0 to ${MAX_ROLL_GRACE_SECONDS}`)
+      const current = await ledger.apiKeys.get(id)
+      if (current === undefined) throw new CliError(`no key ${id}`)
+      const { key, previous } = await ledger.apiKeys.roll(id, current, seconds)
+      if (args.json) {
+        printLine(io.stdout, JSON.stringify({ ...keyJson(key), key: key.secret, previous: { ...keyJson(previous), expires_at: isoOrNull(previous.expiresAt) } }))
+      } else {
+        printLine(io.stdout, `Rolled ${id} into ${key.id}; ${id} ${seconds === 0 ? 'stopped working now' : `works until ${isoOrNull(previous.expiresAt) ?? ''}`}.`)
+        printLine(io.stdout, 'The new secret is shown this one time only:')
+        printLine(io.stdout, `  ${key.secret}`)
+      }
+      return 0
+    }
     case 'revoke': {
       const id = positional[0]
       if (id === undefined) throw new CliError('keys revoke needs a key id (see harpoon keys list)')
@@ -121,4 +145,5 @@ export async function keysCommand (ledger: Ledger, action: string | undefined, p
 export const KEYS_USAGE = `keys create --name LABEL [--merchant ID] [--mode live|test] [--scopes a,b] [--type secret|publishable]
       [--allowed-origins https://a,https://b] [--allowed-ips 203.0.113.0/24,2001:db8::/32] [--json]
   keys list [--json]            keys revoke ID
+  keys roll ID [--expires-in SECONDS] [--json]   a new key; the old one works SECONDS more (default 86400)
   keys update ID [--allowed-ips a,b|any] [--allowed-origins a,b|none] [--json]`

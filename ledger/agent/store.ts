@@ -2,6 +2,7 @@ import { HarpoonError } from '../../core/errors.js'
 import type { CompleteSms, ModemRef, PduRecord, RecordOutcome, SmsInboxPort } from '../../modem/inbox-port.js'
 import type { Executor } from '../engine.js'
 import { LedgerScope, type Shared } from '../scope.js'
+import { ApiKeyCache } from '../api-key-cache.js'
 import type { InboxRules } from '../sms-inbox.js'
 import { literal, sql } from '../sql.js'
 import { SqliteEngine } from '../sqlite/engine.js'
@@ -111,7 +112,7 @@ class SqliteAgentStore implements AgentStore {
     this.#engine = engine
     this.#now = now
     // Only the inbox store's statements run here: an agent holds no payments, so it never draws a code.
-    this.#shared = { engine, now, subscribers: [], keyTouched: new Map(), drawCode: () => { throw new Error('an agent store holds no payments') } }
+    this.#shared = { engine, now, subscribers: [], keyTouched: new Map(), keyCache: new ApiKeyCache(engine), drawCode: () => { throw new Error('an agent store holds no payments') } }
   }
 
   inboxPort (rules: InboxRules): SmsInboxPort {

@@ -7,7 +7,7 @@ import { sql } from '../sql.js'
 import { CommitOutcomeUnknownError, openPostgresEngine, type PostgresEngine, type PostgresEngineOptions } from './engine.js'
 import { createTestDatabase } from '../../test/helpers/postgres-database.js'
 import { startPostgresServer } from '../../fixtures/postgres-server.js'
-import { waitFor } from '../../test/helpers/wait-for.js'
+import { until, waitFor } from '../../test/helpers/wait-for.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
@@ -263,6 +263,31 @@ describe('PostgresEngine: values and use', () => {
     })
     expect(runs).toBe(2)
     expect(await e.all(sql`SELECT status, n FROM t ORDER BY id`)).toEqual([{ status: 'seed', n: 50 }, { status: 'after', n: 2 }])
+  })
+})
+
+describe('PostgresEngine: watched topics', () => {
+  it('hears another node\'s announced change by NOTIFY, and has no version while its listening connection is down', async () => {
+    const db = await createTestDatabase({ migrated: false })
+    const e = await engineAt(db.url)
+    await e.session(async (c) => { await c.query(TABLE) })
+    const node = await engineAt(db.url)
+    const watch = await e.watch('t_rows')
+    const start = watch.version()
+    expect(start).not.toBeNull()
+    await node.transaction(async (tx) => { await node.changed(tx, 't_rows') })
+    await waitFor(() => watch.version() !== start ? true : undefined, 'the other node\'s notification')
+
+    // The listening connection dies (a server restart, a network cut): nothing can be trusted until it is back.
+    const killed = await node.value<boolean>(sql`SELECT bool_or(pg_terminate_backend(pid)) FROM pg_stat_activity
+      WHERE application_name = ${'harpoon-listen'} AND datname = current_database()`)
+    expect(killed).toBe(true)
+    // (Re-opening waits 100 ms first: polling every 10 ms sees the gap.)
+    await until(() => watch.version() === null, 'the loss to be seen')
+    await until(() => watch.version() !== null, 'the listener to be back')
+    const back = watch.version()
+    await node.transaction(async (tx) => { await node.changed(tx, 't_rows') })
+    await waitFor(() => watch.version() !== back ? true : undefined, 'a notification after the reconnect')
   })
 })
 

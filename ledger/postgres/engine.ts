@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { HarpoonError } from '../../core/errors.js'
-import { DatabaseUnavailableError, type Engine, type Executor, type RunResult, type Transaction, type TransactionOptions } from '../engine.js'
+import { DatabaseUnavailableError, type ChangeWatch, type Engine, type Executor, type RunResult, type Transaction, type TransactionOptions } from '../engine.js'
 import { parameters, sql, StatementCache, type SqlStatement } from '../sql.js'
 import { isRetryableConflict, isStalePlan, isUnavailable, wasNeverSent } from './errors.js'
 
@@ -161,6 +161,8 @@ export class PostgresEngine implements Engine {
   #planGeneration = 0
   readonly #clientGeneration = new WeakMap<pg.PoolClient, number>()
   readonly #notifications: Notifications
+  /** Per watched topic, this engine's own committed changes (see `watch`). */
+  readonly #topicChanges = new Map<string, number>()
   #closed = false
 
   constructor (url: string, options: PostgresEngineOptions = {}) {
@@ -366,8 +368,35 @@ export class PostgresEngine implements Engine {
    * listening connection was lost and re-established (notifications may have been missed). Resolves
    * once listening; the returned function stops it.
    */
-  async listen (channel: string, fn: NotificationHandler): Promise<() => Promise<void>> {
-    return await this.#notifications.listen(channel, fn)
+  async listen (channel: string, fn: NotificationHandler, onLost?: () => void): Promise<() => Promise<void>> {
+    return await this.#notifications.listen(channel, fn, onLost)
+  }
+
+  /**
+   * Other processes' changes arrive as NOTIFY on `harpoon_changed_<topic>`, which `changed` sends in
+   * the changing transaction (delivered at its commit, never on rollback); this engine's own changes
+   * are counted at commit without waiting for their notification. While the listening connection is
+   * down, notifications are lost: `version()` is null until it is back and listening again.
+   */
+  async watch (topic: string): Promise<ChangeWatch> {
+    const channel = changeChannel(topic)
+    let notified = 0
+    let listening = true
+    await this.#notifications.listen(channel, (payload) => {
+      notified++
+      if (payload === null) listening = true
+    }, () => {
+      listening = false
+      notified++
+    })
+    return {
+      version: () => listening && !this.#closed ? notified + (this.#topicChanges.get(topic) ?? 0) : null
+    }
+  }
+
+  async changed (tx: Transaction, topic: string): Promise<void> {
+    await tx.value(sql`SELECT pg_notify(${changeChannel(topic)}, ${''})`)
+    tx.afterCommit(() => { this.#topicChanges.set(topic, (this.#topicChanges.get(topic) ?? 0) + 1) })
   }
 
   /**
@@ -434,6 +463,13 @@ export function describeUrl (url: string): string {
 
 const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/
 
+/** The NOTIFY channel of a watched topic (`watch`, `changed`). */
+function changeChannel (topic: string): string {
+  const channel = `harpoon_changed_${topic}`
+  assertChannel(channel)
+  return channel
+}
+
 function assertChannel (channel: string): void {
   if (!CHANNEL.test(channel)) throw new Error(`LISTEN/NOTIFY channel ${JSON.stringify(channel)} must be a lower-case identifier`)
 }
@@ -447,6 +483,8 @@ class Notifications {
   readonly #types: pg.CustomTypesConfig
   readonly #onError: ((err: Error) => void) | undefined
   readonly #handlers = new Map<string, Set<NotificationHandler>>()
+  /** Told the moment the listening connection is lost (before it is re-opened). */
+  readonly #lostHandlers = new Set<() => void>()
   /** The listening connection, once connected; cleared when it is lost. */
   #client: Promise<pg.Client> | undefined
   #closed = false
@@ -458,7 +496,7 @@ class Notifications {
     this.#onError = onError
   }
 
-  async listen (channel: string, fn: NotificationHandler): Promise<() => Promise<void>> {
+  async listen (channel: string, fn: NotificationHandler, onLost?: () => void): Promise<() => Promise<void>> {
     assertChannel(channel)
     const client = await this.#connected()
     if (!this.#handlers.has(channel)) {
@@ -467,8 +505,10 @@ class Notifications {
     }
     const handlers = this.#handlers.get(channel) as Set<NotificationHandler>
     handlers.add(fn)
+    if (onLost !== undefined) this.#lostHandlers.add(onLost)
     return async () => {
       handlers.delete(fn)
+      if (onLost !== undefined) this.#lostHandlers.delete(onLost)
       if (handlers.size > 0 || this.#handlers.get(channel) !== handlers) return
       this.#handlers.delete(channel)
       const current = await this.#client?.catch(() => undefined)
@@ -499,6 +539,7 @@ class Notifications {
       if (!up || this.#closed) return
       up = false
       this.#client = undefined
+      for (const fn of this.#lostHandlers) fn()
       void this.#resubscribe()
     }
     client.on('error', lost)

@@ -19,6 +19,23 @@ function engine (options: Partial<ConformanceOptions> = {}): SqliteEngine {
 describeEngineConformance('SQLite', async (options) => engine(options))
 
 describe('SqliteEngine', () => {
+  it('moves a watched version when another connection commits (PRAGMA data_version), not for its own writes', async () => {
+    const e = engine()
+    const watch = await e.watch('t_rows')
+    const start = watch.version()
+    await e.run(sql`INSERT INTO t (status, n) VALUES (${'own'}, ${1})`)
+    expect(watch.version()).toBe(start)
+    // Another connection to the file: what the CLI in another process is.
+    const cli = new SqliteEngine(e.path)
+    cleanups.push(async () => { await cli.close() })
+    await cli.run(sql`INSERT INTO t (status, n) VALUES (${'from the cli'}, ${2})`)
+    const moved = watch.version()
+    expect(moved).not.toBe(start)
+    expect(watch.version()).toBe(moved)
+    await e.close()
+    expect(watch.version()).toBeNull()
+  })
+
   it('runs transactions one at a time, in the order they were asked for', async () => {
     const e = engine()
     const order: string[] = []

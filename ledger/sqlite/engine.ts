@@ -3,7 +3,7 @@ import { dirname } from 'node:path'
 import Database, { type Statement } from 'better-sqlite3'
 import { HarpoonError } from '../../core/errors.js'
 import { ensurePrivateDir, ensurePrivateFile, restrictFile } from '../../core/private-files.js'
-import type { Engine, Executor, RunResult, Transaction, TransactionOptions } from '../engine.js'
+import type { ChangeWatch, Engine, Executor, RunResult, Transaction, TransactionOptions } from '../engine.js'
 import { parameters, StatementCache, type SqlStatement } from '../sql.js'
 
 type Connection = Database.Database
@@ -86,6 +86,12 @@ export class SqliteEngine implements Engine {
   readonly #inTransaction = new AsyncLocalStorage<true>()
   #tail: Promise<void> = Promise.resolve()
   #closed = false
+  /** `PRAGMA data_version` on the writer: it moves when another connection (the CLI, a backup restore) commits, never for the writer's own commits. */
+  readonly #dataVersion: Statement
+  #lastDataVersion: unknown
+  #externalCommits = 0
+  /** Per watched topic, this engine's own committed changes (the writer's commits do not move data_version). */
+  readonly #topicChanges = new Map<string, number>()
 
   constructor (path: string, options: SqliteEngineOptions = {}) {
     this.path = path
@@ -102,6 +108,8 @@ export class SqliteEngine implements Engine {
     }
     this.#write = new SqliteStatements(this.#writer)
     this.#read = memory ? this.#write : new SqliteStatements(this.#reader, true)
+    this.#dataVersion = this.#writer.prepare('PRAGMA data_version').pluck()
+    this.#lastDataVersion = this.#dataVersion.get()
   }
 
   /** The writer connection, for the migrator and the SQLite-only tools (backup) in `ledger/sqlite/`. */
@@ -149,6 +157,35 @@ export class SqliteEngine implements Engine {
     } finally {
       release()
     }
+  }
+
+  /**
+   * Another process's commit shows in the writer's `PRAGMA data_version` (a microsecond, no disk
+   * read beyond the WAL index in shared memory); this engine's own changes are counted at commit.
+   * Any commit by another connection moves every topic: they are rare (the CLI), and a cache that
+   * reads again once is cheaper than telling which tables a commit touched.
+   */
+  async watch (topic: string): Promise<ChangeWatch> {
+    return {
+      version: () => {
+        const external = this.#externalCommitCount()
+        return external === null ? null : external + (this.#topicChanges.get(topic) ?? 0)
+      }
+    }
+  }
+
+  async changed (tx: Transaction, topic: string): Promise<void> {
+    tx.afterCommit(() => { this.#topicChanges.set(topic, (this.#topicChanges.get(topic) ?? 0) + 1) })
+  }
+
+  #externalCommitCount (): number | null {
+    if (this.#closed) return null
+    const now = this.#dataVersion.get()
+    if (now !== this.#lastDataVersion) {
+      this.#lastDataVersion = now
+      this.#externalCommits++
+    }
+    return this.#externalCommits
   }
 
   async ping (): Promise<void> {

@@ -69,6 +69,8 @@ export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => 
     modems: () => modems,
     testSms: deliverTestSmsToIngest(ledger, ingest),
     agents: { intake: createAgentIntake({ ledger, ingest, logger, rules: { assemble: assembleText } }) },
+    // Tests read the access log of any request (the daemon's default leaves successful reads out).
+    accessLog: { reads: true, slowMs: 500 },
     ...(webhooks === null ? {} : { plugins: [webhookRoutes(ledger, webhooks)], checkWebhookUrl: webhooks.checkTarget }),
     ...overrides
   })
