@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { fingerprint } from '../ledger/idempotency.js'
 import { sql } from '../ledger/testing.js'
+import { HttpError } from './http-errors.js'
 import { startTestApi, type TestApi } from '../test/helpers/api-server.js'
 
 let api: TestApi
@@ -50,6 +51,22 @@ describe('Idempotency-Key', () => {
     expect(unknownPayment.headers.get('idempotent-replayed')).toBeNull()
     expect(await keys()).toBe(0)
     expect((await post({ amount: 25 }, 'idem-404')).status).toBe(201)
+  })
+
+  it('stores nothing for a 401 a route answers itself (its own credentials missing), and the key stays free', async () => {
+    // As the MoMo proxy's routes do: a valid Bearer key passes the API's authentication, the route
+    // then refuses the request for lacking its own key. Nothing changed, so nothing is replayed.
+    await api.close()
+    api = await startTestApi({
+      rootPlugins: [async (app) => {
+        app.post('/own-credentials', async () => { throw new HttpError(401, 'unauthorized', 'X-Proxy-Api-Key is missing') })
+      }]
+    })
+    const keys = async (): Promise<number | undefined> => await api.rows.value<number>(sql`SELECT COUNT(*) FROM idempotency_keys`)
+    const refused = await api.request('POST', '/own-credentials', { body: {}, headers: { 'Idempotency-Key': 'idem-401' } })
+    expect(refused.status).toBe(401)
+    expect(await keys()).toBe(0)
+    expect((await post({ amount: 25 }, 'idem-401')).status).toBe(201)
   })
 
   it('creates one payment when concurrent requests share a key', async () => {

@@ -15,8 +15,10 @@ declare module 'fastify' {
 export const IDEMPOTENCY_HEADER = 'idempotency-key'
 // 404 too: an unknown route or an unknown payment changed nothing, and storing the answer would be
 // the only write a rejected request makes (found by the API fuzzer, test/faults/api-fuzz.fault.ts).
-// 403 likewise: what a key may not do (a publishable key's webhook_url, found the same way).
-const NOT_REPLAYED = new Set([400, 403, 404, 413, 415, 422])
+// 403 likewise: what a key may not do (a publishable key's webhook_url, found the same way); and
+// 401 from inside a handler (a route with credentials of its own, such as the MoMo proxy's
+// X-Proxy-Api-Key, called with a valid Bearer key beside a missing proxy key: found the same way).
+const NOT_REPLAYED = new Set([400, 401, 403, 404, 413, 415, 422])
 
 /**
  * SPEC §4 `Idempotency-Key` on every authenticated POST. Runs after validation, so a request
