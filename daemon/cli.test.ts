@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { PassThrough } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { testDatabase } from '../test/helpers/ledger.js'
 import { tempDir } from '../test/helpers/temp-dir.js'
+import { captureIo } from '../test/helpers/capture-io.js'
 import pino from 'pino'
 import { loadConfig } from '../config/load.js'
 import { runCli } from './cli.js'
@@ -21,14 +21,9 @@ async function setup (extra: Record<string, unknown> = {}): Promise<string> {
 }
 
 async function cli (args: string[]): Promise<{ code: number, out: string, err: string }> {
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  let out = ''
-  let err = ''
-  stdout.on('data', (c: Buffer) => { out += c.toString() })
-  stderr.on('data', (c: Buffer) => { err += c.toString() })
-  const code = await runCli(args, { stdin: new PassThrough(), stdout, stderr })
-  return { code, out, err }
+  const { io, out, err } = captureIo()
+  const code = await runCli(args, io)
+  return { code, out: out(), err: err() }
 }
 
 describe('harpoon parse', () => {

@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { PassThrough } from 'node:stream'
 import { promisify } from 'node:util'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../config/load.js'
 import { runCli } from '../../daemon/cli.js'
 import { startDaemon, type RunningDaemon } from '../../daemon/daemon.js'
+import { captureIo } from '../helpers/capture-io.js'
 import { CLI } from '../helpers/daemon-process.js'
 import { testDatabase } from '../helpers/ledger.js'
 import { tempDir } from '../helpers/temp-dir.js'
@@ -36,11 +36,9 @@ describe('a changed API key is refused on the daemon\'s next request', () => {
     // Keys are made in this process (a CLI start costs seconds on a busy machine), before the daemon
     // starts (the in-process CLI would block the event loop waiting for the daemon's write lock).
     const create = async (name: string, ...flags: string[]): Promise<CreatedKey> => {
-      const stdout = new PassThrough()
-      let out = ''
-      stdout.on('data', (c: Buffer) => { out += c.toString() })
-      expect(await runCli(['keys', 'create', '--name', name, '--mode', 'live', '--json', ...flags, '--config', config], { stdin: new PassThrough(), stdout, stderr: new PassThrough() })).toBe(0)
-      return JSON.parse(out) as CreatedKey
+      const { io, out } = captureIo()
+      expect(await runCli(['keys', 'create', '--name', name, '--mode', 'live', '--json', ...flags, '--config', config], io)).toBe(0)
+      return JSON.parse(out()) as CreatedKey
     }
     const made: Record<string, CreatedKey> = {}
     for (const [name, flags] of Object.entries(keys)) made[name] = await create(name, ...flags)

@@ -1,5 +1,4 @@
 import { join } from 'node:path'
-import { PassThrough } from 'node:stream'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { runCli } from '../../daemon/cli.js'
@@ -7,6 +6,7 @@ import { openPostgresEngine, type PostgresEngine } from '../../ledger/postgres/e
 import { sql } from '../../ledger/sql.js'
 import { migrate } from '../../ledger/sqlite/migrate.js'
 import { MIGRATIONS } from '../../ledger/sqlite/migrations/index.js'
+import { captureIo } from '../helpers/capture-io.js'
 import { cleanupAfterEach } from '../helpers/cleanup.js'
 import { spawnDaemon } from '../helpers/daemon-process.js'
 import { apiCall, firstKey } from '../helpers/http.js'
@@ -17,14 +17,9 @@ const track = cleanupAfterEach()
 
 /** `harpoon ledger copy`, through the CLI's entry point (in this process: no Node start-up per call). */
 async function copy (...args: string[]): Promise<{ code: number, out: string, err: string }> {
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  let out = ''
-  let err = ''
-  stdout.on('data', (c: Buffer) => { out += c.toString() })
-  stderr.on('data', (c: Buffer) => { err += c.toString() })
-  const code = await runCli(['ledger', 'copy', ...args], { stdin: new PassThrough(), stdout, stderr })
-  return { code, out, err }
+  const { io, out, err } = captureIo()
+  const code = await runCli(['ledger', 'copy', ...args], io)
+  return { code, out: out(), err: err() }
 }
 
 async function target (url: string): Promise<PostgresEngine> {
