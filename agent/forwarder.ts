@@ -38,7 +38,7 @@ export class Forwarder {
 
   async start (): Promise<void> {
     await this.#discover()
-    this.#ticker = setInterval(() => { void this.#discover() }, this.#o.idleCheckMs ?? 5_000)
+    this.#ticker = setInterval(() => { this.#discover().catch((err: unknown) => { this.#o.logger.error({ err }, 'agent: discovery failed') }) }, this.#o.idleCheckMs ?? 5_000)
     this.#ticker.unref()
   }
 

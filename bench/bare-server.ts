@@ -22,6 +22,6 @@ app.get('/bare', async () => PAYMENT)
 app.post('/bare', async (_request, reply) => { void reply.code(201); return PAYMENT })
 const url = await app.listen({ host: '127.0.0.1', port: 0 })
 process.stdout.write(`LISTENING ${url}\n`)
-const stop = (): void => { void app.close().then(() => process.exit(0)) }
+const stop = (): void => { app.close().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1) }) }
 process.on('SIGTERM', stop)
 process.on('SIGINT', stop)

@@ -81,7 +81,7 @@ async function spawnLogged (args: string[], logPath: string, cleanup: Cleanup, u
   cleanup.push(stop)
   const output = (): string => readFileSync(logPath, 'utf8')
   let dead = false
-  void exited.then(() => { dead = true })
+  child.once('exit', () => { dead = true })
   const url = await waitUntil(() => {
     if (dead) throw new Error(`${args.join(' ')} exited before listening:\n${output().slice(-2000)}`)
     for (const line of output().split('\n')) {

@@ -44,11 +44,11 @@ describe('dashboard', () => {
     expect(created.status).toBe(201)
     expect(await status()).toMatchObject({ alarm: true, pending_payments: 1 })
     // An SMS of the other mode is not this mode's modems receiving: the alarm stays.
-    api.sms({ mode: 'live', text: 'Hello from the network', sender: 'MTN' })
+    await api.sms({ mode: 'live', text: 'Hello from the network', sender: 'MTN' })
     clock.t = Date.now() + 31 * MINUTE
     expect((await status()).alarm).toBe(true)
     // An SMS of this mode arrives (any SMS: the question is whether the modems still receive): quiet again.
-    api.sms({ mode: 'test', text: 'Hello from the network', sender: 'MTN' })
+    await api.sms({ mode: 'test', text: 'Hello from the network', sender: 'MTN' })
     clock.t = Date.now()
     expect((await status()).alarm).toBe(false)
     clock.t += 29 * MINUTE

@@ -32,7 +32,7 @@ export function startExpirySweeper (payments: PaymentStore, logger: Logger, inte
     return await running
   }
 
-  const timer = setInterval(() => { void sweep() }, intervalMs)
+  const timer = setInterval(() => { sweep().catch((err: unknown) => { logger.error({ err }, 'expiry sweep failed; retrying next tick') }) }, intervalMs)
   timer.unref()
   return {
     stop: async () => {

@@ -252,7 +252,7 @@ export class ModemRunner {
         this.requestScan()
         return
       case 'routed_message':
-        if (urc.pdu !== undefined) void this.#storeRouted(urc.pdu)
+        if (urc.pdu !== undefined) this.#storeRouted(urc.pdu).catch((err: unknown) => { this.#log.error({ err }, 'modem: could not store a routed PDU') })
         return
       default:
     }

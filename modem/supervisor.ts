@@ -65,7 +65,7 @@ export class ModemSupervisor implements ModemRegistry {
   async start (): Promise<void> {
     for (const sms of await this.#o.inbox.unprocessed()) this.#hand(sms)
     for (const r of this.#runners) r.start()
-    this.#releaseTimer = setInterval(() => { void this.releaseExpired() }, this.#o.releaseIntervalMs ?? 30_000)
+    this.#releaseTimer = setInterval(() => { this.releaseExpired().catch((err: unknown) => { this.#o.logger.error({ err }, 'modem: releasing incomplete multipart messages failed') }) }, this.#o.releaseIntervalMs ?? 30_000)
     this.#releaseTimer.unref()
   }
 

@@ -307,7 +307,7 @@ export class SimState {
     tx.payment = { mcMinor, txncd: channel === 'MPESA' ? mpesaReceipt(paidAt) : randomCode(11, UPPER_ALNUM), name: name ?? 'JANE WANJIKU', phone, channel, paidAt }
     this.#c2bMinor.set(tx.vid, (this.#c2bMinor.get(tx.vid) ?? 0) + mcMinor)
     if (!callBack || this.settings.callbacks === 'drop') return
-    for (let i = 0; i < Math.max(1, this.settings.callbackRepeat); i++) void this.callBack(tx, this.callbackParams(tx), false)
+    for (let i = 0; i < Math.max(1, this.settings.callbackRepeat); i++) this.callBack(tx, this.callbackParams(tx), false).catch(() => { /* its record in tx.callbacks says how it went */ })
   }
 
   /** One timer for the earliest due answer, so a real-time simulator lands them on time. */

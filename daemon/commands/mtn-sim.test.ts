@@ -33,7 +33,7 @@ async function startSim (args: string[]): Promise<Started> {
       const line = text.split('\n').find((l) => l.includes('"control_url"'))
       if (line !== undefined) { clearTimeout(timer); resolve(JSON.parse(line) as Started['facts']) }
     })
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`mtn-sim exited with ${String(code)}:\n${text}`)) })
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`mtn-sim exited with ${String(code)}:\n${text}`)) })
   })
   return { facts, output: () => text, stop: async () => { child.kill('SIGTERM'); return await exited } }
 }

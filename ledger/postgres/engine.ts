@@ -540,7 +540,7 @@ class Notifications {
       up = false
       this.#client = undefined
       for (const fn of this.#lostHandlers) fn()
-      void this.#resubscribe()
+      this.#resubscribe().catch(() => { /* it retries until closed; a failure here is the next attempt's */ })
     }
     client.on('error', lost)
     client.on('end', () => { lost() })

@@ -38,7 +38,7 @@ export function startKillable (configPath: string): Killable {
       if (m !== null) resolve(m[1] as string)
     })
     child.stderr?.on('data', (c: Buffer) => { text += c.toString() })
-    void exited.then(() => reject(new Error(`daemon exited before listening:\n${text.slice(-3000)}`)))
+    child.once('exit', () => reject(new Error(`daemon exited before listening:\n${text.slice(-3000)}`)))
   })
   url.catch(() => {})
   const gone = (): boolean => child.exitCode !== null || child.signalCode !== null

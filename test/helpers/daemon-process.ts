@@ -67,7 +67,7 @@ export async function spawnHarpoon<T> (dir: string, configName: string, command:
       }
     }
     child.stdout?.on('data', check)
-    void exited.then((code) => { clearTimeout(timer); rej(new Error(`${command} exited with ${String(code)} before it was ready:\n${text}`)) })
+    child.once('exit', (code) => { clearTimeout(timer); rej(new Error(`${command} exited with ${String(code)} before it was ready:\n${text}`)) })
   })
   return {
     child,

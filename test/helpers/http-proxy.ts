@@ -37,7 +37,7 @@ export async function startHttpProxy (upstreams: string[]): Promise<HttpProxy> {
     close: async () => { await new Promise<void>((resolve) => { server.close(() => { resolve() }); server.closeAllConnections() }) }
   }
   const server: Server = createServer((req, res) => {
-    void (async () => {
+    (async () => {
       const upstream = proxy.upstreams[next++ % proxy.upstreams.length] as string
       const path = req.url ?? '/'
       try {
@@ -52,7 +52,7 @@ export async function startHttpProxy (upstreams: string[]): Promise<HttpProxy> {
       } catch {
         req.socket.destroy()
       }
-    })()
+    })().catch(() => { req.socket.destroy() })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return Object.assign(proxy, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })

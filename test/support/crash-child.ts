@@ -33,4 +33,4 @@ const supervisor = new ModemSupervisor({
   commandTimeoutMs: 1000,
   resyncQuietMs: 50
 })
-void supervisor.start()
+await supervisor.start()

@@ -57,9 +57,9 @@ export class CallbackSender {
       return
     }
     this.#clock.at(this.#clock.now() + b.delayMs, () => {
-      void (async () => {
+      (async () => {
         for (let copy = 1; copy <= b.copies; copy++) await this.#try(job, copy, 1)
-      })()
+      })().catch(() => { /* #try records each attempt's error itself */ })
     })
   }
 
@@ -93,6 +93,6 @@ export class CallbackSender {
     job.record({ at, copy, attempt, method: b.method, url: job.url, dropped: false, statusCode, error })
     if (error === null || b.retry === 'none') return
     const wait = mtnRetryDelayMs(attempt)
-    if (wait !== null) this.#clock.at(this.#clock.now() + wait, () => { void this.#try(job, copy, attempt + 1) })
+    if (wait !== null) this.#clock.at(this.#clock.now() + wait, () => { this.#try(job, copy, attempt + 1).catch(() => { /* #try records each attempt's error itself */ }) })
   }
 }
