@@ -126,7 +126,7 @@ export class Dispatcher {
       for (const d of claimed) {
         // Stopped during the claim: give the rows back rather than leave leases to lapse.
         if (this.#stopped) await deliveries.release(d.id, this.#owner)
-        else this.#run(d)
+        else this.#run(d).catch((err: unknown) => { this.#o.logger.error({ err, delivery: d.id }, 'webhook attempt failed to complete; the row is sent again once its lease lapses') })
       }
     } catch (err) {
       this.#claimLog.failed(err)
