@@ -16,6 +16,14 @@ export default defineConfig({
     globalSetup: ['test/system-needs.ts', 'test/helpers/postgres-global-setup.ts'],
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // `npm run coverage`: V8's own counters (no instrumenting build), of the code the test processes
+    // run themselves; daemons the end-to-end tests spawn from dist/ are not counted.
+    coverage: {
+      provider: 'v8',
+      include: ['{agent,api,channels,checkout,config,core,dashboard,daemon,ingest,ledger,modem,parsers,webhooks}/**/*.ts'],
+      exclude: ['**/*.test.ts', '**/*.conformance.ts'],
+      reporter: ['text-summary', 'json-summary']
+    },
     // The whole suite on SQLite, and every file that touches the ledger again on PostgreSQL
     // (test/helpers/ledger.ts reads HARPOON_TEST_ENGINE). `npx vitest run --project sqlite` runs one.
     projects: [
