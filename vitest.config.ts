@@ -14,6 +14,8 @@ export default defineConfig({
     // Then one real PostgreSQL server for the run (initdb in a temp folder); tests take a fresh
     // database each from test/helpers/postgres-database.ts.
     globalSetup: ['test/system-needs.ts', 'test/helpers/postgres-global-setup.ts'],
+    // An error reaching a route without an HTTP status in core/error-codes.ts fails the test.
+    setupFiles: ['test/helpers/unmapped-errors.ts'],
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     // `npm run coverage`: V8's own counters (no instrumenting build), of the code the test processes

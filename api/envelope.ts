@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../core/error-codes.js'
+
 /** SPEC §4 success and error envelopes. */
 export interface FieldProblem { field: string, message: string }
 
@@ -9,6 +11,6 @@ export function okList<T> (items: T[], hasMore: boolean, nextCursor: string | nu
   return { success: true, data: items, has_more: hasMore, next_cursor: nextCursor }
 }
 
-export function errorBody (code: string, message: string, details: readonly FieldProblem[] = []): { success: false, error: { code: string, message: string, details: FieldProblem[] } } {
+export function errorBody (code: ErrorCode, message: string, details: readonly FieldProblem[] = []): { success: false, error: { code: string, message: string, details: FieldProblem[] } } {
   return { success: false, error: { code, message, details: [...details] } }
 }

@@ -1,10 +1,15 @@
+import type { ErrorCode } from '../core/error-codes.js'
 import { HarpoonError } from '../core/errors.js'
 import type { FieldProblem } from './envelope.js'
 
-/** An error that already knows its HTTP status. Everything else is mapped in error-handler.ts. */
+/**
+ * An error raised by the HTTP layer itself, naming its status where it is raised. The status must be
+ * the code's in core/error-codes.ts (or one of its `alsoStatus`): error-handler.ts answers with the
+ * registry's and reports a disagreement, which fails the test suite.
+ */
 export class HttpError extends HarpoonError {
   readonly statusCode: number
-  constructor (statusCode: number, code: string, message: string, details: readonly FieldProblem[] = []) {
+  constructor (statusCode: number, code: ErrorCode, message: string, details: readonly FieldProblem[] = []) {
     super(code, message, details)
     this.name = 'HttpError'
     this.statusCode = statusCode

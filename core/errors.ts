@@ -1,14 +1,17 @@
+import type { ErrorCode } from './error-codes.js'
+
 /**
  * The one base class for errors the daemon raises on purpose. Callers decide on `code`, never on
- * message text: codes survive into logs, metrics and API bodies where classes do not.
- * This module imports nothing so every layer can use it.
+ * message text: codes survive into logs, metrics and API bodies where classes do not. Every code is
+ * registered, with its HTTP status, in core/error-codes.ts.
+ * This module imports nothing but that list, so every layer can use it.
  */
 export class HarpoonError extends Error {
-  readonly code: string
+  readonly code: ErrorCode
   /** Extra structured facts for logs and API `details`; never secrets. */
   readonly details: ReadonlyArray<{ field: string, message: string }>
 
-  constructor (code: string, message: string, details: ReadonlyArray<{ field: string, message: string }> = [], options?: ErrorOptions) {
+  constructor (code: ErrorCode, message: string, details: ReadonlyArray<{ field: string, message: string }> = [], options?: ErrorOptions) {
     super(message, options)
     this.name = 'HarpoonError'
     this.code = code

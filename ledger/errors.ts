@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../core/error-codes.js'
 import { HarpoonError } from '../core/errors.js'
 
 /** The requested object does not exist for this owner (another merchant's or mode's object included). */
@@ -10,7 +11,7 @@ export class NotFoundError extends HarpoonError {
 
 /** The request is well-formed but conflicts with the object's state. */
 export class ConflictError extends HarpoonError {
-  constructor (code: string, message: string) {
+  constructor (code: ErrorCode, message: string) {
     super(code, message)
     this.name = 'ConflictError'
   }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { Channel } from '../../channels/channel.js'
 import { startCollection } from '../../channels/collect.js'
 import type { ChannelRegistry } from '../../channels/registry.js'
+import type { ErrorCode } from '../../core/error-codes.js'
 import { isHarpoonError } from '../../core/errors.js'
 import { formatAmount, parseAmount } from '../../core/money.js'
 import type { Ledger } from '../../ledger/ledger.js'
@@ -10,6 +11,7 @@ import type { ProxyClient } from '../../ledger/proxy.js'
 import type { Mode } from '../../ledger/modes.js'
 import { auditAppRequest } from '../audit-legs.js'
 import type { FieldProblem } from '../envelope.js'
+import { httpStatusFor } from '../error-handler.js'
 import { HttpError } from '../http-errors.js'
 import { registerCallbackRoute } from '../routes/channels.js'
 import { proxyTransaction } from './model.js'
@@ -32,7 +34,7 @@ const NOTE_MAX = 160
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** The proxy's error body: `{error, message, details}` (details: one entry per bad field). */
-function proxyError (status: number, error: string, message: string, details: readonly FieldProblem[] = []): HttpError {
+function proxyError (status: number, error: ErrorCode, message: string, details: readonly FieldProblem[] = []): HttpError {
   return new HttpError(status, error, message, details)
 }
 
@@ -65,7 +67,7 @@ export function momoProxyRoutes (deps: MomoProxyDeps) {
   return async function register (app: FastifyInstance): Promise<void> {
     // The proxy's apps read `{error, message, details}`, not the daemon's envelope.
     app.setErrorHandler(async (err: Error & { statusCode?: number, validation?: unknown }, request, reply: FastifyReply) => {
-      const status = err instanceof HttpError ? err.statusCode : isHarpoonError(err) && err.code === 'validation_failed' ? 422 : isHarpoonError(err) && err.code === 'not_found' ? 404 : err.statusCode !== undefined && err.statusCode < 500 ? err.statusCode : 500
+      const status = isHarpoonError(err) ? httpStatusFor(err) : err.statusCode !== undefined && err.statusCode < 500 ? err.statusCode : 500
       if (status >= 500) request.log.error({ err }, 'MoMo proxy request failed')
       const code = isHarpoonError(err) ? err.code : status === 500 ? 'internal_error' : 'bad_request'
       const details = isHarpoonError(err) ? err.details : []
