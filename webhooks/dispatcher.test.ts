@@ -127,17 +127,23 @@ describe('outbox and dispatcher', () => {
   })
 
   it('disables the endpoint on 410 and keeps its deliveries', async () => {
-    h = await webhookHarness()
+    const clock = { t: Date.now() }
+    h = await webhookHarness({}, undefined, () => clock.t)
     const r = await receiver((_q, res) => { res.writeHead(410).end() })
     const { endpoint } = await createEndpoint(h.ledger, h.owner, { url: r.url })
     await h.cancelPayment()
     h.webhooks.dispatcher.start()
     await until(async () => !(await h.ledger.webhookEndpoints.get(h.owner, endpoint.id)).isActive, 5000, 'disabled')
     expect((await h.ledger.webhookEndpoints.get(h.owner, endpoint.id)).disabledReason).toMatch(/410/)
-    await h.cancelPayment() // no active endpoint: nothing new is queued
-    await new Promise((resolve) => setTimeout(resolve, 1500))
-    expect(r.requests).toHaveLength(1)
+    // No active endpoint: nothing new is queued (the dispatcher sends only outbox rows).
+    await h.cancelPayment()
     expect((await h.deliveries()).map((d) => d.status)).toEqual(['pending'])
+    // And the kept row is never claimed while the endpoint is disabled, even a day later when it is
+    // long due: shown by the ledger's clock and a claim of our own, not by waiting.
+    await h.webhooks.dispatcher.stop(1000)
+    clock.t += 86_400_000
+    expect(await h.ledger.webhookDeliveries.claimDue('probe', 1000, 10, 4, new Map())).toEqual([])
+    expect(r.requests).toHaveLength(1)
   })
 
   it('disables an endpoint after the configured time of continuous failure', async () => {

@@ -31,8 +31,8 @@ export interface Harness {
 }
 
 /** A test ledger with the webhooks layer attached (dispatcher not started). */
-export async function webhookHarness (settings: Partial<WebhookSettings> = {}, resolver?: Resolver): Promise<Harness> {
-  const test = await openTestLedger()
+export async function webhookHarness (settings: Partial<WebhookSettings> = {}, resolver?: Resolver, now?: () => number): Promise<Harness> {
+  const test = await openTestLedger(now === undefined ? {} : { now })
   const { ledger } = test
   const merchant = await ledger.merchants.create({ name: 'Shop' })
   const owner: Owner = { merchantId: merchant.id, mode: 'test' }
