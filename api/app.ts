@@ -46,6 +46,8 @@ export interface ApiDeps {
   wallets: Wallets
   /** The currencies of every network a modem can be on: what test payments, and owners without a wallet yet, may use. */
   networkCurrencies: readonly string[]
+  /** Config `matching.unique_amount` (api/payment-service.ts DEFAULT_UNIQUE_AMOUNT when absent). */
+  uniqueAmount?: PaymentServiceDeps['uniqueAmount']
   modems: () => readonly ModemStatus[]
   /** Delivers a test-mode SMS (through a virtual modem when one runs); without it the route is absent. */
   testSms?: Parameters<typeof testSmsRoutes>[0]
@@ -168,7 +170,8 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     wallets: deps.wallets,
     networkCurrencies: deps.networkCurrencies,
     checkWebhookUrl: deps.checkWebhookUrl,
-    channels: deps.channels
+    channels: deps.channels,
+    uniqueAmount: deps.uniqueAmount
   })
 
   await app.register(systemRoutes({ ledger: deps.ledger, metrics: deps.metrics, modems: deps.modems, version: deps.version }))

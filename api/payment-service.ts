@@ -1,5 +1,6 @@
 import { formatAmount, parseAmount } from '../core/money.js'
-import { NUMBERING, normaliseGhanaPhone } from '../core/phone.js'
+import { CUSTOMER_PHONE_RULE, needsUniqueAmount, normaliseNetworkPhone } from '../core/networks.js'
+import { NUMBERING } from '../core/phone.js'
 import { startCollection } from '../channels/collect.js'
 import type { Channel } from '../channels/channel.js'
 import type { AuthContext } from '../ledger/api-keys.js'
@@ -8,7 +9,7 @@ import type { Ledger, LedgerStores, LedgerTx } from '../ledger/ledger.js'
 import type { Mode } from '../ledger/modes.js'
 import type { PaymentRow } from '../ledger/payment-model.js'
 import type { ReconcileOutcome } from '../ledger/credits.js'
-import type { InitializeInput } from '../ledger/payments.js'
+import type { InitializeInput, UniqueAmountRule } from '../ledger/payments.js'
 import { isValidCode, normaliseCode } from '../ledger/hpn-code.js'
 import type { FieldProblem } from './envelope.js'
 import { HttpError, validationFailed } from './http-errors.js'
@@ -37,7 +38,12 @@ export interface PaymentServiceDeps {
   checkWebhookUrl?: ((url: string, mode: Mode, field: string) => Promise<string>) | undefined
   /** The channels payments may be collected through (`channel` on initialize); absent: SMS only. */
   channels?: ChannelAccess | undefined
+  /** How SMS payments in a currency without references get their unique amount (ledger/payments.ts); absent: DEFAULT_UNIQUE_AMOUNT. */
+  uniqueAmount?: UniqueAmountRule | undefined
 }
+
+/** Config `matching.unique_amount` defaults: up to 50 whole units above, an amount held an hour after its payment closed. */
+export const DEFAULT_UNIQUE_AMOUNT: UniqueAmountRule = { stepMinor: 100, maxOffsetMinor: 5_000, holdMs: 3_600_000 }
 
 /** An initialize's fields, whichever family sent them; `names` says what each is called in its body. */
 export interface InitializeFields {
@@ -138,8 +144,8 @@ export class PaymentService {
     let customerPhone: string | null = null
     if (channel !== null && f.customerPhone === undefined && !bad.has(names.customerPhone)) add(names.customerPhone, 'is required with a channel: it is the number the provider prompts')
     if (f.customerPhone !== undefined && !bad.has(names.customerPhone)) {
-      customerPhone = channel === null ? normaliseGhanaPhone(f.customerPhone) : channel.displayPhone(f.customerPhone)
-      if (customerPhone === null) add(names.customerPhone, channel === null ? 'must be a Ghanaian number: 0XXXXXXXXX, +233XXXXXXXXX or 233XXXXXXXXX' : phoneRule(channel))
+      customerPhone = channel === null ? normaliseNetworkPhone(f.customerPhone) : channel.displayPhone(f.customerPhone)
+      if (customerPhone === null) add(names.customerPhone, channel === null ? CUSTOMER_PHONE_RULE : phoneRule(channel))
     }
     const currency = f.currency ?? channel?.currency ?? 'GHS'
     if (!bad.has(names.currency)) {
@@ -149,6 +155,11 @@ export class PaymentService {
         const payable = payableCurrencies(this.#d.wallets, this.#d.networkCurrencies, auth)
         if (!payable.has(currency)) add(names.currency, `cannot be paid to this merchant's wallets, which take ${[...payable].join(', ')}`)
       }
+    }
+    // Paid by SMS to a wallet whose receipts carry no reference: told apart by a unique whole amount.
+    const uniqueAmount = channel === null && needsUniqueAmount(currency) ? (this.#d.uniqueAmount ?? DEFAULT_UNIQUE_AMOUNT) : null
+    if (uniqueAmount !== null && amountMinor !== null && amountMinor % uniqueAmount.stepMinor !== 0 && !bad.has(names.amount)) {
+      add(names.amount, `must be a whole number of ${currency}: its wallets' receipts carry no reference, so the payment is told apart by a whole amount`)
     }
     if (f.meta !== undefined && !bad.has(names.meta) && Buffer.byteLength(JSON.stringify(f.meta)) > META_LIMIT) {
       add(names.meta, 'must be at most 4 KiB of JSON')
@@ -171,6 +182,7 @@ export class PaymentService {
       customerPhone,
       meta: f.meta ?? null,
       expiresInSeconds: f.expiresInSeconds ?? this.#d.defaultExpiresIn,
+      uniqueAmount,
       customerName: f.customerName ?? null,
       description: f.description ?? null,
       redirectUrl,

@@ -1,10 +1,11 @@
 import type { Static } from '@sinclair/typebox'
 import type { Network } from '../config/schema.js'
 import { formatAmount } from '../core/money.js'
+import { NETWORK_INFO } from '../core/networks.js'
 import { PAYMENT_GUIDES } from '../core/payment-guides.js'
 import type { LedgerStores } from '../ledger/ledger.js'
 import type { Owner } from '../ledger/modes.js'
-import type { PaymentRow } from '../ledger/payment-model.js'
+import { amountDue, type PaymentRow } from '../ledger/payment-model.js'
 import type { PaymentSchema } from './schemas.js'
 
 /** A wallet customers can pay: a modem's SIM number on its network, and the currency it holds. */
@@ -34,13 +35,16 @@ export type PaymentView = (stores: Pick<LedgerStores, 'paymentStatus'>, row: Pay
 export function paymentViewer (wallets: Wallets): PaymentView {
   return async function view (stores, row) {
     const data = await stores.paymentStatus.dataOf(row)
-    const amount = `${row.currency} ${formatAmount(row.expected_minor)}`
-    // A channel payment is collected by its provider's prompt: no wallet to pay by SMS is offered.
-    const offered = row.channel_id === null ? wallets({ merchantId: row.merchant_id, mode: row.mode }) : []
+    const amount = `${row.currency} ${formatAmount(amountDue(row))}`
+    // A channel payment is collected by its provider's prompt: no wallet to pay by SMS is offered;
+    // nor is a wallet in another currency.
+    const offered = row.channel_id === null ? wallets({ merchantId: row.merchant_id, mode: row.mode }).filter((w) => w.currency === row.currency) : []
     const pay_to = offered.map((w) => ({
       network: w.network,
       msisdn: w.msisdn,
-      instructions: `Pay ${amount} to ${w.msisdn} with ${PAYMENT_GUIDES[w.network].name} and enter ${row.hpn_code} as the reference.`
+      instructions: NETWORK_INFO[w.network].hasReference
+        ? `Pay ${amount} to ${w.msisdn} with ${PAYMENT_GUIDES[w.network].name} and enter ${row.hpn_code} as the reference.`
+        : `Pay exactly ${amount} to ${w.msisdn} with ${PAYMENT_GUIDES[w.network].name}: the exact amount is how the payment is recognised.`
     }))
     return { ...data, pay_to } as Static<typeof PaymentSchema>
   }

@@ -1,4 +1,5 @@
 import { Type, type TLiteral, type TNull, type TNumber, type TSchema, type TString, type TUnion } from '@sinclair/typebox'
+import { NETWORKS } from '../core/networks.js'
 import { KEY_SCOPES, KEY_TYPES, MATCH_METHODS, MODES, PAYMENT_STATUSES, SCOPES } from '../core/enums.js'
 import { ERROR_KEYWORD } from './validators.js'
 
@@ -33,13 +34,14 @@ export const PaymentSchema = Type.Object({
   hpn_code: Type.String({ examples: ['K7M3F6'] }),
   status: PaymentStatusSchema,
   expected_amount: Amount,
+  amount_to_pay: Type.String({ pattern: '^-?\\d+\\.\\d{2}$', description: 'what the customer must send: expected_amount, or a unique amount a little above it where the wallet\'s receipts carry no reference (M-PESA)' }),
   actual_amount: nullable(Amount),
   difference: nullable(Amount),
   difference_type: nullable(literals(['EXACT', 'UNDERPAID', 'OVERPAID'] as const)),
   currency: Type.String(),
   customer_phone: nullable(Type.String()),
   payer_phone: nullable(Type.String()),
-  telco_provider: nullable(literals(['mtn', 'telecel', 'at'] as const)),
+  telco_provider: nullable(literals(NETWORKS)),
   telco_transaction_id: nullable(Type.String()),
   meta: Type.Record(Type.String(), Type.Unknown(), { description: 'as sent; {} when none was' }),
   client_reference: nullable(Type.String()),
@@ -56,7 +58,8 @@ export const PaymentSchema = Type.Object({
     payer_phone: nullable(Type.String()),
     payer_name: nullable(Type.String()),
     received_at: Time,
-    match_method: nullable(literals(MATCH_METHODS))
+    match_method: nullable(literals(MATCH_METHODS)),
+    risk_flags: Type.Array(Type.String(), { description: 'soft signs for a second look (never a rejection on their own): balance_break, incomplete_sms, mpesa_code_date_mismatch, payer_name_mismatch, …' })
   })),
   channel: nullable(Type.Object({
     id: Type.String({ examples: ['mtn-gh'] }),

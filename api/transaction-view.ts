@@ -28,9 +28,9 @@ function timelineOf (row: PaymentRow, credits: readonly AppliedCreditRow[]): { p
 }
 
 /** The fields both shapes open with, in the same words as /v1/payments. */
-function amounts (data: PaymentData): Pick<PaymentData, 'reference' | 'hpn_code' | 'status' | 'expected_amount' | 'actual_amount' | 'difference' | 'difference_type' | 'currency'> & { phone_number: string | null } {
-  const { reference, hpn_code, status, expected_amount, actual_amount, difference, difference_type, currency } = data
-  return { reference, hpn_code, status, expected_amount, actual_amount, difference, difference_type, currency, phone_number: data.customer_phone }
+function amounts (data: PaymentData): Pick<PaymentData, 'reference' | 'hpn_code' | 'status' | 'expected_amount' | 'amount_to_pay' | 'actual_amount' | 'difference' | 'difference_type' | 'currency'> & { phone_number: string | null } {
+  const { reference, hpn_code, status, expected_amount, amount_to_pay, actual_amount, difference, difference_type, currency } = data
+  return { reference, hpn_code, status, expected_amount, amount_to_pay, actual_amount, difference, difference_type, currency, phone_number: data.customer_phone }
 }
 
 export async function transactionView (stores: ViewStores, row: PaymentRow): Promise<Static<typeof TransactionSchema>> {

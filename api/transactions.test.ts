@@ -66,7 +66,7 @@ describe('POST /v1/transactions/initialize (docs: payments/initialize)', () => {
     expect(res.status).toBe(422)
     expect(res.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(['amount', 'colour', 'currency', 'phone_number', 'redirect_url'])
     const phone = await initialize({ amount: '10.00', phone_number: '12345' })
-    expect(phone.body.error.details).toEqual([{ field: 'phone_number', message: 'must be a Ghanaian number: 0XXXXXXXXX, +233XXXXXXXXX or 233XXXXXXXXX' }])
+    expect(phone.body.error.details).toEqual([{ field: 'phone_number', message: 'must be a number of Ghana or Kenya: 0XXXXXXXXX, or international (+233…, +254…)' }])
   })
 
   it('refuses the Harpoon fields this daemon does not implement by name', async () => {

@@ -4,7 +4,7 @@ import type { GuideNetwork, PaymentGuide } from '../core/payment-guides.js'
 import { STRICT_PAGE_HEADERS, loadPublicFiles } from '../core/strict-page.js'
 import type { Ledger } from '../ledger/ledger.js'
 import type { Owner } from '../ledger/modes.js'
-import type { PaymentRow } from '../ledger/payment-model.js'
+import { amountDue, type PaymentRow } from '../ledger/payment-model.js'
 import { renderCheckout, renderMissing, statusOf, type Approval, type CheckoutModel } from './render.js'
 
 /**
@@ -16,7 +16,7 @@ import { renderCheckout, renderMissing, statusOf, type Approval, type CheckoutMo
 export interface CheckoutDeps {
   ledger: Ledger
   /** The wallets that can settle a payment of this merchant and mode (the same as `pay_to`'s). */
-  wallets: (owner: Owner) => ReadonlyArray<{ network: GuideNetwork, msisdn: string }>
+  wallets: (owner: Owner) => ReadonlyArray<{ network: GuideNetwork, msisdn: string, currency: string }>
   guides: Readonly<Record<GuideNetwork, PaymentGuide>>
   now?: () => number
 }
@@ -49,7 +49,8 @@ export function checkoutPage (deps: CheckoutDeps) {
     const details = await deps.ledger.paymentDetails.of(payment.id)
     return {
       status: payment.status,
-      expectedMinor: payment.expected_minor,
+      // What the customer must send: the unique amount where the payment has one.
+      expectedMinor: amountDue(payment),
       actualMinor: payment.actual_minor,
       currency: payment.currency,
       hpnCode: payment.hpn_code,
@@ -58,7 +59,7 @@ export function checkoutPage (deps: CheckoutDeps) {
       sequence: payment.sequence,
       description: details?.description ?? null,
       returnUrl: returnUrlOf(details?.redirectUrl ?? null, payment.reference),
-      wallets: deps.wallets({ merchantId: payment.merchant_id, mode: payment.mode }),
+      wallets: deps.wallets({ merchantId: payment.merchant_id, mode: payment.mode }).filter((w) => w.currency === payment.currency),
       guides: deps.guides,
       approval: approvalOf(payment),
       statusUrl: `/checkout/${token}/status`,
@@ -83,7 +84,7 @@ export function checkoutPage (deps: CheckoutDeps) {
       if (payment === undefined) return await page(reply).code(404).send({ success: false, error: { code: 'not_found', message: 'no such checkout link', details: [] } })
       return await page(reply).send({
         success: true,
-        data: statusOf({ status: payment.status, sequence: payment.sequence, expectedMinor: payment.expected_minor, actualMinor: payment.actual_minor, currency: payment.currency, expiresAt: payment.expires_at })
+        data: statusOf({ status: payment.status, sequence: payment.sequence, expectedMinor: amountDue(payment), actualMinor: payment.actual_minor, currency: payment.currency, expiresAt: payment.expires_at })
       })
     })
 

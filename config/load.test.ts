@@ -30,13 +30,23 @@ describe('configuration', () => {
 
   it('accepts the shipped example, which covers every key', () => {
     const c = validateConfig(example, 'example')
-    expect(c.modems).toHaveLength(2)
+    expect(c.modems).toHaveLength(3)
+    // A Kenyan wallet number is read as one: the modem says it is on M-PESA.
+    expect(c.modems[2]).toMatchObject({ network: 'mpesa', msisdn: '0700000001' })
     expect(c.virtualModems).toBe(false)
     const defaults = validateConfig({}, 'd')
     const keys = (o: object, prefix = ''): string[] => Object.entries(o).flatMap(([k, v]) =>
       v !== null && typeof v === 'object' && !Array.isArray(v) ? keys(v as object, `${prefix}${k}.`) : [`${prefix}${k}`])
     const exampleKeys = new Set(keys(example))
     for (const k of keys(defaults).filter((k) => !['source', 'maxAmountMinor', 'virtualModems', 'embeddedSimulator', 'agent'].includes(k))) expect(exampleKeys).toContain(k)
+  })
+
+  it('takes a modem\'s wallet number in its network\'s country, and says which when it is not', () => {
+    const modem = { id: 'm-1', port: '/dev/ttyUSB9' }
+    expect(validateConfig({ modems: [{ ...modem, network: 'mpesa', msisdn: '254712345678' }] }, 'c').modems[0]?.msisdn).toBe('0712345678')
+    expect(validateConfig({ modems: [{ ...modem, msisdn: '+254712345678' }] }, 'c').modems[0]?.msisdn).toBe('0712345678')
+    expect(() => validateConfig({ modems: [{ ...modem, network: 'mpesa', msisdn: '0244123456' }] }, 'c')).toThrow(/modems\[0\]\.msisdn: must be a number of Kenya/)
+    expect(() => validateConfig({ modems: [{ ...modem, network: 'safaricom' }] }, 'c')).toThrow(/modems\[0\]\.network/)
   })
 
   it('validates channels per type, fills currency and country from the MTN environment, and never echoes a credential', () => {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { Value } from '@sinclair/typebox/value'
 import { HarpoonError } from '../core/errors.js'
 import { parseAmount } from '../core/money.js'
-import { normaliseGhanaPhone } from '../core/phone.js'
+import { networkCountryNames, normaliseNetworkPhone } from '../core/networks.js'
 import { VIRTUAL_PORT_PREFIX } from '../modem/virtual/binding.js'
 import { checkFormats } from '../parsers/format-schema.js'
 import { NUMBERING } from '../core/phone.js'
@@ -147,7 +147,11 @@ export function validateConfig (raw: unknown, source: string, overrides: { datab
       if (m.port.startsWith(VIRTUAL_PORT_PREFIX)) details.push({ field: `modems[${i}].port`, message: `${m.port} is a virtual modem's port (test mode only); use "virtual_modems": true instead` })
       ids.add(m.id)
       ports.add(m.port)
-      if (m.msisdn !== null) m.msisdn = normaliseGhanaPhone(m.msisdn)
+      if (m.msisdn !== null) {
+        const msisdn = normaliseNetworkPhone(m.msisdn, m.network)
+        if (msisdn === null) details.push({ field: `modems[${i}].msisdn`, message: `must be a number of ${networkCountryNames(m.network)}` })
+        m.msisdn = msisdn
+      }
     })
     // `raw`, not `given`: filling defaults gave every modem a merchant.
     if (file.agent !== undefined) details.push(...agentProblems(file, raw as Record<string, unknown>))

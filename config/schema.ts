@@ -1,4 +1,6 @@
-import { type Static, Type } from '@sinclair/typebox'
+import { type Static, type TObject, Type } from '@sinclair/typebox'
+import { MODEM_COUNTRIES, MODEM_NETWORKS } from '../core/networks.js'
+import { NUMBERING } from '../core/phone.js'
 import { FormatEntrySchema } from '../parsers/format-schema.js'
 
 /**
@@ -8,10 +10,13 @@ import { FormatEntrySchema } from '../parsers/format-schema.js'
  */
 const strict = { additionalProperties: false } as const
 
-export const NETWORKS = ['mtn', 'telecel', 'at'] as const
-export type Network = typeof NETWORKS[number]
+/** The networks a modem can be on (core/networks.ts is the registry): `modems[].network` and the `networks` keys. */
+export { MODEM_NETWORKS as NETWORKS, type ModemNetwork as Network } from '../core/networks.js'
 
-export const NetworkSchema = Type.Union(NETWORKS.map((n) => Type.Literal(n)))
+export const NetworkSchema = Type.Union(MODEM_NETWORKS.map((n) => Type.Literal(n)), { description: 'the SIM\'s network; default: from its IMSI' })
+
+/** A wallet number of any country a modem network is in: local 0… or international with its calling code. */
+const MSISDN_PATTERN = `^(0\\d{9}|\\+?(${MODEM_COUNTRIES.map((c) => NUMBERING[c]?.callingCode ?? '').join('|')})\\d{9})$`
 
 /** A modem's or an agent's id: a short name, never a `/` (the central names an agent's modem `agent/modem`). */
 export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'
@@ -24,7 +29,7 @@ const ModemSchema = Type.Object({
   port: Type.String({ minLength: 1, description: 'serial device, best a /dev/serial/by-id path' }),
   baud_rate: Type.Integer({ minimum: 300, maximum: 4_000_000, default: 115200 }),
   network: Type.Optional(NetworkSchema),
-  msisdn: Type.Union([Type.String({ pattern: '^(0\\d{9}|\\+?233\\d{9})$' }), Type.Null()], { default: null }),
+  msisdn: Type.Union([Type.String({ pattern: MSISDN_PATTERN }), Type.Null()], { default: null }),
   merchant: Type.String({ minLength: 1, default: 'default' }),
   pin: Type.Union([Type.String({ pattern: '^\\d{4,8}$' }), Type.Null()], { default: null })
 }, strict)
@@ -39,6 +44,12 @@ const NetworkSettingsSchema = Type.Object({
   /** The hosted checkout's steps for this network, replacing the built-in ones; {wallet} {amount} {currency} {code} are filled in. */
   payment_steps: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { minItems: 1, maxItems: 12 }))
 }, strict)
+
+/** `networks.<net>` for every modem network of the registry. */
+function networkSettings (): Record<typeof MODEM_NETWORKS[number], TObject<typeof NetworkSettingsSchema.properties>> {
+  return Object.fromEntries(MODEM_NETWORKS.map((n) => [n, Type.Object(NetworkSettingsSchema.properties, { ...strict, default: {} })])) as
+    Record<typeof MODEM_NETWORKS[number], TObject<typeof NetworkSettingsSchema.properties>>
+}
 
 /** One product's credentials at MTN (Collection or Disbursement). Never logged, never in an error message. */
 const MtnCredentialsSchema = Type.Object({
@@ -152,7 +163,12 @@ export const ConfigSchema = Type.Object({
   }, { ...strict, default: {} }),
   matching: Type.Object({
     /** Send credits whose wallet balance chain broke to MANUAL_REVIEW instead of settling them. */
-    balance_break_review: Type.Boolean({ default: false })
+    balance_break_review: Type.Boolean({ default: false }),
+    /** Payments to wallets whose receipts carry no reference (M-PESA) are told apart by a unique amount (README). */
+    unique_amount: Type.Object({
+      max_offset: Type.Integer({ minimum: 1, maximum: 10_000, default: 50, description: 'whole currency units a payment\'s amount_to_pay may lie above the amount asked: at most this many + 1 open payments per amount' }),
+      hold_minutes: Type.Number({ minimum: 0, maximum: 7 * 1440, default: 60, description: 'an amount stays unused this long after its payment closed, so late money for it goes to review, not to a stranger' })
+    }, { ...strict, default: {} })
   }, { ...strict, default: {} }),
   /** Channels (issue 14): validated per type in config/load.ts, so each entry's errors name its own keys. */
   channels: Type.Array(Type.Object({ type: Type.String() }, { additionalProperties: true }), { default: [], maxItems: 100 }),
@@ -172,11 +188,7 @@ export const ConfigSchema = Type.Object({
     enabled: Type.Boolean({ default: false }),
     channel: Type.Union([Type.String({ pattern: ID_PATTERN }), Type.Null()], { default: null })
   }, { ...strict, default: {} }),
-  networks: Type.Object({
-    mtn: Type.Object(NetworkSettingsSchema.properties, { ...strict, default: {} }),
-    telecel: Type.Object(NetworkSettingsSchema.properties, { ...strict, default: {} }),
-    at: Type.Object(NetworkSettingsSchema.properties, { ...strict, default: {} })
-  }, { ...strict, default: {} }),
+  networks: Type.Object(networkSettings(), { ...strict, default: {} }),
   /** Set only in the config of a harpoon agent. */
   agent: Type.Optional(AgentSchema),
   central: Type.Object({

@@ -24,8 +24,11 @@ export const CLOSED_STATUSES: readonly PaymentStatus[] = ['EXPIRED', 'CANCELLED'
 export const CREDIT_STATUSES = ['unmatched', 'matched', 'duplicate'] as const
 export type CreditStatus = typeof CREDIT_STATUSES[number]
 
-/** `channel`: the money was confirmed by the provider of the payment's channel (MTN's status answer). */
-export const MATCH_METHODS = ['code', 'corrected_code', 'phone_amount', 'assigned', 'reconciled', 'channel'] as const
+/**
+ * `channel`: the money was confirmed by the provider of the payment's channel (MTN's status answer).
+ * `unique_amount`: a receipt without a payer's note (M-PESA) of exactly the payment's `amount_to_pay`.
+ */
+export const MATCH_METHODS = ['code', 'corrected_code', 'phone_amount', 'assigned', 'reconciled', 'channel', 'unique_amount'] as const
 export type MatchMethod = typeof MATCH_METHODS[number]
 
 /** What the inbox records about one SMS once it is settled (SPEC §4 GET /v1/sms `outcome`). */

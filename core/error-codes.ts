@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   invalid_request: { status: 400, meaning: 'MoMo proxy: fields failed validation (its API answers 400); every bad field is in details' },
   invalid_status: { status: 409, alsoStatus: [400], meaning: "the payment's status does not allow this (e.g. cancelling a paid payment); 400 on /v1/transactions, as the API it follows" },
   duplicate_client_reference: { status: 409, meaning: 'another payment of this merchant and mode has this client_reference' },
+  unique_amounts_exhausted: { status: 409, meaning: 'every unique amount a reference-less network allows (matching.unique_amount) is held by an open payment of this merchant' },
   idempotency_key_reused: { status: 409, meaning: 'the Idempotency-Key was used with another request' },
   idempotency_key_in_use: { status: 409, meaning: 'a request with this Idempotency-Key is still running' },
   endpoint_inactive: { status: 409, meaning: 'the webhook endpoint is disabled or deleted' },

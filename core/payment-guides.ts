@@ -1,3 +1,5 @@
+import { MODEM_NETWORKS, NETWORK_INFO, type ModemNetwork } from './networks.js'
+
 /**
  * How a customer pays a wallet from their phone, per network: the name customers know it by, the
  * USSD code that opens its menu, and the menu path to send money with a reference. The hosted
@@ -11,6 +13,9 @@
  * - Telecel Cash, *110# and AT Money, *110#: the codes the issue and public integrations give; the
  *   research notes have no menu path for either, so the paths below are the menus' published
  *   top-level names ("Send Money", then the same-network user), not confirmed on a handset.
+ * - M-PESA, *334# and Airtel Money Kenya, *334#: Send Money to the wallet number; no reference is
+ *   asked for, so the step that matters is the exact amount (README, "Matching without a reference").
+ * The codes and steps themselves are in the registry, core/networks.ts.
  * Menus change without notice: an operator corrects a network's code and steps in the config
  * (`networks.<net>.ussd_code`, `networks.<net>.payment_steps`) without a release.
  *
@@ -24,46 +29,15 @@ export interface PaymentGuide {
   readonly steps: readonly string[]
 }
 
-export type GuideNetwork = 'mtn' | 'telecel' | 'at'
+/** Every network a modem (a wallet SIM) can be on has a guide. */
+export type GuideNetwork = ModemNetwork
 
-export const PAYMENT_GUIDES: Readonly<Record<GuideNetwork, PaymentGuide>> = {
-  mtn: {
-    name: 'MTN MoMo',
-    ussdCode: '*170#',
-    steps: [
-      'Dial *170# on the phone with your MoMo wallet.',
-      'Choose Transfer Money, then MoMo User.',
-      'Enter the number {wallet}, and enter it again to confirm.',
-      'Enter the amount: {amount}.',
-      'When asked for a Reference, enter {code} exactly.',
-      'Check the name shown, then enter your MoMo PIN to approve.'
-    ]
-  },
-  telecel: {
-    name: 'Telecel Cash',
-    ussdCode: '*110#',
-    steps: [
-      'Dial *110# on the phone with your Telecel Cash wallet.',
-      'Choose Send Money, then Telecel Cash User.',
-      'Enter the number {wallet}, and enter it again to confirm.',
-      'Enter the amount: {amount}.',
-      'When asked for a Reference, enter {code} exactly.',
-      'Check the name shown, then enter your PIN to approve.'
-    ]
-  },
-  at: {
-    name: 'AT Money',
-    ussdCode: '*110#',
-    steps: [
-      'Dial *110# on the phone with your AT Money wallet.',
-      'Choose Send Money, then AT Money User.',
-      'Enter the number {wallet}.',
-      'Enter the amount: {amount}.',
-      'When asked for a Reference, enter {code} exactly.',
-      'Check the name shown, then enter your PIN to approve.'
-    ]
-  }
-}
+/** The registry's guides (core/networks.ts holds each network's code and steps). */
+export const PAYMENT_GUIDES: Readonly<Record<GuideNetwork, PaymentGuide>> = Object.fromEntries(MODEM_NETWORKS.map((n) => {
+  const { name, guide } = NETWORK_INFO[n]
+  if (guide === null) throw new Error(`network ${n} is on modems but has no payment guide (core/networks.ts)`)
+  return [n, { name, ussdCode: guide.ussdCode, steps: guide.steps }]
+})) as Record<GuideNetwork, PaymentGuide>
 
 export interface StepValues { wallet: string, amount: string, currency: string, code: string }
 

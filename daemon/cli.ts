@@ -31,7 +31,7 @@ const USAGE = `usage: harpoon <command> [--config PATH]
   merchants list [--json]
   parse [--network mtn|telecel|at|ghanapay|mpesa|airtel_ke] [--sender ID] [TEXT]   parse one SMS (TEXT, else stdin)
   parse --jsonl                 one {"network","sender","text"} per stdin line
-  simulate --network mtn|telecel|at --amount 250 --reference HKMVR2 [--payer 0244123456] [--agent ID]
+  simulate --network mtn|telecel|at|mpesa --amount 250 [--reference HKMVR2] [--payer 0244123456] [--agent ID]
   simulate --channel mtn_momo --approve|--reject [--reference PAYMENT]   play the customer of a test channel
   proxy-clients create --name NAME --callback-url URL [--merchant ID] [--json]
   proxy-clients list [--json]   proxy-clients revoke ID

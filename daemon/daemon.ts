@@ -111,6 +111,11 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     trustProxy: config.api.trust_proxy,
     wallets: (owner) => uniqueWallets([...modemLayer.wallets(owner), ...agents.wallets(owner)]),
     networkCurrencies: MODEM_NETWORK_CURRENCIES,
+    uniqueAmount: {
+      stepMinor: 100,
+      maxOffsetMinor: config.matching.unique_amount.max_offset * 100,
+      holdMs: config.matching.unique_amount.hold_minutes * 60_000
+    },
     modems: allModems,
     testSms: async (owner, request) => await (agents.deliverTestSms(owner, request) ?? modemLayer.deliverTestSms(owner, request) ?? direct(owner, request)),
     agents: { intake: createAgentIntake({ ledger, ingest, logger, rules: { assemble: assembleText } }), onReport: agents.refresh },

@@ -3,8 +3,8 @@ import type { Wallets } from '../api/payment-view.js'
 import type { TestSmsRequest, TestSmsResult } from '../api/routes/test-sms.js'
 import type { ModemStatus as ApiModemStatus } from '../api/routes/system.js'
 import type { Config } from '../config/load.js'
-import { NETWORKS, type Network } from '../config/schema.js'
-import { NETWORK_LOCALES } from '../parsers/index.js'
+import type { Network } from '../config/schema.js'
+import { MODEM_CURRENCIES, NETWORK_INFO } from '../core/networks.js'
 import type { Ingest } from '../ingest/ingest.js'
 import type { Settlement } from '../ingest/settle.js'
 import type { Ledger } from '../ledger/ledger.js'
@@ -21,8 +21,8 @@ import { configuredModems } from '../config/modems.js'
 import { SettledWaiters, testSmsResult, testSmsText } from './test-sms.js'
 
 
-/** What the wallets of every network a modem can be on hold (the parsers' locale knows each network's currency). */
-export const MODEM_NETWORK_CURRENCIES: readonly string[] = [...new Set(NETWORKS.map((n) => NETWORK_LOCALES[n].currency))]
+/** What the wallets of every network a modem can be on hold (the registry, core/networks.ts). */
+export const MODEM_NETWORK_CURRENCIES: readonly string[] = MODEM_CURRENCIES
 
 export interface ModemLayer {
   list: () => ApiModemStatus[]
@@ -123,7 +123,7 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
     list: () => supervisor.list().map((s) => ({ ...s, merchant: merchantOf(s.id), counters: { ...s.counters }, state: s.connected ? 'connected' : 'disconnected' })),
     wallets: (owner) => supervisor.list()
       .filter((s) => merchantOf(s.id) === owner.merchantId && modeOf.get(s.id) === owner.mode && s.msisdn !== null && s.network !== null)
-      .map((s) => ({ network: s.network as Network, msisdn: s.msisdn as string, currency: NETWORK_LOCALES[s.network as Network].currency })),
+      .map((s) => ({ network: s.network as Network, msisdn: s.msisdn as string, currency: NETWORK_INFO[s.network as Network].currency })),
     settled: (sms, settlement) => { waiters.settled(sms, settlement) },
     deliverTestSms: (owner, request) => {
       const vm = virtual.get(request.network)

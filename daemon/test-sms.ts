@@ -1,6 +1,6 @@
 import type { TestSmsRequest, TestSmsResult } from '../api/routes/test-sms.js'
 import type { Ingest } from '../ingest/ingest.js'
-import { SIMULATED_SENDER, simulatedTransactionId, telcoCreditText } from '../ingest/telco-wording.js'
+import { SIMULATED_SENDER, simulatedTransactionId, telcoCreditText, testPayerPhone } from '../ingest/telco-wording.js'
 import type { Ledger } from '../ledger/ledger.js'
 import { InvalidFieldError } from '../ledger/errors.js'
 import type { Owner } from '../ledger/modes.js'
@@ -26,7 +26,7 @@ export async function testSmsText (ledger: Ledger, request: TestSmsRequest, wall
     mustFitSms('text', textProblem(request.text))
     return { sender: request.sender ?? SIMULATED_SENDER[request.network], text: request.text }
   }
-  mustFitSms('reference', textProblem(request.reference))
+  if (request.reference !== '') mustFitSms('reference', textProblem(request.reference))
   const balance = (await ledger.balances.current(wallet, 'test') ?? 0) + request.amountMinor
   return {
     sender: SIMULATED_SENDER[request.network],
@@ -34,9 +34,9 @@ export async function testSmsText (ledger: Ledger, request: TestSmsRequest, wall
       network: request.network,
       amountMinor: request.amountMinor,
       reference: request.reference,
-      payerPhone: request.payerPhone ?? '0244123456',
+      payerPhone: request.payerPhone ?? testPayerPhone(request.network),
       payerName: 'TEST CUSTOMER',
-      transactionId: simulatedTransactionId(request.network),
+      transactionId: simulatedTransactionId(request.network, Math.random, new Date(now)),
       balanceMinor: balance,
       at: new Date(now)
     })

@@ -3,7 +3,8 @@ import type { MatchOutcome } from '../ledger/credits.js'
 import type { LedgerStores } from '../ledger/ledger.js'
 import type { Mode } from '../ledger/modes.js'
 import type { ParsedSms, SmsParser } from '../parsers/index.js'
-import type { Network } from '../parsers/types.js'
+import { NETWORK_INFO, type Network } from '../core/networks.js'
+import { MPESA_CODE_DATE_FLAG, checkMpesaCodeDate } from '../parsers/mpesa-code.js'
 
 import type { SmsOutcome } from '../core/enums.js'
 
@@ -38,6 +39,21 @@ export interface SettleDeps {
 
 const minor = (text: string | null): number | null => text === null ? null : parseTelcoAmount(text)
 
+/** A modem may hold a message for days (switched off, no credit): the receive time gets this much slack. */
+const RECEIVE_SLACK_DAYS = 3
+
+/**
+ * A soft forgery sign (parsers/mpesa-code.ts): the date in an M-PESA code disagrees with the
+ * receipt's own date, or with the modem's receive time, or names no day at all. Never a rejection
+ * on its own: some real receipts disagree.
+ */
+export function codeDateDisagrees (network: Network, parsed: ParsedSms, receivedAt: number): boolean {
+  if (!NETWORK_INFO[network].datedCodes || parsed.transaction_id === null) return false
+  const checks = [checkMpesaCodeDate(parsed.transaction_id, receivedAt, RECEIVE_SLACK_DAYS)]
+  if (parsed.time !== null) checks.push(checkMpesaCodeDate(parsed.transaction_id, parsed.time, 1))
+  return checks.some((c) => c.status === 'disagrees' || c.status === 'not_a_date')
+}
+
 /**
  * From a stored SMS to a settled payment: parse, keep the balance chain, record the credit and
  * match it. Pure ledger work inside the caller's transaction `tx` (the caller also marks the SMS
@@ -65,13 +81,14 @@ export async function settleSms (deps: SettleDeps, tx: Pick<LedgerStores, 'credi
   const flags: string[] = []
   if (await tx.balances.observe(sms.wallet, sms.mode, amount - fee, balance)) flags.push('balance_break')
   if (sms.incomplete) flags.push('incomplete_sms')
+  if (codeDateDisagrees(sms.network, parsed, sms.receivedAt)) flags.push(MPESA_CODE_DATE_FLAG)
   const match = await tx.credits.record({
     merchantId: sms.merchantId,
     mode: sms.mode,
     network: sms.network,
     telcoTransactionId: parsed.transaction_id,
     amountMinor: amount,
-    currency: parsed.currency ?? 'GHS',
+    currency: parsed.currency ?? NETWORK_INFO[sms.network].currency,
     payerPhone: parsed.payer_phone,
     payerName: parsed.payer_name,
     reference: parsed.reference,

@@ -1,11 +1,12 @@
 import { CLOSED_STATUSES, PAYABLE_STATUSES, type CreditStatus, type MatchMethod, type Mode, type PaymentStatus } from '../core/enums.js'
 import { formatAmount } from '../core/money.js'
 import { randomHex } from '../core/ids.js'
+import { NETWORK_INFO, isNetwork } from '../core/networks.js'
 import { isoSeconds } from '../core/time.js'
 import { findCodeCandidates, nearbyValidCodes } from './hpn-code.js'
 import type { Owner } from './modes.js'
 import { pageOf } from './page.js'
-import { PAYMENT_COLUMNS, statusForAmount, type PaymentRow } from './payment-model.js'
+import { PAYMENT_COLUMNS, amountDue, statusForAmount, type PaymentRow } from './payment-model.js'
 import { columns } from './columns.js'
 import type { LedgerScope } from './scope.js'
 import { literal, sql } from './sql.js'
@@ -93,6 +94,21 @@ const UNMATCHED = literal('unmatched' satisfies CreditStatus)
 const DUPLICATE = literal('duplicate' satisfies CreditStatus)
 const PENDING = literal('PENDING' satisfies PaymentStatus)
 const PAYABLE = literal(PAYABLE_STATUSES)
+const OPEN_OR_EXPIRED = literal(['PENDING', 'EXPIRED'] as const satisfies readonly PaymentStatus[])
+
+/**
+ * Whether the payer's name on a receipt fits the customer's name given at initialize: true when
+ * either is unknown, or when they share a word (M-PESA shows two names since March 2026, the
+ * merchant may know three, in any order and case).
+ */
+export function namesAgree (payer: string | null, customer: string | null): boolean {
+  const words = (name: string): string[] => name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toUpperCase().split(/[^A-Z]+/).filter((w) => w.length >= 2)
+  if (payer === null || customer === null) return true
+  const mine = new Set(words(customer))
+  const theirs = words(payer)
+  if (mine.size === 0 || theirs.length === 0) return true
+  return theirs.some((w) => mine.has(w))
+}
 
 /** A credit as webhooks (`credit.unmatched`) carry it. */
 export function creditData (c: CreditRow): Record<string, unknown> {
@@ -177,11 +193,17 @@ export class SqlCreditStore implements CreditStore {
 
     const found = await this.#findPayment(input)
     if (found === null || 'ambiguous' in found) {
-      if (found !== null) await ex.run(sql`UPDATE credits SET risk_flags = ${JSON.stringify([...flags, 'ambiguous_code'])} WHERE id = ${credit.id}`)
+      if (found !== null) await ex.run(sql`UPDATE credits SET risk_flags = ${JSON.stringify([...flags, found.ambiguous])} WHERE id = ${credit.id}`)
       await this.#s.events.append({ merchantId: input.merchantId, mode: input.mode, type: 'credit.unmatched', paymentId: null, creditId: credit.id, data: creditData(credit) })
       return { kind: 'unmatched', credit: await this.getById(credit.id) as CreditRow }
     }
-    const payment = await this.#applyTo(found.payment, credit, found.method, { holdForReview: input.holdForReview })
+    // An amount says nothing about who paid: where both names are known they must agree, else review.
+    let holdForReview = input.holdForReview
+    if (found.method === 'unique_amount' && !namesAgree(input.payerName, (await this.#s.paymentDetails.of(found.payment.id))?.customerName ?? null)) {
+      await ex.run(sql`UPDATE credits SET risk_flags = ${JSON.stringify([...flags, 'payer_name_mismatch'])} WHERE id = ${credit.id}`)
+      holdForReview = true
+    }
+    const payment = await this.#applyTo(found.payment, credit, found.method, { holdForReview })
     return { kind: 'applied', credit: await this.getById(credit.id) as CreditRow, payment, method: found.method }
   }
 
@@ -266,7 +288,7 @@ export class SqlCreditStore implements CreditStore {
     } else if (payment.status === 'SUCCESS' || payment.status === 'OVERPAID') {
       status = 'OVERPAID'
     } else {
-      status = statusForAmount(payment.expected_minor, actual)
+      status = statusForAmount(amountDue(payment), actual)
     }
     return await this.#s.paymentStatus.change(payment, {
       status,
@@ -277,9 +299,13 @@ export class SqlCreditStore implements CreditStore {
     })
   }
 
-  /** SPEC §6 rules 2–4: which payment, if any, this credit pays, and how it was found. */
-  async #findPayment (input: CreditInput): Promise<{ payment: PaymentRow, method: MatchMethod } | { ambiguous: true } | null> {
+  /**
+   * SPEC §6 rules 2–4: which payment, if any, this credit pays, and how it was found. A network
+   * whose receipts carry no payer's note (M-PESA) is matched by unique amount instead of code.
+   */
+  async #findPayment (input: CreditInput): Promise<{ payment: PaymentRow, method: MatchMethod } | { ambiguous: 'ambiguous_code' | 'ambiguous_amount' } | null> {
     const ex = this.#s.ex
+    if (isNetwork(input.network) && !NETWORK_INFO[input.network].hasReference) return await this.#findByAmount(input)
     const scope = input.reference ?? input.text
     const { valid, invalid } = findCodeCandidates(scope)
     const byCode = new Map<number, PaymentRow>()
@@ -288,7 +314,7 @@ export class SqlCreditStore implements CreditStore {
       if (p !== undefined) byCode.set(p.id, p)
     }
     // Two different payments named in one note: an operator decides, never a guess.
-    if (byCode.size > 1) return { ambiguous: true }
+    if (byCode.size > 1) return { ambiguous: 'ambiguous_code' }
     const exact = [...byCode.values()][0]
     if (exact !== undefined) return { payment: exact, method: 'code' }
 
@@ -302,16 +328,32 @@ export class SqlCreditStore implements CreditStore {
     }
     if (near.size === 1) {
       const p = [...near.values()][0] as PaymentRow
-      const outstanding = p.expected_minor - (p.actual_minor ?? 0)
+      const outstanding = amountDue(p) - (p.actual_minor ?? 0)
       const samePayer = input.payerPhone !== null && p.customer_phone === input.payerPhone
       if (p.currency === input.currency && (input.amountMinor === outstanding || samePayer)) return { payment: p, method: 'corrected_code' }
     }
 
     if (input.payerPhone !== null) {
       const candidates = await ex.all<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE merchant_id = ${input.merchantId} AND mode = ${input.mode} AND status = ${PENDING}
-          AND customer_phone = ${input.payerPhone} AND expected_minor = ${input.amountMinor} AND currency = ${input.currency} LIMIT 2`)
+          AND customer_phone = ${input.payerPhone} AND COALESCE(amount_to_pay_minor, expected_minor) = ${input.amountMinor} AND currency = ${input.currency} LIMIT 2`)
       if (candidates.length === 1) return { payment: candidates[0] as PaymentRow, method: 'phone_amount' }
     }
     return null
+  }
+
+  /**
+   * The payment waiting for exactly this amount (its `amount_to_pay`) whose window, from creation to
+   * expiry, holds the moment the money arrived. Open payments never share an amount (the index
+   * payments_open_amount); one the sweeper expired while the message waited may still be it (and
+   * goes to review as any closed payment does). Two candidates: an operator decides.
+   */
+  async #findByAmount (input: CreditInput): Promise<{ payment: PaymentRow, method: MatchMethod } | { ambiguous: 'ambiguous_amount' } | null> {
+    const found = await this.#s.ex.all<PaymentRow>(sql`SELECT ${PAYMENT_COLUMNS} FROM payments
+      WHERE merchant_id = ${input.merchantId} AND mode = ${input.mode} AND currency = ${input.currency} AND amount_to_pay_minor = ${input.amountMinor}
+        AND status IN ${OPEN_OR_EXPIRED} AND created_at <= ${input.receivedAt} AND expires_at >= ${input.receivedAt}
+      ORDER BY id LIMIT 2`)
+    if (found.length > 1) return { ambiguous: 'ambiguous_amount' }
+    const payment = found[0]
+    return payment === undefined ? null : { payment, method: 'unique_amount' }
   }
 }

@@ -35,12 +35,22 @@ export interface PaymentRow {
   channel_reference: string | null
   /** Why a FAILED payment failed: the provider's reason (APPROVAL_REJECTED, NOT_ENOUGH_FUNDS, …). */
   failure_reason: string | null
+  /**
+   * What the customer must send when the payment is told apart by its amount (migration 012): the
+   * requested amount plus a unique offset; null when the HPN code identifies it.
+   */
+  amount_to_pay_minor: number | null
+}
+
+/** The amount that pays the payment in full: its unique amount when it has one, else the amount asked. */
+export function amountDue (row: Pick<PaymentRow, 'expected_minor' | 'amount_to_pay_minor'>): number {
+  return row.amount_to_pay_minor ?? row.expected_minor
 }
 
 /** Every column of `payments`, in the order of PaymentRow. */
 export const PAYMENT_COLUMNS = columns<PaymentRow>()(['id', 'reference', 'merchant_id', 'mode', 'hpn_code', 'status', 'expected_minor', 'actual_minor',
   'currency', 'client_reference', 'customer_phone', 'payer_phone', 'telco_provider', 'telco_transaction_id', 'meta', 'note', 'expires_at',
-  'verified_at', 'created_at', 'updated_at', 'sequence', 'channel_id', 'channel_type', 'channel_reference', 'failure_reason'])
+  'verified_at', 'created_at', 'updated_at', 'sequence', 'channel_id', 'channel_type', 'channel_reference', 'failure_reason', 'amount_to_pay_minor'])
 
 export interface AppliedCreditRow {
   network: string
@@ -50,6 +60,8 @@ export interface AppliedCreditRow {
   payer_name: string | null
   received_at: number
   match_method: MatchMethod | null
+  /** JSON array (credits.risk_flags). */
+  risk_flags: string
 }
 
 /** A telco payment applied to a payment, as merchants see it. */
@@ -61,6 +73,8 @@ export interface AppliedCredit {
   payer_name: string | null
   received_at: string
   match_method: MatchMethod | null
+  /** Why the money deserves a second look: balance_break, mpesa_code_date_mismatch, payer_name_mismatch, … */
+  risk_flags: string[]
 }
 
 /** A refund paid back through a channel, as merchants see it on the payment. */
@@ -86,6 +100,8 @@ export interface PaymentData {
   hpn_code: string
   status: PaymentStatus
   expected_amount: string
+  /** What the customer must send: `expected_amount`, or its unique amount on a wallet whose receipts carry no reference. */
+  amount_to_pay: string
   actual_amount: string | null
   difference: string | null
   difference_type: 'EXACT' | 'UNDERPAID' | 'OVERPAID' | null
@@ -130,8 +146,10 @@ export function toPaymentData (row: PaymentRow, credits: readonly AppliedCreditR
     hpn_code: row.hpn_code,
     status: row.status,
     expected_amount: formatAmount(row.expected_minor),
+    amount_to_pay: formatAmount(amountDue(row)),
     actual_amount: row.actual_minor === null ? null : formatAmount(row.actual_minor),
-    ...differenceOf(row.expected_minor, row.actual_minor),
+    // Against what the customer was asked to send: a unique amount paid exactly is EXACT.
+    ...differenceOf(amountDue(row), row.actual_minor),
     currency: row.currency,
     customer_phone: row.customer_phone,
     payer_phone: row.payer_phone,
@@ -153,7 +171,8 @@ export function toPaymentData (row: PaymentRow, credits: readonly AppliedCreditR
       payer_phone: c.payer_phone,
       payer_name: c.payer_name,
       received_at: isoSeconds(c.received_at),
-      match_method: c.match_method
+      match_method: c.match_method,
+      risk_flags: JSON.parse(c.risk_flags) as string[]
     })),
     channel: row.channel_id === null ? null : { id: row.channel_id, type: row.channel_type ?? 'unknown', reference_id: row.channel_reference },
     failure_reason: row.failure_reason,

@@ -61,7 +61,7 @@ export class SqlPaymentStatus implements PaymentStatusStore {
   constructor (scope: LedgerScope) { this.#s = scope }
 
   async creditsOf (paymentId: number): Promise<AppliedCreditRow[]> {
-    return await this.#s.ex.all<AppliedCreditRow>(sql`SELECT network, telco_transaction_id, amount_minor, payer_phone, payer_name, received_at, match_method
+    return await this.#s.ex.all<AppliedCreditRow>(sql`SELECT network, telco_transaction_id, amount_minor, payer_phone, payer_name, received_at, match_method, risk_flags
       FROM credits WHERE payment_id = ${paymentId} AND status = ${MATCHED} ORDER BY id`)
   }
 

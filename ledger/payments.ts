@@ -1,5 +1,6 @@
 import { COMPLETED_STATUSES, PAYABLE_STATUSES, type PaymentStatus } from '../core/enums.js'
 import { randomHex } from '../core/ids.js'
+import { formatAmount } from '../core/money.js'
 import { ConflictError, InvalidFieldError, NotFoundError } from './errors.js'
 import { isValidCode, normaliseCode } from './hpn-code.js'
 import type { Owner } from './modes.js'
@@ -17,6 +18,19 @@ export interface InitializeInput {
   expiresInSeconds: number
   /** The channel collecting it and the provider reference chosen for the collection; absent: SMS. */
   channel?: { id: string, type: string, reference: string } | null | undefined
+  /**
+   * Tell the payment apart by a unique amount (its wallets' receipts carry no reference): the
+   * customer pays `amountMinor` plus the smallest offset, a multiple of `stepMinor` up to
+   * `maxOffsetMinor`, that no open payment of the owner in this currency has, nor one that closed
+   * within `holdMs` (late money for it must not pay a stranger's order). Absent: the HPN code.
+   */
+  uniqueAmount?: UniqueAmountRule | null | undefined
+}
+
+export interface UniqueAmountRule {
+  stepMinor: number
+  maxOffsetMinor: number
+  holdMs: number
 }
 
 export interface ListQuery {
@@ -157,7 +171,8 @@ export class SqlPaymentStore implements PaymentStore {
           ORDER BY id DESC LIMIT 1`)
         if (existing !== undefined) {
           const sameChannel = existing.channel_id === (input.channel?.id ?? null)
-          if (existing.expected_minor === input.amountMinor && existing.currency === input.currency && sameChannel) return { payment: existing, created: false }
+          const sameMatching = (existing.amount_to_pay_minor !== null) === (input.uniqueAmount != null)
+          if (existing.expected_minor === input.amountMinor && existing.currency === input.currency && sameChannel && sameMatching) return { payment: existing, created: false }
           throw new ConflictError('duplicate_client_reference', `a PENDING payment ${existing.reference} already has client_reference ${JSON.stringify(input.clientReference)} with a different amount, currency or channel`)
         }
       }
@@ -166,14 +181,16 @@ export class SqlPaymentStore implements PaymentStore {
       for (let i = 0; i < CODE_ATTEMPTS; i++) {
         const code = tx.shared.drawCode()
         if (await codeInUse(tx, code, t)) continue
-        // The partial unique index payments_open_code is the guard: two nodes that drew the same free
-        // code at once both get here, and the second inserts nothing and draws again.
+        const toPay = input.uniqueAmount == null ? null : await freeAmount(tx, owner, input.currency, input.amountMinor, input.uniqueAmount, t)
+        // The partial unique indexes payments_open_code and payments_open_amount are the guards: two
+        // nodes that drew the same free code or amount at once both get here, and the second inserts
+        // nothing (PostgreSQL: or loses the serialization race and runs again) and draws again.
         const payment = await tx.ex.get<PaymentRow>(sql`INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency,
-            client_reference, customer_phone, meta, expires_at, created_at, updated_at, channel_id, channel_type, channel_reference)
+            client_reference, customer_phone, meta, expires_at, created_at, updated_at, channel_id, channel_type, channel_reference, amount_to_pay_minor)
           VALUES (${`hpn_trx_${randomHex(16)}`}, ${owner.merchantId}, ${owner.mode}, ${code}, ${PENDING}, ${input.amountMinor}, ${input.currency},
             ${input.clientReference}, ${input.customerPhone}, ${input.meta === null ? null : JSON.stringify(input.meta)},
-            ${t + input.expiresInSeconds * 1000}, ${t}, ${t}, ${channel?.id ?? null}, ${channel?.type ?? null}, ${channel?.reference ?? null})
-          ON CONFLICT (hpn_code) WHERE status IN ${PAYABLE} DO NOTHING
+            ${t + input.expiresInSeconds * 1000}, ${t}, ${t}, ${channel?.id ?? null}, ${channel?.type ?? null}, ${channel?.reference ?? null}, ${toPay})
+          ON CONFLICT DO NOTHING
           RETURNING ${PAYMENT_COLUMNS}`)
         if (payment !== undefined) return { payment, created: true }
       }
@@ -261,6 +278,23 @@ export class SqlPaymentStore implements PaymentStore {
   async #mutate (owner: Owner, id: string, fn: (tx: LedgerScope, row: PaymentRow) => Promise<PaymentRow>): Promise<PaymentRow> {
     return await this.#s.write(async (tx) => await fn(tx, await tx.payments.get(owner, id)))
   }
+}
+
+/**
+ * The smallest amount from `amountMinor` up in steps of `rule.stepMinor` (at most
+ * `rule.maxOffsetMinor` above) that no PENDING payment of the owner in `currency` is waiting for,
+ * and no payment that closed within `rule.holdMs` was; 409 `unique_amounts_exhausted` when none is.
+ */
+async function freeAmount (tx: LedgerScope, owner: Owner, currency: string, amountMinor: number, rule: UniqueAmountRule, t: number): Promise<number> {
+  const top = amountMinor + rule.maxOffsetMinor
+  const taken = new Set((await tx.ex.all<{ amount: number }>(sql`SELECT amount_to_pay_minor AS amount FROM payments
+      WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND currency = ${currency}
+        AND amount_to_pay_minor BETWEEN ${amountMinor} AND ${top}
+        AND (status = ${PENDING} OR updated_at > ${t - rule.holdMs})`)).map((r) => Number(r.amount)))
+  for (let amount = amountMinor; amount <= top; amount += rule.stepMinor) {
+    if (!taken.has(amount)) return amount
+  }
+  throw new ConflictError('unique_amounts_exhausted', `every amount from ${formatAmount(amountMinor)} to ${formatAmount(top)} ${currency} is taken by an open payment of this merchant (or one closed recently); raise matching.unique_amount.max_offset or wait for payments to settle or expire`)
 }
 
 /** True while someone may still pay with `code` (see CODE_REUSE_WINDOW_MS). */

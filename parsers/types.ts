@@ -3,12 +3,14 @@
  * import them without pulling the engine in.
  */
 
+import type { Network } from '../core/networks.js'
+
 /**
- * Networks with built-in formats. `ghanapay` is a wallet, not a SIM network: see formats/ghanapay.ts.
- * `mpesa` (Safaricom M-Pesa) and `airtel_ke` (Airtel Money Kenya) are Kenyan and count in KES.
+ * Networks with built-in formats: every network of the registry (core/networks.ts). `ghanapay` is a
+ * wallet, not a SIM network: see formats/ghanapay.ts. `mpesa` (Safaricom M-Pesa) and `airtel_ke`
+ * (Airtel Money Kenya) are Kenyan and count in KES.
  */
-export const NETWORKS = ['mtn', 'telecel', 'at', 'ghanapay', 'mpesa', 'airtel_ke'] as const
-export type Network = typeof NETWORKS[number]
+export { NETWORKS, isNetwork, type Network } from '../core/networks.js'
 
 export const SMS_KINDS = ['credit', 'debit', 'other', 'unparsed', 'untrusted'] as const
 export type SmsKind = typeof SMS_KINDS[number]
@@ -79,8 +81,4 @@ export interface ParseOptions {
   formats?: Partial<Record<Network, readonly FormatEntry[]>>
   /** Trusted sender IDs per network; a network given here replaces its defaults entirely. */
   trustedSenders?: Partial<Record<Network, readonly string[]>>
-}
-
-export function isNetwork (value: unknown): value is Network {
-  return typeof value === 'string' && (NETWORKS as readonly string[]).includes(value)
 }

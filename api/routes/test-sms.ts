@@ -1,15 +1,16 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { parseAmount } from '../../core/money.js'
-import { normaliseGhanaPhone } from '../../core/phone.js'
+import { MODEM_NETWORKS, NETWORK_INFO, networkCountryNames, normaliseNetworkPhone, type ModemNetwork } from '../../core/networks.js'
 import type { Owner } from '../../ledger/modes.js'
 import { caller } from '../auth.js'
 import { ok } from '../envelope.js'
 import { validationFailed } from '../http-errors.js'
-import { AmountInput, ErrorSchema, envelope, nullable } from '../schemas.js'
+import { AmountInput, ErrorSchema, envelope, literals, nullable } from '../schemas.js'
 import { AGENT_ID_PATTERN } from '../../agent/protocol.js'
 
-export type TestNetwork = 'mtn' | 'telecel' | 'at'
+/** A network a modem can be on (core/networks.ts); a described SMS needs one test mode can write (canSimulate). */
+export type TestNetwork = ModemNetwork
 
 /**
  * A test SMS, either typed out or described (the daemon then writes the telco's wording), and the
@@ -33,11 +34,11 @@ export interface TestSmsResult {
 }
 
 const Body = Type.Object({
-  network: Type.Union([Type.Literal('mtn'), Type.Literal('telecel'), Type.Literal('at')]),
+  network: literals(MODEM_NETWORKS),
   text: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
   sender: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
   amount: Type.Optional(AmountInput('with reference: the amount the customer paid')),
-  reference: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  reference: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'the payer\'s note; not for a network whose receipts carry none (M-PESA, Airtel Money Kenya)' })),
   payer_phone: Type.Optional(Type.String({ maxLength: 20 })),
   agent: Type.Optional(Type.String({ pattern: AGENT_ID_PATTERN, description: 'a test-mode harpoon agent: the SMS arrives on its virtual modem of this network and is forwarded here' }))
 }, { additionalProperties: false })
@@ -79,9 +80,12 @@ export function testSmsRoutes (deliver: (owner: Owner, request: TestSmsRequest) 
         const amountMinor = parseAmount(body.amount)
         if (body.amount === undefined) problems.push({ field: 'amount', message: 'is required when text is not given' })
         else if (amountMinor === null || amountMinor <= 0) problems.push({ field: 'amount', message: 'must be a positive amount with at most 2 decimals' })
-        if (body.reference === undefined) problems.push({ field: 'reference', message: 'is required when text is not given' })
-        const payer = body.payer_phone === undefined ? null : normaliseGhanaPhone(body.payer_phone)
-        if (body.payer_phone !== undefined && payer === null) problems.push({ field: 'payer_phone', message: 'must be a Ghanaian number' })
+        const info = NETWORK_INFO[body.network]
+        if (info.simulated === null) problems.push({ field: 'network', message: `test mode cannot write a ${info.name} receipt: send its text instead` })
+        if (info.hasReference && body.reference === undefined) problems.push({ field: 'reference', message: 'is required when text is not given' })
+        if (!info.hasReference && body.reference !== undefined) problems.push({ field: 'reference', message: `${info.name} receipts carry no reference: the payment is told by its amount_to_pay` })
+        const payer = body.payer_phone === undefined ? null : normaliseNetworkPhone(body.payer_phone, body.network)
+        if (body.payer_phone !== undefined && payer === null) problems.push({ field: 'payer_phone', message: `must be a number of ${networkCountryNames(body.network)}` })
         if (body.sender !== undefined) problems.push({ field: 'sender', message: 'only with text' })
         req = { agent, network: body.network, amountMinor: amountMinor ?? 0, reference: body.reference ?? '', payerPhone: payer }
       }

@@ -2,7 +2,7 @@ import type { Static } from '@sinclair/typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { formatAmount } from '../../core/money.js'
-import { normaliseGhanaPhone } from '../../core/phone.js'
+import { CUSTOMER_PHONE_RULE, normaliseNetworkPhone } from '../../core/networks.js'
 import type { GuideNetwork, PaymentGuide } from '../../core/payment-guides.js'
 import type { ReconcileOutcome } from '../../ledger/credits.js'
 import { ConflictError } from '../../ledger/errors.js'
@@ -122,6 +122,7 @@ export function transactionRoutes (deps: TransactionRouteDeps) {
           reference: p.reference,
           hpn_code: p.hpn_code,
           amount: p.expected_amount,
+          amount_to_pay: p.amount_to_pay,
           currency: p.currency,
           status: p.status,
           expires_at: p.expires_at,
@@ -143,8 +144,9 @@ export function transactionRoutes (deps: TransactionRouteDeps) {
       const to = timeBound(q.to, 'end')
       if (from !== undefined && Number.isNaN(from)) problems.push({ field: 'from', message: 'is not a date this calendar has' })
       if (to !== undefined && Number.isNaN(to)) problems.push({ field: 'to', message: 'is not a date this calendar has' })
-      const phone = q.phone_number === undefined ? undefined : normaliseGhanaPhone(q.phone_number)
-      if (phone === null) problems.push({ field: 'phone_number', message: 'must be a Ghanaian number: 0XXXXXXXXX, +233XXXXXXXXX or 233XXXXXXXXX' })
+      // Any country a wallet can be in: a Kenyan customer's number is searched as a Ghanaian one is.
+      const phone = q.phone_number === undefined ? undefined : normaliseNetworkPhone(q.phone_number)
+      if (phone === null) problems.push({ field: 'phone_number', message: CUSTOMER_PHONE_RULE })
       if (problems.length > 0) throw validationFailed(problems)
       const { items, total } = await ledger.payments.search(caller(request), {
         status: q.status, from, to, phone: phone ?? undefined, offset: (q.page - 1) * q.per_page, limit: q.per_page

@@ -1,6 +1,7 @@
 import type { Config } from '../../config/load.js'
 import type { Ledger } from '../../ledger/ledger.js'
 import { DEFAULT_MERCHANT_ID } from '../../ledger/merchants.js'
+import { MODEM_NETWORKS, NETWORK_INFO } from '../../core/networks.js'
 import { CliError } from './cli-error.js'
 import { printLine, type CommandIo } from './io.js'
 
@@ -30,9 +31,11 @@ const SETTLE_WAIT_MS = 15_000
  */
 export async function simulateCommand (config: Config, ledger: Ledger, args: SimulateArgs, io: CommandIo): Promise<number> {
   if (args.channel !== undefined) return await simulateCustomer(config, ledger, args, io)
-  if (args.network === undefined || !['mtn', 'telecel', 'at'].includes(args.network)) throw new CliError('simulate needs --network mtn|telecel|at')
+  const writable = MODEM_NETWORKS.filter((n) => NETWORK_INFO[n].simulated !== null)
+  const network = writable.find((n) => n === args.network)
+  if (network === undefined) throw new CliError(`simulate needs --network ${writable.join('|')}`)
   if (args.amount === undefined) throw new CliError('simulate needs --amount (e.g. 250 or 19.50)')
-  if (args.reference === undefined) throw new CliError('simulate needs --reference (the HPN code the customer types)')
+  if (NETWORK_INFO[network].hasReference && args.reference === undefined) throw new CliError('simulate needs --reference (the HPN code the customer types)')
   const merchantId = args.merchant ?? DEFAULT_MERCHANT_ID
   if (await ledger.merchants.get(merchantId) === undefined) throw new CliError(`no merchant ${merchantId}`)
   const key = await ledger.apiKeys.create({ merchantId, name: 'harpoon simulate', mode: 'test', scopes: ['payments:write'] })
@@ -42,7 +45,8 @@ export async function simulateCommand (config: Config, ledger: Ledger, args: Sim
       method: 'POST',
       headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json' },
       body: JSON.stringify({
-        network: args.network, amount: args.amount, reference: args.reference,
+        network, amount: args.amount,
+        ...(args.reference === undefined ? {} : { reference: args.reference }),
         ...(args.payer === undefined ? {} : { payer_phone: args.payer }),
         ...(args.agent === undefined ? {} : { agent: args.agent })
       })

@@ -1,11 +1,12 @@
 import type { Logger } from 'pino'
+import { NETWORK_INFO } from '../../core/networks.js'
 import { NETWORKS, type Network } from '../network.js'
 import type { ModemConfig } from '../runner.js'
 import { VirtualPorts } from './binding.js'
 import { startVirtualModem, type VirtualModem } from './virtual-modem.js'
 
 /** Wallet numbers of the virtual modems: clearly not real subscribers' numbers. */
-export const VIRTUAL_MSISDN: Readonly<Record<Network, string>> = { mtn: '0240000000', telecel: '0200000000', at: '0270000000' }
+export const VIRTUAL_MSISDN: Readonly<Record<Network, string>> = Object.fromEntries(NETWORKS.map((n) => [n, NETWORK_INFO[n].virtualMsisdn ?? '0000000000'])) as Record<Network, string>
 export const VIRTUAL_MODEM_PREFIX = 'virtual-'
 
 /** The virtual modems of a process that has no hardware (the daemon's `npm start`, a test-mode agent). */

@@ -1,6 +1,7 @@
 import { normaliseGhanaPhone } from '../../core/phone.js'
 import { normaliseKenyaPhone, type NetworkLocale } from '../normalise.js'
-import type { FieldName, FormatEntry, Network } from '../types.js'
+import { NETWORK_INFO } from '../../core/networks.js'
+import { NETWORKS, type FieldName, type FormatEntry, type Network } from '../types.js'
 import { AIRTEL_KE_FIELDS, AIRTEL_KE_FORMATS } from './airtel_ke.js'
 import { AT_FORMATS } from './at.js'
 import { COMMON_FIELDS } from './common.js'
@@ -10,19 +11,10 @@ import { MTN_FORMATS } from './mtn.js'
 import { TELECEL_FORMATS } from './telecel.js'
 
 /**
- * Trusted sender IDs (SPEC §3 defaults). AT's list is best knowledge: the 2013–14 Airtel texts came
- * from AIRTELMONEY and no modern AT Money receipt has been seen; config replaces any of these.
- * Kenya: M-Pesa's receipts come from `MPESA`; Airtel Money Kenya's from `AirtelMoney` (the case
- * on the handset is unconfirmed; the comparison ignores case).
+ * Trusted sender IDs (SPEC §3 defaults): the registry's (core/networks.ts); config replaces any of
+ * them. The comparison ignores case.
  */
-export const DEFAULT_TRUSTED_SENDERS: Readonly<Record<Network, readonly string[]>> = {
-  mtn: ['MobileMoney'],
-  telecel: ['T-CASH'],
-  at: ['AT Money', 'AIRTELMONEY', 'AirtelTigo', 'ATMoney'],
-  ghanapay: ['GhanaPay'],
-  mpesa: ['MPESA'],
-  airtel_ke: ['AirtelMoney']
-}
+export const DEFAULT_TRUSTED_SENDERS: Readonly<Record<Network, readonly string[]>> = byNetwork((n) => NETWORK_INFO[n].senders)
 
 /** Built-in formats per network, in the order they are tried (first match wins). */
 export const BUILT_IN_FORMATS: Readonly<Record<Network, readonly FormatEntry[]>> = {
@@ -44,15 +36,20 @@ export const NETWORK_FIELDS: Readonly<Record<Network, ReadonlyArray<readonly [Fi
   airtel_ke: AIRTEL_KE_FIELDS
 }
 
-const GHANA: NetworkLocale = { currency: 'GHS', utcOffsetMinutes: 0, phone: normaliseGhanaPhone, names: 'collapse', guardStopsAtBalance: false }
-const KENYA: NetworkLocale = { currency: 'KES', utcOffsetMinutes: 180, phone: normaliseKenyaPhone, names: 'as_printed', guardStopsAtBalance: true }
+/** How a country's receipts write phones and names; currency and time zone come from the registry. */
+const COUNTRY_STYLE: Readonly<Record<string, Pick<NetworkLocale, 'phone' | 'names' | 'guardStopsAtBalance'>>> = {
+  GH: { phone: normaliseGhanaPhone, names: 'collapse', guardStopsAtBalance: false },
+  KE: { phone: normaliseKenyaPhone, names: 'as_printed', guardStopsAtBalance: true }
+}
 
 /** How each network's fields are normalised (currency, time zone, phones, names): see NetworkLocale. */
-export const NETWORK_LOCALES: Readonly<Record<Network, NetworkLocale>> = {
-  mtn: GHANA,
-  telecel: GHANA,
-  at: GHANA,
-  ghanapay: GHANA,
-  mpesa: KENYA,
-  airtel_ke: KENYA
+export const NETWORK_LOCALES: Readonly<Record<Network, NetworkLocale>> = byNetwork((n) => {
+  const info = NETWORK_INFO[n]
+  const style = COUNTRY_STYLE[info.country]
+  if (style === undefined) throw new Error(`network ${n}: no receipt style for country ${info.country} (parsers/formats/index.ts)`)
+  return { currency: info.currency, utcOffsetMinutes: info.utcOffsetMinutes, ...style }
+})
+
+function byNetwork<T> (f: (n: Network) => T): Record<Network, T> {
+  return Object.fromEntries(NETWORKS.map((n) => [n, f(n)])) as Record<Network, T>
 }

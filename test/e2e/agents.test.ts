@@ -13,6 +13,7 @@ import { openTestLedger, testDatabase } from '../helpers/ledger.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { mtnCreditPdus, sleep } from '../faults/support.js'
+import { MODEM_NETWORKS } from '../../core/networks.js'
 
 const run = promisify(execFile)
 
@@ -228,7 +229,7 @@ describe('modems at two sites, one central daemon', { timeout: 90_000 }, () => {
       modem_polling: { scan_interval_ms: 300 }
     }, (line) => line['msg'] === 'agent running' ? true : undefined)
     try {
-      await waitFor(async () => (await call<Modem[]>(keys.test, 'GET', '/v1/modems')).filter((m) => m.agent === 'laptop' && m.connected).length === 3 ? true : undefined, 'the laptop\'s virtual modems')
+      await waitFor(async () => (await call<Modem[]>(keys.test, 'GET', '/v1/modems')).filter((m) => m.agent === 'laptop' && m.connected).length === MODEM_NETWORKS.length ? true : undefined, 'the laptop\'s virtual modems')
       const p = await pay(keys.test, 42)
       expect(p.pay_to.map((w) => w.msisdn).sort()).toEqual(['0200000000', '0240000000', '0270000000'])
       writeFileSync(join(dir, 'central.json'), JSON.stringify({ api: { port }, database: await testDatabase(centralDir) }))

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { tempDir } from '../helpers/temp-dir.js'
 import { spawnDaemon, type DaemonProcess } from '../helpers/daemon-process.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { MODEM_NETWORKS } from '../../core/networks.js'
 
 const running: DaemonProcess[] = []
 const cleanups: Array<() => void> = []
@@ -63,8 +64,8 @@ describe('harpoon start', () => {
     const key = /hpn_test_sk_[0-9A-Za-z]{40}/.exec(daemon.output())?.[0] as string
     const modems = await waitFor(async () => {
       const body = await (await fetch(`${daemon.url}/v1/modems`, { headers: { authorization: `Bearer ${key}` } })).json() as { data: Array<{ id: string, connected: boolean }> }
-      return body.data.filter((m) => m.connected).length === 3 ? body.data : undefined
-    }, 'the three virtual modems to connect beside the missing one')
+      return body.data.filter((m) => m.connected).length === MODEM_NETWORKS.length ? body.data : undefined
+    }, 'the virtual modems (one per network) to connect beside the missing one')
     expect(modems.find((m) => m.id === 'mtn-1')).toMatchObject({ connected: false, last_error: expect.stringContaining('cannot open') as unknown })
     const health = await fetch(`${daemon.url}/healthz`)
     expect(health.status).toBe(200)

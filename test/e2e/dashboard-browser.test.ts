@@ -8,6 +8,7 @@ import { apiCall, firstKey } from '../helpers/http.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { openTestLedger } from '../helpers/ledger.js'
 import { startReceiver } from '../webhooks/receiver.js'
+import { MODEM_NETWORKS } from '../../core/networks.js'
 
 // Debian's chromium, never a downloaded browser: test/system-needs.ts checks for it (and installs it as root).
 const CHROMIUM = '/usr/bin/chromium'
@@ -74,7 +75,7 @@ describe('dashboard in a real browser against a real daemon with virtual modems'
     const mtn = page.locator('article[data-modem="virtual-mtn"]')
     await expect.poll(async () => await mtn.textContent(), { timeout: 15_000 }).toContain('connected')
     expect(page.url()).toBe(`${daemon.url}/dashboard`)
-    await expect.poll(async () => await page.locator('article.modem').count()).toBe(3)
+    await expect.poll(async () => await page.locator('article.modem').count()).toBe(MODEM_NETWORKS.length)
     expect(await mtn.textContent()).toContain('dBm')
 
     // A pending payment and no SMS for the (shortened) silence window: the alarm banner shows.

@@ -62,6 +62,8 @@ line two "quoted" \\ back', ${T + 900_000}, NULL, ${T + 200}, ${T + 200}),
          (5, 'pay_5', 'default', 'live', 'OVR123', 'OVERPAID', 100, 250, 'GHS', NULL, NULL, NULL, 'at', 'AT-9', NULL, NULL, ${T + 1000}, ${T + 500}, ${T + 450}, ${T + 500}),
          (7, 'pay_7', 'default', 'live', 'GONE00', 'PENDING', 100, NULL, 'GHS', NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${T + 1000}, NULL, ${T + 460}, ${T + 460});
 DELETE FROM payments WHERE id = 7;
+INSERT INTO payments (id, reference, merchant_id, mode, hpn_code, status, expected_minor, currency, expires_at, created_at, updated_at, amount_to_pay_minor)
+  VALUES (8, 'pay_8', 'default', 'live', 'KES8AA', 'PENDING', 50000, 'KES', ${T + 900_000}, ${T + 470}, ${T + 470}, 50300);
 INSERT INTO payments (id, reference, merchant_id, mode, hpn_code, status, expected_minor, currency, customer_phone, failure_reason, expires_at, created_at, updated_at,
     channel_id, channel_type, channel_reference)
   VALUES (6, 'pay_6', 'default', 'live', 'MTN6AA', 'FAILED', 15000, 'GHS', '0240000100', 'APPROVAL_REJECTED', ${T + 900_000}, ${T + 455}, ${T + 458},
@@ -194,7 +196,7 @@ describe('harpoon ledger copy', () => {
     const next = await pg.transaction(async (tx) => await tx.value<number>(sql`
       INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency, expires_at, created_at, updated_at)
       VALUES (${'pay_new'}, ${'default'}, ${'live'}, ${'NEW123'}, ${'PENDING'}, ${100}, ${'GHS'}, ${T}, ${T}, ${T}) RETURNING id`))
-    expect(next).toBe(8)
+    expect(next).toBe(9)
     const attempt = await pg.transaction(async (tx) => await tx.value<number>(sql`
       INSERT INTO webhook_attempts (delivery_id, outcome, started_at) VALUES (${'dlv_1'}, ${'failed'}, ${T}) RETURNING id`))
     expect(attempt).toBe(4)
@@ -202,12 +204,17 @@ describe('harpoon ledger copy', () => {
     await expect(pg.run(sql`
       INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency, expires_at, created_at, updated_at)
       VALUES (${'pay_dup'}, ${'default'}, ${'live'}, ${'HKMVR2'}, ${'PENDING'}, ${100}, ${'GHS'}, ${T}, ${T}, ${T})`)).rejects.toMatchObject({ code: '23505' })
+    // Migration 012: pay_8's unique amount came across, and no second open payment can take it.
+    expect(await pg.value(sql`SELECT amount_to_pay_minor FROM payments WHERE id = ${8}`)).toBe(50300)
+    await expect(pg.run(sql`
+      INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency, expires_at, created_at, updated_at, amount_to_pay_minor)
+      VALUES (${'pay_same'}, ${'default'}, ${'live'}, ${'KES9BB'}, ${'PENDING'}, ${50000}, ${'KES'}, ${T}, ${T}, ${T}, ${50300})`)).rejects.toMatchObject({ code: '23505' })
 
     // A second copy into the same, now full, database is refused and changes nothing.
     const again = await copy('--from', source, '--to', db.url)
     expect(again.code).toBe(1)
     expect(again.err).toMatch(/target database is not empty \(\w+ has rows\)/)
-    expect(await pg.value(sql`SELECT count(*) FROM payments`)).toBe(7)
+    expect(await pg.value(sql`SELECT count(*) FROM payments`)).toBe(8)
   })
 
   it('refuses text PostgreSQL would receive altered, commits nothing, and copies once the source is fixed', async () => {
@@ -220,7 +227,7 @@ describe('harpoon ledger copy', () => {
     const db = await createTestDatabase({ migrated: false })
     const res = await copy('--from', source, '--to', db.url)
     expect(res.code).toBe(1)
-    expect(res.out).toMatch(/\npayments +6 +6 +([0-9a-f]{16}) +(?!\1)[0-9a-f]{16} +MISMATCH/)
+    expect(res.out).toMatch(/\npayments +7 +7 +([0-9a-f]{16}) +(?!\1)[0-9a-f]{16} +MISMATCH/)
     expect(res.out).toMatch(/\ncredits +4 +4 .* ok/)
     expect(res.err).toContain('differs from the SQLite ledger in payments; nothing was committed')
     const pg = await target(db.url)

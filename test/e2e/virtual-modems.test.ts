@@ -7,6 +7,7 @@ import { tempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { CLI, spawnDaemon, type DaemonProcess } from '../helpers/daemon-process.js'
 import { onPath } from '../system-needs.js'
+import { MODEM_NETWORKS } from '../../core/networks.js'
 
 const run = promisify(execFile)
 const RECEIVER = resolve(import.meta.dirname, '../../webhooks/examples/receiver.mjs')
@@ -18,7 +19,7 @@ afterEach(async () => {
 })
 
 describe('npm start without modems: virtual modems', () => {
-  it('needs nothing but Node: with no socat on PATH it prints the key, is healthy with three virtual modems, and harpoon simulate pays a test payment over AT/PDU', async () => {
+  it('needs nothing but Node: with no socat on PATH it prints the key, is healthy with a virtual modem per network, and harpoon simulate pays a test payment over AT/PDU', async () => {
     const dir = tempDir()
     cleanups.push(dir.cleanup)
     // A PATH with nothing on it: the daemon and the CLI may not rely on socat or any other program.
@@ -33,12 +34,12 @@ describe('npm start without modems: virtual modems', () => {
     const auth = { authorization: `Bearer ${key}` }
 
     // Virtual modems are logged as such and come up connected over their virtual serial ports.
-    expect(daemon.logs().filter((l) => String(l['msg']).startsWith('VIRTUAL modem started'))).toHaveLength(3)
+    expect(daemon.logs().filter((l) => String(l['msg']).startsWith('VIRTUAL modem started'))).toHaveLength(MODEM_NETWORKS.length)
     const modems = await waitFor(async () => {
       const body = await (await fetch(`${daemon.url}/v1/modems`, { headers: auth })).json() as { data: Array<{ id: string, port: string, connected: boolean, virtual: boolean, network: string }> }
-      return body.data.length === 3 && body.data.every((m) => m.connected) ? body.data : undefined
+      return body.data.length === MODEM_NETWORKS.length && body.data.every((m) => m.connected) ? body.data : undefined
     }, 'virtual modems to connect')
-    expect(modems.map((m) => m.network).sort()).toEqual(['at', 'mtn', 'telecel'])
+    expect(modems.map((m) => m.network).sort()).toEqual([...MODEM_NETWORKS].sort())
     expect(modems.every((m) => m.virtual && m.port.startsWith('virtual:'))).toBe(true)
     const health = await fetch(`${daemon.url}/healthz`)
     expect(health.status).toBe(200)
@@ -47,6 +48,7 @@ describe('npm start without modems: virtual modems', () => {
     const created = await (await fetch(`${daemon.url}/v1/payments/initialize`, {
       method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ amount: 250 })
     })).json() as { data: { reference: string, hpn_code: string, pay_to: Array<{ network: string, msisdn: string }> } }
+    // A GHS payment is offered the Ghanaian wallets only.
     expect(created.data.pay_to.map((w) => w.network).sort()).toEqual(['at', 'mtn', 'telecel'])
 
     // The merchant's server: the receiver from webhooks/README.md, run as documented.

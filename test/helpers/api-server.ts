@@ -13,6 +13,7 @@ import { createIngest, type Ingest } from '../../ingest/ingest.js'
 import { createAgentIntake } from '../../ingest/agent-intake.js'
 import { assembleText } from '../../modem/pdu/assemble.js'
 import { SIMULATED_SENDER } from '../../ingest/telco-wording.js'
+import type { ModemNetwork } from '../../core/networks.js'
 import { createSmsParser } from '../../parsers/index.js'
 import { deliverTestSmsToIngest } from '../../daemon/test-sms.js'
 import { webhookRoutes } from '../../api/routes/webhooks.js'
@@ -29,7 +30,7 @@ export interface TestApi {
   key: (opts?: { merchant?: string, mode?: Mode, scopes?: readonly Scope[] }) => Promise<string>
   ingest: Ingest
   /** An SMS arriving on a modem (`mtn-1` by default) of merchant `default`, in `mode`. */
-  sms: (input: { mode?: Mode, network?: 'mtn' | 'telecel' | 'at', sender?: string, text: string, modemId?: string, merchant?: string }) => ReturnType<Ingest['ingestText']>
+  sms: (input: { mode?: Mode, network?: ModemNetwork, sender?: string, text: string, modemId?: string, merchant?: string, receivedAt?: number }) => ReturnType<Ingest['ingestText']>
   request: (method: string, path: string, opts?: { key?: string | null, body?: unknown, raw?: string, headers?: Record<string, string> }) => Promise<{ status: number, headers: Headers, body: any }>
   /** The webhooks layer, when started with `webhooks` (its dispatcher is running). */
   webhooks: Webhooks | null
@@ -99,7 +100,7 @@ export async function startTestApi (overrides: Partial<ApiDeps> & { now?: () => 
   const sms: TestApi['sms'] = async (input) => await ingest.ingestText({
     merchantId: input.merchant ?? 'default', mode: input.mode ?? 'live', modemId: input.modemId ?? 'mtn-1',
     network: input.network ?? 'mtn', sender: input.sender ?? SIMULATED_SENDER[input.network ?? 'mtn'], text: input.text
-  }, Date.now())
+  }, input.receivedAt ?? Date.now())
 
   return {
     url, ledger, rows: test.rows, logs, key, request, ingest, sms, webhooks,
