@@ -65,9 +65,10 @@ export async function receiveCallback (deps: CallbackDeps, channel: Channel, cal
     durationMs: Math.max(0, ledger.now() - callback.startedAt),
     startedAt: callback.startedAt
   })
-  // Recorded first, as it came; then, where the provider can say whether it is genuine (iPay's IPN), asked.
+  // Recorded first, as it came; then, where the provider can say whether it is genuine (iPay's IPN), asked
+  // (for a finished transaction too: a forgery is worth an operator's attention whenever it comes).
   let verification: CallbackVerification | null = null
-  if (row !== undefined && row.phase !== 'done' && channel.verifyCallback !== undefined) {
+  if (row !== undefined && channel.verifyCallback !== undefined) {
     verification = await forPayment(row.payment_id, async () => await channel.verifyCallback?.({ query: callback.query, body }) ?? null)
   }
   let woke = false

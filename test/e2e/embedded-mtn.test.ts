@@ -57,7 +57,7 @@ describe('npm start without channels: the embedded MTN simulator in test mode', 
     const live = JSON.parse((await run(process.execPath, [CLI, 'keys', 'create', '--name', 'live', '--mode', 'live', '--json', '--config', join(dir.path, 'harpoon.json')])).stdout) as { key: string }
     const res = await fetch(`${daemon.url}/v1/payments/initialize`, { method: 'POST', headers: { authorization: `Bearer ${live.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ amount: '5.00', channel: 'mtn_momo', customer_phone: '0244123456' }) })
     expect(res.status).toBe(422)
-  })
+  }, 60_000) // four CLI processes (simulate ×3, keys create) beside the daemon: slow on a shared machine
 
   it('collects a KES test payment with channel "ipay" through the embedded iPay simulator, whose test phones decide', async () => {
     const dir = tempDir()
