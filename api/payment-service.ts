@@ -1,8 +1,9 @@
 import { formatAmount, parseAmount } from '../core/money.js'
 import { CUSTOMER_PHONE_RULE, needsUniqueAmount, normaliseNetworkPhone } from '../core/networks.js'
 import { NUMBERING } from '../core/phone.js'
-import { startCollection } from '../channels/collect.js'
-import type { Channel } from '../channels/channel.js'
+import { prepareCollection, startCollection, type PreparedCollection } from '../channels/collect.js'
+import { ChannelCallError, type Channel, type ProviderLeg } from '../channels/channel.js'
+import { holdingLegs, recordHeldLegs } from '../channels/legs.js'
 import type { AuthContext } from '../ledger/api-keys.js'
 import { ConflictError, InvalidFieldError, NotFoundError } from '../ledger/errors.js'
 import type { Ledger, LedgerStores, LedgerTx } from '../ledger/ledger.js'
@@ -50,6 +51,8 @@ export interface InitializeFields {
   amount: unknown
   /** A channel id of the caller's merchant and mode; absent or `sms`: the SMS channel. */
   channel?: string | undefined
+  /** How the customer pays on a channel with several ways (iPay: mpesa, airtel); absent: its first. */
+  method?: string | undefined
   currency?: string | undefined
   clientReference?: string | undefined
   customerPhone?: string | undefined
@@ -61,12 +64,16 @@ export interface InitializeFields {
   webhookUrl?: string | undefined
 }
 
-export type FieldNames = Record<'amount' | 'channel' | 'currency' | 'customerPhone' | 'meta' | 'redirectUrl' | 'webhookUrl', string>
+export type FieldNames = Record<'amount' | 'channel' | 'currency' | 'customerPhone' | 'meta' | 'redirectUrl' | 'webhookUrl', string> & { method?: string }
 
 /** The fields after every rule held: what `initialize` writes (the payment's, then its details). */
 export interface CheckedInitialize extends InitializeInput {
   /** The request-to-pay channel that collects it; null: the SMS channel (the customer pays the HPN code). */
   collectVia: Channel | null
+  /** The channel's way to pay (`method`), null without one. */
+  method: string | null
+  /** The provider session opened before the transaction (iPay's transact) and the calls that opened it; null when none. */
+  prepared: { collection: PreparedCollection, legs: ProviderLeg[] } | null
   customerName: string | null
   description: string | null
   redirectUrl: string | null
@@ -141,6 +148,14 @@ export class PaymentService {
         add(names.channel, `is not a channel of this merchant in ${auth.mode} mode (${known.length === 0 ? 'it has none; "sms" is always there' : `it has ${known.join(', ')}, and "sms"`})`)
       }
     }
+    let method: string | null = null
+    const methodField = names.method ?? 'method'
+    if (f.method !== undefined && !bad.has(methodField)) {
+      if (channel === null || channel.methods.length === 0) add(methodField, channel === null ? 'needs a channel that offers ways to pay (an iPay channel)' : `is not taken by ${channel.id}: it has one way to pay`)
+      else if (!channel.methods.includes(f.method)) add(methodField, `must be ${channel.methods.map((m) => JSON.stringify(m)).join(' or ')} for ${channel.id}`)
+      else method = f.method
+    }
+    if (channel !== null && method === null && channel.methods.length > 0) method = channel.methods[0] ?? null
     let customerPhone: string | null = null
     if (channel !== null && f.customerPhone === undefined && !bad.has(names.customerPhone)) add(names.customerPhone, 'is required with a channel: it is the number the provider prompts')
     if (f.customerPhone !== undefined && !bad.has(names.customerPhone)) {
@@ -174,8 +189,11 @@ export class PaymentService {
       webhookUrl = await this.#webhookUrl(auth, f.webhookUrl, names.webhookUrl, add)
     }
     if (problems.length > 0) throw validationFailed(problems)
+    const prepared = channel === null ? null : await this.#prepare(channel, { amountMinor: amountMinor as number, currency, customerPhone: customerPhone as string, method, externalId: f.clientReference ?? '', description: f.description ?? '' })
     return {
       collectVia: channel,
+      method,
+      prepared,
       amountMinor: amountMinor as number,
       currency,
       clientReference: f.clientReference ?? null,
@@ -204,11 +222,13 @@ export class PaymentService {
         throw new ConflictError('duplicate_client_reference', 'a PENDING payment already has this client_reference')
       }
     }
-    const { collectVia, ...input } = c
+    const { collectVia, method, prepared, ...input } = c
     const channels = this.#d.channels
     const { payment, created } = collectVia === null || channels === undefined
       ? await tx.payments.initialize(auth, input)
-      : await startCollection(tx, collectVia, auth, { ...input, customerPhone: input.customerPhone as string }, channels.wake)
+      : await startCollection(tx, collectVia, auth, { ...input, customerPhone: input.customerPhone as string, method, prepared: prepared?.collection }, channels.wake)
+    // The session's calls belong to the payment they opened; another's (client_reference found PENDING) to none.
+    if (prepared !== null && collectVia !== null) await recordHeldLegs(tx.audit, collectVia.id, created ? payment.id : null, prepared.legs)
     if (created) {
       await tx.paymentDetails.record(payment.id, {
         customerName: c.customerName, description: c.description, redirectUrl: c.redirectUrl, webhookUrl: c.webhookUrl, createdByKey: auth.keyId
@@ -257,6 +277,18 @@ export class PaymentService {
     const before = await this.get(tx, auth, id, by)
     const { outcome, payment } = await tx.credits.reconcile(auth, before, input.telcoTransactionId, input.amountMinor, input.note)
     return { outcome, before, payment }
+  }
+
+  /** Opens the channel's provider session, when it has one, before the payment's transaction (channels/collect.ts prepareCollection). */
+  async #prepare (channel: Channel, input: Parameters<typeof prepareCollection>[1]): Promise<CheckedInitialize['prepared']> {
+    if (channel.openSession === undefined) return null
+    try {
+      const { result, legs } = await holdingLegs(async () => await prepareCollection(channel, input))
+      return result === null ? null : { collection: result, legs }
+    } catch (err) {
+      if (!(err instanceof ChannelCallError)) throw err
+      throw new HttpError(502, 'channel_unavailable', `${channel.id} could not open the payment at its provider: ${err.message}`)
+    }
   }
 
   async #webhookUrl (auth: AuthContext, raw: string, field: string, add: (field: string, message: string) => void): Promise<string | null> {

@@ -3,6 +3,7 @@ import type { Network } from '../config/schema.js'
 import { formatAmount } from '../core/money.js'
 import { NETWORK_INFO } from '../core/networks.js'
 import { PAYMENT_GUIDES } from '../core/payment-guides.js'
+import { manualPayTo } from '../channels/collect.js'
 import type { LedgerStores } from '../ledger/ledger.js'
 import type { Owner } from '../ledger/modes.js'
 import { amountDue, type PaymentRow } from '../ledger/payment-model.js'
@@ -30,7 +31,7 @@ export function payableCurrencies (wallets: Wallets, networkCurrencies: readonly
  * The payment as the API returns it: the ledger's data plus `pay_to` instructions. `stores` is the
  * transaction the row was read or changed in (its credits are read there too), or the ledger.
  */
-export type PaymentView = (stores: Pick<LedgerStores, 'paymentStatus'>, row: PaymentRow) => Promise<Static<typeof PaymentSchema>>
+export type PaymentView = (stores: Pick<LedgerStores, 'paymentStatus' | 'channelTransactions'>, row: PaymentRow) => Promise<Static<typeof PaymentSchema>>
 
 export function paymentViewer (wallets: Wallets): PaymentView {
   return async function view (stores, row) {
@@ -39,13 +40,29 @@ export function paymentViewer (wallets: Wallets): PaymentView {
     // A channel payment is collected by its provider's prompt: no wallet to pay by SMS is offered;
     // nor is a wallet in another currency.
     const offered = row.channel_id === null ? wallets({ merchantId: row.merchant_id, mode: row.mode }).filter((w) => w.currency === row.currency) : []
-    const pay_to = offered.map((w) => ({
+    const pay_to: PayTo[] = offered.map((w) => ({
       network: w.network,
       msisdn: w.msisdn,
       instructions: NETWORK_INFO[w.network].hasReference
         ? `Pay ${amount} to ${w.msisdn} with ${PAYMENT_GUIDES[w.network].name} and enter ${row.hpn_code} as the reference.`
         : `Pay exactly ${amount} to ${w.msisdn} with ${PAYMENT_GUIDES[w.network].name}: the exact amount is how the payment is recognised.`
     }))
+    // A channel that also takes money by hand (iPay: a paybill and an account) says where.
+    if (row.channel_id !== null) pay_to.push(...await channelPayTo(stores, row, amount))
     return { ...data, pay_to } as Static<typeof PaymentSchema>
   }
+}
+
+type PayTo = Static<typeof PaymentSchema>['pay_to'][number]
+
+async function channelPayTo (stores: Pick<LedgerStores, 'channelTransactions'>, row: PaymentRow, amount: string): Promise<PayTo[]> {
+  const collection = (await stores.channelTransactions.ofPayment(row.id, 'collection'))[0]
+  if (collection === undefined) return []
+  return manualPayTo(collection.request).map((p) => ({
+    network: p.network,
+    msisdn: p.paybill,
+    paybill: p.paybill,
+    account: p.account,
+    instructions: `Pay ${amount} to paybill ${p.paybill} with ${PAYMENT_GUIDES[p.network as Network]?.name ?? p.network}, account number ${p.account}.`
+  }))
 }

@@ -81,16 +81,23 @@ export const PaymentSchema = Type.Object({
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' })
   }), { description: 'money paid back through a channel; the payment is REFUNDED once the whole amount is' }),
-  pay_to: Type.Array(Type.Object({ network: Type.String(), msisdn: Type.String(), instructions: Type.String() }))
+  pay_to: Type.Array(Type.Object({
+    network: Type.String(),
+    msisdn: Type.String({ description: 'the number to pay to (for a paybill: the paybill number)' }),
+    paybill: Type.Optional(Type.String({ description: 'a channel\'s paybill (iPay: 510800), for paying by hand' })),
+    account: Type.Optional(Type.String({ description: 'the account number to quote at the paybill' })),
+    instructions: Type.String()
+  }))
 })
 
 export const InitializeBody = Type.Object({
   amount: AmountInput('greater than 0, at most 2 decimals, at most payments.max_amount'),
-  currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', default: 'GHS' })),
+  currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', description: 'default: the channel\'s currency with a channel, else GHS' })),
   client_reference: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   reference: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'alias of client_reference' })),
   customer_phone: Type.Optional(Type.String({ maxLength: 20, description: '0XXXXXXXXX, +233XXXXXXXXX or 233XXXXXXXXX; with a channel, a number of its country (required: the number the provider prompts)' })),
   channel: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'collect through this channel (GET /v1/channels); "sms" or absent: the customer pays by SMS with the HPN code' })),
+  method: Type.Optional(Type.String({ minLength: 1, maxLength: 20, description: 'how the customer pays, on a channel with several ways (iPay: "mpesa" or "airtel"; default its first)' })),
   meta: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'at most 4 KiB of JSON' })),
   expires_in: Type.Optional(Type.Integer({ minimum: 60, maximum: 7 * 86400 }))
 }, { additionalProperties: false })

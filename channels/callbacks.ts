@@ -1,7 +1,8 @@
 import type { Logger } from 'pino'
 import type { ChannelTransactionRow } from '../ledger/channel-transactions.js'
 import type { Ledger } from '../ledger/ledger.js'
-import type { Channel } from './channel.js'
+import type { CallbackVerification, Channel } from './channel.js'
+import { forPayment } from './legs.js'
 
 /** However many callbacks arrive, a transaction's provider is asked at most this often because of them. */
 export const CALLBACK_CHECK_GAP_MS = 1_000
@@ -34,7 +35,7 @@ export interface CallbackDeps {
  * callback URL, or the app's id the provider echoes) is checked soon with our own credentials; that
  * answer alone settles anything. Duplicates and forgeries cost one status read at most per second.
  */
-export async function receiveCallback (deps: CallbackDeps, channel: Channel, callback: ReceivedCallback): Promise<{ woke: boolean }> {
+export async function receiveCallback (deps: CallbackDeps, channel: Channel, callback: ReceivedCallback): Promise<{ woke: boolean, forged: boolean }> {
   const { ledger } = deps
   let body: unknown = null
   try { body = JSON.parse(callback.rawBody) } catch { /* not JSON: recorded as text, names nothing */ }
@@ -42,11 +43,6 @@ export async function receiveCallback (deps: CallbackDeps, channel: Channel, cal
   let row: ChannelTransactionRow | undefined
   if (hint?.referenceId !== null && hint?.referenceId !== undefined) row = await ledger.channelTransactions.byReference(channel.id, hint.referenceId)
   if (row === undefined && hint?.externalId !== null && hint?.externalId !== undefined) row = await collectionOfPayment(ledger, channel, hint.externalId)
-  let woke = false
-  if (row !== undefined && row.phase !== 'done') {
-    const now = ledger.now()
-    woke = await ledger.channelTransactions.wake(channel.id, row.reference_id, Math.max(now, row.updated_at + CALLBACK_CHECK_GAP_MS)) !== undefined
-  }
   const headers: Record<string, string> = {}
   for (const name of KEPT_HEADERS) {
     const v = callback.headers[name]
@@ -69,9 +65,25 @@ export async function receiveCallback (deps: CallbackDeps, channel: Channel, cal
     durationMs: Math.max(0, ledger.now() - callback.startedAt),
     startedAt: callback.startedAt
   })
-  deps.logger.info({ channel: channel.id, reference_id: row?.reference_id ?? null, known: row !== undefined, check_soon: woke }, 'channel callback received (recorded; the provider will be asked)')
+  // Recorded first, as it came; then, where the provider can say whether it is genuine (iPay's IPN), asked
+  // (for a finished transaction too: a forgery is worth an operator's attention whenever it comes).
+  let verification: CallbackVerification | null = null
+  if (row !== undefined && channel.verifyCallback !== undefined) {
+    verification = await forPayment(row.payment_id, async () => await channel.verifyCallback?.({ query: callback.query, body }) ?? null)
+  }
+  let woke = false
+  if (row !== undefined && row.phase !== 'done' && verification?.verdict !== 'forged') {
+    const now = ledger.now()
+    woke = await ledger.channelTransactions.wake(channel.id, row.reference_id, Math.max(now, row.updated_at + CALLBACK_CHECK_GAP_MS)) !== undefined
+  }
+  const facts = { channel: channel.id, reference_id: row?.reference_id ?? null, payment_id: row?.payment_id ?? null, known: row !== undefined, check_soon: woke }
+  if (verification?.verdict === 'forged') {
+    deps.logger.warn({ ...facts, remote_address: callback.remoteAddress, verification: verification.detail }, 'FORGED channel callback: the provider contradicts it; it changes nothing')
+  } else {
+    deps.logger.info({ ...facts, ...(verification === null ? {} : { verification: verification.verdict, detail: verification.detail }) }, 'channel callback received (recorded; the provider will be asked)')
+  }
   if (woke) deps.wake()
-  return { woke }
+  return { woke, forged: verification?.verdict === 'forged' }
 }
 
 /** MTN echoes our externalId: the payment's reference (hpn_trx_…), whose collection this is. */

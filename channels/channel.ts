@@ -23,6 +23,18 @@ export type ProviderVerdict =
       providerTransactionId: string | null
       /** The payer (collection) or payee (refund) in the display form of the channel's country. */
       partyPhone: string | null
+      /** The payer's name as the provider registered it (iPay's `msisdn_id`); absent: not given. */
+      partyName?: string | null | undefined
+      /** The telco the money moved on, when the provider says and it is not the channel's own (iPay: M-Pesa or Airtel). */
+      network?: string | undefined
+      /**
+       * What an amount other than the one asked means. `review` (the default): the provider was not
+       * supposed to move another amount, a person looks. `as_paid`: the provider reports what the
+       * customer chose to pay (iPay's "less" and "more"): PARTIAL or OVERPAID as for an SMS.
+       */
+      amountDifference?: 'review' | 'as_paid' | undefined
+      /** The provider flags the money as doubtful (iPay's "used": a receipt seen before): the credit's risk flag, MANUAL_REVIEW whatever the amount. */
+      review?: string | undefined
     }
   | { state: 'failed', providerStatus: string, reason: string }
   /** The provider holds no transaction with this reference (MTN's 404): it never got it, or forgot it. */
@@ -42,7 +54,37 @@ export interface ProviderRequest {
   payeeNote: string
   /** For a refund: the collection's provider transaction id, for providers that refund a transaction rather than pay a number. */
   originalTransactionId: string | null
+  /** How the customer pays, for a channel with several ways (`Channel.methods`: iPay's mpesa, airtel); null otherwise. */
+  method: string | null
+  /** What `Channel.openSession` got from the provider before the commit (iPay's sid); null when the channel opens none. */
+  session: Readonly<Record<string, string>> | null
 }
+
+/** Where a customer can pay by hand what the channel's prompt asks (iPay: a paybill and an account number). */
+export interface ManualPayTo {
+  network: string
+  /** The number to pay to: a paybill (business number). */
+  paybill: string
+  account: string
+}
+
+/**
+ * A provider session opened before the payment is committed (iPay's `transact`: no money moves,
+ * repeating it is harmless). Stored with the collection; the send after the commit uses it.
+ */
+export interface ChannelSession {
+  session: Record<string, string>
+  payTo: ManualPayTo[]
+}
+
+/** What a provider's own check of a callback concluded (iPay's IPN round trip). */
+export type CallbackVerification =
+  /** The provider confirms what the callback claims: check the transaction now. */
+  | { verdict: 'confirmed', detail: string }
+  /** The provider contradicts it: a forgery or a replay. It changes nothing. */
+  | { verdict: 'forged', detail: string }
+  /** The provider could not be asked (unreachable): the transaction is checked anyway, as for an unverified callback. */
+  | { verdict: 'unverifiable', detail: string }
 
 /**
  * Why a call got no usable answer. `retry`: the same call may succeed later (timeout, 5xx, network,
@@ -93,8 +135,10 @@ export interface ChannelInfo {
   readonly currency: string
   /** Whose numbers it takes (core/phone.ts); null: any international number (MTN's sandbox). */
   readonly country: string | null
-  /** The provider's environment (MTN's X-Target-Environment). */
+  /** The provider's environment (MTN's X-Target-Environment; iPay: live or test). */
   readonly environment: string
+  /** Ways to pay the initialize's `method` chooses from, the first the default; empty: the field is refused. */
+  readonly methods: readonly string[]
   /** The telco the money moves on: the payments' `telco_provider` and their credits' network. */
   readonly network: string
   /** It can pay money back (MTN: disbursement credentials configured). */
@@ -112,14 +156,26 @@ export interface Channel extends ChannelInfo {
   providerPhone: (display: string) => string | null
   /** A fresh reference in the provider's format (MTN: a UUIDv4), stored before the first call. */
   newReference: () => string
-  /** Asks the provider to collect; resolves once it holds the request (also when it already did). Throws ChannelCallError. */
-  collect: (request: ProviderRequest) => Promise<void>
-  collectionStatus: (referenceId: string) => Promise<ProviderVerdict>
-  /** Pays money back; resolves once the provider holds the request. Throws ChannelCallError. */
-  refund: (request: ProviderRequest) => Promise<void>
-  refundStatus: (referenceId: string) => Promise<ProviderVerdict>
+  /**
+   * Opens the provider's session for a collection before its payment is committed (iPay's transact:
+   * a sid and the paybill account a customer can pay by hand). Absent: the channel needs none.
+   * Throws ChannelCallError; nothing is committed then.
+   */
+  openSession?: (request: Omit<ProviderRequest, 'session' | 'originalTransactionId'>) => Promise<ChannelSession>
+  /**
+   * Asks the provider to collect; resolves once it holds the request (also when it already did),
+   * with a verdict when the provider's answer already is one (else the outbox checks later). Throws ChannelCallError.
+   */
+  collect: (request: ProviderRequest) => Promise<ProviderVerdict | undefined>
+  /** `request` is the stored call (providers that ask by more than the reference: iPay's sid and amount). */
+  collectionStatus: (referenceId: string, request?: ProviderRequest) => Promise<ProviderVerdict>
+  /** Pays money back; resolves once the provider holds the request, with its verdict when it answered at once. Throws ChannelCallError. */
+  refund: (request: ProviderRequest) => Promise<ProviderVerdict | undefined>
+  refundStatus: (referenceId: string, request?: ProviderRequest) => Promise<ProviderVerdict>
   /** Which transaction a callback names, if any. A hint for a status check, never a verdict. */
   callbackHint: (callback: CallbackRequest) => CallbackHint | null
+  /** Asks the provider whether a callback is genuine (iPay's IPN). Absent: callbacks are only hints (MTN). */
+  verifyCallback?: (callback: CallbackRequest) => Promise<CallbackVerification>
   /** The URL the provider is told to call back for this reference, or null (polling only). */
   callbackUrlFor: (referenceId: string) => string | null
   close: () => Promise<void>

@@ -4,7 +4,7 @@ import { ConflictError, InvalidFieldError } from '../ledger/errors.js'
 import type { LedgerTx } from '../ledger/ledger.js'
 import type { Owner } from '../ledger/modes.js'
 import type { PaymentRow } from '../ledger/payment-model.js'
-import type { Channel } from './channel.js'
+import type { Channel, ChannelSession, ManualPayTo } from './channel.js'
 
 export interface CollectionInput {
   amountMinor: number
@@ -18,6 +18,34 @@ export interface CollectionInput {
   externalId?: string | undefined
   payerMessage?: string | undefined
   payeeNote?: string | undefined
+  /** The initialize's `method` (one of `Channel.methods`); null: the channel's default. */
+  method?: string | null | undefined
+  /** What `prepareCollection` opened at the provider before this transaction; null when the channel needs nothing. */
+  prepared?: PreparedCollection | null | undefined
+}
+
+/** A collection's provider reference, chosen before the transaction, and the session opened under it. */
+export interface PreparedCollection {
+  referenceId: string
+  opened: ChannelSession
+}
+
+/**
+ * Before the payment's transaction: a channel that opens a session first (iPay's transact) does it
+ * now, under the reference the collection will keep, so the initialize can answer with where to pay
+ * by hand (`pay_to`). Nothing is committed yet: a crash here leaves a session at the provider that
+ * no money ever reaches. Null for channels that need no session.
+ */
+export async function prepareCollection (channel: Channel, input: Pick<CollectionInput, 'amountMinor' | 'currency' | 'customerPhone' | 'method'> & { externalId: string, description: string }): Promise<PreparedCollection | null> {
+  if (channel.openSession === undefined) return null
+  const party = channel.providerPhone(input.customerPhone)
+  if (party === null) throw new InvalidFieldError('customer_phone', `is not a number ${channel.id} can prompt`)
+  const referenceId = channel.newReference()
+  const opened = await channel.openSession({
+    referenceId, amountMinor: input.amountMinor, currency: input.currency, party, externalId: input.externalId,
+    payerMessage: input.description, payeeNote: input.description, method: input.method ?? channel.methods[0] ?? null
+  })
+  return { referenceId, opened }
 }
 
 /**
@@ -30,7 +58,7 @@ export interface CollectionInput {
 export async function startCollection (tx: LedgerTx, channel: Channel, owner: Owner, input: CollectionInput, onCommit: () => void): Promise<{ payment: PaymentRow, created: boolean }> {
   const party = channel.providerPhone(input.customerPhone)
   if (party === null) throw new InvalidFieldError('customer_phone', `is not a number ${channel.id} can prompt`)
-  const reference = channel.newReference()
+  const reference = input.prepared?.referenceId ?? channel.newReference()
   const result = await tx.payments.initialize(owner, {
     amountMinor: input.amountMinor,
     currency: input.currency,
@@ -55,7 +83,9 @@ export async function startCollection (tx: LedgerTx, channel: Channel, owner: Ow
     request: {
       externalId: input.externalId ?? payment.reference,
       payerMessage: input.payerMessage ?? `Payment ${payment.client_reference ?? payment.hpn_code}`,
-      payeeNote: input.payeeNote ?? `Harpoon ${payment.hpn_code}`
+      payeeNote: input.payeeNote ?? `Harpoon ${payment.hpn_code}`,
+      ...(channel.methods.length === 0 ? {} : { method: input.method ?? channel.methods[0] }),
+      ...(input.prepared === null || input.prepared === undefined ? {} : { session: input.prepared.opened.session, payTo: input.prepared.opened.payTo })
     },
     note: null
   })
@@ -98,4 +128,10 @@ export async function startRefund (tx: LedgerTx, channel: Channel, payment: Paym
   })
   tx.afterCommit(onCommit)
   return payment
+}
+
+/** Where the customer of a channel payment can pay by hand, as stored with its collection (iPay's paybill); [] when nowhere. */
+export function manualPayTo (collectionRequest: string): ManualPayTo[] {
+  const stored = JSON.parse(collectionRequest) as { payTo?: ManualPayTo[] }
+  return Array.isArray(stored.payTo) ? stored.payTo : []
 }

@@ -140,8 +140,8 @@ describe('callbacks', () => {
     const callback = (body: unknown, query: Record<string, string> = {}): ReceivedCallback => ({
       method: 'PUT', url: '/v1/channels/mtn-test/callback', headers: { 'content-type': 'application/json', authorization: 'Bearer secret' }, query, rawBody: JSON.stringify(body), remoteAddress: '203.0.113.9', startedAt: r.ledger.now()
     })
-    expect(await receiveCallback(deps, r.channel, callback({ externalId: p.reference, status: 'SUCCESSFUL' }))).toEqual({ woke: true })
-    expect(await receiveCallback(deps, r.channel, callback({ status: 'SUCCESSFUL' }, { reference: '0f8fad5b-d9cb-469f-a165-70867728950e' }))).toEqual({ woke: false })
+    expect(await receiveCallback(deps, r.channel, callback({ externalId: p.reference, status: 'SUCCESSFUL' }))).toEqual({ woke: true, forged: false })
+    expect(await receiveCallback(deps, r.channel, callback({ status: 'SUCCESSFUL' }, { reference: '0f8fad5b-d9cb-469f-a165-70867728950e' }))).toEqual({ woke: false, forged: false })
     // The check it brought forward asks MTN, which says PENDING: nothing changes.
     await waitFor(async () => (await collection(r, p.id)).checks > c.checks ? true : undefined, 'the check the callback brought forward')
     expect((await r.payment(p.id)).status).toBe('PENDING')

@@ -35,6 +35,8 @@ interface StoredRequest {
   payerMessage?: string
   payeeNote?: string
   originalTransactionId?: string | null
+  method?: string | null
+  session?: Record<string, string> | null
 }
 
 /** A call to a channel whose config is gone is looked at again this much later (the config may come back). */
@@ -144,8 +146,9 @@ export class OutboundWorker {
     const now = this.#o.now()
     const stale = this.#cannotSend(row, await this.#o.ledger.payments.getById(row.payment_id), now)
     if (stale !== null) { await this.#stopSending(row, stale, now); return }
+    let answered: ProviderVerdict | undefined
     try {
-      await (row.kind === 'collection' ? channel.collect(this.#request(row)) : channel.refund(this.#request(row)))
+      answered = await (row.kind === 'collection' ? channel.collect(this.#request(row)) : channel.refund(this.#request(row)))
     } catch (err) {
       const e = asChannelError(err)
       if (e.disposition === 'declined') {
@@ -161,15 +164,21 @@ export class OutboundWorker {
       return
     }
     this.#log('info', row, {}, 'the provider holds the transaction')
+    // A provider whose answer already is final (iPay's refund) is settled now; otherwise checked later.
+    if (answered?.state === 'succeeded' || answered?.state === 'failed') { await this.#final(channel, row, answered, now, { sent: true, accepted: true }); return }
     const payment = await this.#o.ledger.payments.getById(row.payment_id)
-    await this.#record(row, { phase: 'check', nextAt: this.#nextCheck(row, payment, now, 0), sent: true, accepted: true, lastError: null })
+    await this.#record(row, {
+      phase: 'check', nextAt: this.#nextCheck(row, payment, now, 0), sent: true, accepted: true, lastError: null,
+      ...(answered?.state === 'pending' ? { providerStatus: answered.providerStatus } : {})
+    })
   }
 
   async #check (channel: Channel, row: ChannelTransactionRow): Promise<void> {
     const now = this.#o.now()
     let verdict: ProviderVerdict
     try {
-      verdict = await (row.kind === 'collection' ? channel.collectionStatus(row.reference_id) : channel.refundStatus(row.reference_id))
+      const request = this.#request(row)
+      verdict = await (row.kind === 'collection' ? channel.collectionStatus(row.reference_id, request) : channel.refundStatus(row.reference_id, request))
     } catch (err) {
       const e = asChannelError(err)
       const wait = Math.max(delayMs(this.#o.settings.status_schedule, row.checks), e.retryAfterMs ?? 0)
@@ -179,16 +188,8 @@ export class OutboundWorker {
     }
     switch (verdict.state) {
       case 'succeeded':
-        this.#log('info', row, { provider_transaction_id: verdict.providerTransactionId }, 'the provider says SUCCESSFUL')
-        await this.#record(row, {
-          phase: 'done', nextAt: null, outcome: 'succeeded', checked: true, providerStatus: verdict.providerStatus,
-          providerTransactionId: verdict.providerTransactionId, lastError: null
-        }, async (tx) => { await settleSucceeded(tx, channel, row, verdict, now) })
-        return
       case 'failed':
-        this.#log('info', row, { reason: verdict.reason }, 'the provider says FAILED')
-        await this.#record(row, { phase: 'done', nextAt: null, outcome: 'failed', checked: true, providerStatus: verdict.providerStatus, failureReason: verdict.reason, lastError: null },
-          async (tx) => { await settleFailed(tx, row, verdict.reason) })
+        await this.#final(channel, row, verdict, now, { checked: true })
         return
       case 'unknown':
         if (row.accepted_at === null) {
@@ -203,6 +204,22 @@ export class OutboundWorker {
       case 'pending':
         await this.#stillPending(row, verdict.providerStatus, now)
     }
+  }
+
+  /** A final verdict (from a check, or a provider that answered the send with one): the row is done and the payment settled. */
+  async #final (channel: Channel, row: ChannelTransactionRow, verdict: Extract<ProviderVerdict, { state: 'succeeded' | 'failed' }>, now: number,
+    counted: Pick<ChannelTransactionChange, 'sent' | 'accepted' | 'checked'>): Promise<void> {
+    if (verdict.state === 'succeeded') {
+      this.#log('info', row, { provider_transaction_id: verdict.providerTransactionId, provider_status: verdict.providerStatus }, 'the provider says SUCCESSFUL')
+      await this.#record(row, {
+        phase: 'done', nextAt: null, outcome: 'succeeded', ...counted, providerStatus: verdict.providerStatus,
+        providerTransactionId: verdict.providerTransactionId, lastError: null
+      }, async (tx) => { await settleSucceeded(tx, channel, row, verdict, now) })
+      return
+    }
+    this.#log('info', row, { reason: verdict.reason, provider_status: verdict.providerStatus }, 'the provider says FAILED')
+    await this.#record(row, { phase: 'done', nextAt: null, outcome: 'failed', ...counted, providerStatus: verdict.providerStatus, failureReason: verdict.reason, lastError: null },
+      async (tx) => { await settleFailed(tx, row, verdict.reason) })
   }
 
   /** Nothing final yet: ask again later; expire the payment at its time; give up after the horizon. */
@@ -264,7 +281,9 @@ export class OutboundWorker {
       externalId: stored.externalId ?? row.public_id,
       payerMessage: stored.payerMessage ?? '',
       payeeNote: stored.payeeNote ?? '',
-      originalTransactionId: stored.originalTransactionId ?? null
+      originalTransactionId: stored.originalTransactionId ?? null,
+      method: stored.method ?? null,
+      session: stored.session ?? null
     }
   }
 

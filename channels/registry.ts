@@ -1,8 +1,10 @@
 import type { Logger } from 'pino'
-import { EMBEDDED_CHANNEL_ID, type ChannelSettings, type Config } from '../config/load.js'
+import { EMBEDDED_CHANNEL_ID, EMBEDDED_IPAY_CHANNEL_ID, type ChannelSettings, type Config } from '../config/load.js'
 import type { AuditStore } from '../ledger/audit.js'
 import type { Owner } from '../ledger/modes.js'
 import type { Channel } from './channel.js'
+import { IpayChannel } from './ipay/channel.js'
+import { startIpaySimulator, type IpaySimulator } from './ipay/simulator.js'
 import { providerLegRecorder } from './legs.js'
 import { MtnMomoChannel } from './mtn-momo/channel.js'
 import { startMtnSimulator, type MtnSimulator } from './mtn-momo/simulator.js'
@@ -34,10 +36,13 @@ export interface ChannelRegistry {
 }
 
 export interface RegistryDeps {
-  config: Pick<Config, 'channels' | 'channel_calls' | 'embeddedSimulator'>
+  config: Pick<Config, 'channels' | 'channel_calls' | 'embeddedSimulator'> & Partial<Pick<Config, 'embeddedIpay'>>
   audit: AuditStore
   logger: Logger
 }
+
+/** A channel entry that may serve every merchant (`merchant: null`: the embedded simulators). */
+type AnyMerchant<T> = T extends unknown ? Omit<T, 'merchant'> & { merchant: string | null } : never
 
 const serves = (channel: Channel, owner: Owner): boolean =>
   channel.mode === owner.mode && (channel.merchantId === null || channel.merchantId === owner.merchantId)
@@ -51,16 +56,19 @@ export async function createChannelRegistry (deps: RegistryDeps): Promise<Channe
   const { config, audit, logger } = deps
   const timeoutMs = config.channel_calls.timeout_ms
   const channels = new Map<string, Channel>()
-  const make = (settings: ChannelSettings | (Omit<ChannelSettings, 'merchant'> & { merchant: string | null }), embedded = false): Channel => {
+  const make = (settings: ChannelSettings | AnyMerchant<ChannelSettings>, embedded = false): Channel => {
+    const onLeg = providerLegRecorder(audit, settings.id, logger)
     switch (settings.type) {
       case 'mtn_momo':
-        return new MtnMomoChannel(settings, { timeoutMs, onLeg: providerLegRecorder(audit, settings.id, logger), embedded })
+        return new MtnMomoChannel(settings, { timeoutMs, onLeg, embedded })
+      case 'ipay':
+        return new IpayChannel(settings, { timeoutMs, onLeg, embedded })
     }
   }
   const simulators = new Map<string, string>()
   for (const settings of config.channels) {
     channels.set(settings.id, make(settings))
-    if (settings.mode === 'test') simulators.set(settings.id, settings.base_url.replace(/\/+$/, ''))
+    if (settings.mode === 'test' && settings.type === 'mtn_momo') simulators.set(settings.id, settings.base_url.replace(/\/+$/, ''))
   }
 
   let simulator: MtnSimulator | null = null
@@ -75,6 +83,19 @@ export async function createChannelRegistry (deps: RegistryDeps): Promise<Channe
     channels.set(EMBEDDED_CHANNEL_ID, embedded)
     simulators.set(EMBEDDED_CHANNEL_ID, simulator.url)
     logger.info({ channel: EMBEDDED_CHANNEL_ID, simulator: simulator.url }, 'EMBEDDED MTN simulator for test-mode payments with channel "mtn_momo"')
+  }
+  let ipaySimulator: IpaySimulator | null = null
+  let embeddedIpay: IpayChannel | null = null
+  if (config.embeddedIpay === true) {
+    // Test phones decide what the customer does (channels/ipay/README.md); its callbacks come to the daemon's API.
+    ipaySimulator = await startIpaySimulator({ port: 0, logger: logger.child({ component: 'ipay-sim' }) })
+    // Its callback URL comes with setLocalApiUrl, once the API listens.
+    embeddedIpay = new IpayChannel({
+      id: EMBEDDED_IPAY_CHANNEL_ID, merchant: null, mode: 'test', base_url: ipaySimulator.baseUrl, ipn_url: ipaySimulator.ipnUrl,
+      vendor_id: 'demo', hash_key: 'demoCHANGED', live: false, currency: 'KES', callback_url: null
+    }, { timeoutMs, onLeg: providerLegRecorder(audit, EMBEDDED_IPAY_CHANNEL_ID, logger), embedded: true })
+    channels.set(EMBEDDED_IPAY_CHANNEL_ID, embeddedIpay)
+    logger.info({ channel: EMBEDDED_IPAY_CHANNEL_ID, simulator: ipaySimulator.url }, 'EMBEDDED iPay simulator for test-mode payments with channel "ipay"')
   }
   for (const c of channels.values()) {
     if (!c.embedded) logger.info({ channel: c.id, type: c.type, mode: c.mode, environment: c.environment, refunds: c.canRefund, callbacks: c.callbacks }, 'channel ready')
@@ -98,15 +119,16 @@ export async function createChannelRegistry (deps: RegistryDeps): Promise<Channe
     simulator,
     simulatorUrl: (id) => simulators.get(id) ?? null,
     setLocalApiUrl: (url) => {
-      if (embedded === null) return
       const base = new URL(url)
-      // The simulator runs beside the daemon: loopback, the callback host its API users registered.
+      // The simulators run beside the daemon: loopback, the callback host its API users registered.
       base.hostname = '127.0.0.1'
-      embedded.setCallbackUrl(new URL(`/v1/channels/${EMBEDDED_CHANNEL_ID}/callback`, base).href)
+      embedded?.setCallbackUrl(new URL(`/v1/channels/${EMBEDDED_CHANNEL_ID}/callback`, base).href)
+      embeddedIpay?.setCallbackUrl(new URL(`/v1/channels/${EMBEDDED_IPAY_CHANNEL_ID}/callback`, base).href)
     },
     close: async () => {
       for (const c of channels.values()) await c.close()
       await simulator?.close()
+      await ipaySimulator?.close()
     }
   }
 }

@@ -24,16 +24,19 @@ export async function settleSucceeded (tx: LedgerTx, channel: Pick<ChannelInfo, 
   if (row.kind === 'collection') {
     const amountMinor = verdict.amountMinor ?? row.amount_minor
     const currency = verdict.currency ?? row.currency
+    const amountHeld = amountMinor !== row.amount_minor && verdict.amountDifference !== 'as_paid'
     await tx.credits.recordFromProvider(payment, {
-      network: channel.network,
+      network: verdict.network ?? channel.network,
       // MTN always gives one on SUCCESSFUL; the reference keeps the credit unique should it not.
       telcoTransactionId: verdict.providerTransactionId ?? `${channel.type}:${row.reference_id}`,
       amountMinor,
       currency,
       payerPhone: verdict.partyPhone,
+      payerName: verdict.partyName ?? null,
       reference: row.reference_id,
       receivedAt: now,
-      holdForReview: amountMinor !== row.amount_minor || currency !== row.currency
+      holdForReview: amountHeld || currency !== row.currency || verdict.review !== undefined,
+      ...(verdict.review === undefined ? {} : { riskFlags: [verdict.review] })
     })
     return
   }

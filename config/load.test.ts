@@ -38,7 +38,7 @@ describe('configuration', () => {
     const keys = (o: object, prefix = ''): string[] => Object.entries(o).flatMap(([k, v]) =>
       v !== null && typeof v === 'object' && !Array.isArray(v) ? keys(v as object, `${prefix}${k}.`) : [`${prefix}${k}`])
     const exampleKeys = new Set(keys(example))
-    for (const k of keys(defaults).filter((k) => !['source', 'maxAmountMinor', 'virtualModems', 'embeddedSimulator', 'agent'].includes(k))) expect(exampleKeys).toContain(k)
+    for (const k of keys(defaults).filter((k) => !['source', 'maxAmountMinor', 'virtualModems', 'embeddedSimulator', 'embeddedIpay', 'agent'].includes(k))) expect(exampleKeys).toContain(k)
   })
 
   it('takes a modem\'s wallet number in its network\'s country, and says which when it is not', () => {
@@ -77,8 +77,32 @@ describe('configuration', () => {
     expect(problems['channels[1].currency']).toMatch(/must be UGX/)
     expect(problems['channels[2].id']).toMatch(/duplicate channel id/)
     expect(problems['channels[2].currency']).toMatch(/is required/)
-    expect(problems['channels[3].type']).toMatch(/must be one of mtn_momo/)
+    expect(problems['channels[3].type']).toMatch(/must be one of mtn_momo, ipay/)
     expect(problems['momo_proxy.channel']).toMatch(/must name a configured channel/)
+  })
+
+  it('validates an ipay channel: KES by default, Kenya\'s numbers, the embedded iPay only without one, the hash key never echoed', () => {
+    const ipay = {
+      id: 'ipay-ke', type: 'ipay', base_url: 'https://apis.ipayafrica.com/payments/v2', ipn_url: 'https://www.ipayafrica.com/ipn/',
+      vendor_id: 'shop1', hash_key: 'sEcReT-hash-key', callback_url: 'https://pay.example.co.ke/v1/channels/ipay-ke/callback'
+    }
+    const c = validateConfig({ channels: [ipay] }, 'c')
+    expect(c.channels[0]).toEqual({ ...ipay, merchant: 'default', mode: 'live', live: true, currency: 'KES', country: 'KE' })
+    expect([c.embeddedSimulator, c.embeddedIpay]).toEqual([false, false])
+    expect(validateConfig({}, 'c').embeddedIpay).toBe(true)
+    let error: ConfigError | undefined
+    try {
+      validateConfig({
+        channels: [
+          { ...ipay, currency: 'GHS', hash_key: 42 },
+          { ...ipay, id: 'b', vendor_id: 'a b', callback_url: `https://example.com/${'x'.repeat(100)}` },
+          { ...ipay, id: 'c', ipn_url: undefined }
+        ]
+      }, 'c')
+    } catch (e) { error = e as ConfigError }
+    const problems = Object.fromEntries(error?.details.map((d) => [d.field, d.message]) ?? [])
+    expect(Object.keys(problems).sort()).toEqual(['channels[0].currency', 'channels[0].hash_key', 'channels[1].callback_url', 'channels[1].vendor_id', 'channels[2].ipn_url'])
+    expect(error?.message).not.toContain('sEcReT')
   })
 
   it('names every unknown key and bad value in one error', () => {

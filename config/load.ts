@@ -9,18 +9,24 @@ import { checkFormats } from '../parsers/format-schema.js'
 import { NUMBERING } from '../core/phone.js'
 import { MTN_ENVIRONMENT_COUNTRIES, MTN_ENVIRONMENT_CURRENCIES } from '../channels/mtn-momo/wire.js'
 import { checkCentralUrl } from '../agent/central-url.js'
-import { CHANNEL_SCHEMAS, ConfigSchema, NETWORKS, type ChannelConfig, type ConfigFile } from './schema.js'
+import { CHANNEL_SCHEMAS, ConfigSchema, NETWORKS, type ChannelConfig, type ConfigFile, type IpayChannelConfig, type MtnChannelConfig } from './schema.js'
 
 /** A channel entry as validated, with `currency` and `country` filled in from its environment. */
-export type ChannelSettings = ChannelConfig & { readonly currency: string, readonly country: string | null }
+export type ChannelSettings =
+  | (MtnChannelConfig & { readonly currency: string, readonly country: string | null })
+  | (IpayChannelConfig & { readonly country: 'KE' })
 
 /** The id of the embedded simulator's channel (test mode, `channel: "mtn_momo"`). */
 export const EMBEDDED_CHANNEL_ID = 'mtn_momo'
+/** The id of the embedded iPay simulator's channel (test mode, `channel: "ipay"`), when no iPay channel is configured. */
+export const EMBEDDED_IPAY_CHANNEL_ID = 'ipay'
 
 export interface Config extends Omit<ConfigFile, 'channels' | 'agent'> {
   readonly channels: readonly ChannelSettings[]
   /** `embedded_simulator` resolved: true when not set and no channel is configured. */
   readonly embeddedSimulator: boolean
+  /** The embedded iPay simulator runs: embedded simulators are on and no iPay channel is configured. */
+  readonly embeddedIpay: boolean
   /** The `agent` section: set for `harpoon agent`, null otherwise. */
   readonly agent: NonNullable<ConfigFile['agent']> | null
   /** Where the configuration came from, for the start-up log ("defaults" when no file). */
@@ -173,6 +179,7 @@ export function validateConfig (raw: unknown, source: string, overrides: { datab
     ...file,
     channels,
     embeddedSimulator: file.embedded_simulator ?? channels.length === 0,
+    embeddedIpay: (file.embedded_simulator ?? channels.length === 0) && !channels.some((c) => c.type === 'ipay'),
     agent: file.agent ?? null,
     source,
     maxAmountMinor: maxAmountMinor as number,
@@ -207,7 +214,15 @@ function validateChannels (file: ConfigFile, details: Array<{ field: string, mes
     if (ids.has(entry.id)) details.push({ field: `${at}.id`, message: `duplicate channel id ${JSON.stringify(entry.id)}` })
     if (entry.id === 'sms') details.push({ field: `${at}.id`, message: '"sms" names the SMS way to pay (no channel); choose another id' })
     if (embedded && entry.id === EMBEDDED_CHANNEL_ID) details.push({ field: `${at}.id`, message: `"${EMBEDDED_CHANNEL_ID}" is the embedded simulator's channel; choose another id or set "embedded_simulator": false` })
+    if (embedded && entry.id === EMBEDDED_IPAY_CHANNEL_ID && entry.type !== 'ipay') details.push({ field: `${at}.id`, message: `"${EMBEDDED_IPAY_CHANNEL_ID}" is the embedded iPay simulator's channel; choose another id or set "embedded_simulator": false` })
     ids.add(entry.id)
+    if (entry.type === 'ipay') {
+      for (const key of ['base_url', 'ipn_url', 'callback_url'] as const) {
+        if (!URL.canParse(entry[key])) details.push({ field: `${at}.${key}`, message: 'is not a valid URL' })
+      }
+      if (details.length === before) out.push({ ...entry, country: 'KE' })
+      return
+    }
     const envCurrency = MTN_ENVIRONMENT_CURRENCIES[entry.target_environment]
     const currency = entry.currency ?? envCurrency
     if (currency === undefined) details.push({ field: `${at}.currency`, message: `is required: ${entry.target_environment} is not an environment this release knows the currency of` })

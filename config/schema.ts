@@ -76,9 +76,29 @@ export const MtnMomoChannelSchema = Type.Object({
   callback_url: Type.Union([Type.String({ pattern: '^https?://[^\\s/]+', maxLength: 500 }), Type.Null()], { default: null, description: 'public URL of /v1/channels/{id}/callback; null: polling only' })
 }, strict)
 
+/**
+ * An iPay Africa channel (Kenya): M-Pesa and Airtel Money STK push through iPay's REST API, outcomes
+ * verified by the IPN round trip and iPay's status calls (channels/ipay/). `hash_key` is never echoed.
+ */
+export const IpayChannelSchema = Type.Object({
+  id: Type.String({ pattern: ID_PATTERN, description: 'what payments name in "channel" and the callback path uses' }),
+  type: Type.Literal('ipay'),
+  merchant: Type.String({ minLength: 1, default: 'default' }),
+  mode: Type.Union([Type.Literal('live'), Type.Literal('test')], { default: 'live', description: 'the payments it serves: test keys use test channels only' }),
+  base_url: Type.String({ pattern: '^https?://[^\\s/]+', maxLength: 500, description: 'iPay\'s REST base, https://apis.ipayafrica.com/payments/v2' }),
+  ipn_url: Type.String({ pattern: '^https?://[^\\s/]+', maxLength: 500, description: 'iPay\'s IPN, https://www.ipayafrica.com/ipn/' }),
+  vendor_id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+  hash_key: Type.String({ minLength: 1, maxLength: 200 }),
+  live: Type.Boolean({ default: true, description: 'false sends live=0 (iPay\'s test mode)' }),
+  currency: Type.Union([Type.Literal('KES'), Type.Literal('USD')], { default: 'KES' }),
+  callback_url: Type.String({ pattern: '^https?://[^\\s/]+', maxLength: 100, description: 'public URL of /v1/channels/{id}/callback (iPay takes at most 100 characters)' })
+}, strict)
+
 /** Every channel type's config schema, by `type`. A new provider adds its entry here. */
-export const CHANNEL_SCHEMAS = { mtn_momo: MtnMomoChannelSchema } as const
-export type ChannelConfig = Static<typeof MtnMomoChannelSchema>
+export const CHANNEL_SCHEMAS = { mtn_momo: MtnMomoChannelSchema, ipay: IpayChannelSchema } as const
+export type MtnChannelConfig = Static<typeof MtnMomoChannelSchema>
+export type IpayChannelConfig = Static<typeof IpayChannelSchema>
+export type ChannelConfig = MtnChannelConfig | IpayChannelConfig
 
 /** `harpoon agent`: this site's modems forward to a central daemon (README, Multi-site). */
 const AgentSchema = Type.Object({

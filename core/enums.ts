@@ -60,7 +60,7 @@ export type IdempotencyState = typeof IDEMPOTENCY_STATES[number]
  * Ways to collect that call a provider's API (channels/). `sms`, the default, is not a channel type:
  * a payment without a channel is paid by SMS with its HPN code.
  */
-export const CHANNEL_TYPES = ['mtn_momo'] as const
+export const CHANNEL_TYPES = ['mtn_momo', 'ipay'] as const
 export type ChannelType = typeof CHANNEL_TYPES[number]
 
 /** A provider transaction a channel runs for a payment: the collection itself, or money paid back. */

@@ -83,7 +83,7 @@ export interface ChannelTransactionChange {
 const DONE = literal('done' satisfies ChannelPhase)
 const REFUND = literal('refund' satisfies ChannelTransactionKind)
 const SUCCEEDED = literal('succeeded' satisfies ChannelOutcome)
-const FAILED_OR_ABANDONED = literal(['failed', 'abandoned'] satisfies ChannelOutcome[])
+const FAILED = literal('failed' satisfies ChannelOutcome)
 /**
  * Claims and wakes guard themselves (each UPDATE names the state it expects), and on PostgreSQL due
  * rows are locked as they are found (`FOR UPDATE SKIP LOCKED`): READ COMMITTED is enough, as for
@@ -105,7 +105,10 @@ export interface ChannelTransactionStore {
   ofPayment: (paymentId: number, kind: ChannelTransactionKind) => Promise<ChannelTransactionRow[]>
   /** The payment's refunds as merchants see them. */
   refundsOf: (paymentId: number) => Promise<RefundData[]>
-  /** Refunded or on its way back (every refund not failed or abandoned), in minor units. */
+  /**
+   * Refunded or on its way back, in minor units: every refund but the failed ones. An abandoned refund
+   * (no final word from the provider: iPay's unconfirmed refund) may have paid out, so it still counts.
+   */
   refundingMinor: (paymentId: number) => Promise<number>
   /** Refunded: what the provider said SUCCESSFUL for, in minor units. */
   refundedMinor: (paymentId: number) => Promise<number>
@@ -161,7 +164,7 @@ export class SqlChannelTransactionStore implements ChannelTransactionStore {
 
   async refundingMinor (paymentId: number): Promise<number> {
     return await this.#s.ex.value<number>(sql`SELECT COALESCE(SUM(amount_minor), 0) FROM channel_transactions
-      WHERE payment_id = ${paymentId} AND kind = ${REFUND} AND (outcome IS NULL OR outcome NOT IN ${FAILED_OR_ABANDONED})`) ?? 0
+      WHERE payment_id = ${paymentId} AND kind = ${REFUND} AND (outcome IS NULL OR outcome <> ${FAILED})`) ?? 0
   }
 
   async refundedMinor (paymentId: number): Promise<number> {

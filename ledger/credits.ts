@@ -43,11 +43,15 @@ export interface ProviderCreditInput {
   amountMinor: number
   currency: string
   payerPhone: string | null
+  /** The payer's name as the provider registered it (iPay); null when it gave none. */
+  payerName?: string | null | undefined
   /** The provider reference of the collection. */
   reference: string
   receivedAt: number
-  /** The provider's amount or currency differs from what was asked: the money goes to review. */
+  /** The provider's amount or currency differs from what was asked (or it flags the money): the money goes to review. */
   holdForReview: boolean
+  /** Why, when the provider said (default: `provider_amount_differs` when held). */
+  riskFlags?: readonly string[] | undefined
 }
 
 export type { CreditStatus } from '../core/enums.js'
@@ -211,8 +215,8 @@ export class SqlCreditStore implements CreditStore {
     this.#s.inTransaction('recording a provider credit')
     const { credit, duplicate } = await this.#insert({
       merchantId: payment.merchant_id, mode: payment.mode, network: input.network, telcoTransactionId: input.telcoTransactionId,
-      amountMinor: input.amountMinor, currency: input.currency, payerPhone: input.payerPhone, payerName: null, reference: input.reference,
-      balanceMinor: null, feeMinor: null, receivedAt: input.receivedAt, smsId: null, riskFlags: input.holdForReview ? ['provider_amount_differs'] : []
+      amountMinor: input.amountMinor, currency: input.currency, payerPhone: input.payerPhone, payerName: input.payerName ?? null, reference: input.reference,
+      balanceMinor: null, feeMinor: null, receivedAt: input.receivedAt, smsId: null, riskFlags: input.riskFlags ?? (input.holdForReview ? ['provider_amount_differs'] : [])
     })
     if (duplicate) return { kind: 'duplicate', credit }
     const after = await this.#applyTo(payment, credit, 'channel', { holdForReview: input.holdForReview })

@@ -57,15 +57,15 @@ const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: Erro
  * (channels/callbacks.ts). Used by `/v1/channels/{id}/callback` and the MoMo proxy's `/callback`.
  */
 export async function registerCallbackRoute (app: FastifyInstance, url: string, deps: Pick<ChannelRouteDeps, 'ledger' | 'logger' | 'wake'>,
-  channelOf: (request: FastifyRequest) => Channel, schema: FastifySchema = {}): Promise<void> {
+  channelOf: (request: FastifyRequest) => Channel, schema: FastifySchema = {}, methods: Array<'GET' | 'PUT' | 'POST'> = ['PUT', 'POST']): Promise<void> {
   await app.register(async (callbacks) => {
     callbacks.removeAllContentTypeParsers()
     callbacks.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => { done(null, body) })
     callbacks.route({
-      method: ['PUT', 'POST'],
+      method: methods,
       url,
       config: { publicLimited: true },
-      schema: { tags: ['channels'], summary: 'A provider\'s callback (MTN sends PUT or POST). Recorded, never believed: it only brings a status check forward', security: [], ...schema },
+      schema: { tags: ['channels'], summary: 'A provider\'s callback (MTN sends PUT or POST, iPay a GET with a query). Recorded, never believed: it only brings a status check forward (iPay\'s only once its IPN confirms it)', security: [], ...schema },
       handler: async (request) => {
         const startedAt = deps.ledger.now()
         await receiveCallback(deps, channelOf(request), {
@@ -84,7 +84,7 @@ export async function registerCallbackRoute (app: FastifyInstance, url: string, 
 }
 
 /**
- * `GET /v1/channels`; the providers' callbacks (`PUT`/`POST /v1/channels/{id}/callback`, no
+ * `GET /v1/channels`; the providers' callbacks (`GET`/`PUT`/`POST /v1/channels/{id}/callback`, no
  * authentication: recorded, then the provider is asked); and for test keys, the customer's side of a
  * test channel's simulator (`POST /v1/test/channels/{id}/customer`, what `harpoon simulate --channel`
  * calls).
@@ -103,7 +103,7 @@ export function channelRoutes (deps: ChannelRouteDeps) {
       const channel = registry.get(id)
       if (channel === undefined) throw new NotFoundError('channel')
       return channel
-    }, { params: IdParams, response: { 200: Type.Object({ received: Type.Boolean() }), 404: ErrorSchema } })
+    }, { params: IdParams, response: { 200: Type.Object({ received: Type.Boolean() }), 404: ErrorSchema } }, ['GET', 'PUT', 'POST'])
 
     app.post('/test/channels/:id/customer', {
       config: { scope: 'payments:write', testOnly: true },

@@ -60,12 +60,13 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
       const checked = await service.checkInitialize(auth, {
         amount: body.amount,
         channel: body.channel,
+        method: body.method,
         currency: body.currency,
         clientReference: body.client_reference ?? body.reference,
         customerPhone: body.customer_phone,
         meta: body.meta,
         expiresInSeconds: body.expires_in
-      }, { amount: 'amount', channel: 'channel', currency: 'currency', customerPhone: 'customer_phone', meta: 'meta', redirectUrl: 'redirect_url', webhookUrl: 'webhook_url' }, problems)
+      }, { amount: 'amount', channel: 'channel', currency: 'currency', customerPhone: 'customer_phone', meta: 'meta', redirectUrl: 'redirect_url', webhookUrl: 'webhook_url', method: 'method' }, problems)
 
       let created = true
       return await commitResponse(ledger, request, reply, () => created ? 201 : 200, async (tx) => {

@@ -20,7 +20,7 @@ async function channelOn (environment: string, settings: Partial<MtnChannelSetti
 }
 
 const request = (party: string, currency = 'GHS'): Parameters<MtnMomoChannel['collect']>[0] => ({
-  referenceId: randomUUID(), amountMinor: 15_000, currency, party, externalId: 'hpn_trx_1', payerMessage: 'Order 1\'s & more', payeeNote: 'Shop', originalTransactionId: null
+  referenceId: randomUUID(), amountMinor: 15_000, currency, party, externalId: 'hpn_trx_1', payerMessage: 'Order 1\'s & more', payeeNote: 'Shop', originalTransactionId: null, method: null, session: null
 })
 
 describe('the mtn_momo channel', () => {

@@ -49,6 +49,7 @@ export class MtnMomoChannel implements Channel {
   readonly country: string | null
   readonly environment: string
   readonly network = 'mtn'
+  readonly methods: readonly string[] = []
   readonly canRefund: boolean
   readonly embedded: boolean
   readonly #client: MtnMomoClient
@@ -90,10 +91,11 @@ export class MtnMomoChannel implements Channel {
     return randomUUID()
   }
 
-  async collect (request: ProviderRequest): Promise<void> {
+  async collect (request: ProviderRequest): Promise<undefined> {
     await this.#call(async () => {
       await this.#client.requestToPay({ ...this.#body(request), payer: { partyIdType: 'MSISDN', partyId: request.party } })
     })
+    return undefined
   }
 
   async collectionStatus (referenceId: string): Promise<ProviderVerdict> {
@@ -103,10 +105,11 @@ export class MtnMomoChannel implements Channel {
     })
   }
 
-  async refund (request: ProviderRequest): Promise<void> {
+  async refund (request: ProviderRequest): Promise<undefined> {
     await this.#call(async () => {
       await this.#client.transfer({ ...this.#body(request), payee: { partyIdType: 'MSISDN', partyId: request.party } })
     })
+    return undefined
   }
 
   async refundStatus (referenceId: string): Promise<ProviderVerdict> {

@@ -26,7 +26,10 @@ describe('npm start without channels: the embedded MTN simulator in test mode', 
     const simulate = async (...flags: string[]): Promise<Payment> =>
       JSON.parse((await run(process.execPath, [CLI, 'simulate', '--channel', 'mtn_momo', ...flags, '--config', join(dir.path, 'harpoon.json')])).stdout) as Payment
 
-    expect(await call<Array<{ id: string, embedded: boolean, mode: string }>>('GET', '/v1/channels')).toEqual([expect.objectContaining({ id: 'mtn_momo', embedded: true, mode: 'test', currency: 'GHS' })])
+    expect(await call<Array<{ id: string, embedded: boolean, mode: string }>>('GET', '/v1/channels')).toEqual([
+      expect.objectContaining({ id: 'mtn_momo', embedded: true, mode: 'test', currency: 'GHS' }),
+      expect.objectContaining({ id: 'ipay', type: 'ipay', embedded: true, mode: 'test', currency: 'KES', country: 'KE' })
+    ])
     const approved = await call<Payment>('POST', '/v1/payments/initialize', { amount: '150.00', channel: 'mtn_momo', customer_phone: '0244123456' })
     expect(approved.channel?.id).toBe('mtn_momo')
     const rejected = await call<Payment>('POST', '/v1/payments/initialize', { amount: '20.00', channel: 'mtn_momo', customer_phone: '+233 24 412 3457', client_reference: 'order-2' })
@@ -54,5 +57,28 @@ describe('npm start without channels: the embedded MTN simulator in test mode', 
     const live = JSON.parse((await run(process.execPath, [CLI, 'keys', 'create', '--name', 'live', '--mode', 'live', '--json', '--config', join(dir.path, 'harpoon.json')])).stdout) as { key: string }
     const res = await fetch(`${daemon.url}/v1/payments/initialize`, { method: 'POST', headers: { authorization: `Bearer ${live.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ amount: '5.00', channel: 'mtn_momo', customer_phone: '0244123456' }) })
     expect(res.status).toBe(422)
+  }, 60_000) // four CLI processes (simulate ×3, keys create) beside the daemon: slow on a shared machine
+
+  it('collects a KES test payment with channel "ipay" through the embedded iPay simulator, whose test phones decide', async () => {
+    const dir = tempDir()
+    track.later(dir.cleanup)
+    const daemon = track.daemon(await spawnDaemon(dir.path, { virtual_modems: false, channel_calls: { status_schedule: [0.5, 1], poll_interval_ms: 50 } }))
+    expect(daemon.logs().some((l) => l['msg'] === 'EMBEDDED iPay simulator for test-mode payments with channel "ipay"')).toBe(true)
+    const key = firstKey(daemon.output())
+    const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => await apiCall<T>(`${daemon.url}${path}`, key, method, body)
+    const settled = async (reference: string): Promise<Payment> =>
+      await waitFor(async () => { const p = await call<Payment>('GET', `/v1/payments/${reference}`); return p.status !== 'PENDING' ? p : undefined }, `payment ${reference} to settle`)
+    // The simulated customers answer after 3 s of real time (the simulator's default).
+    const paid = await call<Payment & { pay_to: Array<{ paybill?: string }> }>('POST', '/v1/payments/initialize', { amount: '150.00', channel: 'ipay', customer_phone: '0712345678' })
+    const cancelled = await call<Payment>('POST', '/v1/payments/initialize', { amount: '20.00', channel: 'ipay', customer_phone: '0700000002', method: 'airtel' })
+    expect(paid.pay_to.map((p) => p.paybill)).toEqual(['510800', '510800'])
+    expect(await settled(paid.reference)).toMatchObject({ status: 'SUCCESS', telco_transaction_id: expect.stringMatching(/^[A-Z0-9]{10}$/) })
+    expect(await settled(cancelled.reference)).toMatchObject({ status: 'FAILED', failure_reason: 'CANCELLED' })
+    // The simulator called back to the daemon's own URL, and the daemon checked it with the IPN.
+    const legs = await waitFor(async () => {
+      const l = (await call<{ legs: Array<{ kind: string, url: string, operation: string | null }> }>('GET', `/v1/payments/${paid.reference}/audit`)).legs
+      return l.some((x) => x.kind === 'callback') && l.some((x) => x.operation === 'ipn') ? l : undefined
+    }, 'the embedded iPay simulator\'s callback')
+    expect(legs.find((x) => x.kind === 'callback')?.url).toMatch(/^\/v1\/channels\/ipay\/callback\?status=aei7p7yrx4ae34&id=hpn/)
   })
 })

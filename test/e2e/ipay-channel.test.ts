@@ -1,0 +1,224 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startIpaySimulator, type IpaySimulator } from '../../channels/ipay/simulator.js'
+import type { SimTransaction } from '../../channels/ipay/sim-state.js'
+import { spawnDaemon, type DaemonProcess } from '../helpers/daemon-process.js'
+import { apiCall, firstKey } from '../helpers/http.js'
+import { freePort } from '../helpers/ports.js'
+import { tempDir } from '../helpers/temp-dir.js'
+import { waitFor } from '../helpers/wait-for.js'
+import { startReceiver, type Receiver } from '../webhooks/receiver.js'
+
+/** Kenyan test customers of the iPay simulator (channels/ipay/README.md): what each does with the STK prompt. */
+const CUSTOMER = {
+  pays: '0712345678',
+  cancels: '0700000002',
+  broke: '0700000004',
+  paysLess: '0700000006',
+  paysMore: '0700000007',
+  paysNoCallback: '0700000009'
+}
+/** How long the simulated customer takes to answer; the simulator's clock stands still until a test moves it. */
+const CUSTOMER_DELAY_MS = 5_000
+
+interface Payment {
+  reference: string
+  status: string
+  expected_amount: string
+  actual_amount: string | null
+  customer_phone: string | null
+  payer_phone: string | null
+  telco_provider: string | null
+  telco_transaction_id: string | null
+  failure_reason: string | null
+  channel: { id: string, type: string, reference_id: string } | null
+  credits: Array<{ telco_transaction_id: string, amount: string, match_method: string, payer_name: string | null, telco_provider: string }>
+  refunds: Array<{ amount: string, status: string }>
+  pay_to: Array<{ network: string, msisdn: string, paybill?: string, account?: string, instructions: string }>
+}
+interface Leg { kind: string, operation: string | null, method: string, url: string, status_code: number | null, request_body: string | null, response_body: string | null }
+
+describe('iPay channel end to end: the daemon process, the iPay simulator as a separate server, over real HTTP', () => {
+  const dir = tempDir('harpoon-ipay-e2e-')
+  const epoch = Date.now()
+  let sim: IpaySimulator
+  let receiver: Receiver
+  let daemon: DaemonProcess
+  let key: string
+
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => await apiCall<T>(`${daemon.url}${path}`, key, method, body)
+  const raw = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: any }> => {
+    const res = await fetch(`${daemon.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+    return { status: res.status, body: await res.json() }
+  }
+  const control = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: any }> => {
+    const res = await fetch(`${sim.url}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+    return { status: res.status, body: await res.json() }
+  }
+  const initialize = async (phone: string, amount = '150.00', extra: Record<string, unknown> = {}): Promise<Payment> =>
+    await call<Payment>('POST', '/v1/payments/initialize', { amount, channel: 'ipay-ke', customer_phone: phone, ...extra })
+  const payment = async (reference: string): Promise<Payment> => await call<Payment>('GET', `/v1/payments/${reference}`)
+  const settled = async (reference: string): Promise<Payment> =>
+    await waitFor(async () => { const p = await payment(reference); return p.status !== 'PENDING' ? p : undefined }, `payment ${reference} to settle`)
+  const session = (p: Payment): SimTransaction | undefined => [...sim.state.transactions.values()].find((t) => t.oid === p.channel?.reference_id)
+  /** Resolves once iPay has the STK push (sent from the outbox after the commit). */
+  const pushed = async (p: Payment): Promise<SimTransaction> => await waitFor(() => { const t = session(p); return t !== undefined && t.pushes > 0 ? t : undefined }, 'the STK push at iPay')
+  /** The customer answers the prompt (the simulator's clock moves past the delay); its callbacks are delivered before this resolves. */
+  const customerAnswers = async (): Promise<void> => { await sim.state.advance(CUSTOMER_DELAY_MS) }
+  const legs = async (reference: string): Promise<Leg[]> => (await call<{ legs: Leg[] }>('GET', `/v1/payments/${reference}/audit`)).legs
+  const webhooks = (reference: string): Array<{ event: string, data: Payment }> =>
+    receiver.requests.map((r) => JSON.parse(r.body) as { event: string, data: Payment }).filter((e) => e.data.reference === reference)
+
+  beforeAll(async () => {
+    receiver = await startReceiver()
+    sim = await startIpaySimulator({ clock: { now: () => epoch }, settings: { customerDelayMs: CUSTOMER_DELAY_MS } })
+    const port = await freePort()
+    daemon = await spawnDaemon(dir.path, {
+      api: { port, rate_limit: { max: 10_000, window_ms: 1000 } },
+      virtual_modems: false,
+      webhooks: { allow_private_targets: true, retry_schedule: [0.2, 0.5, 1], poll_interval_ms: 50 },
+      channel_calls: { timeout_ms: 2_000, retry_schedule: [0.05, 0.1, 0.2], status_schedule: [0.2, 0.5, 1], poll_interval_ms: 50 },
+      channels: [{
+        id: 'ipay-ke', type: 'ipay', mode: 'test', base_url: sim.baseUrl, ipn_url: sim.ipnUrl, vendor_id: 'demo', hash_key: 'demoCHANGED',
+        live: false, currency: 'KES', callback_url: `http://127.0.0.1:${port}/v1/channels/ipay-ke/callback`
+      }]
+    })
+    key = firstKey(daemon.output())
+    await call('POST', '/v1/webhooks', { url: receiver.url })
+  })
+
+  afterAll(async () => {
+    if (daemon !== undefined && daemon.child.exitCode === null) { daemon.child.kill('SIGTERM'); await daemon.exited }
+    await sim?.close()
+    await receiver?.close()
+    dir.cleanup()
+  })
+
+  it('lists the channel and refuses what it cannot collect, naming the field', async () => {
+    expect(await call('GET', '/v1/channels')).toEqual([{ id: 'ipay-ke', type: 'ipay', mode: 'test', currency: 'KES', country: 'KE', environment: 'test', refunds: true, callbacks: true, embedded: false }])
+    const bad = await raw('POST', '/v1/payments/initialize', { amount: '10.00', channel: 'ipay-ke', customer_phone: '0240000100', currency: 'GHS', method: 'bitcoin' })
+    expect(bad.status).toBe(422)
+    expect(bad.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(['currency', 'customer_phone', 'method'])
+    expect(bad.body.error.details.find((d: { field: string }) => d.field === 'method').message).toMatch(/"mpesa" or "airtel"/)
+    // Every Kenyan form is taken and shown as 07…/01…
+    for (const phone of ['+254712345678', '254712345678', '0112345678']) {
+      const p = await initialize(phone, '20.00')
+      expect(p.customer_phone).toBe(phone === '0112345678' ? '0112345678' : '0712345678')
+      await call('POST', `/v1/payments/${p.reference}/cancel`)
+    }
+    // A method on a channel with one way to pay, or without a channel, is refused too.
+    expect((await raw('POST', '/v1/payments/initialize', { amount: '10.00', method: 'mpesa' })).body.error.details[0].field).toBe('method')
+  })
+
+  it('paid: the STK push after the commit; the callback, verified by the IPN, and iPay\'s status settle it SUCCESS with the M-Pesa receipt and the payer', async () => {
+    const p = await initialize(CUSTOMER.pays, '150.00', { method: 'mpesa' })
+    expect(p).toMatchObject({ status: 'PENDING', customer_phone: '0712345678', channel: { id: 'ipay-ke', type: 'ipay' } })
+    // Where to pay by hand, from iPay's transact: the paybill and this payment's account.
+    const account = session(p)?.account
+    expect(p.pay_to).toEqual([
+      { network: 'mpesa', msisdn: '510800', paybill: '510800', account, instructions: expect.stringContaining(`paybill 510800`) },
+      { network: 'airtel_ke', msisdn: '510800', paybill: '510800', account, instructions: expect.stringContaining(`account number ${account ?? ''}`) }
+    ])
+    const tx = await pushed(p)
+    expect(tx.push).toMatchObject({ method: 'mpesa', phone: '0712345678' })
+    await customerAnswers()
+    const done = await settled(p.reference)
+    const receipt = tx.payment?.txncd
+    expect(receipt).toMatch(/^[A-Z0-9]{10}$/)
+    expect(done).toMatchObject({ status: 'SUCCESS', actual_amount: '150.00', telco_provider: 'mpesa', telco_transaction_id: receipt, payer_phone: '0712345678', failure_reason: null })
+    expect(done.credits).toEqual([expect.objectContaining({ telco_transaction_id: receipt, amount: '150.00', match_method: 'channel', payer_name: 'JANE WANJIKU' })])
+    expect(tx.pushes).toBe(1)
+    await waitFor(() => webhooks(p.reference).find((w) => w.event === 'transaction.completed'), 'the transaction.completed webhook')
+    // Every leg in the audit log: the app's request, transact (before the commit), the push, status reads, the callback and its IPN check.
+    const audit = await waitFor(async () => { const l = await legs(p.reference); return l.some((x) => x.kind === 'callback') && l.some((x) => x.operation === 'ipn') ? l : undefined }, 'the callback and its IPN check in the audit log')
+    const calls = audit.filter((l) => l.kind === 'provider_call').map((l) => l.operation)
+    expect(calls.slice(0, 2)).toEqual(['transact', 'stk_push'])
+    expect(calls).toEqual(expect.arrayContaining(['status', 'ipn']))
+    expect(audit.find((l) => l.kind === 'callback')).toMatchObject({ method: 'GET', url: expect.stringContaining(`id=${p.channel?.reference_id ?? ''}`) })
+    expect(audit.find((l) => l.operation === 'ipn')?.response_body).toBe('aei7p7yrx4ae34')
+    expect(JSON.stringify(audit)).not.toContain('demoCHANGED')
+  })
+
+  it('cancelled and insufficient funds: FAILED with the reason iPay\'s search gives, and a transaction.failed webhook', async () => {
+    const cancelled = await initialize(CUSTOMER.cancels)
+    const broke = await initialize(CUSTOMER.broke, '90.00', { method: 'airtel' })
+    await pushed(cancelled)
+    expect((await pushed(broke)).push?.method).toBe('airtel')
+    await customerAnswers()
+    expect(await settled(cancelled.reference)).toMatchObject({ status: 'FAILED', failure_reason: 'CANCELLED', actual_amount: null, credits: [] })
+    expect(await settled(broke.reference)).toMatchObject({ status: 'FAILED', failure_reason: 'INSUFFICIENT_FUNDS', actual_amount: null })
+    const failed = await waitFor(() => webhooks(cancelled.reference).find((w) => w.event === 'transaction.failed'), 'the transaction.failed webhook')
+    expect(failed.data).toMatchObject({ status: 'FAILED', failure_reason: 'CANCELLED', channel: { id: 'ipay-ke' } })
+  })
+
+  it('less and more: PARTIAL and OVERPAID with the amount iPay reports (mc)', async () => {
+    const less = await initialize(CUSTOMER.paysLess, '150.00')
+    const more = await initialize(CUSTOMER.paysMore, '150.00')
+    await pushed(less)
+    await pushed(more)
+    await customerAnswers()
+    expect(await settled(less.reference)).toMatchObject({ status: 'PARTIAL', actual_amount: '75.00', telco_transaction_id: session(less)?.payment?.txncd })
+    expect(await settled(more.reference)).toMatchObject({ status: 'OVERPAID', actual_amount: '250.00', telco_transaction_id: session(more)?.payment?.txncd })
+  })
+
+  it('no callback: iPay never calls back, polling settles the payment', async () => {
+    const p = await initialize(CUSTOMER.paysNoCallback, '60.00')
+    const tx = await pushed(p)
+    await customerAnswers()
+    expect(await settled(p.reference)).toMatchObject({ status: 'SUCCESS', actual_amount: '60.00', telco_transaction_id: tx.payment?.txncd })
+    expect(tx.callbacks).toEqual([])
+    expect((await legs(p.reference)).filter((l) => l.kind === 'callback')).toEqual([])
+  })
+
+  it('forged callbacks: the IPN contradicts them, nothing changes, and they are logged as forged', async () => {
+    const p = await initialize(CUSTOMER.cancels, '300.00')
+    const tx = await pushed(p)
+    // "paid" with the session's real identifiers (the IPN answers pending), then with made-up ones (the IPN knows nothing).
+    expect((await control('POST', `/_sim/transactions/${tx.sid}/forge`, { status: 'paid', mc: '300', txncd: 'UEVFORGED1', tokens: 'real' })).status).toBe(200)
+    expect((await control('POST', `/_sim/transactions/${tx.sid}/forge`, { status: 'paid', tokens: 'random' })).status).toBe(200)
+    expect(tx.callbacks.map((c) => [c.forged, c.httpStatus])).toEqual([[true, 200], [true, 200]])
+    const audit = await legs(p.reference)
+    expect(audit.filter((l) => l.kind === 'callback')).toHaveLength(2)
+    expect(audit.filter((l) => l.operation === 'ipn').map((l) => l.response_body)).toEqual(['bdi6p2yy76etrs', 'fe2707etr5s4wq'])
+    expect(daemon.output()).toMatch(/FORGED channel callback/)
+    const still = await payment(p.reference)
+    expect(still).toMatchObject({ status: 'PENDING', actual_amount: null, credits: [] })
+    expect(webhooks(p.reference)).toEqual([])
+    // The customer's real answer still decides.
+    await customerAnswers()
+    expect(await settled(p.reference)).toMatchObject({ status: 'FAILED', failure_reason: 'CANCELLED', credits: [] })
+  })
+
+  it('a repeated callback is counted once', async () => {
+    const p = await initialize(CUSTOMER.pays, '45.00')
+    const tx = await pushed(p)
+    await customerAnswers()
+    await settled(p.reference)
+    expect((await control('POST', `/_sim/transactions/${tx.sid}/callback`, { times: 3 })).status).toBe(200)
+    await sim.state.idle()
+    expect(tx.callbacks.filter((c) => !c.forged).map((c) => c.httpStatus)).toEqual([200, 200, 200, 200])
+    const after = await payment(p.reference)
+    expect(after).toMatchObject({ status: 'SUCCESS', actual_amount: '45.00' })
+    expect(after.credits).toHaveLength(1)
+    const events = await call<{ events: Array<{ type: string }> }>('GET', `/v1/operator/payments/${p.reference}`)
+    expect(events.events.map((e) => e.type)).toEqual(['transaction.completed'])
+  })
+
+  it('refund: POST /v1/payments/{id}/refund pays back through transaction/refund; the payment becomes REFUNDED', async () => {
+    const p = await initialize(CUSTOMER.pays, '120.00')
+    const tx = await pushed(p)
+    await customerAnswers()
+    await settled(p.reference)
+    const partial = await raw('POST', `/v1/payments/${p.reference}/refund`, { amount: '20.00', note: 'one item back' })
+    expect(partial.status).toBe(202)
+    await waitFor(async () => (await payment(p.reference)).refunds.some((r) => r.status === 'SUCCESSFUL') ? true : undefined, 'the first refund')
+    expect((await payment(p.reference)).status).toBe('SUCCESS')
+    expect((await raw('POST', `/v1/payments/${p.reference}/refund`, { amount: '100.01' })).status).toBe(422)
+    expect((await raw('POST', `/v1/payments/${p.reference}/refund`, { amount: '100.00' })).status).toBe(202)
+    const refunded = await settled(p.reference).then(async () => await waitFor(async () => { const x = await payment(p.reference); return x.status === 'REFUNDED' ? x : undefined }, 'REFUNDED'))
+    expect(refunded.refunds.map((r) => [r.amount, r.status])).toEqual([['20.00', 'SUCCESSFUL'], ['100.00', 'SUCCESSFUL']])
+    expect(tx.refunds.map((r) => r.amountMinor)).toEqual([2_000, 10_000])
+    const refundCalls = (await legs(p.reference)).filter((l) => l.kind === 'provider_call' && l.operation === 'refund')
+    expect(refundCalls.map((l) => l.request_body)).toEqual([`code=${tx.payment?.txncd ?? ''}&vid=demo&amount=20&hash=[redacted]`, `code=${tx.payment?.txncd ?? ''}&vid=demo&amount=100&hash=[redacted]`])
+    await waitFor(() => webhooks(p.reference).find((w) => w.event === 'transaction.refunded'), 'the transaction.refunded webhook')
+  })
+})
