@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import { isHarpoonError } from '../core/errors.js'
 import { ConfigError, loadConfig, type Config } from '../config/load.js'
 import { openLedger } from '../ledger/open.js'
+import { loadSecretKey } from './secret-key.js'
 import { CliError } from './commands/cli-error.js'
 import type { CommandIo } from './commands/io.js'
 import { backupCommand } from './commands/backup.js'
@@ -127,7 +128,7 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
         }, io)
       }
       case 'simulate': {
-        const ledger = await openLedger(config.database)
+        const ledger = await openLedger(config.database, { secretKey: loadSecretKey(config.secretKey).key })
         try {
           return await simulateCommand(config, ledger, {
             network: values.network, amount: values.amount, reference: values.reference, payer: values.payer, merchant: values.merchant,
@@ -148,7 +149,7 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
       case 'modems':
         return await modemsCommand(config, { port: values.port, json: values.json }, io, createLogger('warn', pino.destination(2)))
       case 'proxy-clients': {
-        const ledger = await openLedger(config.database)
+        const ledger = await openLedger(config.database, { secretKey: loadSecretKey(config.secretKey).key })
         try {
           return await proxyClientsCommand(config, ledger, action, rest, { name: values.name, callbackUrl: values['callback-url'], merchant: values.merchant, json: values.json }, io)
         } finally {
@@ -157,7 +158,7 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
       }
       case 'keys':
       case 'merchants': {
-        const ledger = await openLedger(config.database)
+        const ledger = await openLedger(config.database, { secretKey: loadSecretKey(config.secretKey).key })
         try {
           return command === 'keys'
             ? await keysCommand(ledger, action, rest, {

@@ -10,6 +10,7 @@ import { paymentSequence } from './008-payment-sequence.js'
 import { channels } from './009-channels.js'
 import { hostedApi } from './010-hosted-api.js'
 import { agents } from './011-agents.js'
+import { auditTrail } from './014-audit-trail.js'
 
 /**
  * The PostgreSQL schema, step for step the SQLite one: the same numbers, names, tables, columns
@@ -39,5 +40,6 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   paymentSequence,
   channels,
   hostedApi,
-  agents
+  agents,
+  auditTrail
 ]

@@ -10,6 +10,7 @@ import { paymentSequence } from './008-payment-sequence.js'
 import { channels } from './009-channels.js'
 import { hostedApi } from './010-hosted-api.js'
 import { agents } from './011-agents.js'
+import { auditTrail } from './014-audit-trail.js'
 
 /**
  * Every schema step, in order. Numbers are never reused or edited once released: a new change is a
@@ -26,5 +27,6 @@ export const MIGRATIONS: readonly Migration[] = [
   paymentSequence,
   channels,
   hostedApi,
-  agents
+  agents,
+  auditTrail
 ]
