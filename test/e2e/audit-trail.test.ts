@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -125,5 +125,31 @@ describe('audit trail', () => {
     expect(JSON.parse(update?.beforeState ?? 'null')).toMatchObject({ allowed_ips: null })
     expect(JSON.parse(update?.afterState ?? 'null')).toMatchObject({ allowed_ips: ['10.0.0.0/8'] })
     expect(await ledger.auditTrail.verify()).toMatchObject({ ok: true, records: 5 })
+  })
+})
+
+describe('secrets at rest at start-up', () => {
+  it('makes an owner-only key file next to the config on first start, and refuses another key with a clear error', { timeout: 60_000 }, async () => {
+    const dir = tempDir()
+    cleanups.push(dir.cleanup)
+    const config = join(dir.path, 'harpoon.json')
+    const database = await testDatabase(dir.path)
+    writeFileSync(config, JSON.stringify({ database, log_level: 'silent', api: { port: 0 } }))
+    const lines: string[] = []
+    const logger = pino({ level: 'info' }, { write: (line: string) => { lines.push(line) } })
+    // No HARPOON_SECRET_KEY: the key file is made next to the config.
+    const daemon = await startDaemon(loadConfig(config, {}), { logger, print: () => {} })
+    await daemon.stop()
+    const keyFile = join(dir.path, 'harpoon.key')
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600)
+    const key = readFileSync(keyFile, 'utf8').trim()
+    expect(lines.some((l) => l.includes('made a new secret key') && l.includes(keyFile))).toBe(true)
+    expect(lines.join('\n')).not.toContain(key)
+    // Started again with another key: refused before anything else runs, naming what to do.
+    await expect(startDaemon(loadConfig(config, { HARPOON_SECRET_KEY: 'ab'.repeat(32) }), { logger, print: () => {} }))
+      .rejects.toMatchObject({ code: 'secret_key_wrong', message: expect.stringMatching(/HARPOON_SECRET_KEY or the key file/) })
+    // And with its own key file again: starts.
+    const again = await startDaemon(loadConfig(config, {}), { logger, print: () => {} })
+    await again.stop()
   })
 })
