@@ -5,7 +5,7 @@
 const KEY_STORE = 'harpoon.operatorKey'
 const REFRESH_MS = 4000
 
-const state = { key: sessionStorage.getItem(KEY_STORE), page: 'modems', timer: null, loading: false }
+const state = { key: sessionStorage.getItem(KEY_STORE), page: 'overview', timer: null, loading: false }
 
 // ---------- DOM helpers ----------
 
@@ -93,6 +93,7 @@ const enc = encodeURIComponent
 // ---------- pages ----------
 
 const pages = {
+  overview: { title: 'Overview', auto: true, render: renderOverview },
   modems: { title: 'Modems', auto: true, render: renderModems },
   sms: { title: 'SMS inbox', auto: true, render: renderSms },
   credits: { title: 'Unmatched credits', auto: true, render: renderCredits },
@@ -390,6 +391,70 @@ async function renderWebhooks () {
     blocks.length === 0 ? el('p', { className: 'empty' }, 'No webhook endpoints.') : blocks]
 }
 
+// ---------- overview: charts (Chart.js, served by the daemon at /dashboard/chart.js) ----------
+
+const COLOURS = ['#1f6feb', '#2da44e', '#bf8700', '#cf222e', '#8250df', '#0a7ea4', '#6e7781', '#e16f24', '#57606a']
+const charts = []
+
+/** A chart card: a canvas Chart.js draws into (no markup from data: labels are canvas text). */
+function chartCard (title, id, config, note) {
+  const canvas = el('canvas', { id, role: 'img', 'aria-label': title })
+  const card = el('article', { className: 'card', dataset: { chart: id } }, el('h3', {}, title), el('div', { className: 'chart' }, canvas), note ? el('p', { className: 'muted small' }, note) : null)
+  charts.push(() => new globalThis.Chart(canvas, { ...config, options: { animation: false, maintainAspectRatio: false, ...config.options } }))
+  return card
+}
+
+const hourLabel = (iso) => iso.slice(11, 16)
+
+async function renderOverview () {
+  for (const c of Object.values(globalThis.Chart?.instances ?? {})) c.destroy()
+  charts.length = 0
+  const { data: o } = await api('/v1/operator/overview')
+  const series = (key) => o.money.map((m) => Number(m[key]))
+  const moneyLabels = o.money.map((m) => `${m.network.toUpperCase()}${m.channel === 'sms' ? '' : ` · ${m.channel}`} (${m.currency})`)
+  const hours = [...new Set(o.sms_per_hour.flatMap((m) => m.hours.map((h) => h.hour)))].sort()
+  const cards = [
+    chartCard('Money received', 'chart-money', {
+      type: 'bar',
+      data: { labels: moneyLabels, datasets: [{ label: 'today', data: series('today'), backgroundColor: COLOURS[0] }, { label: 'last 7 days', data: series('week'), backgroundColor: COLOURS[1] }] }
+    }, o.money.length === 0 ? 'Nothing received in the last 7 days.' : 'Per network and channel; today is since 00:00 UTC.'),
+    chartCard('Payments by outcome (7 days)', 'chart-outcomes', {
+      type: 'doughnut',
+      data: { labels: o.payments_by_status.map((p) => p.status), datasets: [{ data: o.payments_by_status.map((p) => p.count), backgroundColor: COLOURS }] }
+    }, o.payments_by_status.length === 0 ? 'No payments in the last 7 days.' : null),
+    chartCard('Time from payment to confirmation', 'chart-confirmation', {
+      type: 'bar',
+      data: { labels: o.confirmation.buckets.map((b) => b.label), datasets: [{ label: 'credits', data: o.confirmation.buckets.map((b) => b.count), backgroundColor: COLOURS[4] }] },
+      options: { plugins: { legend: { display: false } } }
+    }, o.confirmation.count === 0 ? 'No confirmations in the last 7 days.' : `Median ${o.confirmation.median_seconds} s, 90% within ${o.confirmation.p90_seconds} s (telco send time to payment updated).`),
+    chartCard('Webhook deliveries (24 h)', 'chart-webhooks', {
+      type: 'bar',
+      data: {
+        labels: o.webhooks.hours.map((h) => hourLabel(h.hour)),
+        datasets: [{ label: 'delivered', data: o.webhooks.hours.map((h) => h.delivered), backgroundColor: COLOURS[1] }, { label: 'failed', data: o.webhooks.hours.map((h) => h.attempts - h.delivered), backgroundColor: COLOURS[3] }]
+      },
+      options: { scales: { x: { stacked: true }, y: { stacked: true } } }
+    }, o.webhooks.success_rate === null ? 'No attempts in the last 24 h.' : `Success rate ${(o.webhooks.success_rate * 100).toFixed(1)}% of ${o.webhooks.hours.reduce((n, h) => n + h.attempts, 0)} attempts.`),
+    chartCard('SMS per hour per modem (24 h)', 'chart-sms', {
+      type: 'line',
+      data: {
+        labels: hours.map(hourLabel),
+        datasets: o.sms_per_hour.map((m, i) => ({ label: m.modem, data: hours.map((h) => m.hours.find((x) => x.hour === h)?.count ?? 0), borderColor: COLOURS[i % COLOURS.length], backgroundColor: COLOURS[i % COLOURS.length] }))
+      }
+    }, o.sms_per_hour.length === 0 ? 'No SMS in the last 24 h.' : 'Hours in UTC.'),
+    el('article', { className: 'card', dataset: { chart: 'unmatched' } }, el('h3', {}, 'Unmatched credits waiting'),
+      el('p', { className: 'figure' }, String(o.unmatched.count)),
+      el('p', {}, o.unmatched.count === 0 ? 'Nothing to assign.' : `Total ${o.unmatched.amount}; oldest ${ago(o.unmatched.oldest_at)}. Assign them on the Unmatched credits page.`))
+  ]
+  return el('div', { className: 'charts' }, cards)
+}
+
+/** Draws the charts of the page just rendered (their canvases must be in the document first). */
+function drawCharts () {
+  if (globalThis.Chart === undefined) return
+  for (const draw of charts.splice(0)) draw()
+}
+
 const SCOPES = ['payments:read', 'payments:write', 'webhooks:manage', 'keys:manage', 'operator']
 
 function keyState (k) {
@@ -499,6 +564,7 @@ async function refresh (auto = false) {
     const page = pages[state.page]
     const [content] = await Promise.all([page.render(), refreshStatus()])
     host.replaceChildren(el('h2', {}, page.title), ...[content].flat(Infinity))
+    drawCharts()
     host.dataset.loaded = state.page
   } catch (err) {
     if (err.status !== 401) host.replaceChildren(el('h2', {}, pages[state.page].title), el('p', { className: 'error' }, `Could not load: ${err.message}`))

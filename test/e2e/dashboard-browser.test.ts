@@ -72,6 +72,9 @@ describe('dashboard in a real browser against a real daemon with virtual modems'
     await page.locator('#key').fill(key)
     await shot(page, '01-sign-in')
     await page.locator('#signin-form button[type=submit]').click()
+    // The first page is the overview (charts); the modems are one click away.
+    await page.locator('#page[data-loaded="overview"]').waitFor({ timeout: 15_000 })
+    await open(page, 'Modems')
     const mtn = page.locator('article[data-modem="virtual-mtn"]')
     await expect.poll(async () => await mtn.textContent(), { timeout: 15_000 }).toContain('connected')
     expect(page.url()).toBe(`${daemon.url}/dashboard`)
@@ -149,6 +152,21 @@ describe('dashboard in a real browser against a real daemon with virtual modems'
     expect(replayed?.replays).toBe(1)
     expect(receiver.requests.slice(before).map((r) => r.headers['x-harpoon-webhook-id'])).toContain(replayed?.webhook_id)
     await shot(page, '07-webhooks-after-replay')
+
+    // The overview draws its charts with the daemon's own copy of Chart.js, from what just happened.
+    await open(page, 'Overview')
+    await page.locator('#page[data-loaded="overview"]').waitFor({ timeout: 15_000 })
+    await expect.poll(async () => await page.evaluate(() => Object.keys((globalThis as unknown as { Chart: { instances: Record<string, unknown> } }).Chart.instances).length), { timeout: 15_000 }).toBe(5)
+    const drawn = await page.evaluate(() => Object.values((globalThis as unknown as { Chart: { instances: Record<string, { canvas: { id: string }, data: { labels: string[], datasets: Array<{ data: number[] }> } }> } }).Chart.instances)
+      .map((c) => ({ id: c.canvas.id, labels: c.data.labels, total: c.data.datasets.flatMap((d) => d.data).reduce((a, b) => a + b, 0) })))
+    const byId = Object.fromEntries(drawn.map((d) => [d.id, d]))
+    expect(byId['chart-money']?.labels).toContain('MTN (GHS)')
+    expect(byId['chart-money']?.total).toBeGreaterThanOrEqual(500) // 250.00 today and in the week
+    expect(byId['chart-outcomes']?.labels).toContain('SUCCESS')
+    expect(byId['chart-confirmation']?.total).toBeGreaterThanOrEqual(1)
+    expect(byId['chart-webhooks']?.total).toBeGreaterThanOrEqual(1)
+    expect(byId['chart-sms']?.total).toBeGreaterThanOrEqual(2)
+    await shot(page, '12-overview-charts')
 
     // Signing out forgets the key; nothing of it was ever logged.
     await page.locator('#signout').click()
@@ -255,6 +273,7 @@ describe('dashboard in a real browser against a real daemon with virtual modems'
     await page.goto(`${daemon.url}/dashboard`)
     await page.locator('#key').fill(key)
     await page.locator('#signin-form button[type=submit]').click()
+    await open(page, 'Modems')
     const card = page.locator('article[data-modem="laptop/virtual-mtn"]')
     await expect.poll(async () => await card.textContent(), { timeout: 15_000 }).toContain('last contact')
     expect(await card.textContent()).toContain('laptop')
