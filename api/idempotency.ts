@@ -83,6 +83,9 @@ export async function commitResponse<T> (ledger: Ledger, request: FastifyRequest
   statusCode: number | (() => number), change: (tx: LedgerTx, note: AuditNote) => Promise<T>, shape: (data: T) => unknown = ok): Promise<FastifyReply> {
   const claim = request.idempotency
   const response = await ledger.transact(async (tx) => {
+    // A route that records its change takes the audit chain first (a no-op on SQLite; on PostgreSQL
+    // audited changes of every node then queue rather than collide on the chain's head).
+    if (request.routeOptions.config.audit !== undefined) await tx.auditTrail.lockChain()
     // A fresh note per run: on PostgreSQL the body may run again after a lost race.
     const note: AuditNote = {}
     const data = await change(tx, note)

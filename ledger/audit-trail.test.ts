@@ -105,7 +105,12 @@ describe('audit trail (migration 014)', () => {
     try {
       const nodes = [t.ledger, other]
       await Promise.all(Array.from({ length: 40 }, async (_, i) => {
-        await (nodes[i % 2] as typeof other).transact(async (tx) => { await tx.auditTrail.append(change(i)) })
+        await (nodes[i % 2] as typeof other).transact(async (tx) => {
+          // The chain first, as every audited change does; then the change's own reads and writes.
+          await tx.auditTrail.lockChain()
+          await tx.payments.list({ merchantId: 'default', mode: 'test' }, { limit: 1 })
+          await tx.auditTrail.append(change(i))
+        })
       }))
     } finally {
       await other.close()

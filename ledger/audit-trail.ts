@@ -108,6 +108,13 @@ const snapshot = (value: unknown): string | null => value === undefined || value
  * channel payment's provider legs.
  */
 export interface AuditTrailStore {
+  /**
+   * Takes the chain before anything else in a transaction that will append (its first statement):
+   * on PostgreSQL a `LOCK TABLE` issued before the transaction reads anything, so appends from
+   * several nodes queue instead of colliding and retrying (a serializable transaction that read the
+   * head before another moved it would be rolled back). SQLite has one writer: nothing to do.
+   */
+  lockChain: () => Promise<void>
   /** Appends one record to the chain; inside the change's transaction only, so neither exists without the other. */
   append: (change: AuditChange) => Promise<AuditRecord>
   /** An owner's records (and the box-wide ones), newest first, keyset-paged. */
@@ -119,6 +126,12 @@ export interface AuditTrailStore {
 export class SqlAuditTrailStore implements AuditTrailStore {
   readonly #s: LedgerScope
   constructor (scope: LedgerScope) { this.#s = scope }
+
+  async lockChain (): Promise<void> {
+    const tx = this.#s.inTransaction('locking the audit trail')
+    // EXCLUSIVE: blocks other appends (they update the head) but not readers of the trail.
+    if (tx.dialect === 'postgres') await tx.run(sql`LOCK TABLE audit_trail_head IN EXCLUSIVE MODE`)
+  }
 
   async append (change: AuditChange): Promise<AuditRecord> {
     const tx = this.#s.inTransaction('an audit record')

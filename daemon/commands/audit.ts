@@ -16,7 +16,18 @@ export function cliActor (): AuditActor {
   return { type: 'cli', id }
 }
 
-/** Appends a CLI action to the audit trail, inside the transaction of its change. */
+/**
+ * A CLI change that is recorded: one transaction that takes the audit chain first (so, on
+ * PostgreSQL, it queues behind the daemons' audited changes instead of colliding with them).
+ */
+export async function cliTransact<T> (ledger: Ledger, fn: (tx: LedgerTx) => Promise<T>): Promise<T> {
+  return await ledger.transact(async (tx) => {
+    await tx.auditTrail.lockChain()
+    return await fn(tx)
+  })
+}
+
+/** Appends a CLI action to the audit trail, inside the transaction of its change (see cliTransact). */
 export async function recordCliChange (tx: LedgerTx, change: Omit<AuditChange, 'actor'>): Promise<void> {
   await tx.auditTrail.append({ actor: cliActor(), ...change })
 }

@@ -4,7 +4,7 @@ import { isOneOf } from '../../core/enums.js'
 import type { Ledger } from '../../ledger/ledger.js'
 import { DEFAULT_MERCHANT_ID } from '../../ledger/merchants.js'
 import { createDefaultMerchantIfEmpty } from '../bootstrap.js'
-import { recordCliChange } from './audit.js'
+import { cliTransact, recordCliChange } from './audit.js'
 import { CliError } from './cli-error.js'
 import { printLine, table, type CommandIo } from './io.js'
 
@@ -66,7 +66,7 @@ export async function keysCommand (ledger: Ledger, action: string | undefined, p
       const access = accessFrom(args)
       // Before the first start the database is empty: the `default` merchant is made here as the
       // first start would make it, in the same transaction as the key.
-      const { key, createdMerchant } = await ledger.transact(async (tx) => {
+      const { key, createdMerchant } = await cliTransact(ledger, async (tx) => {
         const createdMerchant = merchantId === DEFAULT_MERCHANT_ID && await createDefaultMerchantIfEmpty(tx)
         if (await tx.merchants.get(merchantId) === undefined) throw new CliError(`no merchant ${JSON.stringify(merchantId)}; see harpoon merchants list`)
         const key = await tx.apiKeys.create({ merchantId, name, mode, scopes, type, ...access })
@@ -114,7 +114,7 @@ export async function keysCommand (ledger: Ledger, action: string | undefined, p
       if (id === undefined) throw new CliError('keys update needs a key id (see harpoon keys list)')
       const access = accessFrom(args)
       if (Object.keys(access).length === 0) throw new CliError('keys update needs --allowed-ips a,b|any or --allowed-origins a,b|none')
-      const after = await ledger.transact(async (tx) => {
+      const after = await cliTransact(ledger, async (tx) => {
         const current = await tx.apiKeys.get(id)
         if (current === undefined) throw new CliError(`no key ${id}`)
         const { after } = await tx.apiKeys.updateAccess(id, current, access)
@@ -131,7 +131,7 @@ export async function keysCommand (ledger: Ledger, action: string | undefined, p
       const raw = args.expiresIn ?? String(ROLL_GRACE_SECONDS)
       const seconds = Number(raw)
       if (!/^\d+$/.test(raw.trim()) || seconds > MAX_ROLL_GRACE_SECONDS) throw new CliError(`--expires-in must be whole seconds from 0 to ${MAX_ROLL_GRACE_SECONDS}`)
-      const { key, previous } = await ledger.transact(async (tx) => {
+      const { key, previous } = await cliTransact(ledger, async (tx) => {
         const current = await tx.apiKeys.get(id)
         if (current === undefined) throw new CliError(`no key ${id}`)
         const rolled = await tx.apiKeys.roll(id, current, seconds)
@@ -150,7 +150,7 @@ export async function keysCommand (ledger: Ledger, action: string | undefined, p
     case 'revoke': {
       const id = positional[0]
       if (id === undefined) throw new CliError('keys revoke needs a key id (see harpoon keys list)')
-      await ledger.transact(async (tx) => {
+      await cliTransact(ledger, async (tx) => {
         const current = await tx.apiKeys.get(id)
         if (current === undefined || !(await tx.apiKeys.revoke(id))) throw new CliError(`no key ${id}`)
         await recordCliChange(tx, { ...keyTarget(current), action: 'key.revoke', before: keyJson(current), after: keyJson(await tx.apiKeys.get(id) as ApiKey) })

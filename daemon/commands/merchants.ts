@@ -1,6 +1,6 @@
 import { isoSeconds } from '../../core/time.js'
 import type { Ledger } from '../../ledger/ledger.js'
-import { recordCliChange } from './audit.js'
+import { cliTransact, recordCliChange } from './audit.js'
 import { CliError } from './cli-error.js'
 import { printLine, table, type CommandIo } from './io.js'
 
@@ -10,7 +10,7 @@ export async function merchantsCommand (ledger: Ledger, action: string | undefin
     case 'create': {
       if (args.name === undefined) throw new CliError('merchants create needs --name NAME')
       const name = args.name
-      const m = await ledger.transact(async (tx) => {
+      const m = await cliTransact(ledger, async (tx) => {
         const created = await tx.merchants.create({ name, id: args.id })
         await recordCliChange(tx, { merchantId: null, mode: null, action: 'merchant.create', targetType: 'merchant', targetId: created.id, before: null, after: { id: created.id, name: created.name } })
         return created
