@@ -1,5 +1,6 @@
 import { configDefaults, defineConfig } from 'vitest/config'
 import { NOT_ON_POSTGRES } from './test/suite-split.js'
+import { TEST_SECRET_KEY_HEX } from './test/secret-key.js'
 
 const ALL = ['{agent,api,channels,checkout,config,core,dashboard,daemon,fixtures,ingest,ledger,modem,parsers,webhooks,test}/**/*.test.ts']
 
@@ -29,8 +30,8 @@ export default defineConfig({
     // The whole suite on SQLite, and every file that touches the ledger again on PostgreSQL
     // (test/helpers/ledger.ts reads HARPOON_TEST_ENGINE). `npx vitest run --project sqlite` runs one.
     projects: [
-      { extends: true, test: { name: 'sqlite', include: ALL, env: { HARPOON_TEST_ENGINE: 'sqlite' } } },
-      { extends: true, test: { name: 'postgres', include: ALL, exclude: [...configDefaults.exclude, ...NOT_ON_POSTGRES], env: { HARPOON_TEST_ENGINE: 'postgres' } } }
+      { extends: true, test: { name: 'sqlite', include: ALL, env: { HARPOON_TEST_ENGINE: 'sqlite', HARPOON_SECRET_KEY: TEST_SECRET_KEY_HEX } } },
+      { extends: true, test: { name: 'postgres', include: ALL, exclude: [...configDefaults.exclude, ...NOT_ON_POSTGRES], env: { HARPOON_TEST_ENGINE: 'postgres', HARPOON_SECRET_KEY: TEST_SECRET_KEY_HEX } } }
     ]
   }
 })

@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config'
+import { TEST_SECRET_KEY_HEX } from './test/secret-key.js'
 
 /**
  * `npm run test:faults`: kill -9, fuzzing and misbehaving modems against the built daemon. Separate
@@ -7,6 +8,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/faults/**/*.fault.ts'],
+    // The daemons a fault test spawns and the test reading their ledger seal secrets with one key.
+    env: { HARPOON_SECRET_KEY: TEST_SECRET_KEY_HEX },
     testTimeout: 300_000,
     hookTimeout: 60_000,
     // Checks the machine first (socat, chromium, postgresql, …): installs what is missing as root with

@@ -1,3 +1,4 @@
+import { auditTrailRoutes } from './routes/audit-trail.js'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
@@ -180,6 +181,7 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     await v1.register(transactionRoutes({ service, wallets: deps.wallets, guides: deps.guides ?? PAYMENT_GUIDES, publicUrl: deps.publicUrl ?? null }))
     if (deps.channels !== undefined) await v1.register(channelRoutes({ ...deps.channels, ledger: deps.ledger, logger: deps.logger }))
     await v1.register(keyRoutes(deps.ledger))
+    await v1.register(auditTrailRoutes(deps.ledger))
     await v1.register(creditRoutes({ ledger: deps.ledger, paymentView: paymentViewer(deps.wallets), service }))
     if (deps.testSms !== undefined) await v1.register(testSmsRoutes(deps.testSms))
     if (deps.agents !== undefined) await v1.register(agentRoutes(deps.agents))

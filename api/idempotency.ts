@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { fingerprint, type IdempotencyStore } from '../ledger/idempotency.js'
 import type { Ledger, LedgerTx } from '../ledger/ledger.js'
 import type { Owner } from '../ledger/modes.js'
+import { recordApiChange, type AuditNote } from './audit-trail.js'
 import { ok } from './envelope.js'
 import { validationFailed } from './http-errors.js'
 
@@ -74,13 +75,23 @@ export function registerIdempotency (app: FastifyInstance, store: IdempotencySto
  * cannot keep the change and lose the response (which would let a retry do it twice). `change`
  * does ledger work through `tx` only (it may run again on PostgreSQL); `statusCode` may depend on
  * what it found (201 created, 200 already there); `shape` wraps the data (default: the SPEC §4
- * success envelope). The reply is sent once the transaction committed.
+ * success envelope). A route that declares `config.audit` gets its audit record appended in the
+ * same transaction, from what `change` wrote into `note` (api/audit-trail.ts). The reply is sent
+ * once the transaction committed.
  */
 export async function commitResponse<T> (ledger: Ledger, request: FastifyRequest, reply: FastifyReply,
-  statusCode: number | (() => number), change: (tx: LedgerTx) => Promise<T>, shape: (data: T) => unknown = ok): Promise<FastifyReply> {
+  statusCode: number | (() => number), change: (tx: LedgerTx, note: AuditNote) => Promise<T>, shape: (data: T) => unknown = ok): Promise<FastifyReply> {
   const claim = request.idempotency
   const response = await ledger.transact(async (tx) => {
-    const body = JSON.stringify(shape(await change(tx)))
+    // A route that records its change takes the audit chain first (a no-op on SQLite; on PostgreSQL
+    // audited changes of every node then queue rather than collide on the chain's head).
+    if (request.routeOptions.config.audit !== undefined) await tx.auditTrail.lockChain()
+    // A fresh note per run: on PostgreSQL the body may run again after a lost race.
+    const note: AuditNote = {}
+    const data = await change(tx, note)
+    // The audit record commits with the change or not at all (issue 16's audit trail).
+    await recordApiChange(tx, request, note, data)
+    const body = JSON.stringify(shape(data))
     const status = typeof statusCode === 'function' ? statusCode() : statusCode
     if (claim !== null) await tx.idempotency.complete(claim.owner, claim.key, claim.claim, { statusCode: status, body })
     return { status, body }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { ALPHABET, checkCharacter } from '../ledger/hpn-code.js'
 import type { Ledger } from '../ledger/ledger.js'
 import { openLedger, type DatabaseSettings } from '../ledger/open.js'
@@ -17,11 +18,20 @@ export function seededCode (i: number): string {
   return data + checkCharacter(data)
 }
 
+/**
+ * The key the bench's daemons (which inherit this process's environment) and its own ledger handles
+ * seal secrets with: one per run.
+ */
+export function benchSecretKey (): Buffer {
+  process.env['HARPOON_SECRET_KEY'] ??= randomBytes(32).toString('hex')
+  return Buffer.from(process.env['HARPOON_SECRET_KEY'], 'hex')
+}
+
 export interface Seeded { key: string, ledger: Ledger }
 
 /** Opens (and migrates) the database, with merchant `default` and a live key holding every scope. */
 export async function prepareLedger (database: DatabaseSettings): Promise<Seeded> {
-  const ledger = await openLedger(database)
+  const ledger = await openLedger(database, { secretKey: benchSecretKey() })
   if (await ledger.merchants.get('default') === undefined) await ledger.merchants.create({ id: 'default', name: 'Bench shop' })
   const key = (await ledger.apiKeys.create({ merchantId: 'default', name: 'bench', mode: 'live', scopes: SCOPES })).secret
   return { key, ledger }

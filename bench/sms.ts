@@ -11,7 +11,7 @@ import { createEndpoint } from '../webhooks/endpoints.js'
 import { createWebhooks } from '../webhooks/webhooks.js'
 import { benchDatabase, Cleanup, percentile, spawnDaemon, tempDir, waitUntil, type Child } from './harness.js'
 import { startReceiver } from './receiver.js'
-import { prepareLedger } from './seed.js'
+import { benchSecretKey, prepareLedger } from './seed.js'
 
 const OWNER = { merchantId: 'default', mode: 'live' } as const
 const MODEM = { id: 'mtn-1', network: 'mtn', msisdn: '0244000001' }
@@ -144,7 +144,7 @@ export async function runBurst (cleanup: Cleanup, n = 500): Promise<Burst> {
   }
   const modem = await pty(sim, cleanup)
   // A second view of the same file, only read from while the daemon writes (WAL lets both run).
-  const watch = await openLedger({ path: dbPath })
+  const watch = await openLedger({ path: dbPath }, { secretKey: benchSecretKey() })
   cleanup.push(async () => { await watch.close() })
   const t0 = performance.now()
   const daemon = await spawnDaemon(dir, { modems: [{ ...MODEM, port: modem.path }] }, cleanup)

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { Value } from '@sinclair/typebox/value'
 import { HarpoonError } from '../core/errors.js'
 import { parseAmount } from '../core/money.js'
@@ -35,6 +35,11 @@ export interface Config extends Omit<ConfigFile, 'channels' | 'agent'> {
   readonly maxAmountMinor: number
   /** `virtual_modems` resolved: true when not set and no modem is configured. */
   readonly virtualModems: boolean
+  /**
+   * Where the key that seals secrets at rest comes from (daemon/secret-key.ts): HARPOON_SECRET_KEY
+   * when set, else `file`, next to the config file (./config without one), made on first start.
+   */
+  readonly secretKey: { readonly fromEnv: string | null, readonly file: string }
 }
 
 export class ConfigError extends HarpoonError {
@@ -49,11 +54,15 @@ export const DEFAULT_CONFIG_PATH = './config/harpoon.json'
 export const DATABASE_URL_ENV = 'HARPOON_DATABASE_URL'
 /** Set, it is `agent.key`, over whatever the file says (the same reason). */
 export const AGENT_KEY_ENV = 'HARPOON_AGENT_KEY'
+/** Set, it is the key that seals secrets at rest (64 hex digits or base64 of 32 bytes) instead of the key file. */
+export const SECRET_KEY_ENV = 'HARPOON_SECRET_KEY'
+/** The key file's name, in the config file's folder. */
+export const SECRET_KEY_FILE = 'harpoon.key'
 
 /**
  * Picks the configuration file: `--config`, else `HARPOON_CONFIG`, else ./config/harpoon.json when
  * present, else none (built-in defaults). This and `loadConfig` (HARPOON_DATABASE_URL,
- * HARPOON_AGENT_KEY) are the only readers of the environment.
+ * HARPOON_AGENT_KEY, HARPOON_SECRET_KEY) are the only readers of the environment.
  */
 export function resolveConfigPath (flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
   if (flag !== undefined && flag !== '') return flag
@@ -66,9 +75,11 @@ export function loadConfig (flag?: string, env: NodeJS.ProcessEnv = process.env)
   const path = resolveConfigPath(flag, env)
   const databaseUrl = env[DATABASE_URL_ENV]
   const agentKey = env[AGENT_KEY_ENV]
+  const secretKey = env[SECRET_KEY_ENV]
   const fromEnv = {
     ...(databaseUrl === undefined || databaseUrl === '' ? {} : { databaseUrl }),
-    ...(agentKey === undefined || agentKey === '' ? {} : { agentKey })
+    ...(agentKey === undefined || agentKey === '' ? {} : { agentKey }),
+    ...(secretKey === undefined || secretKey === '' ? {} : { secretKey })
   }
   if (path === null) return validateConfig({}, 'defaults', fromEnv)
   let text: string
@@ -123,7 +134,7 @@ function databaseUrlProblem (url: string): string | null {
  * reported at once, each naming the key. `overrides.databaseUrl` (HARPOON_DATABASE_URL) replaces
  * `database.url`.
  */
-export function validateConfig (raw: unknown, source: string, overrides: { databaseUrl?: string, agentKey?: string } = {}): Config {
+export function validateConfig (raw: unknown, source: string, overrides: { databaseUrl?: string, agentKey?: string, secretKey?: string } = {}): Config {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(`config ${source} must be a JSON object`)
   }
@@ -183,7 +194,11 @@ export function validateConfig (raw: unknown, source: string, overrides: { datab
     agent: file.agent ?? null,
     source,
     maxAmountMinor: maxAmountMinor as number,
-    virtualModems: file.virtual_modems ?? file.modems.length === 0
+    virtualModems: file.virtual_modems ?? file.modems.length === 0,
+    secretKey: {
+      fromEnv: overrides.secretKey ?? null,
+      file: join(dirname(resolve(source === 'defaults' ? DEFAULT_CONFIG_PATH : source)), SECRET_KEY_FILE)
+    }
   }
   return deepFreeze(config)
 }

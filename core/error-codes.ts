@@ -59,6 +59,10 @@ export const ERROR_CODES = {
 
   // Never an HTTP answer: start-up, configuration, CLI, storage maintenance, modems, providers.
   config_invalid: { status: null, meaning: 'the configuration is invalid; start-up stops naming each field' },
+  secret_key_invalid: { status: null, meaning: 'HARPOON_SECRET_KEY or the key file does not hold 32 bytes (64 hex digits or base64)' },
+  secret_key_unreadable: { status: null, meaning: 'the secret key file cannot be created or read by the daemon\'s user' },
+  secret_key_wrong: { status: null, meaning: "the database's secrets were sealed with another secret key; start-up stops" },
+  secret_unreadable: { status: null, meaning: 'a sealed secret does not open with this key (another key, or the value was altered)' },
   cli_usage: { status: null, meaning: 'a CLI command was used wrongly' },
   central_url_refused: { status: null, meaning: 'agent.central_url is not a URL an agent may use' },
   target_refused: { status: null, meaning: 'a webhook target URL the SSRF guard refuses (routes turn it into validation_failed)' },

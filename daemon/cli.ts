@@ -3,10 +3,13 @@ import { parseArgs } from 'node:util'
 import { isHarpoonError } from '../core/errors.js'
 import { ConfigError, loadConfig, type Config } from '../config/load.js'
 import { openLedger } from '../ledger/open.js'
+import type { Ledger } from '../ledger/ledger.js'
+import { loadSecretKey } from './secret-key.js'
 import { CliError } from './commands/cli-error.js'
 import type { CommandIo } from './commands/io.js'
 import { backupCommand } from './commands/backup.js'
 import { KEYS_USAGE, keysCommand } from './commands/keys.js'
+import { AUDIT_USAGE, auditCommand } from './commands/audit.js'
 import { merchantsCommand } from './commands/merchants.js'
 import { modemsCommand } from './commands/modems.js'
 import { simulateCommand } from './commands/simulate.js'
@@ -27,6 +30,7 @@ const USAGE = `usage: harpoon <command> [--config PATH]
   agent                         run a harpoon agent: modems here, forwarding to a central daemon
   agent status [--json] | agent replay | agent skip SEQ   the agent's store of messages
   ${KEYS_USAGE}
+  ${AUDIT_USAGE}
   merchants create --name NAME [--id SLUG] [--json]
   merchants list [--json]
   parse [--network mtn|telecel|at|ghanapay|mpesa|airtel_ke] [--sender ID] [TEXT]   parse one SMS (TEXT, else stdin)
@@ -78,6 +82,11 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false }
 } as const
 
+/** The ledger for a CLI command, opened with the daemon's secret key (HARPOON_SECRET_KEY or the key file). */
+async function openCliLedger (config: Config): Promise<Ledger> {
+  return await openLedger(config.database, { secretKey: loadSecretKey(config.secretKey).key })
+}
+
 /** Runs one CLI invocation; returns the exit code. `start` resolves only when the daemon stops. */
 export async function runCli (argv: readonly string[], io: CommandIo): Promise<number> {
   // The simulators parse their own flags and need no config (channels/*/README.md); loaded only when run.
@@ -127,7 +136,7 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
         }, io)
       }
       case 'simulate': {
-        const ledger = await openLedger(config.database)
+        const ledger = await openCliLedger(config)
         try {
           return await simulateCommand(config, ledger, {
             network: values.network, amount: values.amount, reference: values.reference, payer: values.payer, merchant: values.merchant,
@@ -148,16 +157,24 @@ export async function runCli (argv: readonly string[], io: CommandIo): Promise<n
       case 'modems':
         return await modemsCommand(config, { port: values.port, json: values.json }, io, createLogger('warn', pino.destination(2)))
       case 'proxy-clients': {
-        const ledger = await openLedger(config.database)
+        const ledger = await openCliLedger(config)
         try {
           return await proxyClientsCommand(config, ledger, action, rest, { name: values.name, callbackUrl: values['callback-url'], merchant: values.merchant, json: values.json }, io)
         } finally {
           await ledger.close()
         }
       }
+      case 'audit': {
+        const ledger = await openCliLedger(config)
+        try {
+          return await auditCommand(ledger, action, { json: values.json }, io)
+        } finally {
+          await ledger.close()
+        }
+      }
       case 'keys':
       case 'merchants': {
-        const ledger = await openLedger(config.database)
+        const ledger = await openCliLedger(config)
         try {
           return command === 'keys'
             ? await keysCommand(ledger, action, rest, {

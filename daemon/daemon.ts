@@ -7,6 +7,7 @@ import { ConfigError, type Config } from '../config/load.js'
 import { startExpirySweeper } from '../ledger/expiry-sweeper.js'
 import type { Ledger } from '../ledger/ledger.js'
 import { describeDatabase, openLedger } from '../ledger/open.js'
+import { loadSecretKey } from './secret-key.js'
 import { createWebhooks, type Webhooks } from '../webhooks/webhooks.js'
 import { bootstrapEmptyDatabase, firstKeyBanner } from './bootstrap.js'
 import { packageVersion } from './version.js'
@@ -54,7 +55,10 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
   const startedAt = Date.now()
   logger.info({ version, config: config.source, database: describeDatabase(config.database) }, 'starting harpoon daemon')
 
+  const secretKey = loadSecretKey(config.secretKey)
+  if (secretKey.created) logger.warn({ key_file: secretKey.source }, 'made a new secret key for the secrets kept in the database: back this file up apart from the database; without it they cannot be read')
   const ledger = await openLedger(config.database, {
+    secretKey: secretKey.key,
     // A step that follows a commit (waking the dispatcher, answering a waiting test SMS) failed: the
     // money is committed; say so and carry on.
     onAfterCommitError: (err) => { logger.error({ err }, 'a step after a committed ledger transaction failed') }

@@ -15,7 +15,7 @@ async function start (clock: { t: number }): Promise<TestApi> {
 describe('dashboard', () => {
   it('serves its page, script and styles without a key, under a strict Content-Security-Policy', async () => {
     const api = await start({ t: Date.now() })
-    for (const [path, type] of [['/dashboard', 'text/html'], ['/dashboard/app.js', 'text/javascript'], ['/dashboard/app.css', 'text/css']] as const) {
+    for (const [path, type] of [['/dashboard', 'text/html'], ['/dashboard/app.js', 'text/javascript'], ['/dashboard/app.css', 'text/css'], ['/dashboard/chart.js', 'text/javascript']] as const) {
       const res = await api.request('GET', path, { key: null })
       expect(res.status).toBe(200)
       expect(res.headers.get('content-type')).toContain(type)
@@ -75,5 +75,27 @@ describe('dashboard', () => {
     // Another merchant's operator cannot find it, even by telco id.
     const other = await api.key({ merchant: 'other' })
     expect((await api.request('GET', `/v1/operator/payments/${credit.telco_transaction_id}`, { key: other })).status).toBe(404)
+  })
+
+  it('gives the overview\'s numbers: money by network, payments by outcome, time to confirmation, unmatched credits, SMS per modem', async () => {
+    const api = await start({ t: Date.now() })
+    const key = await api.key({ mode: 'test', scopes: ['payments:read', 'payments:write', 'operator'] })
+    const empty = (await api.request('GET', '/v1/operator/overview', { key })).body.data
+    expect(empty).toMatchObject({ money: [], payments_by_status: [], confirmation: { count: 0, median_seconds: null }, unmatched: { count: 0, amount: '0.00', oldest_at: null }, webhooks: { success_rate: null, hours: [] }, sms_per_hour: [] })
+    const paid = (await api.request('POST', '/v1/payments/initialize', { key, body: { amount: '25.00' } })).body.data
+    await api.request('POST', '/v1/payments/initialize', { key, body: { amount: '10.00' } })
+    expect((await api.request('POST', '/v1/test/sms', { key, body: { network: 'mtn', amount: '25.00', reference: paid.hpn_code } })).status).toBe(200)
+    expect((await api.request('POST', '/v1/test/sms', { key, body: { network: 'mtn', amount: '7.50', reference: 'no code here' } })).status).toBe(200)
+    const o = (await api.request('GET', '/v1/operator/overview', { key })).body.data
+    expect(o.money).toEqual([{ network: 'mtn', channel: 'sms', currency: 'GHS', today: '32.50', week: '32.50' }])
+    expect(o.payments_by_status).toEqual([{ status: 'PENDING', count: 1 }, { status: 'SUCCESS', count: 1 }])
+    expect(o.confirmation.count).toBe(1)
+    expect(o.confirmation.buckets.reduce((n: number, b: { count: number }) => n + b.count, 0)).toBe(1)
+    expect(o.unmatched).toMatchObject({ count: 1, amount: '7.50' })
+    expect(o.sms_per_hour).toHaveLength(1)
+    expect(o.sms_per_hour[0].hours.reduce((n: number, h: { count: number }) => n + h.count, 0)).toBe(2)
+    // Another mode sees none of it.
+    const live = await api.key({ mode: 'live', scopes: ['operator'] })
+    expect((await api.request('GET', '/v1/operator/overview', { key: live })).body.data.money).toEqual([])
   })
 })

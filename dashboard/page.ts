@@ -1,4 +1,6 @@
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { STRICT_PAGE_HEADERS, loadPublicFiles } from '../core/strict-page.js'
 
@@ -16,11 +18,22 @@ const FILES = {
 type FileName = keyof typeof FILES
 
 /**
+ * Chart.js (MIT, a pinned dependency), served by the daemon itself as `/dashboard/chart.js`: the
+ * overview's charts need nothing from elsewhere. Its package exports only its modules, so the
+ * standalone build is found beside the main entry.
+ */
+function chartLibrary (): Buffer {
+  const main = createRequire(import.meta.url).resolve('chart.js')
+  return readFileSync(join(dirname(main), 'chart.umd.min.js'))
+}
+
+/**
  * `/dashboard`: the public page, script and styles. The page gets no data without a key: it calls
  * the API (`api/routes/operator.ts` and the rest) with `Authorization: Bearer` like every client.
  */
 export function dashboardPage () {
   const files = loadPublicFiles(import.meta.url, join('dashboard', 'public'), Object.keys(FILES) as FileName[])
+  const chart = chartLibrary()
 
   function send (reply: FastifyReply, name: FileName): FastifyReply {
     return reply.headers(STRICT_PAGE_HEADERS).type(FILES[name]).send(files.get(name))
@@ -32,5 +45,6 @@ export function dashboardPage () {
     app.get('/dashboard/', page, async (_request, reply) => send(reply, 'index.html'))
     app.get('/dashboard/app.js', page, async (_request, reply) => send(reply, 'app.js'))
     app.get('/dashboard/app.css', page, async (_request, reply) => send(reply, 'app.css'))
+    app.get('/dashboard/chart.js', page, async (_request, reply) => reply.headers(STRICT_PAGE_HEADERS).type('text/javascript; charset=utf-8').send(chart))
   }
 }

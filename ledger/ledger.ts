@@ -13,12 +13,15 @@ import type { PaymentStore } from './payments.js'
 import { ApiKeyCache } from './api-key-cache.js'
 import { generateCode } from './hpn-code.js'
 import { LedgerScope, type Shared } from './scope.js'
+import { adoptSecretKey } from './secrets-at-rest.js'
+import { SecretBox } from './secret-box.js'
 import type { SmsInboxStore } from './sms-inbox.js'
 import type { LedgerStats } from './stats.js'
 import type { WebhookDeliveryStore } from './webhook-deliveries.js'
 import type { WebhookEndpointStore } from './webhook-endpoints.js'
 import type { ChannelTransactionStore } from './channel-transactions.js'
 import type { AuditStore } from './audit.js'
+import type { AuditTrailStore } from './audit-trail.js'
 import type { ProxyStore } from './proxy.js'
 
 /** Every store of the ledger, bound to one executor (the engine's reads, or one transaction). */
@@ -40,6 +43,8 @@ export interface LedgerStores {
   readonly checkoutTokens: CheckoutTokenStore
   readonly channelTransactions: ChannelTransactionStore
   readonly audit: AuditStore
+  /** The operators' audit trail (issue 16): who changed what, hash-chained; not `audit`, a channel payment's legs. */
+  readonly auditTrail: AuditTrailStore
   readonly proxy: ProxyStore
 }
 
@@ -73,6 +78,8 @@ export interface Ledger extends LedgerStores {
 }
 
 export interface LedgerOptions {
+  /** The key that seals secrets at rest (32 bytes; daemon/secret-key.ts loads it). */
+  secretKey: Buffer
   now?: (() => number) | undefined
   /** Where candidate HPN codes come from (default: random). Tests use it to make nodes collide. */
   drawCode?: (() => string) | undefined
@@ -103,10 +110,20 @@ class EngineLedger extends LedgerScope implements Ledger {
 const engines = new WeakMap<Ledger, Engine>()
 
 /** The ledger's stores over an engine that is open and migrated (ledger/open.ts builds both). */
-export function createLedger (engine: Engine, options: LedgerOptions = {}): Ledger {
-  const ledger = new EngineLedger(engine, { engine, now: options.now ?? Date.now, subscribers: [], keyTouched: new Map(), keyCache: new ApiKeyCache(engine), drawCode: options.drawCode ?? (() => generateCode()) })
+export function createLedger (engine: Engine, options: LedgerOptions): Ledger {
+  const ledger = new EngineLedger(engine, { engine, secrets: new SecretBox(options.secretKey), now: options.now ?? Date.now, subscribers: [], keyTouched: new Map(), keyCache: new ApiKeyCache(engine), drawCode: options.drawCode ?? (() => generateCode()) })
   engines.set(ledger, engine)
   return ledger
+}
+
+/**
+ * Checks the secret key against the database and seals what an older release left in plaintext
+ * (ledger/secrets-at-rest.ts); ledger/open.ts runs it before the ledger is handed out.
+ */
+export async function adoptLedgerSecretKey (ledger: Ledger): Promise<number> {
+  if (!(ledger instanceof EngineLedger)) throw new Error('not a ledger made by createLedger')
+  const shared = ledger.shared
+  return await engineOf(ledger).transaction(async (t) => await adoptSecretKey(new LedgerScope(t, t, shared)))
 }
 
 /** The engine under a ledger: for ledger/testing.ts only, so tests can look at rows. */

@@ -13,6 +13,7 @@ import { sql } from './sql.js'
 import { SqliteEngine } from './sqlite/engine.js'
 import { migrate } from './sqlite/migrate.js'
 import { MIGRATIONS } from './sqlite/migrations/index.js'
+import { testSecretKey } from '../test/secret-key.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
@@ -59,7 +60,7 @@ describe(`migrations on ${ENGINE}`, () => {
     })
     await engine.close()
 
-    const ledger = await openLedger(settings)
+    const ledger = await openLedger(settings, { secretKey: testSecretKey() })
     cleanups.push(async () => { await ledger.close() })
     expect(await ledger.payments.find({ merchantId: 'default', mode: 'live' }, 'hpn_trx_1')).toMatchObject({ hpn_code: 'HKMVR2', status: 'PENDING' })
     expect(await ledger.credits.get({ merchantId: 'default', mode: 'test' }, 'crd_1')).toMatchObject({ status: 'unmatched', amount_minor: 1000 })
@@ -74,7 +75,7 @@ describe(`migrations on ${ENGINE}`, () => {
       await tx.run(sql`INSERT INTO schema_migrations (version, name, applied_at) VALUES (${NEWEST + 1}, 'from-the-future', 1)`)
     })
     const before = await engine.all<{ version: number }>(sql`SELECT version FROM schema_migrations ORDER BY version`)
-    const refused = await openLedger(settings).then(async (l) => { await l.close(); return null }, (err: unknown) => err)
+    const refused = await openLedger(settings, { secretKey: testSecretKey() }).then(async (l) => { await l.close(); return null }, (err: unknown) => err)
     expect(isHarpoonError(refused) ? refused.code : refused).toBe('database_too_new')
     expect(await engine.all<{ version: number }>(sql`SELECT version FROM schema_migrations ORDER BY version`)).toEqual(before)
     await engine.close()

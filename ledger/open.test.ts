@@ -1,3 +1,4 @@
+import { testSecretKey } from '../test/secret-key.js'
 import { describe, expect, it } from 'vitest'
 import { createTestDatabase } from '../test/helpers/postgres-database.js'
 import { describeDatabase, engineKind, openLedger } from './open.js'
@@ -16,7 +17,7 @@ describe('choosing the engine', () => {
 
   it('opens and migrates the PostgreSQL database a url names, and says clearly when it cannot be reached', async () => {
     const db = await createTestDatabase({ migrated: false })
-    const ledger = await openLedger({ path: 'unused.db', url: db.url })
+    const ledger = await openLedger({ path: 'unused.db', url: db.url }, { secretKey: testSecretKey() })
     try {
       expect(ledger.dialect).toBe('postgres')
       await ledger.merchants.create({ id: 'm1', name: 'Shop' })
@@ -24,6 +25,6 @@ describe('choosing the engine', () => {
     } finally {
       await ledger.close()
     }
-    await expect(openLedger({ path: 'unused.db', url: 'postgres://harpoon:x@127.0.0.1:1/db' })).rejects.toMatchObject({ code: 'database_unavailable' })
+    await expect(openLedger({ path: 'unused.db', url: 'postgres://harpoon:x@127.0.0.1:1/db' }, { secretKey: testSecretKey() })).rejects.toMatchObject({ code: 'database_unavailable' })
   })
 })

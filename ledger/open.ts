@@ -1,6 +1,6 @@
 import { HarpoonError } from '../core/errors.js'
 import type { Engine } from './engine.js'
-import { createLedger, type Ledger, type LedgerOptions } from './ledger.js'
+import { adoptLedgerSecretKey, createLedger, type Ledger, type LedgerOptions } from './ledger.js'
 import { backupSqlite, type BackupSummary } from './sqlite/backup.js'
 import { SqliteEngine } from './sqlite/engine.js'
 import { migrate } from './sqlite/migrate.js'
@@ -41,7 +41,7 @@ export interface OpenOptions extends LedgerOptions {
 }
 
 /** Opens the engine the settings name and brings its schema up to date (migrations run here, at start). */
-export async function openEngine (settings: DatabaseSettings, options: OpenOptions = {}): Promise<Engine> {
+export async function openEngine (settings: DatabaseSettings, options: Omit<OpenOptions, 'secretKey'> = {}): Promise<Engine> {
   const kind = engineKind(settings)
   switch (kind) {
     case 'sqlite': {
@@ -76,8 +76,15 @@ export async function openEngine (settings: DatabaseSettings, options: OpenOptio
 }
 
 /** The ledger over the database the settings name, migrated and ready. */
-export async function openLedger (settings: DatabaseSettings, options: OpenOptions = {}): Promise<Ledger> {
-  return createLedger(await openEngine(settings, options), options)
+export async function openLedger (settings: DatabaseSettings, options: OpenOptions): Promise<Ledger> {
+  const ledger = createLedger(await openEngine(settings, options), options)
+  try {
+    await adoptLedgerSecretKey(ledger)
+  } catch (err) {
+    await ledger.close()
+    throw err
+  }
+  return ledger
 }
 
 /**

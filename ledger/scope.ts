@@ -18,7 +18,9 @@ import { SqlWebhookDeliveryStore, type WebhookDeliveryStore } from './webhook-de
 import { SqlWebhookEndpointStore, type WebhookEndpointStore } from './webhook-endpoints.js'
 import { SqlChannelTransactionStore, type ChannelTransactionStore } from './channel-transactions.js'
 import { SqlAuditStore, type AuditStore } from './audit.js'
+import { SqlAuditTrailStore, type AuditTrailStore } from './audit-trail.js'
 import { SqlProxyStore, type ProxyStore } from './proxy.js'
+import type { SecretBox } from './secret-box.js'
 
 /** What every scope of one ledger shares. */
 export interface Shared {
@@ -29,6 +31,8 @@ export interface Shared {
   readonly keyTouched: Map<string, number>
   /** API keys by secret hash between changes, so a request's authentication reads nothing. */
   readonly keyCache: ApiKeyCache<CachedKey>
+  /** Seals and opens the secrets the ledger keeps (ledger/secret-box.ts). */
+  readonly secrets: SecretBox
   /** Draws a candidate HPN code (random; tests that need two nodes to collide pass their own). */
   readonly drawCode: () => string
 }
@@ -61,6 +65,7 @@ export class LedgerScope implements LedgerTx {
   #checkoutTokens: CheckoutTokenStore | undefined
   #channelTransactions: ChannelTransactionStore | undefined
   #audit: AuditStore | undefined
+  #auditTrail: AuditTrailStore | undefined
   #proxy: ProxyStore | undefined
 
   constructor (ex: Executor, tx: Transaction | null, shared: Shared) {
@@ -87,6 +92,7 @@ export class LedgerScope implements LedgerTx {
   get checkoutTokens (): CheckoutTokenStore { return (this.#checkoutTokens ??= new SqlCheckoutTokenStore(this)) }
   get channelTransactions (): ChannelTransactionStore { return (this.#channelTransactions ??= new SqlChannelTransactionStore(this)) }
   get audit (): AuditStore { return (this.#audit ??= new SqlAuditStore(this)) }
+  get auditTrail (): AuditTrailStore { return (this.#auditTrail ??= new SqlAuditTrailStore(this)) }
   get proxy (): ProxyStore { return (this.#proxy ??= new SqlProxyStore(this)) }
 
   afterCommit (fn: () => void): void {

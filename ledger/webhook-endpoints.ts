@@ -1,3 +1,4 @@
+import { webhookSecretContext } from './secrets-at-rest.js'
 import { ALL_EVENTS, type EndpointKind, type EventType, type Mode } from '../core/enums.js'
 import { NotFoundError } from './errors.js'
 import type { Owner } from './modes.js'
@@ -128,7 +129,7 @@ export class SqlWebhookEndpointStore implements WebhookEndpointStore {
       const t = tx.now()
       await tx.ex.run(sql`INSERT INTO webhook_endpoints (id, kind, merchant_id, mode, url, events, description, created_at, updated_at)
         VALUES (${input.id}, ${input.kind ?? 'webhook'}, ${owner.merchantId}, ${owner.mode}, ${input.url}, ${JSON.stringify(input.events)}, ${input.description}, ${t}, ${t})`)
-      await tx.ex.run(sql`INSERT INTO webhook_secrets (endpoint_id, secret, created_at, expires_at) VALUES (${input.id}, ${input.secret}, ${t}, NULL)`)
+      await tx.ex.run(sql`INSERT INTO webhook_secrets (endpoint_id, secret, created_at, expires_at) VALUES (${input.id}, ${tx.shared.secrets.seal(input.secret, webhookSecretContext(input.id))}, ${t}, NULL)`)
       return await tx.webhookEndpoints.byId(input.id) as Endpoint
     })
   }
@@ -195,7 +196,7 @@ export class SqlWebhookEndpointStore implements WebhookEndpointStore {
       const t = tx.now()
       const until = t + overlapSeconds * 1000
       await tx.ex.run(sql`UPDATE webhook_secrets SET expires_at = ${until} WHERE endpoint_id = ${id} AND (expires_at IS NULL OR expires_at > ${until})`)
-      await tx.ex.run(sql`INSERT INTO webhook_secrets (endpoint_id, secret, created_at, expires_at) VALUES (${id}, ${secret}, ${t}, NULL)`)
+      await tx.ex.run(sql`INSERT INTO webhook_secrets (endpoint_id, secret, created_at, expires_at) VALUES (${id}, ${tx.shared.secrets.seal(secret, webhookSecretContext(id))}, ${t}, NULL)`)
       return { endpoint, previousExpiresAt: until }
     })
   }
@@ -203,7 +204,7 @@ export class SqlWebhookEndpointStore implements WebhookEndpointStore {
   async secretsOf (id: string): Promise<string[]> {
     const rows = await this.#s.ex.all<{ secret: string }>(sql`SELECT secret FROM webhook_secrets
       WHERE endpoint_id = ${id} AND (expires_at IS NULL OR expires_at > ${this.#s.now()}) ORDER BY id DESC`)
-    return rows.map((r) => r.secret)
+    return rows.map((r) => this.#s.shared.secrets.open(r.secret, webhookSecretContext(id)))
   }
 
   async recordSuccess (id: string): Promise<void> {

@@ -13,6 +13,7 @@ import { reconcileAmount, type PaymentService } from '../payment-service.js'
 import { caller } from '../auth.js'
 import { okList } from '../envelope.js'
 import { commitResponse } from '../idempotency.js'
+import { notePayment, paymentState } from '../audit-trail.js'
 import { AmountInput, ErrorSchema, PaymentIdParams, PaymentSchema, envelope, listEnvelope, literals, nullable } from '../schemas.js'
 
 const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema, 429: ErrorSchema }
@@ -123,7 +124,7 @@ export function creditRoutes (deps: CreditRouteDeps) {
     })
 
     app.post('/credits/:id/assign', {
-      config: { scope: 'operator' },
+      config: { scope: 'operator', audit: { action: 'credit.assign', target: 'credit' } },
       schema: {
         tags: ['operator'],
         summary: 'Apply an unmatched credit to a payment',
@@ -135,18 +136,21 @@ export function creditRoutes (deps: CreditRouteDeps) {
       const auth = caller(request)
       const { id } = request.params as { id: string }
       const body = request.body as Static<typeof AssignBody>
-      return await commitResponse(ledger, request, reply, 200, async (tx) => {
+      return await commitResponse(ledger, request, reply, 200, async (tx, note) => {
         const credit = await tx.credits.get(auth, id)
         if (credit === undefined) throw new NotFoundError('credit')
         if (credit.status !== 'unmatched') throw new ConflictError('credit_not_unmatched', `credit is ${credit.status}; only an unmatched credit can be assigned`)
         const payment = await tx.payments.get(auth, body.payment)
         const updated = await tx.credits.assign(credit, payment, body.note ?? null)
+        note.targetId = credit.public_id
+        note.before = { credit: { status: credit.status, payment: null }, payment: paymentState(payment) }
+        note.after = { credit: { status: 'matched', payment: updated.reference }, payment: paymentState(updated) }
         return { credit: await creditView(tx, await tx.credits.getById(credit.id) as CreditRow), payment: await deps.paymentView(tx, updated) }
       })
     })
 
     app.post('/payments/:id/reconcile', {
-      config: { scope: 'payments:write' },
+      config: { scope: 'payments:write', audit: { action: 'payment.reconcile', target: 'payment' } },
       schema: {
         tags: ['payments'],
         summary: 'Apply the credit with the telco transaction id from the customer\'s own SMS',
@@ -159,8 +163,10 @@ export function creditRoutes (deps: CreditRouteDeps) {
       const { id } = request.params as { id: string }
       const body = request.body as Static<typeof ReconcileBody>
       const amountMinor = reconcileAmount(body.amount)
-      return await commitResponse(ledger, request, reply, 200, async (tx) => {
+      return await commitResponse(ledger, request, reply, 200, async (tx, note) => {
         const result = await deps.service.reconcile(tx, auth, id, { telcoTransactionId: body.telco_transaction_id, amountMinor, note: body.note ?? null })
+        notePayment(note, result.before, result.payment)
+        note.after = { outcome: result.outcome, telco_transaction_id: body.telco_transaction_id, ...paymentState(result.payment) }
         return { outcome: result.outcome, payment: await deps.paymentView(tx, result.payment) }
       })
     })

@@ -46,7 +46,7 @@ const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 422: Erro
 export function keyRoutes (ledger: Ledger) {
   return async function register (app: FastifyInstance): Promise<void> {
     app.post('/keys', {
-      config: { scope: 'keys:manage' },
+      config: { scope: 'keys:manage', audit: { action: 'key.create', target: 'key' } },
       schema: { tags: ['keys'], summary: 'Create an API key (the secret is shown once)', body: CreateKeyBody, response: { 201: envelope(KeySchema), ...errors } }
     }, async (request, reply) => {
       const auth = caller(request)
@@ -60,9 +60,13 @@ export function keyRoutes (ledger: Ledger) {
       const beyond = (scopes ?? []).filter((s) => !auth.scopes.has(s))
       if (beyond.length > 0) problems.push({ field: 'scopes', message: `cannot grant scopes this key does not have: ${beyond.join(', ')}` })
       if (problems.length > 0) throw validationFailed(problems)
-      return await commitResponse(ledger, request, reply, 201, async (tx) => keyView(await tx.apiKeys.create({
-        merchantId: auth.merchantId, name: body.name, mode, scopes: scopes ?? [], type, allowedOrigins: body.allowed_origins, allowedIps: body.allowed_ips
-      })))
+      return await commitResponse(ledger, request, reply, 201, async (tx, note) => {
+        const key = await tx.apiKeys.create({
+          merchantId: auth.merchantId, name: body.name, mode, scopes: scopes ?? [], type, allowedOrigins: body.allowed_origins, allowedIps: body.allowed_ips
+        })
+        note.targetId = key.id
+        return keyView(key)
+      })
     })
 
     app.get('/keys', {
@@ -74,7 +78,7 @@ export function keyRoutes (ledger: Ledger) {
     })
 
     app.post('/keys/:id/roll', {
-      config: { scope: 'keys:manage' },
+      config: { scope: 'keys:manage', audit: { action: 'key.roll', target: 'key' } },
       schema: {
         tags: ['keys'],
         summary: 'Roll a key: a new key with the same scopes; the old one works until expires_in seconds',
@@ -86,16 +90,18 @@ export function keyRoutes (ledger: Ledger) {
       const auth = caller(request)
       const { id } = request.params as Static<typeof KeyIdParams>
       const body = (request.body ?? { expires_in: 86400 }) as Static<typeof RollKeyBody>
-      return await commitResponse(ledger, request, reply, 201, async (tx) => {
-        if (!reachable(auth, await tx.apiKeys.get(id, auth.merchantId))) throw new NotFoundError('api key')
+      return await commitResponse(ledger, request, reply, 201, async (tx, note) => {
+        const before = await tx.apiKeys.get(id, auth.merchantId)
+        if (!reachable(auth, before)) throw new NotFoundError('api key')
         const { key, previous } = await tx.apiKeys.roll(id, auth, body.expires_in)
+        note.before = keyView(before)
         // The new key in the shape POST /v1/keys answers, so one client code path reads both.
         return { ...keyView(key), previous: keyView(previous) }
       })
     })
 
     app.patch('/keys/:id', {
-      config: { scope: 'keys:manage' },
+      config: { scope: 'keys:manage', audit: { action: 'key.update_access', target: 'key' } },
       schema: {
         tags: ['keys'],
         summary: 'Change where a key is accepted from: allowed_ips (null for any address) and, for a publishable key, allowed_origins',
@@ -107,21 +113,27 @@ export function keyRoutes (ledger: Ledger) {
       const auth = caller(request)
       const { id } = request.params as Static<typeof KeyIdParams>
       const body = request.body as Static<typeof UpdateKeyBody>
-      return await commitResponse(ledger, request, reply, 200, async (tx) => {
-        if (!reachable(auth, await tx.apiKeys.get(id, auth.merchantId))) throw new NotFoundError('api key')
+      return await commitResponse(ledger, request, reply, 200, async (tx, note) => {
+        const before = await tx.apiKeys.get(id, auth.merchantId)
+        if (!reachable(auth, before)) throw new NotFoundError('api key')
         const { after } = await tx.apiKeys.updateAccess(id, auth, { allowedIps: body.allowed_ips, allowedOrigins: body.allowed_origins })
+        note.before = keyView(before)
         return keyView(after)
       })
     })
 
     app.delete('/keys/:id', {
-      config: { scope: 'keys:manage' },
+      config: { scope: 'keys:manage', audit: { action: 'key.revoke', target: 'key' } },
       schema: { tags: ['keys'], summary: 'Revoke a key at once', params: KeyIdParams, response: { 200: envelope(KeySchema), ...errors } }
-    }, async (request) => {
+    }, async (request, reply) => {
       const auth = caller(request)
       const { id } = request.params as Static<typeof KeyIdParams>
-      if (!reachable(auth, await ledger.apiKeys.get(id, auth.merchantId)) || !(await ledger.apiKeys.revoke(id, auth.merchantId))) throw new NotFoundError('api key')
-      return ok(keyView(await ledger.apiKeys.get(id) as ApiKey))
+      return await commitResponse(ledger, request, reply, 200, async (tx, note) => {
+        const before = await tx.apiKeys.get(id, auth.merchantId)
+        if (!reachable(auth, before) || !(await tx.apiKeys.revoke(id, auth.merchantId))) throw new NotFoundError('api key')
+        note.before = keyView(before)
+        return keyView(await tx.apiKeys.get(id) as ApiKey)
+      })
     })
   }
 }

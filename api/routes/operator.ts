@@ -6,6 +6,7 @@ import type { Ledger } from '../../ledger/ledger.js'
 import { caller } from '../auth.js'
 import type { PaymentView } from '../payment-view.js'
 import { ok } from '../envelope.js'
+import { OverviewSchema, overviewView } from '../overview.js'
 import { ErrorSchema, PaymentIdParams, PaymentSchema, envelope, nullable } from '../schemas.js'
 import { AGENT_OFFLINE, modemsOf, type ModemStatus } from './system.js'
 
@@ -81,6 +82,18 @@ export function operatorRoutes (deps: OperatorRouteDeps) {
         modems_connected: modems.filter((m) => m.connected).length,
         agents_offline: [...offline].map(([agent, at]) => ({ agent, last_contact_at: at }))
       })
+    })
+
+    app.get('/v1/operator/overview', {
+      config: { scope: 'operator' },
+      schema: {
+        tags: ['operator'],
+        summary: 'What the dashboard\'s overview charts show: money in, payments by outcome, time to confirmation, unmatched credits, webhook success, SMS per modem',
+        response: { 200: envelope(OverviewSchema), ...errors }
+      }
+    }, async (request) => {
+      const t = now()
+      return ok(overviewView(await ledger.stats.overview(caller(request), t), t))
     })
 
     app.get('/v1/operator/payments/:id', {

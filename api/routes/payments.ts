@@ -1,12 +1,13 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { parseAmount } from '../../core/money.js'
+import { formatAmount, parseAmount } from '../../core/money.js'
 import { isoMillis } from '../../core/time.js'
 import { startRefund } from '../../channels/collect.js'
 import { ConflictError } from '../../ledger/errors.js'
 import { paymentViewer, type Wallet, type Wallets } from '../payment-view.js'
 import type { PaymentService } from '../payment-service.js'
 import { auditAppRequest } from '../audit-legs.js'
+import { notePayment, paymentState } from '../audit-trail.js'
 import type { ChannelAccess } from './channels.js'
 import { caller } from '../auth.js'
 import { okList, type FieldProblem } from '../envelope.js'
@@ -38,7 +39,7 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
 
   return async function register (app: FastifyInstance): Promise<void> {
     app.post('/payments/initialize', {
-      config: { scope: 'payments:write', publishable: true },
+      config: { scope: 'payments:write', publishable: true, audit: { action: 'payment.initialize', target: 'payment' } },
       attachValidation: true,
       schema: {
         tags: ['payments'],
@@ -69,9 +70,11 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
       }, { amount: 'amount', channel: 'channel', currency: 'currency', customerPhone: 'customer_phone', meta: 'meta', redirectUrl: 'redirect_url', webhookUrl: 'webhook_url', method: 'method' }, problems)
 
       let created = true
-      return await commitResponse(ledger, request, reply, () => created ? 201 : 200, async (tx) => {
+      return await commitResponse(ledger, request, reply, () => created ? 201 : 200, async (tx, note) => {
         const result = await service.initialize(tx, auth, checked, { checkout: false })
         created = result.created
+        notePayment(note, null, result.payment)
+        note.unchanged = !result.created
         if (checked.collectVia !== null) auditAppRequest(request, result.payment.id, checked.collectVia.id, 'initialize')
         return await view(tx, result.payment)
       })
@@ -105,15 +108,20 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
     })
 
     app.post('/payments/:id/cancel', {
-      config: { scope: 'payments:write' },
+      config: { scope: 'payments:write', audit: { action: 'payment.cancel', target: 'payment' } },
       schema: { tags: ['payments'], summary: 'Cancel a PENDING payment', params: PaymentIdParams, response: { 200: envelope(PaymentSchema), ...errors } }
     }, async (request, reply) => {
       const { id } = request.params as Static<typeof PaymentIdParams>
-      return await commitResponse(ledger, request, reply, 200, async (tx) => await view(tx, await service.cancel(tx, caller(request), id)))
+      return await commitResponse(ledger, request, reply, 200, async (tx, note) => {
+        const before = await service.get(tx, caller(request), id)
+        const after = await service.cancel(tx, caller(request), before.reference, 'reference')
+        notePayment(note, before, after)
+        return await view(tx, after)
+      })
     })
 
     app.post('/payments/:id/refund', {
-      config: { scope: 'payments:write' },
+      config: { scope: 'payments:write', audit: { action: 'payment.refund', target: 'payment' } },
       schema: {
         tags: ['payments'],
         summary: 'Pay money back through a channel, or record that it was paid back outside the daemon',
@@ -130,18 +138,25 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
       const amountMinor = body.amount === undefined ? null : parseAmount(body.amount)
       if (body.amount !== undefined && (amountMinor === null || amountMinor <= 0)) throw validationFailed([{ field: 'amount', message: AMOUNT_RULE }])
       let status = 200
-      return await commitResponse(ledger, request, reply, () => status, async (tx) => {
-        if (amountMinor === null) return await view(tx, await tx.payments.refund(auth, id, note))
+      return await commitResponse(ledger, request, reply, () => status, async (tx, audit) => {
         const payment = await service.get(tx, auth, id)
+        const refunded = async (): Promise<Static<typeof PaymentSchema>> => {
+          const after = await tx.payments.refund(auth, payment.reference, note)
+          notePayment(audit, payment, after)
+          return await view(tx, after)
+        }
+        if (amountMinor === null) return await refunded()
         const channel = deps.channels?.registry.refundChannel(auth, payment)
         if (channel === undefined || deps.channels === undefined) {
           // No way to pay money back: only the whole amount's refund can be recorded, as without amount.
           if (amountMinor !== payment.actual_minor) {
             throw new ConflictError('refund_not_possible', 'no channel of this merchant can pay this money back (one with disbursement credentials, in the payment\'s currency, for the payer\'s country); without one, only a refund of the whole amount paid can be recorded')
           }
-          return await view(tx, await tx.payments.refund(auth, id, note))
+          return await refunded()
         }
         await startRefund(tx, channel, payment, amountMinor, note, deps.channels.wake)
+        notePayment(audit, payment)
+        audit.after = { ...paymentState(payment), refund_started: { amount: formatAmount(amountMinor), channel: channel.id } }
         status = 202
         auditAppRequest(request, payment.id, channel.id, 'refund')
         return await view(tx, payment)
@@ -176,7 +191,7 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
     })
 
     app.post('/payments/:id/resolve', {
-      config: { scope: 'payments:write' },
+      config: { scope: 'payments:write', audit: { action: 'payment.resolve', target: 'payment' } },
       schema: {
         tags: ['payments'],
         summary: 'Resolve a MANUAL_REVIEW payment',
@@ -187,7 +202,12 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
     }, async (request, reply) => {
       const { id } = request.params as Static<typeof PaymentIdParams>
       const body = request.body as Static<typeof ResolveBody>
-      return await commitResponse(ledger, request, reply, 200, async (tx) => await view(tx, await tx.payments.resolve(caller(request), id, body.status, body.note ?? null)))
+      return await commitResponse(ledger, request, reply, 200, async (tx, note) => {
+        const before = await service.get(tx, caller(request), id)
+        const after = await tx.payments.resolve(caller(request), before.reference, body.status, body.note ?? null)
+        notePayment(note, before, after)
+        return await view(tx, after)
+      })
     })
   }
 }

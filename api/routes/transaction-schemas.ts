@@ -93,7 +93,7 @@ export const TransactionListItemSchema = Type.Object({
   completed_at: nullable(Time)
 })
 
-const DateOrTime = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?(Z|[+-]\\d{2}:\\d{2}))?$', description: 'ISO 8601: a date (whole day, UTC) or a date-time with its offset' })
+export const DateOrTime = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?(Z|[+-]\\d{2}:\\d{2}))?$', description: 'ISO 8601: a date (whole day, UTC) or a date-time with its offset' })
 
 export const ListTransactionsQuery = Type.Object({
   page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),

@@ -12,6 +12,7 @@ import { caller } from '../auth.js'
 import { ok, type FieldProblem } from '../envelope.js'
 import { HttpError, validationFailed } from '../http-errors.js'
 import { commitResponse, IDEMPOTENCY_HEADER } from '../idempotency.js'
+import { notePayment, paymentState } from '../audit-trail.js'
 import { paymentViewer, type Wallets } from '../payment-view.js'
 import { reconcileAmount, type Lookup, type PaymentService } from '../payment-service.js'
 import { ErrorSchema, envelope } from '../schemas.js'
@@ -41,7 +42,7 @@ const RECONCILE_MESSAGES: Record<ReconcileOutcome, string> = {
 }
 
 /** "2026-04-29" covers the whole UTC day; a date-time is taken as written. NaN for a day the calendar lacks. */
-function timeBound (text: string | undefined, edge: 'start' | 'end'): number | undefined {
+export function timeBound (text: string | undefined, edge: 'start' | 'end'): number | undefined {
   if (text === undefined) return undefined
   // Date.parse reads 2026-02-30 as 2 March: the day must survive the round trip.
   const [y, m, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number]
@@ -71,7 +72,7 @@ export function transactionRoutes (deps: TransactionRouteDeps) {
 
   return async function register (app: FastifyInstance): Promise<void> {
     app.post('/transactions/initialize', {
-      config: { scope: 'payments:write', publishable: true },
+      config: { scope: 'payments:write', publishable: true, audit: { action: 'payment.initialize', target: 'payment' } },
       attachValidation: true,
       // The body's idempotency_key is the Idempotency-Key header by another name: it is made the
       // header before the idempotency hook looks (one key, one record, whichever way it came).
@@ -113,9 +114,11 @@ export function transactionRoutes (deps: TransactionRouteDeps) {
       }, { amount: 'amount', channel: 'channel', currency: 'currency', customerPhone: 'phone_number', meta: 'meta', redirectUrl: 'redirect_url', webhookUrl: 'webhook_url' }, problems)
 
       let created = true
-      return await commitResponse(ledger, request, reply, () => created ? 201 : 200, async (tx) => {
+      return await commitResponse(ledger, request, reply, () => created ? 201 : 200, async (tx, note) => {
         const result = await service.initialize(tx, auth, checked, { checkout: true })
         created = result.created
+        notePayment(note, null, result.payment)
+        note.unchanged = !result.created
         if (checked.collectVia !== null) auditAppRequest(request, result.payment.id, checked.collectVia.id, 'initialize')
         const p = await payTo(tx, result.payment)
         return {
@@ -175,7 +178,7 @@ export function transactionRoutes (deps: TransactionRouteDeps) {
     }, byLookup('client_reference'))
 
     app.post('/transactions/:reference/reconcile', {
-      config: { scope: 'payments:write' },
+      config: { scope: 'payments:write', audit: { action: 'payment.reconcile', target: 'payment' } },
       schema: {
         tags,
         summary: 'Verify a payment with the transaction ID from the customer\'s own telco SMS',
@@ -188,14 +191,16 @@ export function transactionRoutes (deps: TransactionRouteDeps) {
       const { reference } = request.params as Static<typeof ReferenceParams>
       const body = request.body as Static<typeof TransactionReconcileBody>
       const amountMinor = reconcileAmount(body.amount)
-      return await commitResponse(ledger, request, reply, 200, async (tx) => {
-        const { outcome, payment } = await service.reconcile(tx, auth, reference, { telcoTransactionId: body.transaction_id, amountMinor, note: body.notes ?? null }, 'reference')
+      return await commitResponse(ledger, request, reply, 200, async (tx, note) => {
+        const { outcome, before, payment } = await service.reconcile(tx, auth, reference, { telcoTransactionId: body.transaction_id, amountMinor, note: body.notes ?? null }, 'reference')
+        notePayment(note, before, payment)
+        note.after = { outcome, telco_transaction_id: body.transaction_id, ...paymentState(payment) }
         return { ...reconciled(outcome, body.transaction_id, payment), transaction: await transactionView(tx, payment) }
       })
     })
 
     app.post('/transactions/:reference/cancel', {
-      config: { scope: 'payments:write' },
+      config: { scope: 'payments:write', audit: { action: 'payment.cancel', target: 'payment' } },
       schema: {
         tags,
         summary: 'Cancel a PENDING payment (400 once it is in any other state)',
@@ -210,7 +215,12 @@ export function transactionRoutes (deps: TransactionRouteDeps) {
       try {
         // The docs' shape: reference, status and message beside `success`, the transaction in `data`.
         return await commitResponse(ledger, request, reply, 200,
-          async (tx) => await transactionView(tx, await service.cancel(tx, auth, reference, 'reference', reason)),
+          async (tx, note) => {
+            const before = await service.get(tx, auth, reference, 'reference')
+            const after = await service.cancel(tx, auth, reference, 'reference', reason)
+            notePayment(note, before, after)
+            return await transactionView(tx, after)
+          },
           (data) => ({ success: true, reference: data.reference, status: data.status, message: 'Transaction has been cancelled', data }))
       } catch (err) {
         // Harpoon answers a cancel of a payment past PENDING with 400; /v1/payments keeps SPEC's 409.

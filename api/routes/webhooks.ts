@@ -69,14 +69,15 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
 
   return async function register (app: FastifyInstance): Promise<void> {
     app.post('/webhooks', {
-      config: scope,
+      config: { ...scope, audit: { action: 'webhook.create', target: 'webhook' } },
       schema: { tags: ['webhooks'], summary: 'Register a webhook endpoint (the secret is shown once)', body: CreateEndpointBody, response: { 201: envelope(CreatedEndpointSchema), ...errors } }
     }, async (request, reply) => {
       const auth = caller(request)
       const body = request.body as Static<typeof CreateEndpointBody>
       const url = await checkUrl(body.url, auth.mode)
-      return await commitResponse(ledger, request, reply, 201, async (tx) => {
+      return await commitResponse(ledger, request, reply, 201, async (tx, note) => {
         const { endpoint, secret } = await createEndpoint(tx, auth, { url, events: body.events, description: body.description })
+        note.targetId = endpoint.id
         return { ...endpointView(endpoint), secret, message: SAVE_SECRET }
       })
     })
@@ -92,37 +93,48 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
     }, async (request) => ok(endpointView(await endpoints.get(caller(request), (request.params as Static<typeof EndpointIdParams>).id))))
 
     app.put('/webhooks/:id', {
-      config: scope,
+      config: { ...scope, audit: { action: 'webhook.update', target: 'webhook' } },
       schema: { tags: ['webhooks'], summary: 'Change url, events, description or is_active', params: EndpointIdParams, body: UpdateEndpointBody, response: { 200: envelope(EndpointSchema), ...errors } }
-    }, async (request) => {
+    }, async (request, reply) => {
       const auth = caller(request)
       const { id } = request.params as Static<typeof EndpointIdParams>
       const body = request.body as Static<typeof UpdateEndpointBody>
       await endpoints.get(auth, id) // 404 before any DNS work
       const url = body.url === undefined ? undefined : await checkUrl(body.url, auth.mode)
-      const updated = await updateEndpoint(ledger, auth, id, { url, events: body.events, description: body.description, isActive: body.is_active })
-      // Re-enabled: its waiting deliveries are due again.
-      dispatcher.wake()
-      return ok(endpointView(updated))
+      return await commitResponse(ledger, request, reply, 200, async (tx, note) => {
+        note.before = endpointView(await tx.webhookEndpoints.get(auth, id))
+        const updated = await updateEndpoint(tx, auth, id, { url, events: body.events, description: body.description, isActive: body.is_active })
+        // Re-enabled: its waiting deliveries are due again.
+        tx.afterCommit(() => { dispatcher.wake() })
+        return endpointView(updated)
+      })
     })
 
     app.delete('/webhooks/:id', {
-      config: scope,
+      config: { ...scope, audit: { action: 'webhook.delete', target: 'webhook' } },
       schema: { tags: ['webhooks'], summary: 'Delete an endpoint (its delivery history is kept)', params: EndpointIdParams, response: { 200: envelope(EndpointSchema), ...errors } }
-    }, async (request) => ok(endpointView(await endpoints.remove(caller(request), (request.params as Static<typeof EndpointIdParams>).id))))
+    }, async (request, reply) => await commitResponse(ledger, request, reply, 200, async (tx, note) => {
+      const removed = endpointView(await tx.webhookEndpoints.remove(caller(request), (request.params as Static<typeof EndpointIdParams>).id))
+      note.before = { ...removed, is_active: true }
+      note.after = null
+      return removed
+    }))
 
     app.post('/webhooks/:id/test', {
-      config: scope,
+      config: { ...scope, audit: { action: 'webhook.test', target: 'webhook' } },
       schema: { tags: ['webhooks'], summary: 'Send webhook.test now and return the attempt\'s outcome', params: EndpointIdParams, response: { 200: envelope(TestResultSchema), ...errors } }
-    }, async (request) => {
+    }, async (request, reply) => {
       const endpoint = await endpoints.get(caller(request), (request.params as Static<typeof EndpointIdParams>).id)
       if (!endpoint.isActive) throw new ConflictError('endpoint_inactive', 'the endpoint is disabled; re-enable it with PUT is_active: true first')
       const { delivery, result } = await dispatcher.sendTest(endpoint)
-      return ok({ delivered: result.delivered, status_code: result.statusCode, error: result.error, duration_ms: result.durationMs, delivery: deliveryView(delivery) })
+      // The test is sent before anything can be recorded (an HTTP call is never made inside a
+      // transaction); its record commits with the answer, as the delivery row already has.
+      return await commitResponse(ledger, request, reply, 200, async () =>
+        ({ delivered: result.delivered, status_code: result.statusCode, error: result.error, duration_ms: result.durationMs, delivery: deliveryView(delivery) }))
     })
 
     app.post('/webhooks/:id/rotate-secret', {
-      config: scope,
+      config: { ...scope, audit: { action: 'webhook.rotate_secret', target: 'webhook' } },
       schema: { tags: ['webhooks'], summary: 'New signing secret; the previous one stays valid for expires_in seconds', params: EndpointIdParams, body: RotateSecretBody, response: { 200: envelope(RotatedSecretSchema), ...errors } }
     }, async (request, reply) => {
       const auth = caller(request)
@@ -145,7 +157,7 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
     })
 
     app.post('/webhooks/deliveries/:delivery_id/replay', {
-      config: scope,
+      config: { ...scope, audit: { action: 'webhook.replay', target: 'delivery' } },
       schema: { tags: ['webhooks'], summary: 'Send a delivery again (dead letters included) with the same webhook_id', params: DeliveryIdParams, response: { 200: envelope(DeliverySchema), ...errors } }
     }, async (request, reply) => {
       const auth = caller(request)

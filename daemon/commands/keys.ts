@@ -4,6 +4,7 @@ import { isOneOf } from '../../core/enums.js'
 import type { Ledger } from '../../ledger/ledger.js'
 import { DEFAULT_MERCHANT_ID } from '../../ledger/merchants.js'
 import { createDefaultMerchantIfEmpty } from '../bootstrap.js'
+import { cliTransact, recordCliChange } from './audit.js'
 import { CliError } from './cli-error.js'
 import { printLine, table, type CommandIo } from './io.js'
 
@@ -37,10 +38,16 @@ function accessFrom (args: KeysCreateArgs): KeyAccess {
   return access
 }
 
-/** What `--json` prints for a key (no secret), and what `keys list` shows. */
+/** What `--json` prints for a key (no secret), and what the audit trail keeps of one. */
 function keyJson (k: ApiKey): Record<string, unknown> {
-  return { id: k.id, merchant: k.merchantId, name: k.name, mode: k.mode, type: k.type, scopes: k.scopes, allowed_origins: k.allowedOrigins, allowed_ips: k.allowedIps }
+  return {
+    id: k.id, merchant: k.merchantId, name: k.name, mode: k.mode, type: k.type, scopes: k.scopes, allowed_origins: k.allowedOrigins, allowed_ips: k.allowedIps,
+    expires_at: isoOrNull(k.expiresAt), revoked_at: isoOrNull(k.revokedAt)
+  }
 }
+
+const keyTarget = (k: ApiKey): { merchantId: string, mode: ApiKey['mode'], targetType: string, targetId: string } =>
+  ({ merchantId: k.merchantId, mode: k.mode, targetType: 'key', targetId: k.id })
 
 /** `harpoon keys create|list|revoke|update` (SPEC §3; `--type`, `--allowed-*` and `update` from issue 16). */
 export async function keysCommand (ledger: Ledger, action: string | undefined, positional: readonly string[], args: KeysCreateArgs, io: CommandIo): Promise<number> {
@@ -59,10 +66,12 @@ export async function keysCommand (ledger: Ledger, action: string | undefined, p
       const access = accessFrom(args)
       // Before the first start the database is empty: the `default` merchant is made here as the
       // first start would make it, in the same transaction as the key.
-      const { key, createdMerchant } = await ledger.transact(async (tx) => {
+      const { key, createdMerchant } = await cliTransact(ledger, async (tx) => {
         const createdMerchant = merchantId === DEFAULT_MERCHANT_ID && await createDefaultMerchantIfEmpty(tx)
         if (await tx.merchants.get(merchantId) === undefined) throw new CliError(`no merchant ${JSON.stringify(merchantId)}; see harpoon merchants list`)
-        return { key: await tx.apiKeys.create({ merchantId, name, mode, scopes, type, ...access }), createdMerchant }
+        const key = await tx.apiKeys.create({ merchantId, name, mode, scopes, type, ...access })
+        await recordCliChange(tx, { ...keyTarget(key), action: 'key.create', before: null, after: keyJson(key) })
+        return { key, createdMerchant }
       })
       if (createdMerchant && !args.json) printLine(io.stdout, `Empty database: created the "${DEFAULT_MERCHANT_ID}" merchant (as the first start does).`)
       if (args.json) {
@@ -105,9 +114,13 @@ export async function keysCommand (ledger: Ledger, action: string | undefined, p
       if (id === undefined) throw new CliError('keys update needs a key id (see harpoon keys list)')
       const access = accessFrom(args)
       if (Object.keys(access).length === 0) throw new CliError('keys update needs --allowed-ips a,b|any or --allowed-origins a,b|none')
-      const current = await ledger.apiKeys.get(id)
-      if (current === undefined) throw new CliError(`no key ${id}`)
-      const { after } = await ledger.apiKeys.updateAccess(id, current, access)
+      const after = await cliTransact(ledger, async (tx) => {
+        const current = await tx.apiKeys.get(id)
+        if (current === undefined) throw new CliError(`no key ${id}`)
+        const { after } = await tx.apiKeys.updateAccess(id, current, access)
+        await recordCliChange(tx, { ...keyTarget(current), action: 'key.update_access', before: keyJson(current), after: keyJson(after) })
+        return after
+      })
       if (args.json) printLine(io.stdout, JSON.stringify(keyJson(after)))
       else printLine(io.stdout, `Updated ${id}: accepted from ${after.allowedIps === null ? 'any address' : after.allowedIps.join(', ')}${after.type === 'publishable' ? `; browser origins ${after.allowedOrigins.length === 0 ? 'none' : after.allowedOrigins.join(', ')}` : ''}.`)
       return 0
@@ -118,9 +131,13 @@ export async function keysCommand (ledger: Ledger, action: string | undefined, p
       const raw = args.expiresIn ?? String(ROLL_GRACE_SECONDS)
       const seconds = Number(raw)
       if (!/^\d+$/.test(raw.trim()) || seconds > MAX_ROLL_GRACE_SECONDS) throw new CliError(`--expires-in must be whole seconds from 0 to ${MAX_ROLL_GRACE_SECONDS}`)
-      const current = await ledger.apiKeys.get(id)
-      if (current === undefined) throw new CliError(`no key ${id}`)
-      const { key, previous } = await ledger.apiKeys.roll(id, current, seconds)
+      const { key, previous } = await cliTransact(ledger, async (tx) => {
+        const current = await tx.apiKeys.get(id)
+        if (current === undefined) throw new CliError(`no key ${id}`)
+        const rolled = await tx.apiKeys.roll(id, current, seconds)
+        await recordCliChange(tx, { ...keyTarget(current), action: 'key.roll', before: keyJson(current), after: { ...keyJson(rolled.key), previous: keyJson(rolled.previous) } })
+        return rolled
+      })
       if (args.json) {
         printLine(io.stdout, JSON.stringify({ ...keyJson(key), key: key.secret, previous: { ...keyJson(previous), expires_at: isoOrNull(previous.expiresAt) } }))
       } else {
@@ -133,7 +150,11 @@ export async function keysCommand (ledger: Ledger, action: string | undefined, p
     case 'revoke': {
       const id = positional[0]
       if (id === undefined) throw new CliError('keys revoke needs a key id (see harpoon keys list)')
-      if (!(await ledger.apiKeys.revoke(id))) throw new CliError(`no key ${id}`)
+      await cliTransact(ledger, async (tx) => {
+        const current = await tx.apiKeys.get(id)
+        if (current === undefined || !(await tx.apiKeys.revoke(id))) throw new CliError(`no key ${id}`)
+        await recordCliChange(tx, { ...keyTarget(current), action: 'key.revoke', before: keyJson(current), after: keyJson(await tx.apiKeys.get(id) as ApiKey) })
+      })
       printLine(io.stdout, `Revoked ${id}.`)
       return 0
     }

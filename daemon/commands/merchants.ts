@@ -1,5 +1,6 @@
 import { isoSeconds } from '../../core/time.js'
 import type { Ledger } from '../../ledger/ledger.js'
+import { cliTransact, recordCliChange } from './audit.js'
 import { CliError } from './cli-error.js'
 import { printLine, table, type CommandIo } from './io.js'
 
@@ -8,7 +9,12 @@ export async function merchantsCommand (ledger: Ledger, action: string | undefin
   switch (action) {
     case 'create': {
       if (args.name === undefined) throw new CliError('merchants create needs --name NAME')
-      const m = await ledger.merchants.create({ name: args.name, id: args.id })
+      const name = args.name
+      const m = await cliTransact(ledger, async (tx) => {
+        const created = await tx.merchants.create({ name, id: args.id })
+        await recordCliChange(tx, { merchantId: null, mode: null, action: 'merchant.create', targetType: 'merchant', targetId: created.id, before: null, after: { id: created.id, name: created.name } })
+        return created
+      })
       if (args.json) printLine(io.stdout, JSON.stringify({ id: m.id, name: m.name }))
       else printLine(io.stdout, `Created merchant ${m.id} (${m.name}). Give it a key: harpoon keys create --merchant ${m.id} --name NAME`)
       return 0

@@ -7,6 +7,7 @@ import { DEFAULT_MERCHANT_ID } from '../../ledger/merchants.js'
 import { checkWebhookTarget } from '../../webhooks/endpoints.js'
 import { systemResolver } from '../../webhooks/ssrf.js'
 import { createDefaultMerchantIfEmpty } from '../bootstrap.js'
+import { cliTransact, recordCliChange } from './audit.js'
 import { CliError } from './cli-error.js'
 import { printLine, table, type CommandIo } from './io.js'
 
@@ -43,10 +44,12 @@ export async function proxyClientsCommand (config: Config, ledger: Ledger, actio
         if (isHarpoonError(err) && err.code === 'validation_failed') throw new CliError(`--callback-url ${err.details[0]?.message ?? err.message}`)
         throw err
       }
-      const client = await ledger.transact(async (tx) => {
+      const client = await cliTransact(ledger, async (tx) => {
         if (merchantId === DEFAULT_MERCHANT_ID) await createDefaultMerchantIfEmpty(tx)
         if (await tx.merchants.get(merchantId) === undefined) throw new CliError(`no merchant ${JSON.stringify(merchantId)}; see harpoon merchants list`)
-        return await tx.proxy.createClient({ name, merchantId, mode, callbackUrl })
+        const created = await tx.proxy.createClient({ name, merchantId, mode, callbackUrl })
+        await recordCliChange(tx, { merchantId, mode, action: 'proxy_client.create', targetType: 'proxy_client', targetId: created.id, before: null, after: { id: created.id, name, callback_url: callbackUrl } })
+        return created
       })
       if (args.json) {
         printLine(io.stdout, JSON.stringify({ id: client.id, name: client.name, api_key: client.apiKey, callback_url: client.callbackUrl, merchant: client.merchantId }))
@@ -70,7 +73,11 @@ export async function proxyClientsCommand (config: Config, ledger: Ledger, actio
     case 'revoke': {
       const id = positional[0]
       if (id === undefined) throw new CliError('proxy-clients revoke needs a client id (see harpoon proxy-clients list)')
-      const client = await ledger.proxy.revokeClient(id).catch((err: unknown) => {
+      const client = await cliTransact(ledger, async (tx) => {
+        const revoked = await tx.proxy.revokeClient(id)
+        await recordCliChange(tx, { merchantId: revoked.merchantId, mode: revoked.mode, action: 'proxy_client.revoke', targetType: 'proxy_client', targetId: id, before: { id, revoked_at: null }, after: { id, revoked_at: revoked.revokedAt === null ? null : new Date(revoked.revokedAt).toISOString() } })
+        return revoked
+      }).catch((err: unknown) => {
         if (isHarpoonError(err) && err.code === 'not_found') throw new CliError(`no proxy client ${id}`)
         throw err
       })

@@ -5,7 +5,7 @@
 const KEY_STORE = 'harpoon.operatorKey'
 const REFRESH_MS = 4000
 
-const state = { key: sessionStorage.getItem(KEY_STORE), page: 'modems', timer: null, loading: false }
+const state = { key: sessionStorage.getItem(KEY_STORE), page: 'overview', timer: null, loading: false }
 
 // ---------- DOM helpers ----------
 
@@ -93,15 +93,48 @@ const enc = encodeURIComponent
 // ---------- pages ----------
 
 const pages = {
+  overview: { title: 'Overview', auto: true, render: renderOverview },
   modems: { title: 'Modems', auto: true, render: renderModems },
   sms: { title: 'SMS inbox', auto: true, render: renderSms },
   credits: { title: 'Unmatched credits', auto: true, render: renderCredits },
   payments: { title: 'Payments', auto: true, render: renderPayments },
-  webhooks: { title: 'Webhooks', auto: true, render: renderWebhooks }
+  webhooks: { title: 'Webhooks', auto: true, render: renderWebhooks },
+  keys: { title: 'API keys', auto: true, render: renderKeys },
+  audit: { title: 'Audit trail', auto: true, render: renderAudit }
 }
 
 // Filters and searches survive the periodic refresh.
-const view = { smsOutcome: '', creditStatus: 'unmatched', paymentStatus: '', search: '', deliveryStatus: 'dead' }
+const view = { smsOutcome: '', creditStatus: 'unmatched', paymentStatus: '', search: '', deliveryStatus: 'dead', auditTarget: '', auditKey: '' }
+
+/** A new secret, shown this once, until the operator says it is saved. */
+function showSecret (label, value) {
+  $('secret-label').textContent = label
+  $('secret-value').textContent = value
+  $('secret').hidden = false
+}
+
+function hideSecret () {
+  $('secret-value').textContent = ''
+  $('secret').hidden = true
+}
+
+/** A button that runs one API change, disabled while it runs, and reports failure in the notice. */
+function action (label, run, className) {
+  return el('button', {
+    type: 'button',
+    className,
+    onclick: async (e) => {
+      e.target.disabled = true
+      try {
+        await run()
+        await refresh()
+      } catch (err) {
+        e.target.disabled = false
+        notice(`${label} failed: ${err.message}`, 'bad')
+      }
+    }
+  }, label)
+}
 
 function signal (dbm) {
   if (dbm === null || dbm === undefined) return badge('no signal reading', 'warn')
@@ -311,15 +344,188 @@ async function renderWebhooks () {
           }
         }, 'Replay')
         : null)))
+    const manage = el('div', { className: 'actions' },
+      w.is_active
+        ? action('Send test', async () => {
+          const { data: r } = await api(`/v1/webhooks/${enc(w.id)}/test`, { method: 'POST', body: {} })
+          notice(r.delivered ? `Test delivered to ${w.url} (HTTP ${r.status_code}, ${r.duration_ms} ms).` : `Test to ${w.url} failed: ${r.error ?? `HTTP ${r.status_code}`}.`, r.delivered ? 'ok' : 'bad')
+        })
+        : null,
+      action(w.is_active ? 'Disable' : 'Enable', async () => {
+        await api(`/v1/webhooks/${enc(w.id)}`, { method: 'PUT', body: { is_active: !w.is_active } })
+        notice(`Endpoint ${w.url} ${w.is_active ? 'disabled: events wait for it' : 'enabled: waiting deliveries are due again'}.`)
+      }),
+      action('Rotate secret', async () => {
+        const { data: r } = await api(`/v1/webhooks/${enc(w.id)}/rotate-secret`, { method: 'POST', body: { expires_in: 86400 } })
+        showSecret(`New signing secret of ${w.url}, shown this once (the previous one stays valid until ${r.previous_secret_expires_at}):`, r.secret)
+      }),
+      action('Delete', async () => {
+        await api(`/v1/webhooks/${enc(w.id)}`, { method: 'DELETE' })
+        notice(`Endpoint ${w.url} deleted; its delivery history is kept.`)
+      }, 'quiet'))
     return el('article', { className: 'card', dataset: { endpoint: w.id } },
       el('h3', {}, el('span', { className: 'mono' }, w.url), ' ', w.is_active ? badge('active', 'ok') : badge(`disabled${w.disabled_reason ? `: ${w.disabled_reason}` : ''}`, 'bad')),
+      manage,
       el('p', { className: 'muted' }, `Events: ${w.events.join(', ')} · last success ${w.last_success_at ? ago(w.last_success_at) : 'never'} · last failure ${w.last_failure_at ? ago(w.last_failure_at) : 'never'} · ${w.consecutive_failures} failures in a row`),
       table(['Created', 'Event', 'Status', 'Attempts', 'Last code', 'Last error', 'Next attempt', ''], rows, view.deliveryStatus === 'dead' ? 'No dead letters.' : 'No deliveries.'))
   }))
+  const url = el('input', { id: 'new-endpoint-url', type: 'url', placeholder: 'https://shop.example/harpoon-webhook', required: true, size: 40, spellcheck: false })
+  const description = el('input', { id: 'new-endpoint-description', type: 'text', placeholder: 'description (optional)', size: 24 })
+  const add = el('form', {
+    className: 'inline add',
+    onsubmit: async (e) => {
+      e.preventDefault()
+      try {
+        const { data: r } = await api('/v1/webhooks', { method: 'POST', body: { url: url.value.trim(), ...(description.value.trim() === '' ? {} : { description: description.value.trim() }) } })
+        url.value = ''
+        description.value = ''
+        showSecret(`Signing secret of ${r.url}, shown this once: put it in your receiver.`, r.secret)
+        await refresh()
+      } catch (err) { notice(`Adding the endpoint failed: ${err.message}`, 'bad') }
+    }
+  }, el('label', { for: 'new-endpoint-url' }, 'Add an endpoint '), url, description, el('button', { type: 'submit' }, 'Add'))
   return [
+    add,
     el('div', { className: 'toolbar' }, filterSelect('Deliveries', [['dead', 'dead letters'], ['pending', 'pending'], ['delivered', 'delivered'], ['', 'all']], view.deliveryStatus, (v) => { view.deliveryStatus = v })),
     el('p', { className: 'hint' }, 'A dead letter gave up after the whole retry schedule. Fix the receiver, then replay: it is sent again with the same webhook_id, so receivers that dedupe stay safe.'),
     blocks.length === 0 ? el('p', { className: 'empty' }, 'No webhook endpoints.') : blocks]
+}
+
+// ---------- overview: charts (Chart.js, served by the daemon at /dashboard/chart.js) ----------
+
+const COLOURS = ['#1f6feb', '#2da44e', '#bf8700', '#cf222e', '#8250df', '#0a7ea4', '#6e7781', '#e16f24', '#57606a']
+const charts = []
+
+/** A chart card: a canvas Chart.js draws into (no markup from data: labels are canvas text). */
+function chartCard (title, id, config, note) {
+  const canvas = el('canvas', { id, role: 'img', 'aria-label': title })
+  const card = el('article', { className: 'card', dataset: { chart: id } }, el('h3', {}, title), el('div', { className: 'chart' }, canvas), note ? el('p', { className: 'muted small' }, note) : null)
+  charts.push(() => new globalThis.Chart(canvas, { ...config, options: { animation: false, maintainAspectRatio: false, ...config.options } }))
+  return card
+}
+
+const hourLabel = (iso) => iso.slice(11, 16)
+
+async function renderOverview () {
+  for (const c of Object.values(globalThis.Chart?.instances ?? {})) c.destroy()
+  charts.length = 0
+  const { data: o } = await api('/v1/operator/overview')
+  const series = (key) => o.money.map((m) => Number(m[key]))
+  const moneyLabels = o.money.map((m) => `${m.network.toUpperCase()}${m.channel === 'sms' ? '' : ` · ${m.channel}`} (${m.currency})`)
+  const hours = [...new Set(o.sms_per_hour.flatMap((m) => m.hours.map((h) => h.hour)))].sort()
+  const cards = [
+    chartCard('Money received', 'chart-money', {
+      type: 'bar',
+      data: { labels: moneyLabels, datasets: [{ label: 'today', data: series('today'), backgroundColor: COLOURS[0] }, { label: 'last 7 days', data: series('week'), backgroundColor: COLOURS[1] }] }
+    }, o.money.length === 0 ? 'Nothing received in the last 7 days.' : 'Per network and channel; today is since 00:00 UTC.'),
+    chartCard('Payments by outcome (7 days)', 'chart-outcomes', {
+      type: 'doughnut',
+      data: { labels: o.payments_by_status.map((p) => p.status), datasets: [{ data: o.payments_by_status.map((p) => p.count), backgroundColor: COLOURS }] }
+    }, o.payments_by_status.length === 0 ? 'No payments in the last 7 days.' : null),
+    chartCard('Time from payment to confirmation', 'chart-confirmation', {
+      type: 'bar',
+      data: { labels: o.confirmation.buckets.map((b) => b.label), datasets: [{ label: 'credits', data: o.confirmation.buckets.map((b) => b.count), backgroundColor: COLOURS[4] }] },
+      options: { plugins: { legend: { display: false } } }
+    }, o.confirmation.count === 0 ? 'No confirmations in the last 7 days.' : `Median ${o.confirmation.median_seconds} s, 90% within ${o.confirmation.p90_seconds} s (telco send time to payment updated).`),
+    chartCard('Webhook deliveries (24 h)', 'chart-webhooks', {
+      type: 'bar',
+      data: {
+        labels: o.webhooks.hours.map((h) => hourLabel(h.hour)),
+        datasets: [{ label: 'delivered', data: o.webhooks.hours.map((h) => h.delivered), backgroundColor: COLOURS[1] }, { label: 'failed', data: o.webhooks.hours.map((h) => h.attempts - h.delivered), backgroundColor: COLOURS[3] }]
+      },
+      options: { scales: { x: { stacked: true }, y: { stacked: true } } }
+    }, o.webhooks.success_rate === null ? 'No attempts in the last 24 h.' : `Success rate ${(o.webhooks.success_rate * 100).toFixed(1)}% of ${o.webhooks.hours.reduce((n, h) => n + h.attempts, 0)} attempts.`),
+    chartCard('SMS per hour per modem (24 h)', 'chart-sms', {
+      type: 'line',
+      data: {
+        labels: hours.map(hourLabel),
+        datasets: o.sms_per_hour.map((m, i) => ({ label: m.modem, data: hours.map((h) => m.hours.find((x) => x.hour === h)?.count ?? 0), borderColor: COLOURS[i % COLOURS.length], backgroundColor: COLOURS[i % COLOURS.length] }))
+      }
+    }, o.sms_per_hour.length === 0 ? 'No SMS in the last 24 h.' : 'Hours in UTC.'),
+    el('article', { className: 'card', dataset: { chart: 'unmatched' } }, el('h3', {}, 'Unmatched credits waiting'),
+      el('p', { className: 'figure' }, String(o.unmatched.count)),
+      el('p', {}, o.unmatched.count === 0 ? 'Nothing to assign.' : `Total ${o.unmatched.amount}; oldest ${ago(o.unmatched.oldest_at)}. Assign them on the Unmatched credits page.`))
+  ]
+  return el('div', { className: 'charts' }, cards)
+}
+
+/** Draws the charts of the page just rendered (their canvases must be in the document first). */
+function drawCharts () {
+  if (globalThis.Chart === undefined) return
+  for (const draw of charts.splice(0)) draw()
+}
+
+const SCOPES = ['payments:read', 'payments:write', 'webhooks:manage', 'keys:manage', 'operator']
+
+function keyState (k) {
+  if (k.revoked_at !== null) return badge(`revoked ${ago(k.revoked_at)}`, 'muted')
+  if (k.expires_at !== null) return Date.parse(k.expires_at) <= Date.now() ? badge('expired', 'muted') : badge(`expires ${ago(k.expires_at)}`, 'warn')
+  return badge('active', 'ok')
+}
+
+async function renderKeys () {
+  let keys
+  try {
+    keys = (await api('/v1/keys')).data
+  } catch (err) {
+    if (err.status === 403) return el('p', { className: 'empty' }, 'This key lacks the keys:manage scope.')
+    throw err
+  }
+  const rows = keys.map((k) => el('tr', { dataset: { key: k.id } },
+    el('td', {}, k.name), el('td', { className: 'mono' }, k.id), el('td', { className: 'mono' }, k.hint), el('td', {}, k.type),
+    el('td', { className: 'small' }, k.scopes.join(', ')), el('td', {}, time(k.created_at)), el('td', {}, time(k.last_used_at)), el('td', {}, keyState(k)),
+    el('td', { className: 'actions' }, k.revoked_at !== null ? null : [
+      action('Roll', async () => {
+        const { data: r } = await api(`/v1/keys/${enc(k.id)}/roll`, { method: 'POST', body: { expires_in: 86400 } })
+        showSecret(`New key ${r.id} replacing ${k.id} (which works until ${r.previous.expires_at}), shown this once:`, r.key)
+      }),
+      action('Revoke', async () => {
+        await api(`/v1/keys/${enc(k.id)}`, { method: 'DELETE' })
+        notice(`Key ${k.id} (${k.name}) revoked: it is refused from now on.`)
+      }, 'quiet')])))
+  const name = el('input', { id: 'new-key-name', type: 'text', placeholder: 'name, e.g. shop server', required: true, size: 24 })
+  const boxes = SCOPES.map((s) => el('label', {}, el('input', { type: 'checkbox', value: s, checked: s.startsWith('payments') }), ` ${s}`))
+  const create = el('form', {
+    className: 'inline add',
+    onsubmit: async (e) => {
+      e.preventDefault()
+      const scopes = boxes.map((b) => b.querySelector('input')).filter((i) => i.checked).map((i) => i.value)
+      try {
+        const { data: r } = await api('/v1/keys', { method: 'POST', body: { name: name.value.trim(), scopes } })
+        name.value = ''
+        showSecret(`New ${r.mode} key ${r.id} (${r.name}; ${r.scopes.join(', ')}), shown this once:`, r.key)
+        await refresh()
+      } catch (err) { notice(`Creating the key failed: ${err.message}`, 'bad') }
+    }
+  }, el('label', { for: 'new-key-name' }, 'New key '), name, el('fieldset', { className: 'scopes' }, boxes), el('button', { type: 'submit' }, 'Create'))
+  return [create,
+    el('p', { className: 'hint' }, 'A key is shown once, when made or rolled. Rolling makes a new key with the same scopes; the old one keeps working for a day so servers can switch without downtime.'),
+    table(['Name', 'Id', 'Key', 'Type', 'Scopes', 'Created', 'Last used', 'State', ''], rows, 'No keys.')]
+}
+
+function stateText (v) {
+  if (v === null || v === undefined) return dash
+  return JSON.stringify(v, null, 1)
+}
+
+async function renderAudit () {
+  const target = el('input', { id: 'audit-target', type: 'search', value: view.auditTarget, placeholder: 'object id (hpn_trx_…, key_…)', size: 28, spellcheck: false })
+  const who = el('input', { id: 'audit-key', type: 'search', value: view.auditKey, placeholder: 'key id or CLI user', size: 20, spellcheck: false })
+  const filters = el('form', {
+    className: 'toolbar',
+    onsubmit: (e) => { e.preventDefault(); view.auditTarget = target.value.trim(); view.auditKey = who.value.trim(); void refresh() }
+  }, el('label', { for: 'audit-target' }, 'Target '), target, el('label', { for: 'audit-key' }, ' Who '), who, el('button', { type: 'submit' }, 'Filter'))
+  const q = `${view.auditTarget === '' ? '' : `&target=${enc(view.auditTarget)}`}${view.auditKey === '' ? '' : `&key=${enc(view.auditKey)}`}`
+  const { data } = await api(`/v1/audit?limit=50${q}`)
+  const rows = data.map((r) => el('tr', { dataset: { seq: r.seq } },
+    el('td', { className: 'num' }, r.seq), el('td', {}, time(r.at)),
+    el('td', {}, `${r.actor.type === 'cli' ? 'CLI ' : ''}${r.actor.id}`, r.actor.address === null ? null : el('br'), r.actor.address === null ? null : el('span', { className: 'muted mono' }, r.actor.address)),
+    el('td', {}, r.action), el('td', { className: 'mono small' }, `${text(r.target.type)} ${text(r.target.id)}`),
+    el('td', { className: 'small' }, el('details', {}, el('summary', {}, 'before / after'),
+      el('pre', { className: 'small' }, `before: ${stateText(r.before)}\nafter: ${stateText(r.after)}`)))))
+  return [filters,
+    el('p', { className: 'hint' }, 'Every change made through the API or the CLI, newest first: who, from where, what, before and after. Each record carries the hash of the one before; harpoon audit verify checks the whole chain.'),
+    table(['#', 'When', 'Who', 'Action', 'Target', 'Change'], rows, 'No changes recorded yet.')]
 }
 
 // ---------- shell ----------
@@ -352,12 +558,13 @@ async function refresh (auto = false) {
   if (state.key === null || state.loading) return
   const host = $('page')
   const active = document.activeElement
-  if (auto && (host.contains(active) && active.matches('input, select') || [...host.querySelectorAll('form.assign input')].some((i) => i.value !== ''))) return
+  if (auto && (host.contains(active) && active.matches('input, select') || [...host.querySelectorAll('form.assign input, form.add input[type=url], form.add input[type=text]')].some((i) => i.value !== ''))) return
   state.loading = true
   try {
     const page = pages[state.page]
     const [content] = await Promise.all([page.render(), refreshStatus()])
     host.replaceChildren(el('h2', {}, page.title), ...[content].flat(Infinity))
+    drawCharts()
     host.dataset.loaded = state.page
   } catch (err) {
     if (err.status !== 401) host.replaceChildren(el('h2', {}, pages[state.page].title), el('p', { className: 'error' }, `Could not load: ${err.message}`))
@@ -393,6 +600,7 @@ function signOut (message) {
   $('signout').hidden = true
   $('alarm').hidden = true
   $('notice').hidden = true
+  hideSecret()
   $('who').textContent = ''
   $('signin').hidden = false
   $('signin-error').textContent = message ?? ''
@@ -414,6 +622,7 @@ $('signin-form').addEventListener('submit', async (e) => {
   }
 })
 $('signout').addEventListener('click', () => signOut('Signed out.'))
+$('secret-done').addEventListener('click', hideSecret)
 for (const b of document.querySelectorAll('#nav button')) b.addEventListener('click', () => show(b.dataset.page))
 
 if (state.key !== null) signedIn()

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto'
+import { SECRET_KEY_BYTES, SecretBox } from '../secret-box.js'
 import { HarpoonError } from '../../core/errors.js'
 import type { CompleteSms, ModemRef, PduRecord, RecordOutcome, SmsInboxPort } from '../../modem/inbox-port.js'
 import type { Executor } from '../engine.js'
@@ -103,6 +105,9 @@ export async function openAgentStore (path: string, options: { now?: () => numbe
   return new SqliteAgentStore(engine, options.now ?? Date.now)
 }
 
+/** An agent's store keeps no secrets (only its inbox and outbox): a key no one keeps, so nothing could be sealed for later. */
+const NO_SECRETS = new SecretBox(randomBytes(SECRET_KEY_BYTES))
+
 class SqliteAgentStore implements AgentStore {
   readonly #engine: SqliteEngine
   readonly #shared: Shared
@@ -112,7 +117,7 @@ class SqliteAgentStore implements AgentStore {
     this.#engine = engine
     this.#now = now
     // Only the inbox store's statements run here: an agent holds no payments, so it never draws a code.
-    this.#shared = { engine, now, subscribers: [], keyTouched: new Map(), keyCache: new ApiKeyCache(engine), drawCode: () => { throw new Error('an agent store holds no payments') } }
+    this.#shared = { engine, now, subscribers: [], keyTouched: new Map(), keyCache: new ApiKeyCache(engine), secrets: NO_SECRETS, drawCode: () => { throw new Error('an agent store holds no payments') } }
   }
 
   inboxPort (rules: InboxRules): SmsInboxPort {

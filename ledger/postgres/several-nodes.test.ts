@@ -1,3 +1,4 @@
+import { testSecretKey } from '../../test/secret-key.js'
 import { randomUUID } from 'node:crypto'
 import pino from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -36,7 +37,7 @@ async function twoNodes (options: { drawCode?: () => () => string } = {}): Promi
   const db = await createTestDatabase()
   const clock = { now: Date.now() }
   const open = async (): Promise<Ledger> => {
-    const ledger = await openLedger({ path: 'unused.db', url: db.url }, { now: () => clock.now, drawCode: options.drawCode?.() })
+    const ledger = await openLedger({ path: 'unused.db', url: db.url }, { secretKey: testSecretKey(), now: () => clock.now, drawCode: options.drawCode?.() })
     cleanups.push(async () => { await ledger.close() })
     return ledger
   }

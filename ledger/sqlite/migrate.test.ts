@@ -1,3 +1,4 @@
+import { testSecretKey } from '../../test/secret-key.js'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { tempDir } from '../../test/helpers/temp-dir.js'
@@ -31,7 +32,7 @@ describe('SQLite migrations', () => {
     })
     await old.close()
 
-    const ledger = await openLedger({ path })
+    const ledger = await openLedger({ path }, { secretKey: testSecretKey() })
     cleanups.push(async () => { await ledger.close() })
     expect(await ledger.payments.find({ merchantId: 'default', mode: 'live' }, 'hpn_trx_1')).toMatchObject({ hpn_code: 'HKMVR2', status: 'PENDING' })
     expect(await ledger.credits.get({ merchantId: 'default', mode: 'test' }, 'crd_1')).toMatchObject({ status: 'unmatched', amount_minor: 1000 })
@@ -65,12 +66,12 @@ describe('SQLite migrations', () => {
 
   it('refuses a database a newer release has migrated (database_too_new), and leaves it alone', async () => {
     const path = database()
-    const ledger = await openLedger({ path })
+    const ledger = await openLedger({ path }, { secretKey: testSecretKey() })
     await ledger.close()
     const newer = new SqliteEngine(path)
     await newer.run(sql`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'from the future', 1)`)
     await newer.close()
-    await expect(openLedger({ path })).rejects.toMatchObject({ code: 'database_too_new' })
+    await expect(openLedger({ path }, { secretKey: testSecretKey() })).rejects.toMatchObject({ code: 'database_too_new' })
     const check = new SqliteEngine(path)
     cleanups.push(async () => { await check.close() })
     expect(await check.value(sql`SELECT MAX(version) FROM schema_migrations`)).toBe(999)

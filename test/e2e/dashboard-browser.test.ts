@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
@@ -72,6 +73,9 @@ describe('dashboard in a real browser against a real daemon with virtual modems'
     await page.locator('#key').fill(key)
     await shot(page, '01-sign-in')
     await page.locator('#signin-form button[type=submit]').click()
+    // The first page is the overview (charts); the modems are one click away.
+    await page.locator('#page[data-loaded="overview"]').waitFor({ timeout: 15_000 })
+    await open(page, 'Modems')
     const mtn = page.locator('article[data-modem="virtual-mtn"]')
     await expect.poll(async () => await mtn.textContent(), { timeout: 15_000 }).toContain('connected')
     expect(page.url()).toBe(`${daemon.url}/dashboard`)
@@ -150,11 +154,102 @@ describe('dashboard in a real browser against a real daemon with virtual modems'
     expect(receiver.requests.slice(before).map((r) => r.headers['x-harpoon-webhook-id'])).toContain(replayed?.webhook_id)
     await shot(page, '07-webhooks-after-replay')
 
+    // The overview draws its charts with the daemon's own copy of Chart.js, from what just happened.
+    await open(page, 'Overview')
+    await page.locator('#page[data-loaded="overview"]').waitFor({ timeout: 15_000 })
+    await expect.poll(async () => await page.evaluate(() => Object.keys((globalThis as unknown as { Chart: { instances: Record<string, unknown> } }).Chart.instances).length), { timeout: 15_000 }).toBe(5)
+    const drawn = await page.evaluate(() => Object.values((globalThis as unknown as { Chart: { instances: Record<string, { canvas: { id: string }, data: { labels: string[], datasets: Array<{ data: number[] }> } }> } }).Chart.instances)
+      .map((c) => ({ id: c.canvas.id, labels: c.data.labels, total: c.data.datasets.flatMap((d) => d.data).reduce((a, b) => a + b, 0) })))
+    const byId = Object.fromEntries(drawn.map((d) => [d.id, d]))
+    expect(byId['chart-money']?.labels).toContain('MTN (GHS)')
+    expect(byId['chart-money']?.total).toBeGreaterThanOrEqual(500) // 250.00 today and in the week
+    expect(byId['chart-outcomes']?.labels).toContain('SUCCESS')
+    expect(byId['chart-confirmation']?.total).toBeGreaterThanOrEqual(1)
+    expect(byId['chart-webhooks']?.total).toBeGreaterThanOrEqual(1)
+    expect(byId['chart-sms']?.total).toBeGreaterThanOrEqual(2)
+    await shot(page, '12-overview-charts')
+
     // Signing out forgets the key; nothing of it was ever logged.
     await page.locator('#signout').click()
     expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length)).toBe(0)
     expect(daemon.output().split(key).length).toBe(2) // printed once, at first start, and nowhere else
     expect(daemon.output()).not.toContain(reader.key)
+    expect(pageErrors).toEqual([])
+  }, 120_000)
+
+  it('manages webhook endpoints and API keys (each new secret shown once) and shows the audit trail of it all', async () => {
+    const receiver = await startReceiver((_q, res) => { res.statusCode = 204; res.end() })
+    track.later(async () => { await receiver.close() })
+    const dir = tempDir()
+    track.later(dir.cleanup)
+    const daemon = track.daemon(await spawnDaemon(dir.path, { webhooks: { allow_private_targets: true, timeout_ms: 2000 } }))
+    const key = firstKey(daemon.output())
+    const call = async <T>(path: string, method = 'GET', body?: unknown): Promise<T> => await apiCall<T>(`${daemon.url}${path}`, key, method, body)
+    const context = await launch()
+    const page = await context.newPage()
+    const pageErrors: string[] = []
+    page.on('pageerror', (err) => pageErrors.push(err.message))
+    await page.goto(`${daemon.url}/dashboard`)
+    await page.locator('#key').fill(key)
+    await page.locator('#signin-form button[type=submit]').click()
+    await page.locator('#nav').waitFor({ state: 'visible', timeout: 15_000 })
+
+    // Webhooks: add one; its signing secret is shown once, and is the one deliveries are signed with.
+    await open(page, 'Webhooks')
+    await page.locator('#new-endpoint-url').fill(receiver.url)
+    await page.locator('form.add button[type=submit]').click()
+    await page.locator('#secret').waitFor({ state: 'visible', timeout: 15_000 })
+    const secret = (await page.locator('#secret-value').textContent()) ?? ''
+    expect(secret).toMatch(/^whsec_/)
+    const card = page.locator('article[data-endpoint]')
+    await card.waitFor({ timeout: 15_000 })
+    await shot(page, '08-webhook-added-secret-once')
+    await page.locator('#secret-done').click()
+    expect(await page.locator('#secret').isVisible()).toBe(false)
+    await card.locator('button', { hasText: 'Send test' }).click()
+    await expect.poll(async () => await page.locator('#notice').textContent(), { timeout: 15_000 }).toContain('Test delivered')
+    await receiver.waitFor(1)
+    const signed = receiver.requests[0]
+    expect(signed?.headers['x-harpoon-signature']).toBe(`sha256=${createHmac('sha256', secret).update(`${String(signed?.headers['x-harpoon-timestamp'])}.${signed?.body ?? ''}`).digest('hex')}`)
+    await card.locator('button', { hasText: 'Rotate secret' }).click()
+    await page.locator('#secret').waitFor({ state: 'visible', timeout: 15_000 })
+    expect(await page.locator('#secret-value').textContent()).not.toBe(secret)
+    await page.locator('#secret-done').click()
+    await card.locator('button', { hasText: 'Disable' }).click()
+    await expect.poll(async () => await card.textContent(), { timeout: 15_000 }).toContain('disabled')
+    await shot(page, '09-webhook-disabled')
+
+    // Keys: create one (shown once, and it works), roll it, revoke the new one.
+    await open(page, 'API keys')
+    await page.locator('#new-key-name').fill('shop server')
+    await page.locator('form.add button[type=submit]').click()
+    await page.locator('#secret').waitFor({ state: 'visible', timeout: 15_000 })
+    const made = (await page.locator('#secret-value').textContent()) ?? ''
+    expect(made).toMatch(/^hpn_test_sk_/)
+    expect((await fetch(`${daemon.url}/v1/payments`, { headers: { authorization: `Bearer ${made}` } })).status).toBe(200)
+    await page.locator('#secret-done').click()
+    const row = page.locator('tr[data-key]', { hasText: 'shop server' })
+    await row.waitFor({ timeout: 15_000 })
+    await row.locator('button', { hasText: 'Roll' }).click()
+    await page.locator('#secret').waitFor({ state: 'visible', timeout: 15_000 })
+    const rolled = (await page.locator('#secret-value').textContent()) ?? ''
+    expect(rolled).toMatch(/^hpn_test_sk_/)
+    await shot(page, '10-key-rolled-secret-once')
+    await page.locator('#secret-done').click()
+    const keys = await call<Array<{ id: string, name: string, rolled_from: string | null }>>('/v1/keys')
+    const newest = keys.find((k) => k.name === 'shop server' && k.rolled_from !== null)
+    await page.locator(`tr[data-key="${newest?.id ?? ''}"] button`, { hasText: 'Revoke' }).click()
+    await expect.poll(async () => (await fetch(`${daemon.url}/v1/payments`, { headers: { authorization: `Bearer ${rolled}` } })).status, { timeout: 15_000 }).toBe(401)
+
+    // The audit trail shows every one of those changes, newest first, without a secret.
+    await open(page, 'Audit trail')
+    await expect.poll(async () => await page.locator('tr[data-seq]').count(), { timeout: 15_000 }).toBe(7)
+    const actions = await page.locator('tr[data-seq] td:nth-child(4)').allTextContents()
+    expect(actions).toEqual(['key.revoke', 'key.roll', 'key.create', 'webhook.update', 'webhook.rotate_secret', 'webhook.test', 'webhook.create'])
+    const body = (await page.locator('#page').textContent()) ?? ''
+    for (const s of [secret, made, rolled]) expect(body).not.toContain(s)
+    await shot(page, '11-audit-trail')
+    expect(daemon.output()).not.toContain(secret)
     expect(pageErrors).toEqual([])
   }, 120_000)
 
@@ -179,6 +274,7 @@ describe('dashboard in a real browser against a real daemon with virtual modems'
     await page.goto(`${daemon.url}/dashboard`)
     await page.locator('#key').fill(key)
     await page.locator('#signin-form button[type=submit]').click()
+    await open(page, 'Modems')
     const card = page.locator('article[data-modem="laptop/virtual-mtn"]')
     await expect.poll(async () => await card.textContent(), { timeout: 15_000 }).toContain('last contact')
     expect(await card.textContent()).toContain('laptop')

@@ -1,3 +1,4 @@
+import { testSecretKey } from '../secret-key.js'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startPtyModem, type PtyModem } from '../../fixtures/modem-harness/pty.js'
 import { openLedger } from '../../ledger/open.js'
@@ -26,7 +27,7 @@ describe('a PostgreSQL outage under a running daemon', () => {
 
     const receiver: Receiver = await startReceiver()
     cleanups.push(receiver.close)
-    const setup = await openLedger(database)
+    const setup = await openLedger(database, { secretKey: testSecretKey() })
     await setup.merchants.create({ id: 'default', name: 'Shop' })
     const key = (await setup.apiKeys.create({ merchantId: 'default', name: 'outage', mode: 'live', scopes: ['payments:read', 'payments:write'] })).secret
     await createEndpoint(setup, { merchantId: 'default', mode: 'live' }, { url: receiver.url })

@@ -6,6 +6,10 @@ import { openPostgresEngine, type PostgresEngine } from '../../ledger/postgres/e
 import { sql } from '../../ledger/sql.js'
 import { migrate } from '../../ledger/sqlite/migrate.js'
 import { MIGRATIONS } from '../../ledger/sqlite/migrations/index.js'
+import { GENESIS_HASH, recordHash } from '../../ledger/audit-trail.js'
+import { openLedger } from '../../ledger/open.js'
+import { SecretBox } from '../../ledger/secret-box.js'
+import { testSecretKey } from '../secret-key.js'
 import { captureIo } from '../helpers/capture-io.js'
 import { cleanupAfterEach } from '../helpers/cleanup.js'
 import { spawnDaemon } from '../helpers/daemon-process.js'
@@ -144,6 +148,23 @@ INSERT INTO agent_messages (agent_id, modem_key, pdu_hash, modem_id, agent_seq, 
 INSERT INTO agent_test_sms (id, agent_id, network, sender, text, created_at, claimed_at)
   VALUES (1, 'laptop', 'telecel', 'T-CASH', 'Confirmed. You have received GHS7.00', ${T + 1}, ${T + 2}), (2, 'laptop', 'mtn', 'MobileMoney', 'waiting', ${T + 2}, NULL);
 `)
+    // Migration 014: a chained audit trail of two records with its head, and the secret key's check.
+    let prev = GENESIS_HASH
+    const records = [
+      { seq: 1, at: T + 10, actor_type: 'cli', actor_id: 'kofi', address: null, merchant_id: null, mode: null, action: 'merchant.create',
+        target_type: 'merchant', target_id: 'ama-kitchen', before_state: null, after_state: '{"id":"ama-kitchen","name":"Ama’s Kitchen ₵ — 🍲"}' },
+      { seq: 2, at: T + 20, actor_type: 'key', actor_id: 'key_a', address: '2001:db8::7', merchant_id: 'default', mode: 'live', action: 'payment.cancel',
+        target_type: 'payment', target_id: 'pay_2', before_state: '{"status":"PENDING"}', after_state: '{"status":"CANCELLED","note":"line\\none"}' }
+    ]
+    const insert = db.prepare(`INSERT INTO audit_trail (seq, at, actor_type, actor_id, address, merchant_id, mode, action, target_type, target_id, before_state, after_state, prev_hash, hash)
+      VALUES (@seq, @at, @actor_type, @actor_id, @address, @merchant_id, @mode, @action, @target_type, @target_id, @before_state, @after_state, @prev_hash, @hash)`)
+    for (const r of records) {
+      const hash = recordHash({ ...r, prev_hash: prev } as Parameters<typeof recordHash>[0])
+      insert.run({ ...r, prev_hash: prev, hash })
+      prev = hash
+    }
+    db.prepare('INSERT INTO audit_trail_head (id, seq, hash) VALUES (1, 2, ?)').run(prev)
+    db.prepare('INSERT INTO secret_key_check (id, key_check, created_at) VALUES (1, ?, ?)').run(new SecretBox(testSecretKey()).checkValue(), T)
   } finally {
     db.close()
   }
@@ -192,6 +213,10 @@ describe('harpoon ledger copy', () => {
     expect(await pg.value(sql`SELECT payment_id FROM checkout_tokens WHERE token_hash = ${TOKEN_HASH}`)).toBe(2)
     expect(await pg.get(sql`SELECT event_id, target_url FROM webhook_deliveries WHERE id = ${'dlv_3'}`)).toEqual({ event_id: null, target_url: 'https://shop.example/pay-hook' })
     expect(await pg.value(sql`SELECT note FROM payments WHERE id = ${2}`)).toBe('line one\nline two "quoted" \\ back')
+    // Migration 014: the audit trail's chain still verifies on the copy, and the key check opens it with the same key.
+    const copied = await openLedger({ path: 'unused.db', url: db.url }, { secretKey: testSecretKey() })
+    track.later(async () => { await copied.close() })
+    expect(await copied.auditTrail.verify()).toMatchObject({ ok: true, records: 2 })
     // Ids go on after the copied ones, and never reuse the deleted payment's.
     const next = await pg.transaction(async (tx) => await tx.value<number>(sql`
       INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency, expires_at, created_at, updated_at)

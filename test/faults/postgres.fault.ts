@@ -1,3 +1,4 @@
+import { testSecretKey } from '../secret-key.js'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startPtyModem, type PtyModem } from '../../fixtures/modem-harness/pty.js'
@@ -88,7 +89,7 @@ interface Cluster {
 async function startCluster (url: string, random: () => number, options: { allowUnavailable: boolean }, track: (c: () => Promise<void> | void) => void): Promise<Cluster> {
   const { receiver, seen } = await slowReceiver(random)
   track(receiver.close)
-  const ledger = await openLedger({ path: 'unused.db', url })
+  const ledger = await openLedger({ path: 'unused.db', url }, { secretKey: testSecretKey() })
   track(async () => { await ledger.close() })
   await ledger.merchants.create({ id: 'default', name: 'Shop' })
   const key = (await ledger.apiKeys.create({ merchantId: 'default', name: 'faults', mode: 'live', scopes: ['payments:read', 'payments:write'] })).secret

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import type { Executor } from '../../ledger/engine.js'
 import type { Ledger } from '../../ledger/ledger.js'
+import { testSecretKey } from '../secret-key.js'
 import { engineKind, openLedger, type DatabaseSettings, type EngineKind } from '../../ledger/open.js'
 import { testExecutor } from '../../ledger/testing.js'
 import { createTestDatabase } from './postgres-database.js'
@@ -66,7 +67,7 @@ export async function openTestLedger (options: TestLedgerOptions = {}): Promise<
   const database = await testDatabase(dir)
   const open = async (): Promise<TestLedger> => {
     // A small pool: a test ledger serves one test, and a run holds many at once on one server.
-    const ledger = await openLedger(database, { now: options.now, ...(engineKind(database) === 'postgres' ? { poolSize: 5 } : {}) })
+    const ledger = await openLedger(database, { secretKey: testSecretKey(), now: options.now, ...(engineKind(database) === 'postgres' ? { poolSize: 5 } : {}) })
     let closed = false
     const close = async (): Promise<void> => {
       if (closed) return

@@ -4,6 +4,7 @@
  * Usage: vite-node test/support/crash-child.ts <database settings as JSON> <port path>
  * (the parent's `testDatabase(dir)`: this process runs outside vitest, so it cannot make its own).
  */
+import { testSecretKey } from '../secret-key.js'
 import pino from 'pino'
 import { smsInboxPort } from '../../ledger/sms-inbox.js'
 import type { SmsInboxPort } from '../../modem/inbox-port.js'
@@ -13,7 +14,7 @@ import type { DatabaseSettings } from '../../ledger/open.js'
 import { openLedger } from '../../ledger/open.js'
 
 const [database, port] = process.argv.slice(2) as [string, string]
-const ledger = await openLedger(JSON.parse(database) as DatabaseSettings)
+const ledger = await openLedger(JSON.parse(database) as DatabaseSettings, { secretKey: testSecretKey() })
 const inner = smsInboxPort(ledger, { assemble: assembleText })
 const inbox: SmsInboxPort = {
   recordPdu: async (modem, pdu) => {

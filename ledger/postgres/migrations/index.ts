@@ -11,6 +11,7 @@ import { channels } from './009-channels.js'
 import { hostedApi } from './010-hosted-api.js'
 import { agents } from './011-agents.js'
 import { uniqueAmounts } from './012-unique-amounts.js'
+import { auditTrail } from './013-audit-trail.js'
 
 /**
  * The PostgreSQL schema, step for step the SQLite one: the same numbers, names, tables, columns
@@ -41,5 +42,6 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   channels,
   hostedApi,
   agents,
-  uniqueAmounts
+  uniqueAmounts,
+  auditTrail
 ]

@@ -11,6 +11,7 @@ import { channels } from './009-channels.js'
 import { hostedApi } from './010-hosted-api.js'
 import { agents } from './011-agents.js'
 import { uniqueAmounts } from './012-unique-amounts.js'
+import { auditTrail } from './013-audit-trail.js'
 
 /**
  * Every schema step, in order. Numbers are never reused or edited once released: a new change is a
@@ -28,5 +29,6 @@ export const MIGRATIONS: readonly Migration[] = [
   channels,
   hostedApi,
   agents,
-  uniqueAmounts
+  uniqueAmounts,
+  auditTrail
 ]
