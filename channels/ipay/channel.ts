@@ -80,10 +80,11 @@ export class IpayChannel implements Channel {
     this.#client = new IpayClient(settings, {
       timeoutMs: options.timeoutMs,
       onLeg: (leg) => {
-        void options.onLeg({
+        // The channel's recorder (channels/legs.ts) logs a failed write itself and never rejects.
+        options.onLeg({
           operation: leg.call, referenceId: null, method: leg.method, url: leg.url, requestHeaders: {}, requestBody: leg.requestBody,
           statusCode: leg.statusCode, responseBody: leg.responseBody, error: leg.error, startedAt: leg.startedAt, durationMs: leg.durationMs
-        })
+        }).catch(() => undefined)
       }
     })
   }
