@@ -249,6 +249,12 @@ const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`fil
 if (isMain || process.argv[1]?.endsWith('/harpoon') === true) {
   runCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }).then(
     (code) => { process.exitCode = code },
-    (err: unknown) => { process.stderr.write(`harpoon: ${(err as Error).stack ?? String(err)}\n`); process.exitCode = 1 }
+    (err: unknown) => {
+      process.stderr.write(`harpoon: ${(err as Error).stack ?? String(err)}\n`)
+      // Exit now: a start that failed half-way may have left servers, modem ports and timers open
+      // (an embedded simulator, say), and a process that hangs after saying it failed is never
+      // restarted by its service manager. Every commit is already durable; nothing is lost.
+      process.exit(1)
+    }
   )
 }
