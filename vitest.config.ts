@@ -16,11 +16,13 @@ export default defineConfig({
     globalSetup: ['test/system-needs.ts', 'test/helpers/postgres-global-setup.ts'],
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // HARPOON_CHECK_NESTING: the engines refuse a nested transaction (ledger/engine.ts NestingGuard),
+    // here and in every daemon a test starts.
     // The whole suite on SQLite, and every file that touches the ledger again on PostgreSQL
     // (test/helpers/ledger.ts reads HARPOON_TEST_ENGINE). `npx vitest run --project sqlite` runs one.
     projects: [
-      { extends: true, test: { name: 'sqlite', include: ALL, env: { HARPOON_TEST_ENGINE: 'sqlite' } } },
-      { extends: true, test: { name: 'postgres', include: ALL, exclude: [...configDefaults.exclude, ...NOT_ON_POSTGRES], env: { HARPOON_TEST_ENGINE: 'postgres' } } }
+      { extends: true, test: { name: 'sqlite', include: ALL, env: { HARPOON_TEST_ENGINE: 'sqlite', HARPOON_CHECK_NESTING: '1' } } },
+      { extends: true, test: { name: 'postgres', include: ALL, exclude: [...configDefaults.exclude, ...NOT_ON_POSTGRES], env: { HARPOON_TEST_ENGINE: 'postgres', HARPOON_CHECK_NESTING: '1' } } }
     ]
   }
 })
