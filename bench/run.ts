@@ -18,7 +18,7 @@ type Bench = (cleanup: Cleanup) => Promise<BenchResult[]>
 
 /** The durable-commit loop beside raw fdatasync: how close SQLite's own commit gets to the disk. */
 function diskRows (disk: DiskBaseline): BenchResult[] {
-  return [result('disk_durable_commit', disk.commits.perSecond, 'commits/s', { name: 'raw fdatasync of a 4 KiB append', value: disk.fdatasync.perSecond },
+  return [result('disk_durable_commit', disk.commits.perSecond, 'commits/s', { name: 'raw fdatasync of a 4 KiB page rewritten in place', value: disk.fdatasync.perSecond },
     `one-row SQLite transactions, WAL, synchronous=FULL, one after the other (${disk.commits.commits} in ${round(disk.commits.seconds, 1)} s) vs ${disk.fdatasync.commits} write+fdatasync in ${round(disk.fdatasync.seconds, 1)} s; the physical baseline of api_initialize and burst_ingest`)]
 }
 
