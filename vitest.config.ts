@@ -27,11 +27,13 @@ export default defineConfig({
       exclude: ['**/*.test.ts', '**/*.conformance.ts'],
       reporter: ['text-summary', 'json-summary']
     },
+    // HARPOON_CHECK_NESTING: the engines refuse a nested transaction (ledger/engine.ts NestingGuard),
+    // here and in every daemon a test starts.
     // The whole suite on SQLite, and every file that touches the ledger again on PostgreSQL
     // (test/helpers/ledger.ts reads HARPOON_TEST_ENGINE). `npx vitest run --project sqlite` runs one.
     projects: [
-      { extends: true, test: { name: 'sqlite', include: ALL, env: { HARPOON_TEST_ENGINE: 'sqlite', HARPOON_SECRET_KEY: TEST_SECRET_KEY_HEX } } },
-      { extends: true, test: { name: 'postgres', include: ALL, exclude: [...configDefaults.exclude, ...NOT_ON_POSTGRES], env: { HARPOON_TEST_ENGINE: 'postgres', HARPOON_SECRET_KEY: TEST_SECRET_KEY_HEX } } }
+      { extends: true, test: { name: 'sqlite', include: ALL, env: { HARPOON_TEST_ENGINE: 'sqlite', HARPOON_SECRET_KEY: TEST_SECRET_KEY_HEX, HARPOON_CHECK_NESTING: '1' } } },
+      { extends: true, test: { name: 'postgres', include: ALL, exclude: [...configDefaults.exclude, ...NOT_ON_POSTGRES], env: { HARPOON_TEST_ENGINE: 'postgres', HARPOON_SECRET_KEY: TEST_SECRET_KEY_HEX, HARPOON_CHECK_NESTING: '1' } } }
     ]
   }
 })

@@ -16,6 +16,8 @@ export default defineConfig({
     // apt-get, else stops with one message naming the command, instead of a wall of failing tests.
     // Then the run's PostgreSQL server (test/helpers/postgres-database.ts).
     globalSetup: ['test/system-needs.ts', 'test/helpers/postgres-global-setup.ts'],
+    // The engines refuse a nested transaction here and in every daemon a test starts (NestingGuard).
+    env: { HARPOON_CHECK_NESTING: '1' },
     pool: 'forks',
     poolOptions: { forks: { maxForks: 1, minForks: 1 } }
   }

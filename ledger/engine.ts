@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { HarpoonError } from '../core/errors.js'
 import type { Dialect, SqlStatement } from './sql.js'
 
@@ -69,5 +70,31 @@ export class DatabaseUnavailableError extends HarpoonError {
   constructor (message: string, options?: ErrorOptions) {
     super('database_unavailable', message, [], options)
     this.name = 'DatabaseUnavailableError'
+  }
+}
+
+/**
+ * Marks the async context of a running transaction, so a nested one (which would wait for itself
+ * forever) is refused with a clear error. Only where HARPOON_CHECK_NESTING=1 asks for it: the test
+ * suites set it (vitest's configs) and every daemon they start inherits it. A daemon in production
+ * goes without: on Node 20 an AsyncLocalStorage in use gives every promise of the process a hook,
+ * which cost the GET path more CPU than its SQL (README "Performance").
+ */
+export class NestingGuard {
+  readonly #context: AsyncLocalStorage<true> | null
+
+  constructor (enabled = process.env.HARPOON_CHECK_NESTING === '1') {
+    this.#context = enabled ? new AsyncLocalStorage<true>() : null
+  }
+
+  /** Throws when called from inside a transaction's fn. */
+  refuseNested (): void {
+    if (this.#context?.getStore() === true) {
+      throw new Error('nested ledger transaction: pass the open Transaction down instead of starting another')
+    }
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#context === null ? await fn() : await this.#context.run(true, fn)
   }
 }

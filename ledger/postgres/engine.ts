@@ -1,8 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { HarpoonError } from '../../core/errors.js'
-import { DatabaseUnavailableError, type ChangeWatch, type Engine, type Executor, type RunResult, type Transaction, type TransactionOptions } from '../engine.js'
+import { DatabaseUnavailableError, NestingGuard, type ChangeWatch, type Engine, type Executor, type RunResult, type Transaction, type TransactionOptions } from '../engine.js'
 import { parameters, sql, StatementCache, type SqlStatement } from '../sql.js'
 import { isRetryableConflict, isStalePlan, isUnavailable, wasNeverSent } from './errors.js'
 
@@ -150,7 +149,7 @@ export class PostgresEngine implements Engine {
   readonly #pool: pg.Pool
   readonly #options: PostgresEngineOptions
   readonly #cache: StatementCache<string>
-  readonly #inTransaction = new AsyncLocalStorage<true>()
+  readonly #nesting = new NestingGuard()
   /** Connections that have served before: a failure on one may be a connection that died unnoticed while idle. */
   readonly #used = new WeakSet<pg.PoolClient>()
   /**
@@ -196,9 +195,7 @@ export class PostgresEngine implements Engine {
   }
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    if (this.#inTransaction.getStore() === true) {
-      throw new Error('nested ledger transaction: pass the open Transaction down instead of starting another')
-    }
+    this.#nesting.refuseNested()
     const begin = options.isolation === 'read_committed' ? 'BEGIN ISOLATION LEVEL READ COMMITTED' : 'BEGIN ISOLATION LEVEL SERIALIZABLE'
     const maxAttempts = this.#options.maxAttempts ?? 10
     for (let attempt = 1; ; attempt++) {
@@ -234,7 +231,7 @@ export class PostgresEngine implements Engine {
       await client.query(begin)
       let value: T
       try {
-        value = await this.#inTransaction.run(true, async () => await fn(tx))
+        value = await this.#nesting.run(async () => await fn(tx))
       } catch (err) {
         state.finished = true
         try {

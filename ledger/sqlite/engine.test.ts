@@ -2,13 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { describeEngineConformance, type ConformanceOptions } from '../engine.conformance.js'
 import { literal, sql } from '../sql.js'
-import { SqliteEngine } from './engine.js'
+import { SqliteEngine, type SqliteEngineOptions } from './engine.js'
 import { tempDir } from '../../test/helpers/temp-dir.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
 
-function engine (options: Partial<ConformanceOptions> = {}): SqliteEngine {
+function engine (options: Partial<ConformanceOptions> & SqliteEngineOptions = {}): SqliteEngine {
   const dir = tempDir('sqlite-engine-')
   const e = new SqliteEngine(join(dir.path, 'ledger.db'), options)
   cleanups.push(dir.cleanup, async () => { await e.close() })
@@ -46,6 +46,80 @@ describe('SqliteEngine', () => {
       order.push(`${name}:end`)
     })))
     expect(order).toEqual(['a:begin', 'a:end', 'b:begin', 'b:end', 'c:begin', 'c:end'])
+  })
+
+  it('commits transactions asked for together in one group: one COMMIT, each caller answered after it', async () => {
+    const groups: number[] = []
+    const e = engine({ onGroupCommit: (n) => groups.push(n) })
+    const order: string[] = []
+    const all = ['a', 'b', 'c', 'd'].map(async (name) => {
+      const id = await e.transaction(async (t) => {
+        order.push(`${name}:ran`)
+        return await t.value<number>(sql`INSERT INTO t (status, n) VALUES (${name}, ${1}) RETURNING id`)
+      })
+      order.push(`${name}:answered`)
+      return id
+    })
+    expect(await Promise.all(all)).toEqual([1, 2, 3, 4])
+    expect(groups).toEqual([4])
+    // Nobody is answered before the last of the group ran (and the group committed).
+    expect(order.slice(0, 4)).toEqual(['a:ran', 'b:ran', 'c:ran', 'd:ran'])
+  })
+
+  it('rolls back a failing transaction of a group alone: the others commit, its afterCommit never runs', async () => {
+    const groups: number[] = []
+    const e = engine({ onGroupCommit: (n) => groups.push(n) })
+    const committed: string[] = []
+    const results = await Promise.allSettled(['a', 'bad', 'c'].map(async (name) => await e.transaction(async (t) => {
+      t.afterCommit(() => committed.push(name))
+      await t.run(sql`INSERT INTO t (status, n) VALUES (${name}, ${1})`)
+      if (name === 'bad') throw new Error('refused')
+      return name
+    })))
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    expect(groups).toEqual([2])
+    expect(committed).toEqual(['a', 'c'])
+    expect(await e.all(sql`SELECT status FROM t ORDER BY id`)).toEqual([{ status: 'a' }, { status: 'c' }])
+  })
+
+  it('runs the earlier transactions of a group again when one of them ends the whole SQLite transaction', async () => {
+    const e = engine()
+    const runs: string[] = []
+    const results = await Promise.allSettled(['a', 'kill', 'c'].map(async (name) => await e.transaction(async (t) => {
+      runs.push(name)
+      await t.run(sql`INSERT INTO t (status, n) VALUES (${name}, ${1})`)
+      // What SQLite does on its own after an I/O error or a full disk: the transaction is gone.
+      if (name === 'kill') { await t.run(sql`ROLLBACK`); throw new Error('disk full') }
+      return name
+    })))
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    expect(runs).toEqual(['a', 'kill', 'a', 'c'])
+    expect(await e.all(sql`SELECT status FROM t ORDER BY id`)).toEqual([{ status: 'a' }, { status: 'c' }])
+  })
+
+  it('fails every transaction of a group whose COMMIT fails, and none is answered as committed', async () => {
+    const e = engine()
+    // A deferred foreign key is only checked at COMMIT: the group's COMMIT fails.
+    e.connection.exec('PRAGMA foreign_keys = ON; CREATE TABLE parent (id INTEGER PRIMARY KEY); CREATE TABLE child (p INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)')
+    const results = await Promise.allSettled([
+      e.transaction(async (t) => await t.run(sql`INSERT INTO t (status, n) VALUES (${'a'}, ${1})`)),
+      e.transaction(async (t) => await t.run(sql`INSERT INTO child (p) VALUES (${42})`))
+    ])
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+    expect(await e.value(sql`SELECT count(*) FROM t`)).toBe(0)
+    expect(await e.transaction(async (t) => await t.value(sql`INSERT INTO t (status, n) VALUES (${'after'}, ${1}) RETURNING status`))).toBe('after')
+  })
+
+  it('commits what was asked for before close, and refuses what comes after', async () => {
+    const e = engine()
+    const before = e.run(sql`INSERT INTO t (status, n) VALUES (${'before'}, ${1})`)
+    const closed = e.close()
+    await expect(e.run(sql`INSERT INTO t (status, n) VALUES (${'after'}, ${1})`)).rejects.toThrow(/closed/)
+    await before
+    await closed
+    const reopened = new SqliteEngine(e.path)
+    cleanups.push(async () => { await reopened.close() })
+    expect(await reopened.all(sql`SELECT status FROM t`)).toEqual([{ status: 'before' }])
   })
 
   it('writes enum literals into the statement text, so partial indexes stay usable', async () => {

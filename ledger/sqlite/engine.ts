@@ -1,9 +1,9 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
+import { setImmediate as nextTurn } from 'node:timers'
 import { dirname } from 'node:path'
 import Database, { type Statement } from 'better-sqlite3'
 import { HarpoonError } from '../../core/errors.js'
 import { ensurePrivateDir, ensurePrivateFile, restrictFile } from '../../core/private-files.js'
-import type { ChangeWatch, Engine, Executor, RunResult, Transaction, TransactionOptions } from '../engine.js'
+import { NestingGuard, type ChangeWatch, type Engine, type RunResult, type Transaction, type TransactionOptions } from '../engine.js'
 import { parameters, StatementCache, type SqlStatement } from '../sql.js'
 
 type Connection = Database.Database
@@ -16,11 +16,17 @@ export interface SqliteEngineOptions {
    * grows until it reaches this, so it is most of how a process's memory grows with its database.
    */
   pageCacheKib?: number
+  /** Refuse a transaction started inside another (it would wait for itself forever); default: HARPOON_CHECK_NESTING=1 (NestingGuard). */
+  checkNesting?: boolean
+  /** Told after each group commit how many transactions it carried (metrics, tests). */
+  onGroupCommit?: (transactions: number) => void
 }
 
-/** Statements of one connection, prepared once per call site. */
-class SqliteStatements implements Executor {
-  readonly dialect = 'sqlite' as const
+/**
+ * Statements of one connection, prepared once per call site. Synchronous, as better-sqlite3 is: the
+ * engine wraps each call in one settled promise, not a chain of them.
+ */
+class SqliteStatements {
   readonly #cache: StatementCache<Statement>
 
   /** `readsOnly`: the reader connection, which must never write (a write belongs on the writer, in its turn). */
@@ -34,45 +40,55 @@ class SqliteStatements implements Executor {
     })
   }
 
-  #bind (statement: SqlStatement): { prepared: Statement, params: unknown[] } {
+  all<T>(statement: SqlStatement): T[] {
     const { compiled, prepared } = this.#cache.lookup(statement)
-    return { prepared, params: parameters(compiled, statement) }
+    return prepared.all(...parameters(compiled, statement)) as T[]
   }
 
-  // better-sqlite3 is synchronous: these resolve at once, with the work already done.
-  async all<T>(statement: SqlStatement): Promise<T[]> {
-    const { prepared, params } = this.#bind(statement)
-    return prepared.all(...params) as T[]
+  get<T>(statement: SqlStatement): T | undefined {
+    const { compiled, prepared } = this.#cache.lookup(statement)
+    return prepared.get(...parameters(compiled, statement)) as T | undefined
   }
 
-  async get<T>(statement: SqlStatement): Promise<T | undefined> {
-    const { prepared, params } = this.#bind(statement)
-    return prepared.get(...params) as T | undefined
-  }
-
-  async value<T>(statement: SqlStatement): Promise<T | undefined> {
-    const row = await this.get<Record<string, unknown>>(statement)
+  value<T>(statement: SqlStatement): T | undefined {
+    const row = this.get<Record<string, unknown>>(statement)
     if (row === undefined) return undefined
     for (const key in row) return row[key] as T
     return undefined
   }
 
-  async run (statement: SqlStatement): Promise<RunResult> {
-    const { prepared, params } = this.#bind(statement)
-    return { changes: prepared.run(...params).changes }
+  run (statement: SqlStatement): RunResult {
+    const { compiled, prepared } = this.#cache.lookup(statement)
+    return { changes: prepared.run(...parameters(compiled, statement)).changes }
   }
 }
+
+/** One caller's transaction, waiting for (or running in) a group. */
+interface Queued {
+  fn: (tx: Transaction) => Promise<unknown>
+  resolve: (value: unknown) => void
+  reject: (err: unknown) => void
+}
+
+/** The most transactions one commit carries: bounds how long the first of a group waits for the last. */
+export const MAX_GROUP = 64
 
 /**
  * The embedded engine: one SQLite file in WAL mode with `synchronous = FULL`, so every commit is on
  * disk when it returns (WAL's default NORMAL can lose the last transactions on power loss, and here a
  * transaction is an SMS already deleted from the SIM, or a payment a merchant was told about).
  *
- * Two connections. The writer runs one transaction at a time, in arrival order (a FIFO lock held
- * across the transaction's awaits), as `BEGIN IMMEDIATE … COMMIT`. The reader serves every read made
- * outside a transaction: while a transaction is open on the writer, another request's read must not
- * see its uncommitted rows, and with one connection it would. WAL lets the reader see every commit
- * the moment it is made.
+ * Two connections. The writer runs transactions one at a time, in arrival order, by **group
+ * commit**: the transactions asked for while the writer was busy (requests that arrived together,
+ * a batch of webhook claims) run one after the other inside one `BEGIN IMMEDIATE … COMMIT`, each in
+ * a savepoint of its own, and share that commit's one fsync. A transaction that throws is rolled
+ * back to its savepoint alone; the others of its group still commit. Each caller's promise settles
+ * only after the group's COMMIT returned, so nothing is acknowledged before it is on disk; if the
+ * COMMIT fails, every transaction of the group fails. A lone transaction is a group of one.
+ *
+ * The reader serves every read made outside a transaction: while a transaction is open on the
+ * writer, another request's read must not see its uncommitted rows, and with one connection it
+ * would. WAL lets the reader see every commit the moment it is made.
  */
 export class SqliteEngine implements Engine {
   readonly dialect = 'sqlite' as const
@@ -82,10 +98,12 @@ export class SqliteEngine implements Engine {
   readonly #write: SqliteStatements
   readonly #read: SqliteStatements
   readonly #options: SqliteEngineOptions
-  /** Marks the async context of a running transaction: a nested one would wait for itself. */
-  readonly #inTransaction = new AsyncLocalStorage<true>()
-  #tail: Promise<void> = Promise.resolve()
+  readonly #nesting: NestingGuard
+  readonly #queue: Queued[] = []
+  /** A group is scheduled or running: new transactions join the queue for the next one. */
+  #busy = false
   #closed = false
+  #closing: (() => void) | null = null
   /** `PRAGMA data_version` on the writer: it moves when another connection (the CLI, a backup restore) commits, never for the writer's own commits. */
   readonly #dataVersion: Statement
   #lastDataVersion: unknown
@@ -96,6 +114,7 @@ export class SqliteEngine implements Engine {
   constructor (path: string, options: SqliteEngineOptions = {}) {
     this.path = path
     this.#options = options
+    this.#nesting = new NestingGuard(options.checkNesting)
     const memory = path === ':memory:'
     if (!memory) makePrivate(path)
     this.#writer = open(path)
@@ -115,9 +134,10 @@ export class SqliteEngine implements Engine {
   /** The writer connection, for the migrator and the SQLite-only tools (backup) in `ledger/sqlite/`. */
   get connection (): Connection { return this.#writer }
 
-  async all<T>(statement: SqlStatement): Promise<T[]> { return await this.#read.all<T>(statement) }
-  async get<T>(statement: SqlStatement): Promise<T | undefined> { return await this.#read.get<T>(statement) }
-  async value<T>(statement: SqlStatement): Promise<T | undefined> { return await this.#read.value<T>(statement) }
+  // better-sqlite3 is synchronous: these return promises already settled, with the work done.
+  async all<T>(statement: SqlStatement): Promise<T[]> { return this.#read.all<T>(statement) }
+  async get<T>(statement: SqlStatement): Promise<T | undefined> { return this.#read.get<T>(statement) }
+  async value<T>(statement: SqlStatement): Promise<T | undefined> { return this.#read.value<T>(statement) }
 
   /** A write outside a transaction commits on its own; it still waits its turn on the writer. */
   async run (statement: SqlStatement): Promise<RunResult> {
@@ -125,37 +145,99 @@ export class SqliteEngine implements Engine {
   }
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, _options?: TransactionOptions): Promise<T> {
-    if (this.#inTransaction.getStore() === true) {
-      throw new Error('nested ledger transaction: pass the open Transaction down instead of starting another')
-    }
-    const release = await this.#lock()
+    this.#nesting.refuseNested()
+    if (this.#closed || this.#closing !== null) throw new HarpoonError('database_closed', 'the ledger is closed')
+    return await new Promise<T>((resolve, reject) => {
+      this.#queue.push({ fn, resolve: resolve as (value: unknown) => void, reject })
+      this.#schedule()
+    })
+  }
+
+  /**
+   * The next group starts on the next turn of the event loop, after its poll phase: every request
+   * whose bytes arrived meanwhile (they could not be read while the last COMMIT blocked the loop in
+   * its fsync) has then asked for its transaction and joins this group.
+   */
+  #schedule (): void {
+    if (this.#busy) return
+    this.#busy = true
+    nextTurn(() => { void this.#runGroup() })
+  }
+
+  async #runGroup (): Promise<void> {
+    const group = this.#queue.splice(0, MAX_GROUP)
     try {
-      if (this.#closed) throw new HarpoonError('database_closed', 'the ledger is closed')
-      const callbacks: Array<() => void> = []
-      const write = this.#write
-      const tx: Transaction = {
-        dialect: 'sqlite',
-        all: async (s) => await write.all(s),
-        get: async (s) => await write.get(s),
-        value: async (s) => await write.value(s),
-        run: async (s) => await write.run(s),
-        afterCommit: (cb) => { callbacks.push(cb) }
-      }
+      if (group.length > 0) await this.#commitGroup(group)
+    } finally {
+      this.#busy = false
+      if (this.#queue.length > 0) this.#schedule()
+      else if (this.#closing !== null) this.#closing()
+    }
+  }
+
+  async #commitGroup (group: Queued[]): Promise<void> {
+    if (this.#closed) {
+      for (const q of group) q.reject(new HarpoonError('database_closed', 'the ledger is closed'))
+      return
+    }
+    try {
       this.#writer.exec('BEGIN IMMEDIATE')
-      let result: T
+    } catch (err) {
+      for (const q of group) q.reject(err)
+      return
+    }
+    const done: Array<{ q: Queued, result: unknown, callbacks: Array<() => void> }> = []
+    for (let i = 0; i < group.length; i++) {
+      const q = group[i] as Queued
+      const callbacks: Array<() => void> = []
+      this.#writer.exec('SAVEPOINT harpoon_tx')
       try {
-        result = await this.#inTransaction.run(true, async () => await fn(tx))
-        this.#writer.exec('COMMIT')
+        const tx = this.#transactionOf(callbacks)
+        const result = await this.#nesting.run(async () => await q.fn(tx))
+        this.#writer.exec('RELEASE harpoon_tx')
+        done.push({ q, result, callbacks })
       } catch (err) {
-        if (this.#writer.inTransaction) this.#writer.exec('ROLLBACK')
-        throw err
+        q.reject(err)
+        if (this.#writer.inTransaction) {
+          try {
+            this.#writer.exec('ROLLBACK TO harpoon_tx')
+            this.#writer.exec('RELEASE harpoon_tx')
+            continue
+          } catch { /* the transaction is unusable: as below */ }
+          if (this.#writer.inTransaction) this.#writer.exec('ROLLBACK')
+        }
+        // SQLite rolled the whole transaction back (an I/O error, a full disk): the transactions
+        // before this one were undone with it, and they run again, with those not yet run, in
+        // the next group (a transaction's fn may run again from the start; Transaction says so).
+        this.#queue.unshift(...done.map((d) => d.q), ...group.slice(i + 1))
+        return
       }
-      for (const cb of callbacks) {
+    }
+    try {
+      this.#writer.exec('COMMIT')
+    } catch (err) {
+      if (this.#writer.inTransaction) this.#writer.exec('ROLLBACK')
+      for (const d of done) d.q.reject(err)
+      return
+    }
+    this.#options.onGroupCommit?.(done.length)
+    for (const d of done) {
+      for (const cb of d.callbacks) {
         try { cb() } catch (err) { this.#reportAfterCommit(err) }
       }
-      return result
-    } finally {
-      release()
+      d.q.resolve(d.result)
+    }
+  }
+
+  #transactionOf (callbacks: Array<() => void>): Transaction {
+    const write = this.#write
+    return {
+      dialect: 'sqlite',
+      all: async (s) => write.all(s),
+      get: async (s) => write.get(s),
+      value: async (s) => write.value(s),
+      run: async (s) => write.run(s),
+      afterCommit: (cb) => { callbacks.push(cb) }
     }
   }
 
@@ -194,25 +276,15 @@ export class SqliteEngine implements Engine {
 
   async close (): Promise<void> {
     if (this.#closed) return
-    // Wait for the transaction in hand (and any queued before close) to finish.
-    const release = await this.#lock()
-    this.#closed = true
-    try {
-      if (this.#reader !== this.#writer && this.#reader.open) this.#reader.close()
-      if (this.#writer.open) this.#writer.close()
-    } finally {
-      release()
+    // Every transaction asked for before close runs and commits first; later ones are refused.
+    if (this.#busy || this.#queue.length > 0) {
+      const drained = new Promise<void>((resolve) => { this.#closing = resolve })
+      await drained
     }
-  }
-
-  /** FIFO: each caller waits for the one before it, so writers are served in arrival order. */
-  async #lock (): Promise<() => void> {
-    let release!: () => void
-    const held = new Promise<void>((resolve) => { release = resolve })
-    const previous = this.#tail
-    this.#tail = previous.then(async () => await held)
-    await previous
-    return release
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#reader !== this.#writer && this.#reader.open) this.#reader.close()
+    if (this.#writer.open) this.#writer.close()
   }
 
   #reportAfterCommit (err: unknown): void {
