@@ -8,16 +8,15 @@ import { TEST_SECRET_KEY_HEX } from './test/secret-key.js'
 export default defineConfig({
   test: {
     include: ['test/faults/**/*.fault.ts'],
-    // The daemons a fault test spawns and the test reading their ledger seal secrets with one key.
-    env: { HARPOON_SECRET_KEY: TEST_SECRET_KEY_HEX },
+    // The daemons a fault test spawns and the test reading their ledger seal secrets with one key; the
+    // engines refuse a nested transaction here and in every daemon a test starts (NestingGuard).
+    env: { HARPOON_SECRET_KEY: TEST_SECRET_KEY_HEX, HARPOON_CHECK_NESTING: '1' },
     testTimeout: 300_000,
     hookTimeout: 60_000,
     // Checks the machine first (socat, chromium, postgresql, …): installs what is missing as root with
     // apt-get, else stops with one message naming the command, instead of a wall of failing tests.
     // Then the run's PostgreSQL server (test/helpers/postgres-database.ts).
     globalSetup: ['test/system-needs.ts', 'test/helpers/postgres-global-setup.ts'],
-    // The engines refuse a nested transaction here and in every daemon a test starts (NestingGuard).
-    env: { HARPOON_CHECK_NESTING: '1' },
     pool: 'forks',
     poolOptions: { forks: { maxForks: 1, minForks: 1 } }
   }
