@@ -161,13 +161,20 @@ export class SqliteEngine implements Engine {
   #schedule (): void {
     if (this.#busy) return
     this.#busy = true
-    nextTurn(() => { void this.#runGroup() })
+    nextTurn(() => { this.#runGroup().catch((err: unknown) => { this.#reportAfterCommit(err) }) })
   }
 
   async #runGroup (): Promise<void> {
     const group = this.#queue.splice(0, MAX_GROUP)
     try {
       if (group.length > 0) await this.#commitGroup(group)
+    } catch (err) {
+      // A statement of the engine's own failed (a SAVEPOINT or ROLLBACK the database refused): nobody in
+      // the group may be left waiting, and none of them was answered yet (answers follow the COMMIT).
+      for (const q of group) q.reject(err)
+      if (this.#writer.inTransaction) {
+        try { this.#writer.exec('ROLLBACK') } catch { /* the connection reports it on the next BEGIN */ }
+      }
     } finally {
       this.#busy = false
       if (this.#queue.length > 0) this.#schedule()
@@ -220,7 +227,8 @@ export class SqliteEngine implements Engine {
       for (const d of done) d.q.reject(err)
       return
     }
-    this.#options.onGroupCommit?.(done.length)
+    // Past the COMMIT nothing may throw out of here: the group's work is on disk and is answered as done.
+    try { this.#options.onGroupCommit?.(done.length) } catch (err) { this.#reportAfterCommit(err) }
     for (const d of done) {
       for (const cb of d.callbacks) {
         try { cb() } catch (err) { this.#reportAfterCommit(err) }
