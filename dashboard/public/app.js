@@ -557,12 +557,18 @@ async function refreshStatus () {
 async function refresh (auto = false) {
   if (state.key === null || state.loading) return
   const host = $('page')
-  const active = document.activeElement
-  if (auto && (host.contains(active) && active.matches('input, select') || [...host.querySelectorAll('form.assign input, form.add input[type=url], form.add input[type=text]')].some((i) => i.value !== ''))) return
+  const typing = () => {
+    const active = document.activeElement
+    return host.contains(active) && active.matches('input, select') || [...host.querySelectorAll('form.assign input, form.add input[type=url], form.add input[type=text]')].some((i) => i.value !== '')
+  }
+  if (auto && typing()) return
   state.loading = true
   try {
     const page = pages[state.page]
     const [content] = await Promise.all([page.render(), refreshStatus()])
+    // Asked again once the page's data is in: an operator who began typing while it loaded (a slow
+    // database, a busy box) keeps what they typed; the next refresh comes in REFRESH_MS.
+    if (auto && typing()) return
     host.replaceChildren(el('h2', {}, page.title), ...[content].flat(Infinity))
     drawCharts()
     host.dataset.loaded = state.page
