@@ -63,18 +63,37 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     // money is committed; say so and carry on.
     onAfterCommitError: (err) => { logger.error({ err }, 'a step after a committed ledger transaction failed') }
   })
+  // What this start has opened, closed newest first when a later step fails (the API's port in use, an
+  // embedded simulator that cannot listen): a failed start leaves no modem port, server or timer open
+  // in the process that asked for it, and the ledger closed after the work in hand.
+  const opened = new OpenedResources(logger)
+  opened.add('ledger', async () => { await ledger.close() })
+  try {
+    return await startOnLedger(config, options, { ledger, opened, version, startedAt })
+  } catch (err) {
+    await opened.closeAll()
+    throw err
+  }
+}
+
+interface StartState {
+  readonly ledger: Ledger
+  readonly opened: OpenedResources
+  readonly version: string
+  /** Epoch ms, for the dashboard's uptime. */
+  readonly startedAt: number
+}
+
+async function startOnLedger (config: Config, options: StartOptions, state: StartState): Promise<RunningDaemon> {
+  const { logger } = options
+  const { ledger, opened, version, startedAt } = state
   const firstKey = await bootstrapEmptyDatabase(ledger)
   if (firstKey !== null) {
     options.print(firstKeyBanner(firstKey))
     logger.info({ merchant: firstKey.merchantId, key_id: firstKey.id }, 'empty database: created the default merchant and a test key')
   }
 
-  try {
-    await checkChannelMerchants(config, ledger)
-  } catch (err) {
-    await ledger.close()
-    throw err
-  }
+  await checkChannelMerchants(config, ledger)
 
   const metrics = createMetrics()
   // Subscribed before anything can change a payment (the modem layer settles stored messages as it
@@ -85,6 +104,7 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
   let modems: ModemLayer | null = null
   // The modems of `harpoon agent`s that forward here (README, Multi-site), as the ledger records them.
   const agents: AgentView = startAgentView({ ledger, logger, offlineAfterMs: config.central.agent_offline_after_ms })
+  opened.add('agent view', () => { agents.stop() })
   const parser = parserFrom(config)
   const ingest = createIngest({
     ledger,
@@ -97,10 +117,12 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
   // A modem that fails to open is retried by its runner; nothing here can stop the API starting.
   modems = await startModems(config, ledger, ingest, logger)
   const modemLayer = modems
+  opened.add('modems', async () => { await modemLayer.stop() })
   const direct = deliverTestSmsToIngest(ledger, ingest)
   const allModems = (): ReturnType<ModemLayer['list']> => [...modemLayer.list(), ...agents.list()]
   registerDaemonMetrics(metrics, allModems, ledger.stats)
   const channels = await createChannelRegistry({ config, audit: ledger.audit, logger: logger.child({ component: 'channels' }) })
+  opened.add('channels', async () => { await channels.close() })
   const outbound = new OutboundWorker({ ledger, channels, logger: logger.child({ component: 'channels' }), settings: config.channel_calls })
   const channelAccess = { registry: channels, wake: () => { outbound.wake() } }
 
@@ -137,6 +159,7 @@ export async function startDaemon (config: Config, options: StartOptions): Promi
     accessLog: { reads: config.api.access_log.reads, slowMs: config.api.access_log.slow_ms },
     dashboard: { silenceAlarmMinutes: config.dashboard.silence_alarm_minutes, startedAt }
   })
+  opened.add('API', async () => { await api.close() })
   const url = await api.listen({ host: config.api.host, port: config.api.port })
   // Once listening nothing else watches the server: a failed accept (EMFILE, out of file descriptors)
   // would be an uncaught 'error' that ends the daemon. Node keeps listening after one; log it.
@@ -184,4 +207,22 @@ async function checkChannelMerchants (config: Config, ledger: Ledger): Promise<v
     if (await ledger.merchants.get(c.merchant) === undefined) details.push({ field: `channels[${i}].merchant`, message: `no merchant ${JSON.stringify(c.merchant)} (harpoon merchants create --id ${c.merchant} --name …)` })
   }
   if (details.length > 0) throw new ConfigError(`invalid configuration in ${config.source}:\n${details.map((d) => `  - ${d.field}: ${d.message}`).join('\n')}`, details)
+}
+
+/** Closers of what a start has opened so far, run newest first; one that fails does not stop the rest. */
+class OpenedResources {
+  readonly #closers: Array<{ name: string, close: () => Promise<void> | void }> = []
+  constructor (private readonly logger: Logger) {}
+
+  add (name: string, close: () => Promise<void> | void): void { this.#closers.push({ name, close }) }
+
+  async closeAll (): Promise<void> {
+    for (const { name, close } of this.#closers.reverse()) {
+      try {
+        await close()
+      } catch (err) {
+        this.logger.warn({ err, resource: name }, 'closing after a failed start failed')
+      }
+    }
+  }
 }

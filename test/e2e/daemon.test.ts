@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { tempDir } from '../helpers/temp-dir.js'
 import { spawnDaemon, type DaemonProcess } from '../helpers/daemon-process.js'
@@ -76,5 +77,14 @@ describe('harpoon start', () => {
 
   it('refuses to start on a bad config, naming the key', async () => {
     await expect(spawnDaemon(dir(), { api: { port: 0, colour: 'red' } })).rejects.toThrow(/api\.colour: is not a known key/)
+  })
+
+  it('exits with 1 when its API port is taken, after its virtual modems and embedded simulators started, instead of hanging', async () => {
+    const blocker = createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    cleanups.push(() => { blocker.close() })
+    const port = (blocker.address() as AddressInfo).port
+    // A service manager restarts a process that exits; one that said it failed and stayed up is never restarted.
+    await expect(spawnDaemon(dir(), { api: { host: '127.0.0.1', port } })).rejects.toThrow(/start exited with 1 before it was ready:[\s\S]*EADDRINUSE/)
   })
 })
