@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startIpaySimulator, type IpaySimulator } from '../../channels/ipay/simulator.js'
 import type { SimTransaction } from '../../channels/ipay/sim-state.js'
-import { spawnDaemon, type DaemonProcess } from '../helpers/daemon-process.js'
-import { apiCall, firstKey } from '../helpers/http.js'
-import { freePort } from '../helpers/ports.js'
+import { startChannelDaemon, type ChannelDaemon } from '../helpers/channel-daemon.js'
+import { simControl } from '../helpers/mtn-sim.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { startReceiver, type Receiver } from '../webhooks/receiver.js'
 
 /** Kenyan test customers of the iPay simulator (channels/ipay/README.md): what each does with the STK prompt. */
 const CUSTOMER = {
@@ -41,19 +39,11 @@ describe('iPay channel end to end: the daemon process, the iPay simulator as a s
   const dir = tempDir('harpoon-ipay-e2e-')
   const epoch = Date.now()
   let sim: IpaySimulator
-  let receiver: Receiver
-  let daemon: DaemonProcess
-  let key: string
+  let rig: ChannelDaemon
 
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => await apiCall<T>(`${daemon.url}${path}`, key, method, body)
-  const raw = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: any }> => {
-    const res = await fetch(`${daemon.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
-    return { status: res.status, body: await res.json() }
-  }
-  const control = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: any }> => {
-    const res = await fetch(`${sim.url}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
-    return { status: res.status, body: await res.json() }
-  }
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => await rig.call<T>(method, path, body)
+  const raw = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: any }> => await rig.raw(method, path, body)
+  const control = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: any }> => await simControl(sim.url)(method, path, body)
   const initialize = async (phone: string, amount = '150.00', extra: Record<string, unknown> = {}): Promise<Payment> =>
     await call<Payment>('POST', '/v1/payments/initialize', { amount, channel: 'ipay-ke', customer_phone: phone, ...extra })
   const payment = async (reference: string): Promise<Payment> => await call<Payment>('GET', `/v1/payments/${reference}`)
@@ -64,32 +54,20 @@ describe('iPay channel end to end: the daemon process, the iPay simulator as a s
   const pushed = async (p: Payment): Promise<SimTransaction> => await waitFor(() => { const t = session(p); return t !== undefined && t.pushes > 0 ? t : undefined }, 'the STK push at iPay')
   /** The customer answers the prompt (the simulator's clock moves past the delay); its callbacks are delivered before this resolves. */
   const customerAnswers = async (): Promise<void> => { await sim.state.advance(CUSTOMER_DELAY_MS) }
-  const legs = async (reference: string): Promise<Leg[]> => (await call<{ legs: Leg[] }>('GET', `/v1/payments/${reference}/audit`)).legs
-  const webhooks = (reference: string): Array<{ event: string, data: Payment }> =>
-    receiver.requests.map((r) => JSON.parse(r.body) as { event: string, data: Payment }).filter((e) => e.data.reference === reference)
+  const legs = async (reference: string): Promise<Leg[]> => await rig.legs<Leg>(reference)
+  const webhooks = (reference: string): Array<{ event: string, data: Payment }> => rig.webhooks<Payment>(reference)
 
   beforeAll(async () => {
-    receiver = await startReceiver()
     sim = await startIpaySimulator({ clock: { now: () => epoch }, settings: { customerDelayMs: CUSTOMER_DELAY_MS } })
-    const port = await freePort()
-    daemon = await spawnDaemon(dir.path, {
-      api: { port, rate_limit: { max: 10_000, window_ms: 1000 } },
-      virtual_modems: false,
-      webhooks: { allow_private_targets: true, retry_schedule: [0.2, 0.5, 1], poll_interval_ms: 50 },
-      channel_calls: { timeout_ms: 2_000, retry_schedule: [0.05, 0.1, 0.2], status_schedule: [0.2, 0.5, 1], poll_interval_ms: 50 },
-      channels: [{
-        id: 'ipay-ke', type: 'ipay', mode: 'test', base_url: sim.baseUrl, ipn_url: sim.ipnUrl, vendor_id: 'demo', hash_key: 'demoCHANGED',
-        live: false, currency: 'KES', callback_url: `http://127.0.0.1:${port}/v1/channels/ipay-ke/callback`
-      }]
-    })
-    key = firstKey(daemon.output())
-    await call('POST', '/v1/webhooks', { url: receiver.url })
+    rig = await startChannelDaemon(dir.path, (port) => ({
+      id: 'ipay-ke', type: 'ipay', mode: 'test', base_url: sim.baseUrl, ipn_url: sim.ipnUrl, vendor_id: 'demo', hash_key: 'demoCHANGED',
+      live: false, currency: 'KES', callback_url: `http://127.0.0.1:${port}/v1/channels/ipay-ke/callback`
+    }))
   })
 
   afterAll(async () => {
-    if (daemon !== undefined && daemon.child.exitCode === null) { daemon.child.kill('SIGTERM'); await daemon.exited }
+    await rig?.close()
     await sim?.close()
-    await receiver?.close()
     dir.cleanup()
   })
 
@@ -179,7 +157,7 @@ describe('iPay channel end to end: the daemon process, the iPay simulator as a s
     const audit = await legs(p.reference)
     expect(audit.filter((l) => l.kind === 'callback')).toHaveLength(2)
     expect(audit.filter((l) => l.operation === 'ipn').map((l) => l.response_body)).toEqual(['bdi6p2yy76etrs', 'fe2707etr5s4wq'])
-    expect(daemon.output()).toMatch(/FORGED channel callback/)
+    expect(rig.daemon.output()).toMatch(/FORGED channel callback/)
     const still = await payment(p.reference)
     expect(still).toMatchObject({ status: 'PENDING', actual_amount: null, credits: [] })
     expect(webhooks(p.reference)).toEqual([])

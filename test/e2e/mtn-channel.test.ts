@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SimClock, startMtnSimulator, type MtnSimulator, type PartyBehaviour } from '../../channels/mtn-momo/simulator.js'
-import { spawnDaemon, type DaemonProcess } from '../helpers/daemon-process.js'
-import { apiCall, firstKey } from '../helpers/http.js'
-import { freePort } from '../helpers/ports.js'
+import { startChannelDaemon, type ChannelDaemon } from '../helpers/channel-daemon.js'
 import { simControl } from '../helpers/mtn-sim.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { startReceiver, type Receiver } from '../webhooks/receiver.js'
 
 /** Ghanaian test customers and what each does at the simulated MTN (mtnghana, GHS). */
 const CUSTOMER = {
@@ -51,15 +48,10 @@ describe('MTN MoMo channel end to end: the daemon process over real HTTP, the si
   const dir = tempDir('harpoon-mtn-e2e-')
   const clock = new SimClock({ manual: true })
   let sim: MtnSimulator
-  let receiver: Receiver
-  let daemon: DaemonProcess
-  let key: string
+  let rig: ChannelDaemon
 
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => await apiCall<T>(`${daemon.url}${path}`, key, method, body)
-  const raw = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: any }> => {
-    const res = await fetch(`${daemon.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
-    return { status: res.status, body: await res.json() }
-  }
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => await rig.call<T>(method, path, body)
+  const raw = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: any }> => await rig.raw(method, path, body)
   const control = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: any }> => await simControl(sim.url)(method, path, body)
   const initialize = async (phone: string, amount = '150.00'): Promise<Payment> => await call<Payment>('POST', '/v1/payments/initialize', { amount, channel: 'mtn-gh', customer_phone: phone })
   const payment = async (reference: string): Promise<Payment> => await call<Payment>('GET', `/v1/payments/${reference}`)
@@ -69,34 +61,22 @@ describe('MTN MoMo channel end to end: the daemon process over real HTTP, the si
   const atMtn = async (p: Payment): Promise<void> => {
     await waitFor(() => sim.state.find('collection', p.channel?.reference_id ?? '') ?? undefined, 'MTN to receive the request to pay')
   }
-  const legs = async (reference: string): Promise<Leg[]> => (await call<{ legs: Leg[] }>('GET', `/v1/payments/${reference}/audit`)).legs
+  const legs = async (reference: string): Promise<Leg[]> => await rig.legs<Leg>(reference)
   const mtnCalls = async (reference: string): Promise<SimCall[]> => ((await control('GET', '/_sim/log')).body as SimCall[]).filter((c) => c.referenceId === reference)
-  const webhooks = (reference: string): Array<{ event: string, data: Payment }> =>
-    receiver.requests.map((r) => JSON.parse(r.body) as { event: string, data: Payment }).filter((e) => e.data.reference === reference)
+  const webhooks = (reference: string): Array<{ event: string, data: Payment }> => rig.webhooks<Payment>(reference)
 
   beforeAll(async () => {
-    receiver = await startReceiver()
     sim = await startMtnSimulator({ environment: 'mtnghana', clock, settings: { defaultOutcome: 'wait' }, numbers: NUMBERS })
-    const port = await freePort()
-    daemon = await spawnDaemon(dir.path, {
-      api: { port, rate_limit: { max: 10_000, window_ms: 1000 } },
-      virtual_modems: false,
-      webhooks: { allow_private_targets: true, retry_schedule: [0.2, 0.5, 1], poll_interval_ms: 50 },
-      channel_calls: { timeout_ms: 2_000, retry_schedule: [0.05, 0.1, 0.2], status_schedule: [0.2, 0.5, 1], poll_interval_ms: 50 },
-      channels: [{
-        id: 'mtn-gh', type: 'mtn_momo', mode: 'test', base_url: sim.url, target_environment: 'mtnghana',
-        collection: sim.credentials.collection, disbursement: sim.credentials.disbursement,
-        callback_url: `http://127.0.0.1:${port}/v1/channels/mtn-gh/callback`
-      }]
-    })
-    key = firstKey(daemon.output())
-    await call('POST', '/v1/webhooks', { url: receiver.url })
+    rig = await startChannelDaemon(dir.path, (port) => ({
+      id: 'mtn-gh', type: 'mtn_momo', mode: 'test', base_url: sim.url, target_environment: 'mtnghana',
+      collection: sim.credentials.collection, disbursement: sim.credentials.disbursement,
+      callback_url: `http://127.0.0.1:${port}/v1/channels/mtn-gh/callback`
+    }))
   })
 
   afterAll(async () => {
-    if (daemon !== undefined && daemon.child.exitCode === null) { daemon.child.kill('SIGTERM'); await daemon.exited }
+    await rig?.close()
     await sim?.close()
-    await receiver?.close()
     dir.cleanup()
   })
 
@@ -127,7 +107,7 @@ describe('MTN MoMo channel end to end: the daemon process over real HTTP, the si
     expect(audit.map((l) => l.kind)).toEqual(expect.arrayContaining(['app_request', 'provider_call', 'callback', 'forward']))
     expect(audit.filter((l) => l.kind === 'provider_call').map((l) => l.operation)).toEqual(expect.arrayContaining(['collection-token', 'requesttopay', 'requesttopay-status']))
     expect(audit.find((l) => l.kind === 'app_request')).toMatchObject({ method: 'POST', url: '/v1/payments/initialize', status_code: 201 })
-    const secrets = [sim.credentials.collection.api_key, sim.credentials.collection.subscription_key, key, ...sim.state.issuedTokens()]
+    const secrets = [sim.credentials.collection.api_key, sim.credentials.collection.subscription_key, rig.key, ...sim.state.issuedTokens()]
     for (const s of secrets) expect(JSON.stringify(audit)).not.toContain(s)
   })
 
@@ -182,7 +162,7 @@ describe('MTN MoMo channel end to end: the daemon process over real HTTP, the si
     const p = await initialize(CUSTOMER.decides)
     await atMtn(p)
     const reference = p.channel?.reference_id ?? ''
-    const forged = await fetch(`${daemon.url}/v1/channels/mtn-gh/callback?reference=${reference}`, {
+    const forged = await fetch(`${rig.daemon.url}/v1/channels/mtn-gh/callback?reference=${reference}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ financialTransactionId: '9999999999', externalId: p.reference, amount: '150', currency: 'GHS', payer: { partyIdType: 'MSISDN', partyId: '233240000100' }, status: 'SUCCESSFUL' })
@@ -198,8 +178,8 @@ describe('MTN MoMo channel end to end: the daemon process over real HTTP, the si
     const still = await payment(p.reference)
     expect([still.status, still.actual_amount, still.credits]).toEqual(['PENDING', null, []])
     // A callback naming nothing we know is recorded too, and changes nothing.
-    expect((await fetch(`${daemon.url}/v1/channels/mtn-gh/callback`, { method: 'POST', body: 'not json' })).status).toBe(200)
-    expect((await fetch(`${daemon.url}/v1/channels/nope/callback`, { method: 'POST', body: '{}' })).status).toBe(404)
+    expect((await fetch(`${rig.daemon.url}/v1/channels/mtn-gh/callback`, { method: 'POST', body: 'not json' })).status).toBe(200)
+    expect((await fetch(`${rig.daemon.url}/v1/channels/nope/callback`, { method: 'POST', body: '{}' })).status).toBe(404)
     await control('POST', `/_sim/requests/${reference}/reject`)
     expect((await settled(p.reference)).status).toBe('FAILED')
   })
