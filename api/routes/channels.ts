@@ -9,6 +9,7 @@ import type { Ledger } from '../../ledger/ledger.js'
 import { caller } from '../auth.js'
 import { ok, okList } from '../envelope.js'
 import { HttpError } from '../http-errors.js'
+import { ModeSchema } from '../../core/enum-schema.js'
 import { ErrorSchema, envelope, listEnvelope, literals, nullable } from '../schemas.js'
 
 /** What the API needs of the channel layer. */
@@ -26,7 +27,7 @@ export interface ChannelRouteDeps extends ChannelAccess {
 const ChannelSchema = Type.Object({
   id: Type.String({ examples: ['mtn-gh'] }),
   type: Type.String({ examples: ['mtn_momo'] }),
-  mode: literals(['live', 'test'] as const),
+  mode: ModeSchema(),
   currency: Type.String(),
   country: nullable(Type.String({ description: 'whose numbers it takes; null: any international number' })),
   environment: Type.String({ examples: ['mtnghana', 'sandbox'] }),
