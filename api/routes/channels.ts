@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify'
+import { typed } from '../typed.js'
 import type { Logger } from 'pino'
 import { receiveCallback } from '../../channels/callbacks.js'
 import type { Channel } from '../../channels/channel.js'
@@ -57,12 +58,15 @@ const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: Erro
  * and never answered with a parse error; then the transaction it names is checked soon
  * (channels/callbacks.ts). Used by `/v1/channels/{id}/callback` and the MoMo proxy's `/callback`.
  */
+/** A callback's path parameters and query, as the provider (or a forger) sent them: no schema checks them. */
+interface CallbackRoute { Params: Readonly<Record<string, string | undefined>>, Querystring: Record<string, string | undefined> }
+
 export async function registerCallbackRoute (app: FastifyInstance, url: string, deps: Pick<ChannelRouteDeps, 'ledger' | 'logger' | 'wake'>,
-  channelOf: (request: FastifyRequest) => Channel, schema: FastifySchema = {}, methods: Array<'GET' | 'PUT' | 'POST'> = ['PUT', 'POST']): Promise<void> {
+  channelOf: (request: FastifyRequest<CallbackRoute>) => Channel, schema: FastifySchema = {}, methods: Array<'GET' | 'PUT' | 'POST'> = ['PUT', 'POST']): Promise<void> {
   await app.register(async (callbacks) => {
     callbacks.removeAllContentTypeParsers()
     callbacks.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => { done(null, body) })
-    callbacks.route({
+    callbacks.route<CallbackRoute>({
       method: methods,
       url,
       config: { publicLimited: true },
@@ -73,7 +77,7 @@ export async function registerCallbackRoute (app: FastifyInstance, url: string, 
           method: request.method,
           url: request.url,
           headers: request.headers,
-          query: request.query as Record<string, string | undefined>,
+          query: request.query,
           rawBody: typeof request.body === 'string' ? request.body : '',
           remoteAddress: request.ip,
           startedAt
@@ -93,15 +97,15 @@ export async function registerCallbackRoute (app: FastifyInstance, url: string, 
 export function channelRoutes (deps: ChannelRouteDeps) {
   const { ledger, registry } = deps
 
-  return async function register (app: FastifyInstance): Promise<void> {
+  return async function register (instance: FastifyInstance): Promise<void> {
+    const app = typed(instance)
     app.get('/channels', {
       config: { scope: 'payments:read' },
       schema: { tags: ['channels'], summary: 'The channels this key\'s payments can be collected through', response: { 200: listEnvelope(ChannelSchema), ...errors } }
     }, async (request) => okList(registry.forOwner(caller(request)).map(channelView), false, null))
 
     await registerCallbackRoute(app, '/channels/:id/callback', deps, (request) => {
-      const { id } = request.params as Static<typeof IdParams>
-      const channel = registry.get(id)
+      const channel = registry.get(request.params['id'] ?? '')
       if (channel === undefined) throw new NotFoundError('channel')
       return channel
     }, { params: IdParams, response: { 200: Type.Object({ received: Type.Boolean() }), 404: ErrorSchema } }, ['GET', 'PUT', 'POST'])
@@ -117,8 +121,8 @@ export function channelRoutes (deps: ChannelRouteDeps) {
       }
     }, async (request) => {
       const auth = caller(request)
-      const { id } = request.params as Static<typeof IdParams>
-      const body = request.body as Static<typeof CustomerBody>
+      const { id } = request.params
+      const body = request.body
       const channel = registry.find(auth, id)
       const control = channel === undefined ? null : registry.simulatorUrl(channel.id)
       if (channel === undefined || control === null) throw new NotFoundError('test channel')
