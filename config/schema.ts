@@ -1,5 +1,6 @@
 import { type Static, type TObject, Type } from '@sinclair/typebox'
 import { literals, ModeSchema } from '../core/enum-schema.js'
+import { MODES } from '../core/enums.js'
 import { MODEM_COUNTRIES, MODEM_NETWORKS } from '../core/networks.js'
 import { NUMBERING } from '../core/phone.js'
 import { FormatEntrySchema } from '../parsers/format-schema.js'
@@ -23,7 +24,7 @@ const MSISDN_PATTERN = `^(0\\d{9}|\\+?(${MODEM_COUNTRIES.map((c) => NUMBERING[c]
 export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'
 
 /** An API key as `harpoon keys create` prints it. */
-export const KEY_PATTERN = '^hpn_(live|test)_sk_[0-9A-Za-z]{32,}$'
+export const KEY_PATTERN = `^hpn_(${MODES.join('|')})_sk_[0-9A-Za-z]{32,}$`
 
 const ModemSchema = Type.Object({
   id: Type.String({ pattern: ID_PATTERN, description: 'a short name for logs and the API' }),

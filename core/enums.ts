@@ -8,6 +8,10 @@
 /** Live and test objects never see each other: every query filters on both merchant and mode. */
 export const MODES = ['live', 'test'] as const
 export type Mode = typeof MODES[number]
+/** The mode an API key's secret names (`hpn_live_…`); the key's pattern (config, ledger) checks the rest. */
+export function keyMode (key: string): Mode {
+  return key.startsWith('hpn_live_') ? 'live' : 'test'
+}
 
 export const PAYMENT_STATUSES = ['PENDING', 'SUCCESS', 'PARTIAL', 'OVERPAID', 'FAILED', 'EXPIRED', 'CANCELLED', 'REFUNDED', 'MANUAL_REVIEW'] as const
 export type PaymentStatus = typeof PAYMENT_STATUSES[number]
