@@ -52,15 +52,15 @@ const CustomerResult = Type.Object({ payment: Type.String(), reference_id: Type.
 
 const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema, 429: ErrorSchema }
 
+/** A callback's path parameters and query, as the provider (or a forger) sent them (the query has no schema). */
+interface CallbackRoute { Params: Readonly<Record<string, string | undefined>>, Querystring: Record<string, string | undefined> }
+
 /**
  * A providers' callback listener at `url` (PUT and POST, public, limited per client address). Any
  * body is taken as text: a provider's (or a forger's) request is recorded as it came, JSON or not,
  * and never answered with a parse error; then the transaction it names is checked soon
  * (channels/callbacks.ts). Used by `/v1/channels/{id}/callback` and the MoMo proxy's `/callback`.
  */
-/** A callback's path parameters and query, as the provider (or a forger) sent them: no schema checks them. */
-interface CallbackRoute { Params: Readonly<Record<string, string | undefined>>, Querystring: Record<string, string | undefined> }
-
 export async function registerCallbackRoute (app: FastifyInstance, url: string, deps: Pick<ChannelRouteDeps, 'ledger' | 'logger' | 'wake'>,
   channelOf: (request: FastifyRequest<CallbackRoute>) => Channel, schema: FastifySchema = {}, methods: Array<'GET' | 'PUT' | 'POST'> = ['PUT', 'POST']): Promise<void> {
   await app.register(async (callbacks) => {
