@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { keyMode } from '../core/enums.js'
 import { ConfigError, type Config } from '../config/load.js'
 import { configuredModems } from '../config/modems.js'
 import { openAgentStore, type AgentStore, type ForwardItem } from '../ledger/agent/store.js'
@@ -94,7 +95,7 @@ export async function startAgent (config: Config, options: AgentStartOptions): P
       throw new ConfigError(`invalid configuration in ${config.source}:\n  - agent.central_url: ${err.message}`, [{ field: 'agent.central_url', message: err.message }])
     }
   }
-  const mode = settings.key.startsWith('hpn_live_') ? 'live' : 'test'
+  const mode = keyMode(settings.key)
   logger.info({ version, agent: settings.id, central: url.origin, mode, store: settings.store_path }, 'starting harpoon agent')
 
   const store = await openAgentStore(settings.store_path)

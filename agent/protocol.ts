@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { ID_PATTERN } from '../config/schema.js'
+import { literals } from '../core/enum-schema.js'
 import { NETWORKS } from '../modem/network.js'
 
 /**
@@ -19,7 +20,7 @@ const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
 export const ModemReportSchema = Type.Object({
   id: Type.String({ pattern: AGENT_ID_PATTERN }),
   port: Type.String({ maxLength: 300 }),
-  network: nullable(Type.Union(NETWORKS.map((n) => Type.Literal(n)))),
+  network: nullable(literals(NETWORKS)),
   msisdn: nullable(Type.String({ pattern: '^\\d{10}$' })),
   virtual: Type.Boolean(),
   connected: Type.Boolean(),

@@ -1,10 +1,11 @@
-import { Type, type TLiteral, type TNull, type TNumber, type TSchema, type TString, type TUnion } from '@sinclair/typebox'
+import { Type, type TNull, type TNumber, type TSchema, type TString, type TUnion } from '@sinclair/typebox'
+import { literals, ModeSchema } from '../core/enum-schema.js'
 import { NETWORKS } from '../core/networks.js'
-import { KEY_SCOPES, KEY_TYPES, MATCH_METHODS, MODES, PAYMENT_STATUSES, SCOPES } from '../core/enums.js'
+import { AUDIT_LEG_KINDS, DIFFERENCE_TYPES, KEY_SCOPES, KEY_TYPES, MATCH_METHODS, PAYMENT_STATUSES, REFUND_STATUSES, RESOLVED_STATUSES, SCOPES } from '../core/enums.js'
 import { ERROR_KEYWORD } from './validators.js'
 
 /** Route schemas: they validate requests, and the OpenAPI document is generated from them. */
-export const literals = <T extends string>(values: readonly T[]): TUnion<Array<TLiteral<T>>> => Type.Union(values.map((v) => Type.Literal(v)))
+export { literals }
 /** A field that may be null: one helper for every route schema. */
 export const nullable = <S extends TSchema>(schema: S): TUnion<[S, TNull]> => Type.Union([schema, Type.Null()])
 const Amount = Type.String({ pattern: '^-?\\d+\\.\\d{2}$', examples: ['150.00'] })
@@ -37,7 +38,7 @@ export const PaymentSchema = Type.Object({
   amount_to_pay: Type.String({ pattern: '^-?\\d+\\.\\d{2}$', description: 'what the customer must send: expected_amount, or a unique amount a little above it where the wallet\'s receipts carry no reference (M-PESA)' }),
   actual_amount: nullable(Amount),
   difference: nullable(Amount),
-  difference_type: nullable(literals(['EXACT', 'UNDERPAID', 'OVERPAID'] as const)),
+  difference_type: nullable(literals(DIFFERENCE_TYPES)),
   currency: Type.String(),
   customer_phone: nullable(Type.String()),
   payer_phone: nullable(Type.String()),
@@ -45,7 +46,7 @@ export const PaymentSchema = Type.Object({
   telco_transaction_id: nullable(Type.String()),
   meta: Type.Record(Type.String(), Type.Unknown(), { description: 'as sent; {} when none was' }),
   client_reference: nullable(Type.String()),
-  mode: literals(MODES),
+  mode: ModeSchema(),
   expires_at: Time,
   verified_at: nullable(Time),
   created_at: Time,
@@ -71,7 +72,7 @@ export const PaymentSchema = Type.Object({
     id: Type.String({ examples: ['rfd_0a1b2c3d4e5f6a7b8c9d0e1f'] }),
     amount: Amount,
     currency: Type.String(),
-    status: literals(['PENDING', 'SUCCESSFUL', 'FAILED'] as const),
+    status: literals(REFUND_STATUSES),
     channel: Type.String(),
     reference_id: Type.String(),
     payee_phone: nullable(Type.String()),
@@ -103,7 +104,7 @@ export const InitializeBody = Type.Object({
 }, { additionalProperties: false })
 
 export const AuditLegSchema = Type.Object({
-  kind: literals(['app_request', 'provider_call', 'callback', 'forward'] as const),
+  kind: literals(AUDIT_LEG_KINDS),
   channel: nullable(Type.String()),
   operation: nullable(Type.String({ examples: ['initialize', 'collection-token', 'requesttopay', 'requesttopay-status', 'callback (collection)', 'transaction.completed'] })),
   reference_id: nullable(Type.String()),
@@ -139,14 +140,14 @@ export const RefundBody = Type.Object({
 }, { additionalProperties: false })
 
 export const ResolveBody = Type.Object({
-  status: literals(['SUCCESS', 'PARTIAL', 'OVERPAID', 'FAILED'] as const),
+  status: literals(RESOLVED_STATUSES),
   note: Type.Optional(Type.String({ maxLength: 1000 }))
 }, { additionalProperties: false })
 
 export const KeySchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
-  mode: literals(MODES),
+  mode: ModeSchema(),
   scopes: Type.Array(literals(KEY_SCOPES)),
   hint: Type.String(),
   merchant: Type.String(),
@@ -173,7 +174,7 @@ const AllowedIps = nullable(Type.Array(Type.String({ minLength: 1, maxLength: 64
 export const CreateKeyBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
   scopes: Type.Optional(Type.Array(ScopeSchema, { minItems: 1, uniqueItems: true, description: 'required for a secret key; a publishable key holds payments:read and payments:write at most (the default)' })),
-  mode: Type.Optional(literals(MODES)),
+  mode: Type.Optional(ModeSchema()),
   type: Type.Optional(literals(KEY_TYPES)),
   allowed_origins: Type.Optional(AllowedOrigins),
   allowed_ips: Type.Optional(AllowedIps)

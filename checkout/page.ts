@@ -67,19 +67,21 @@ export function checkoutPage (deps: CheckoutDeps) {
     }
   }
 
+  /** The checkout link's token, as the path carries it (the ledger answers for any string). */
+  type TokenRoute = { Params: { token: string } }
   const page = (reply: FastifyReply): FastifyReply => reply.headers(STRICT_PAGE_HEADERS).header('x-robots-tag', 'noindex')
 
   return async function register (app: FastifyInstance): Promise<void> {
     const hidden = { schema: { hide: true } }
-    app.get('/checkout/:token', hidden, async (request, reply) => {
-      const { token } = request.params as { token: string }
+    app.get<TokenRoute>('/checkout/:token', hidden, async (request, reply) => {
+      const { token } = request.params
       const payment = await deps.ledger.checkoutTokens.payment(token)
       if (payment === undefined) return await page(reply).code(404).type('text/html; charset=utf-8').send(renderMissing())
       return await page(reply).type('text/html; charset=utf-8').send(renderCheckout(await model(token, payment)))
     })
 
-    app.get('/checkout/:token/status', hidden, async (request, reply) => {
-      const { token } = request.params as { token: string }
+    app.get<TokenRoute>('/checkout/:token/status', hidden, async (request, reply) => {
+      const { token } = request.params
       const payment = await deps.ledger.checkoutTokens.payment(token)
       if (payment === undefined) return await page(reply).code(404).send({ success: false, error: { code: 'not_found', message: 'no such checkout link', details: [] } })
       return await page(reply).send({

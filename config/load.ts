@@ -6,6 +6,7 @@ import { parseAmount } from '../core/money.js'
 import { networkCountryNames, normaliseNetworkPhone } from '../core/networks.js'
 import { VIRTUAL_PORT_PREFIX } from '../modem/virtual/binding.js'
 import { checkFormats } from '../parsers/format-schema.js'
+import { keyMode } from '../core/enums.js'
 import { NUMBERING } from '../core/phone.js'
 import { MTN_ENVIRONMENT_COUNTRIES, MTN_ENVIRONMENT_CURRENCIES } from '../channels/mtn-momo/wire.js'
 import { checkCentralUrl } from '../agent/central-url.js'
@@ -279,10 +280,10 @@ function agentProblems (file: ConfigFile, given: Record<string, unknown>): Array
   } catch (err) {
     problems.push({ field: 'agent.central_url', message: (err as Error).message })
   }
-  const keyMode = agent.key.startsWith('hpn_live_') ? 'live' : 'test'
+  const mode = keyMode(agent.key)
   const virtual = file.virtual_modems ?? file.modems.length === 0
-  if (file.modems.length > 0 && keyMode === 'test') problems.push({ field: 'agent.key', message: 'is a test key, but real modems are configured (live): make a live one on the central (harpoon keys create --mode live --scopes agent)' })
-  if (virtual && keyMode === 'live') problems.push({ field: 'agent.key', message: 'is a live key, but this agent runs virtual modems (test mode): give it a test key, or configure its real modems and "virtual_modems": false' })
+  if (file.modems.length > 0 && mode === 'test') problems.push({ field: 'agent.key', message: 'is a test key, but real modems are configured (live): make a live one on the central (harpoon keys create --mode live --scopes agent)' })
+  if (virtual && mode === 'live') problems.push({ field: 'agent.key', message: 'is a live key, but this agent runs virtual modems (test mode): give it a test key, or configure its real modems and "virtual_modems": false' })
   const modems = Array.isArray(given['modems']) ? given['modems'] : []
   modems.forEach((m, i) => {
     if (isObject(m) && 'merchant' in m) problems.push({ field: `modems[${i}].merchant`, message: 'is not used by an agent: its modems serve the merchant of agent.key (one agent key per merchant: harpoon keys create --merchant ID --scopes agent)' })

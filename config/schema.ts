@@ -1,4 +1,6 @@
 import { type Static, type TObject, Type } from '@sinclair/typebox'
+import { literals, ModeSchema } from '../core/enum-schema.js'
+import { MODES } from '../core/enums.js'
 import { MODEM_COUNTRIES, MODEM_NETWORKS } from '../core/networks.js'
 import { NUMBERING } from '../core/phone.js'
 import { FormatEntrySchema } from '../parsers/format-schema.js'
@@ -13,7 +15,7 @@ const strict = { additionalProperties: false } as const
 /** The networks a modem can be on (core/networks.ts is the registry): `modems[].network` and the `networks` keys. */
 export { MODEM_NETWORKS as NETWORKS, type ModemNetwork as Network } from '../core/networks.js'
 
-export const NetworkSchema = Type.Union(MODEM_NETWORKS.map((n) => Type.Literal(n)), { description: 'the SIM\'s network; default: from its IMSI' })
+export const NetworkSchema = literals(MODEM_NETWORKS, { description: 'the SIM\'s network; default: from its IMSI' })
 
 /** A wallet number of any country a modem network is in: local 0… or international with its calling code. */
 const MSISDN_PATTERN = `^(0\\d{9}|\\+?(${MODEM_COUNTRIES.map((c) => NUMBERING[c]?.callingCode ?? '').join('|')})\\d{9})$`
@@ -22,7 +24,7 @@ const MSISDN_PATTERN = `^(0\\d{9}|\\+?(${MODEM_COUNTRIES.map((c) => NUMBERING[c]
 export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'
 
 /** An API key as `harpoon keys create` prints it. */
-export const KEY_PATTERN = '^hpn_(live|test)_sk_[0-9A-Za-z]{32,}$'
+export const KEY_PATTERN = `^hpn_(${MODES.join('|')})_sk_[0-9A-Za-z]{32,}$`
 
 const ModemSchema = Type.Object({
   id: Type.String({ pattern: ID_PATTERN, description: 'a short name for logs and the API' }),
@@ -66,7 +68,7 @@ export const MtnMomoChannelSchema = Type.Object({
   id: Type.String({ pattern: ID_PATTERN, description: 'what payments name in "channel" and the callback path uses' }),
   type: Type.Literal('mtn_momo'),
   merchant: Type.String({ minLength: 1, default: 'default' }),
-  mode: Type.Union([Type.Literal('live'), Type.Literal('test')], { default: 'live', description: 'the payments it serves: test keys use test channels only' }),
+  mode: ModeSchema({ default: 'live', description: 'the payments it serves: test keys use test channels only' }),
   base_url: Type.String({ pattern: '^https?://[^\\s/]+', maxLength: 500 }),
   target_environment: Type.String({ pattern: '^[a-z]{3,40}$', description: 'sandbox, or mtn<country> (mtnghana, mtnuganda, …)' }),
   currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
@@ -84,7 +86,7 @@ export const IpayChannelSchema = Type.Object({
   id: Type.String({ pattern: ID_PATTERN, description: 'what payments name in "channel" and the callback path uses' }),
   type: Type.Literal('ipay'),
   merchant: Type.String({ minLength: 1, default: 'default' }),
-  mode: Type.Union([Type.Literal('live'), Type.Literal('test')], { default: 'live', description: 'the payments it serves: test keys use test channels only' }),
+  mode: ModeSchema({ default: 'live', description: 'the payments it serves: test keys use test channels only' }),
   base_url: Type.String({ pattern: '^https?://[^\\s/]+', maxLength: 500, description: 'iPay\'s REST base, https://apis.ipayafrica.com/payments/v2' }),
   ipn_url: Type.String({ pattern: '^https?://[^\\s/]+', maxLength: 500, description: 'iPay\'s IPN, https://www.ipayafrica.com/ipn/' }),
   vendor_id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),

@@ -8,11 +8,26 @@
 /** Live and test objects never see each other: every query filters on both merchant and mode. */
 export const MODES = ['live', 'test'] as const
 export type Mode = typeof MODES[number]
+/** The mode an API key's secret names (`hpn_live_…`); the key's pattern (config, ledger) checks the rest. */
+export function keyMode (key: string): Mode {
+  return key.startsWith('hpn_live_') ? 'live' : 'test'
+}
 
 export const PAYMENT_STATUSES = ['PENDING', 'SUCCESS', 'PARTIAL', 'OVERPAID', 'FAILED', 'EXPIRED', 'CANCELLED', 'REFUNDED', 'MANUAL_REVIEW'] as const
 export type PaymentStatus = typeof PAYMENT_STATUSES[number]
 /** Statuses in which the payment has been paid (in full, in part or more). */
-export const COMPLETED_STATUSES: readonly PaymentStatus[] = ['SUCCESS', 'PARTIAL', 'OVERPAID']
+const COMPLETED = ['SUCCESS', 'PARTIAL', 'OVERPAID'] as const satisfies readonly PaymentStatus[]
+export const COMPLETED_STATUSES: readonly PaymentStatus[] = COMPLETED
+export type CompletedStatus = typeof COMPLETED[number]
+/** What an operator may settle a MANUAL_REVIEW payment as (`POST /v1/payments/{id}/resolve`). */
+export const RESOLVED_STATUSES = [...COMPLETED, 'FAILED'] as const satisfies readonly PaymentStatus[]
+export type ResolvedStatus = typeof RESOLVED_STATUSES[number]
+/** How the paid amount stands to the expected one (a payment's `difference_type`). */
+export const DIFFERENCE_TYPES = ['EXACT', 'UNDERPAID', 'OVERPAID'] as const
+export type DifferenceType = typeof DIFFERENCE_TYPES[number]
+/** A channel refund's status, in the provider's words: PENDING until it says SUCCESSFUL or FAILED. */
+export const REFUND_STATUSES = ['PENDING', 'SUCCESSFUL', 'FAILED'] as const
+export type RefundStatus = typeof REFUND_STATUSES[number]
 /**
  * Statuses whose code still pays the payment (SPEC §6 rule 2). The order is the one of the partial
  * index `payments_open_code`: SQLite uses it only for a query that spells the same list.
@@ -31,8 +46,12 @@ export type CreditStatus = typeof CREDIT_STATUSES[number]
 export const MATCH_METHODS = ['code', 'corrected_code', 'phone_amount', 'assigned', 'reconciled', 'channel', 'unique_amount'] as const
 export type MatchMethod = typeof MATCH_METHODS[number]
 
-/** What the inbox records about one SMS once it is settled (SPEC §4 GET /v1/sms `outcome`). */
-export const SMS_OUTCOMES = ['credit', 'debit', 'other', 'unparsed', 'untrusted', 'duplicate'] as const
+/** What the parser makes of one SMS (parsers/ re-exports it). */
+export const SMS_KINDS = ['credit', 'debit', 'other', 'unparsed', 'untrusted'] as const
+export type SmsKind = typeof SMS_KINDS[number]
+
+/** What the inbox records about one SMS once it is settled (SPEC §4 GET /v1/sms `outcome`): its kind, or a duplicate. */
+export const SMS_OUTCOMES = [...SMS_KINDS, 'duplicate'] as const
 export type SmsOutcome = typeof SMS_OUTCOMES[number]
 
 /** What became of one raw PDU read from a SIM. */

@@ -14,4 +14,22 @@ export function isoOrNull (epochMs: number | null | undefined): string | null {
 
 /** The clock is injectable so expiry and retry tests never sleep. */
 export interface Clock { now: () => number }
-export const systemClock: Clock = { now: () => Date.now() }
+
+/**
+ * A clock that also waits: what a loop with timers takes (the modem runner's back-off and scan
+ * period, the expiry sweeper), so a test moves time (test/support/manual-clock.ts) instead of
+ * sleeping through it.
+ */
+export interface TimerClock extends Clock {
+  /** Runs `fn` once `ms` have passed; returns what cancels it. `unref`: the wait alone never keeps the process alive. */
+  after: (ms: number, fn: () => void, options?: { unref?: boolean }) => () => void
+}
+
+export const systemClock: TimerClock = {
+  now: () => Date.now(),
+  after: (ms, fn, options) => {
+    const timer = setTimeout(fn, ms)
+    if (options?.unref === true) timer.unref()
+    return () => { clearTimeout(timer) }
+  }
+}

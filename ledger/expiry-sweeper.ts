@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { systemClock, type TimerClock } from '../core/time.js'
 import type { PaymentStore } from './payments.js'
 
 export interface ExpirySweeper {
@@ -9,12 +10,15 @@ export interface ExpirySweeper {
 }
 
 /**
- * Moves PENDING payments past `expires_at` to EXPIRED every `intervalMs`, so they expire within
- * seconds. Drains in batches; an error is logged and retried on the next tick, never fatal. Sweeps
- * never overlap: a tick that finds one running joins it instead of starting another.
+ * Moves PENDING payments past `expires_at` to EXPIRED every `intervalMs` of `clock`, so they expire
+ * within seconds. Drains in batches; an error is logged and retried on the next tick, never fatal.
+ * Sweeps never overlap: a tick that finds one running joins it instead of starting another. Which
+ * payments are due is the ledger's clock's answer; `clock` only times the ticks.
  */
-export function startExpirySweeper (payments: PaymentStore, logger: Logger, intervalMs: number): ExpirySweeper {
+export function startExpirySweeper (payments: PaymentStore, logger: Logger, intervalMs: number, clock: TimerClock = systemClock): ExpirySweeper {
   let running: Promise<number> | null = null
+  let stopped = false
+  let cancelTick = (): void => {}
 
   async function drain (): Promise<number> {
     let total = 0
@@ -32,11 +36,19 @@ export function startExpirySweeper (payments: PaymentStore, logger: Logger, inte
     return await running
   }
 
-  const timer = setInterval(() => { sweep().catch((err: unknown) => { logger.error({ err }, 'expiry sweep failed; retrying next tick') }) }, intervalMs)
-  timer.unref()
+  // Every intervalMs from the last tick, whether or not its sweep has ended (a slow one is joined).
+  const tick = (): void => {
+    if (stopped) return
+    cancelTick = clock.after(intervalMs, () => {
+      tick()
+      sweep().catch((err: unknown) => { logger.error({ err }, 'expiry sweep failed; retrying next tick') })
+    }, { unref: true })
+  }
+  tick()
   return {
     stop: async () => {
-      clearInterval(timer)
+      stopped = true
+      cancelTick()
       await running
     },
     sweep

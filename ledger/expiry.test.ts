@@ -5,6 +5,8 @@ import { startExpirySweeper } from './expiry-sweeper.js'
 import type { Ledger } from './ledger.js'
 import { sql } from './testing.js'
 import type { Executor } from './engine.js'
+import { ManualClock } from '../test/support/manual-clock.js'
+import { until } from '../test/helpers/wait-for.js'
 
 let clock = 1_800_000_000_000
 const cleanups: Array<() => Promise<void>> = []
@@ -56,6 +58,27 @@ describe('expiry', () => {
     let total = 0
     for (let n = await ledger.payments.expireDue(7); n > 0; n = await ledger.payments.expireDue(7)) total += n
     expect(total).toBe(30)
+  })
+
+  it('sweeps by itself every interval of its clock, and stops ticking once stopped', async () => {
+    const time = new ManualClock(clock)
+    const test = await openTestLedger({ now: () => time.now() })
+    cleanups.push(test.cleanup)
+    const { ledger } = test
+    await ledger.merchants.create({ id: 'default', name: 'D' })
+    const p = (await ledger.payments.initialize(owner, input)).payment
+    const sweeper = startExpirySweeper(ledger.payments, pino({ level: 'silent' }), 30_000, time)
+    cleanups.push(async () => { await sweeper.stop() })
+    expect(time.waiting()).toEqual([30_000])
+    // The first tick finds nothing due (the payment has 30 s left); the next one is timed already.
+    time.advance(30_000)
+    expect(time.waiting()).toEqual([30_000])
+    expect(await sweeper.sweep()).toBe(0)
+    expect((await ledger.payments.getById(p.id))?.status).toBe('PENDING')
+    time.advance(30_000)
+    await until(async () => (await ledger.payments.getById(p.id))?.status === 'EXPIRED', 'the second tick to expire the payment')
+    await sweeper.stop()
+    expect(time.waiting()).toEqual([])
   })
 
   it('never runs two sweeps at once: a sweep asked for while one runs joins it', async () => {

@@ -1,7 +1,7 @@
 import { formatAmount } from '../core/money.js'
 import { isoMillis, isoOrNull, isoSeconds } from '../core/time.js'
 import { columns } from './columns.js'
-import type { MatchMethod, Mode, PaymentStatus } from '../core/enums.js'
+import type { CompletedStatus, DifferenceType, MatchMethod, Mode, PaymentStatus, RefundStatus } from '../core/enums.js'
 
 export { COMPLETED_STATUSES, MATCH_METHODS, PAYABLE_STATUSES, PAYMENT_STATUSES, type MatchMethod, type PaymentStatus } from '../core/enums.js'
 
@@ -83,7 +83,7 @@ export interface RefundData {
   amount: string
   currency: string
   /** The provider's word: PENDING until it says SUCCESSFUL or FAILED. */
-  status: 'PENDING' | 'SUCCESSFUL' | 'FAILED'
+  status: RefundStatus
   channel: string
   reference_id: string
   payee_phone: string | null
@@ -104,7 +104,7 @@ export interface PaymentData {
   amount_to_pay: string
   actual_amount: string | null
   difference: string | null
-  difference_type: 'EXACT' | 'UNDERPAID' | 'OVERPAID' | null
+  difference_type: DifferenceType | null
   currency: string
   customer_phone: string | null
   payer_phone: string | null
@@ -135,7 +135,7 @@ export function differenceOf (expected: number, actual: number | null): Pick<Pay
 }
 
 /** Status that a paid amount gives a payment (SPEC §6 rule 2). */
-export function statusForAmount (expected: number, actual: number): 'SUCCESS' | 'PARTIAL' | 'OVERPAID' {
+export function statusForAmount (expected: number, actual: number): CompletedStatus {
   if (actual === expected) return 'SUCCESS'
   return actual < expected ? 'PARTIAL' : 'OVERPAID'
 }

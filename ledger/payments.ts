@@ -1,4 +1,4 @@
-import { COMPLETED_STATUSES, PAYABLE_STATUSES, type PaymentStatus } from '../core/enums.js'
+import { COMPLETED_STATUSES, PAYABLE_STATUSES, type PaymentStatus, type ResolvedStatus } from '../core/enums.js'
 import { randomHex } from '../core/ids.js'
 import { formatAmount } from '../core/money.js'
 import { ConflictError, InvalidFieldError, NotFoundError } from './errors.js'
@@ -112,7 +112,7 @@ export interface PaymentStore {
   newestPendingOnChannel: (owner: Owner, channelId: string) => Promise<PaymentRow | undefined>
   /** Records that money was returned to the customer outside the daemon. */
   refund: (owner: Owner, id: string, note: string | null) => Promise<PaymentRow>
-  resolve: (owner: Owner, id: string, to: 'SUCCESS' | 'PARTIAL' | 'OVERPAID' | 'FAILED', note: string | null) => Promise<PaymentRow>
+  resolve: (owner: Owner, id: string, to: ResolvedStatus, note: string | null) => Promise<PaymentRow>
   /**
    * PENDING payments past `expires_at` become EXPIRED, one batch in one transaction; returns how
    * many. PARTIAL payments stay PARTIAL: money arrived, and the merchant decides. A channel payment
@@ -249,7 +249,7 @@ export class SqlPaymentStore implements PaymentStore {
     })
   }
 
-  async resolve (owner: Owner, id: string, to: 'SUCCESS' | 'PARTIAL' | 'OVERPAID' | 'FAILED', note: string | null): Promise<PaymentRow> {
+  async resolve (owner: Owner, id: string, to: ResolvedStatus, note: string | null): Promise<PaymentRow> {
     return await this.#mutate(owner, id, async (tx, row) => {
       if (row.status !== 'MANUAL_REVIEW') throw new ConflictError('invalid_status', `payment is ${row.status}; only a MANUAL_REVIEW payment can be resolved`)
       return await tx.paymentStatus.change(row, { status: to, note, event: 'transaction.resolved' })

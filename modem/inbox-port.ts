@@ -1,3 +1,4 @@
+import type { Mode } from '../core/enums.js'
 import type { Network } from './network.js'
 import type { SmsDeliver, PduError } from './pdu/types.js'
 
@@ -7,7 +8,7 @@ import type { SmsDeliver, PduError } from './pdu/types.js'
  * after `recordPdu` has resolved.
  */
 
-export type Mode = 'live' | 'test'
+export type { Mode } from '../core/enums.js'
 
 export interface ModemRef {
   /** The configured id (`mtn-1`). */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { isoSeconds, type Clock } from '../core/time.js'
+import { isoSeconds, type TimerClock } from '../core/time.js'
 import { isHarpoonError } from '../core/errors.js'
 import { adviceFor } from './advice.js'
 import { urcKind } from './at/classify.js'
@@ -31,7 +31,8 @@ export interface RunnerOptions {
   readonly inbox: SmsInboxPort
   readonly onMessage: (sms: CompleteSms) => void
   readonly logger: Logger
-  readonly clock: Clock
+  /** Every wait of the runner (back-off, scan period, busy SIM, store retries) is a timer of this clock. */
+  readonly clock: TimerClock
   readonly openTransport: OpenTransport
   readonly scanIntervalMs: number
   readonly commandTimeoutMs: number
@@ -104,8 +105,8 @@ export class ModemRunner {
 
   async #sleep (ms: number): Promise<void> {
     await new Promise<void>((resolve) => {
-      const t = setTimeout(() => { this.#wake = null; resolve() }, ms)
-      this.#wake = () => { clearTimeout(t); resolve() }
+      const cancel = this.#o.clock.after(ms, () => { this.#wake = null; resolve() })
+      this.#wake = () => { cancel(); resolve() }
     })
   }
 
@@ -274,7 +275,7 @@ export class ModemRunner {
       } catch (err) {
         this.#status.counters.store_failures++
         this.#log.error({ err, retryInMs: delay }, 'modem: could not store a routed PDU; trying again')
-        await new Promise((resolve) => { setTimeout(resolve, delay).unref() })
+        await new Promise<void>((resolve) => { this.#o.clock.after(delay, resolve, { unref: true }) })
       }
     }
   }

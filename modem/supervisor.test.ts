@@ -8,15 +8,31 @@ import type { ModemConfig } from './runner.js'
 import { DatabaseUnavailableError } from '../ledger/engine.js'
 import { sql } from '../ledger/testing.js'
 import { silentLogger, testInbox, until, type TestInbox } from '../test/support/modem-inbox.js'
+import { ManualClock } from '../test/support/manual-clock.js'
+import { waitFor } from '../test/helpers/wait-for.js'
 import type { ProfileName } from './virtual/profiles.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
 
+/** With a manual clock, the multipart release timer waits this long: a wait under a minute is the runner's. */
+const RELEASE_MS = 3_600_000
+const RUNNER_WAITS_UNDER = 60_000
+
+/**
+ * Waits until the runner is waiting on the clock (back-off, scan period or store retry), then moves
+ * time to the moment it wakes; returns how long it was to wait.
+ */
+async function runNextWait (clock: ManualClock): Promise<number> {
+  const wait = await waitFor(() => clock.waiting().find((ms) => ms < RUNNER_WAITS_UNDER), 'the runner to wait on its clock')
+  clock.advance(wait)
+  return wait
+}
+
 const credit = 'Payment received for GHS 100.00 from KOFI MENSAH 0244123456 Current Balance: GHS 1,100.00. Reference: HKMVR2. Transaction ID: 45678901234.'
 
 async function rig (profile: ProfileName, given?: TestInbox, config: Partial<ModemConfig> = {}, logger: Logger = silentLogger,
-  options: { failedOpens?: number, maxBackoffMs?: number, scanIntervalMs?: number } = {}) {
+  options: { failedOpens?: number, maxBackoffMs?: number, scanIntervalMs?: number, clock?: ManualClock } = {}) {
   const inbox = given ?? await testInbox()
   const sim = new ModemSimulator({ profile, imsi: '620010000000009', chunking: 'fragments', seed: 7, ...(config.pin ? { pin: config.pin, simBusyCommands: 3 } : {}) })
   const transports: Array<Awaited<ReturnType<typeof inProcessTransport>>> = []
@@ -26,6 +42,7 @@ async function rig (profile: ProfileName, given?: TestInbox, config: Partial<Mod
     inbox: inbox.port,
     onMessage: inbox.onMessage,
     logger,
+    ...(options.clock === undefined ? {} : { clock: options.clock, releaseIntervalMs: RELEASE_MS }),
     openTransport: async (path) => {
       if (failedOpens-- > 0) throw new Error('no such device')
       const t = await inProcessTransport(sim, path)
@@ -69,10 +86,10 @@ describe('ModemSupervisor in process', () => {
 
   it('huawei-e173: a full SIM (^SMMEMFULL) is emptied at once, and the message the network held back arrives', async () => {
     const inbox = await testInbox()
-    const { sim, supervisor } = await rig('huawei-e173', inbox, {}, silentLogger, { scanIntervalMs: 3_600_000 })
+    // Time stands still: no periodic scan can hide the point, only the storage-full URC may trigger this one.
+    const { sim, supervisor } = await rig('huawei-e173', inbox, {}, silentLogger, { clock: new ManualClock() })
     await supervisor.start()
     await until(() => supervisor.list()[0]!.connected, 'the modem to connect')
-    // Periodic scans would hide the point: only the storage-full URC may trigger this one.
     const scansBefore = supervisor.list()[0]!.counters.scans
     const capacity = Object.values(sim.profile.memories)[0] as number
     let stored = 0
@@ -103,24 +120,32 @@ describe('ModemSupervisor in process', () => {
     const lines: Array<{ msg: string, retryInMs?: number }> = []
     const logger = pino({ level: 'warn' }, { write: (l: string) => { lines.push(JSON.parse(l) as { msg: string, retryInMs?: number }) } })
     // Four failed opens (the stick is still enumerating), then it works.
-    const { supervisor, transports } = await rig('sim800', await testInbox(), {}, logger, { failedOpens: 4, maxBackoffMs: 10_000 })
+    const clock = new ManualClock()
+    const { supervisor, transports } = await rig('sim800', await testInbox(), {}, logger, { failedOpens: 4, maxBackoffMs: 10_000, clock })
     await supervisor.start()
+    const waits: number[] = []
+    for (let i = 0; i < 4; i++) waits.push(await runNextWait(clock))
+    expect(waits).toEqual([20, 40, 80, 160])
     await until(() => supervisor.list()[0]?.connected === true, 'the modem to connect')
     const retries = (): number[] => lines.filter((l) => l.msg === 'modem: session ended; reopening after back-off').map((l) => l.retryInMs ?? -1)
     expect(retries()).toEqual([20, 40, 80, 160])
     transports[0]?.unplug()
     await until(() => retries().length === 5, 'the unplug to end the session')
     expect(retries()[4]).toBe(20)
+    expect(await runNextWait(clock)).toBe(20)
   })
 
   it('gives up on a wrong PIN after one try instead of locking the SIM', async () => {
     const sim = new ModemSimulator({ profile: 'sim800', pin: '1111' })
     const inbox = await testInbox()
+    const clock = new ManualClock()
     const supervisor = new ModemSupervisor({
       modems: [{ id: 'mtn-1', port: 'sim://x', pin: '2222' }],
       inbox: inbox.port,
       onMessage: inbox.onMessage,
       logger: silentLogger,
+      clock,
+      releaseIntervalMs: RELEASE_MS,
       openTransport: async (path) => await inProcessTransport(sim, path),
       backoff: { initialMs: 10, maxMs: 20 },
       resyncQuietMs: 10,
@@ -129,6 +154,7 @@ describe('ModemSupervisor in process', () => {
     cleanups.push(async () => { await inbox.cleanup() })
     cleanups.push(async () => { await supervisor.stop() })
     await supervisor.start()
+    for (let i = 0; i < 3; i++) await runNextWait(clock)
     await until(() => supervisor.list()[0]!.counters.reconnects >= 3, 'several reconnect attempts')
     expect(sim.commands().filter((c) => c.startsWith('AT+CPIN="')).length).toBe(1)
     expect(supervisor.list()[0]!.last_error).toMatch(/PIN/)
@@ -161,11 +187,15 @@ describe('ModemSupervisor in process', () => {
   })
 
   it('reconnects after the port vanishes and reads what arrived meanwhile', async () => {
-    const { sim, supervisor, inbox, transports } = await rig('huawei-e173')
+    const clock = new ManualClock()
+    const { sim, supervisor, inbox, transports } = await rig('huawei-e173', undefined, {}, silentLogger, { clock })
     await supervisor.start()
     await until(() => supervisor.list()[0]!.connected, 'connect')
     transports[0]!.unplug()
     sim.store(encodeDeliver({ sender: 'MobileMoney', text: 'while unplugged' }))
+    // The unplug ends the scan-period wait at once; the back-off is the one wait before the reopen.
+    await until(() => !supervisor.list()[0]!.connected, 'the session to end')
+    expect(await runNextWait(clock)).toBe(20)
     await until(() => inbox.messages.length === 1, 'message after replug')
     await until(() => supervisor.list()[0]!.counters.reconnects >= 1, 'the reconnect to be counted')
   })
@@ -183,9 +213,12 @@ describe('ModemSupervisor in process', () => {
         }
       }
     }
-    const { sim, supervisor } = await rig('sim800', inbox)
+    const clock = new ManualClock()
+    const { sim, supervisor } = await rig('sim800', inbox, {}, silentLogger, { clock })
     sim.store(encodeDeliver({ sender: 'MobileMoney', text: credit }), 1)
     await supervisor.start()
+    // Each failed store shortens the wait to the next scan (at most the scan period, 50 ms here).
+    for (let i = 0; i < 2; i++) expect(await runNextWait(clock)).toBe(50)
     await until(() => supervisor.list()[0]!.counters.store_failures >= 3, 'a few failed stores')
     const during = supervisor.list()[0]!
     expect(during).toMatchObject({ connected: true, last_error: expect.stringContaining('could not store an SMS (it stays on the SIM)') as unknown })
@@ -193,6 +226,7 @@ describe('ModemSupervisor in process', () => {
     expect(sim.messages()).toHaveLength(1)
     expect(sim.transcript.some((t) => t.dir === 'in' && t.text.startsWith('AT+CMGD='))).toBe(false)
     failing = false
+    await runNextWait(clock)
     await until(() => inner.messages.length === 1 && sim.messages().length === 0, 'the message stored, then deleted')
     expect(inner.messages[0]?.text).toBe(credit)
     expect(supervisor.list()[0]).toMatchObject({ connected: true, last_error: null })

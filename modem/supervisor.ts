@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { systemClock, type Clock } from '../core/time.js'
+import { systemClock, type TimerClock } from '../core/time.js'
 import { openSerialTransport, type OpenTransport } from './at/transport.js'
 import type { CompleteSms, SmsInboxPort } from './inbox-port.js'
 import { ModemRunner, type ModemConfig } from './runner.js'
@@ -11,7 +11,8 @@ export interface SupervisorOptions {
   /** Ingest: called after the message is committed; it marks the message processed itself. */
   readonly onMessage: (sms: CompleteSms) => void
   readonly logger: Logger
-  readonly clock?: Clock
+  /** Default: the wall clock. Tests pass a manual one and move it. */
+  readonly clock?: TimerClock
   readonly openTransport?: OpenTransport
   /** Full scan period; the source of truth when URCs are lost. Default 15 s. */
   readonly scanIntervalMs?: number
@@ -36,8 +37,9 @@ export interface ModemRegistry {
 export class ModemSupervisor implements ModemRegistry {
   readonly #o: SupervisorOptions
   readonly #runners: ModemRunner[]
-  readonly #clock: Clock
-  #releaseTimer: NodeJS.Timeout | null = null
+  readonly #clock: TimerClock
+  #cancelRelease: (() => void) | null = null
+  #stopped = false
 
   constructor (o: SupervisorOptions) {
     this.#o = o
@@ -65,13 +67,20 @@ export class ModemSupervisor implements ModemRegistry {
   async start (): Promise<void> {
     for (const sms of await this.#o.inbox.unprocessed()) this.#hand(sms)
     for (const r of this.#runners) r.start()
-    this.#releaseTimer = setInterval(() => { this.releaseExpired().catch((err: unknown) => { this.#o.logger.error({ err }, 'modem: releasing incomplete multipart messages failed') }) }, this.#o.releaseIntervalMs ?? 30_000)
-    this.#releaseTimer.unref()
+    const every = this.#o.releaseIntervalMs ?? 30_000
+    // One release at a time: the next is timed from the end of the last (it never rejects).
+    const schedule = (): void => {
+      if (this.#stopped) return
+      this.#cancelRelease = this.#clock.after(every, () => { this.releaseExpired().then(schedule, schedule) }, { unref: true })
+    }
+    this.#stopped = false
+    schedule()
   }
 
   async stop (): Promise<void> {
-    if (this.#releaseTimer !== null) clearInterval(this.#releaseTimer)
-    this.#releaseTimer = null
+    this.#stopped = true
+    this.#cancelRelease?.()
+    this.#cancelRelease = null
     await Promise.all(this.#runners.map(async (r) => { await r.stop() }))
   }
 

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { literals } from '../core/enum-schema.js'
 import { HarpoonError } from '../core/errors.js'
 import { FIELD_NAMES, FORMAT_KINDS, NETWORKS, REFERENCE_STYLES, type FieldName, type FormatKind, type Network, type ReferenceStyle } from './types.js'
 
@@ -9,8 +10,6 @@ import { FIELD_NAMES, FORMAT_KINDS, NETWORKS, REFERENCE_STYLES, type FieldName, 
  * cannot: that the pattern compiles, uses only known group names, and that a credit format can
  * produce both an amount and a transaction id.
  */
-
-const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)))
 
 const FieldPatternsSchema = Type.Partial(Type.Object(
   Object.fromEntries(FIELD_NAMES.map((f) => [f, Type.String({ minLength: 1, maxLength: 2000 })])) as Record<FieldName, ReturnType<typeof Type.String>>,

@@ -3,6 +3,7 @@
  * import them without pulling the engine in.
  */
 
+import type { SmsKind } from '../core/enums.js'
 import type { Network } from '../core/networks.js'
 
 /**
@@ -12,8 +13,8 @@ import type { Network } from '../core/networks.js'
  */
 export { NETWORKS, isNetwork, type Network } from '../core/networks.js'
 
-export const SMS_KINDS = ['credit', 'debit', 'other', 'unparsed', 'untrusted'] as const
-export type SmsKind = typeof SMS_KINDS[number]
+/** What the parser makes of one SMS: core/enums.ts holds the list (the inbox's outcomes extend it). */
+export { SMS_KINDS, type SmsKind } from '../core/enums.js'
 
 /** The kinds a format may yield; `unparsed` and `untrusted` are the engine's own verdicts. */
 export const FORMAT_KINDS = ['credit', 'debit', 'other'] as const

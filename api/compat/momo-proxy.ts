@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { typed } from '../typed.js'
 import type { Logger } from 'pino'
 import type { Channel } from '../../channels/channel.js'
 import { startCollection } from '../../channels/collect.js'
@@ -64,7 +65,8 @@ export function momoProxyRoutes (deps: MomoProxyDeps) {
     return found
   }
 
-  return async function register (app: FastifyInstance): Promise<void> {
+  return async function register (instance: FastifyInstance): Promise<void> {
+    const app = typed(instance)
     // The proxy's apps read `{error, message, details}`, not the daemon's envelope.
     app.setErrorHandler(async (err: Error & { statusCode?: number, validation?: unknown }, request, reply: FastifyReply) => {
       const status = isHarpoonError(err) ? httpStatusFor(err) : err.statusCode !== undefined && err.statusCode < 500 ? err.statusCode : 500
@@ -140,9 +142,9 @@ export function momoProxyRoutes (deps: MomoProxyDeps) {
       return await reply.code(202).send({ referenceId, status: 'PENDING' })
     })
 
-    app.get('/status/:referenceId', { config: { publicLimited: true }, schema: { tags: ['MoMo proxy'], summary: 'MoMo proxy: a request to pay\'s state (X-Proxy-Api-Key)', security: [] } }, async (request) => {
+    app.get<{ Params: { referenceId: string } }>('/status/:referenceId', { config: { publicLimited: true }, schema: { tags: ['MoMo proxy'], summary: 'MoMo proxy: a request to pay\'s state (X-Proxy-Api-Key)', security: [] } }, async (request) => {
       const who = await client(request)
-      const { referenceId } = request.params as { referenceId: string }
+      const { referenceId } = request.params
       const found = UUID.test(referenceId) ? await ledger.proxy.request(referenceId.toLowerCase()) : undefined
       if (found === undefined) throw proxyError(404, 'not_found', `no transaction ${referenceId}`)
       if (found.client_id !== who.id) throw proxyError(403, 'forbidden', 'this transaction belongs to another client')

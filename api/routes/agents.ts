@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { typed } from '../typed.js'
 import { AGENT_BODY_LIMIT, AGENT_PATHS, HeartbeatBody, HeartbeatReply, MessageBody, MessageReply, TestSmsClaimBody, TestSmsClaimReply } from '../../agent/protocol.js'
 import { isoSeconds } from '../../core/time.js'
 import type { AgentIntake } from '../../ingest/agent-intake.js'
@@ -27,7 +28,8 @@ const rateLimit = { max: 2_000, timeWindow: 1_000 }
 export function agentRoutes (deps: AgentRouteDeps) {
   const keyOf = (auth: ReturnType<typeof caller>): AgentKey => ({ keyId: auth.keyId, merchantId: auth.merchantId, mode: auth.mode })
 
-  return async function register (app: FastifyInstance): Promise<void> {
+  return async function register (instance: FastifyInstance): Promise<void> {
+    const app = typed(instance)
     app.post(route(AGENT_PATHS.heartbeat), {
       config: { scope: 'agent', rateLimit },
       schema: {
@@ -37,7 +39,7 @@ export function agentRoutes (deps: AgentRouteDeps) {
         response: { 200: envelope(HeartbeatReply), ...errors }
       }
     }, async (request) => {
-      const body = request.body as HeartbeatBody
+      const body = request.body
       const agent = await deps.intake.heartbeat(keyOf(caller(request)), body.agent, { version: body.version, backlog: body.backlog.pending, oldestPendingAt: body.backlog.oldest_pending_at }, body.modems)
       deps.onReport?.()
       return ok({ agent: { id: agent.id, merchant: agent.merchantId, mode: agent.mode }, server_time: isoSeconds(Date.now()) })
@@ -54,7 +56,7 @@ export function agentRoutes (deps: AgentRouteDeps) {
         response: { 200: envelope(MessageReply), ...errors }
       }
     }, async (request) => {
-      const body = request.body as MessageBody
+      const body = request.body
       const result = await deps.intake.accept(keyOf(caller(request)), {
         agentId: body.agent, seq: body.seq, modem: body.modem, modemKey: body.modem_key, pdus: body.pdus, complete: body.complete, storedAt: body.stored_at
       })
@@ -71,7 +73,7 @@ export function agentRoutes (deps: AgentRouteDeps) {
         response: { 200: envelope(TestSmsClaimReply), ...errors }
       }
     }, async (request) => {
-      const body = request.body as { agent: string }
+      const body = request.body
       return ok(await deps.intake.claimTestSms(keyOf(caller(request)), body.agent))
     })
   }

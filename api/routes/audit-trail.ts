@@ -1,5 +1,6 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
+import { typed } from '../typed.js'
 import type { Ledger } from '../../ledger/ledger.js'
 import { auditRecordView } from '../audit-trail.js'
 import { caller } from '../auth.js'
@@ -43,7 +44,8 @@ const errors = { 401: ErrorSchema, 403: ErrorSchema, 422: ErrorSchema, 429: Erro
  * records (merchants created at the CLI), newest first.
  */
 export function auditTrailRoutes (ledger: Ledger) {
-  return async function register (app: FastifyInstance): Promise<void> {
+  return async function register (instance: FastifyInstance): Promise<void> {
+    const app = typed(instance)
     app.get('/audit', {
       config: { scope: 'operator' },
       schema: {
@@ -55,7 +57,7 @@ export function auditTrailRoutes (ledger: Ledger) {
       }
     }, async (request) => {
       const auth = caller(request)
-      const q = request.query as Static<typeof AuditQuery>
+      const q = request.query
       const from = timeBound(q.from, 'start')
       const to = timeBound(q.to, 'end')
       const problems = []

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify'
+import { typed } from '../typed.js'
 import type { Logger } from 'pino'
 import { receiveCallback } from '../../channels/callbacks.js'
 import type { Channel } from '../../channels/channel.js'
@@ -9,6 +10,7 @@ import type { Ledger } from '../../ledger/ledger.js'
 import { caller } from '../auth.js'
 import { ok, okList } from '../envelope.js'
 import { HttpError } from '../http-errors.js'
+import { ModeSchema } from '../../core/enum-schema.js'
 import { ErrorSchema, envelope, listEnvelope, literals, nullable } from '../schemas.js'
 
 /** What the API needs of the channel layer. */
@@ -26,7 +28,7 @@ export interface ChannelRouteDeps extends ChannelAccess {
 const ChannelSchema = Type.Object({
   id: Type.String({ examples: ['mtn-gh'] }),
   type: Type.String({ examples: ['mtn_momo'] }),
-  mode: literals(['live', 'test'] as const),
+  mode: ModeSchema(),
   currency: Type.String(),
   country: nullable(Type.String({ description: 'whose numbers it takes; null: any international number' })),
   environment: Type.String({ examples: ['mtnghana', 'sandbox'] }),
@@ -50,6 +52,9 @@ const CustomerResult = Type.Object({ payment: Type.String(), reference_id: Type.
 
 const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema, 429: ErrorSchema }
 
+/** A callback's path parameters and query, as the provider (or a forger) sent them (the query has no schema). */
+interface CallbackRoute { Params: Readonly<Record<string, string | undefined>>, Querystring: Record<string, string | undefined> }
+
 /**
  * A providers' callback listener at `url` (PUT and POST, public, limited per client address). Any
  * body is taken as text: a provider's (or a forger's) request is recorded as it came, JSON or not,
@@ -57,11 +62,11 @@ const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: Erro
  * (channels/callbacks.ts). Used by `/v1/channels/{id}/callback` and the MoMo proxy's `/callback`.
  */
 export async function registerCallbackRoute (app: FastifyInstance, url: string, deps: Pick<ChannelRouteDeps, 'ledger' | 'logger' | 'wake'>,
-  channelOf: (request: FastifyRequest) => Channel, schema: FastifySchema = {}, methods: Array<'GET' | 'PUT' | 'POST'> = ['PUT', 'POST']): Promise<void> {
+  channelOf: (request: FastifyRequest<CallbackRoute>) => Channel, schema: FastifySchema = {}, methods: Array<'GET' | 'PUT' | 'POST'> = ['PUT', 'POST']): Promise<void> {
   await app.register(async (callbacks) => {
     callbacks.removeAllContentTypeParsers()
     callbacks.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => { done(null, body) })
-    callbacks.route({
+    callbacks.route<CallbackRoute>({
       method: methods,
       url,
       config: { publicLimited: true },
@@ -72,7 +77,7 @@ export async function registerCallbackRoute (app: FastifyInstance, url: string, 
           method: request.method,
           url: request.url,
           headers: request.headers,
-          query: request.query as Record<string, string | undefined>,
+          query: request.query,
           rawBody: typeof request.body === 'string' ? request.body : '',
           remoteAddress: request.ip,
           startedAt
@@ -92,15 +97,15 @@ export async function registerCallbackRoute (app: FastifyInstance, url: string, 
 export function channelRoutes (deps: ChannelRouteDeps) {
   const { ledger, registry } = deps
 
-  return async function register (app: FastifyInstance): Promise<void> {
+  return async function register (instance: FastifyInstance): Promise<void> {
+    const app = typed(instance)
     app.get('/channels', {
       config: { scope: 'payments:read' },
       schema: { tags: ['channels'], summary: 'The channels this key\'s payments can be collected through', response: { 200: listEnvelope(ChannelSchema), ...errors } }
     }, async (request) => okList(registry.forOwner(caller(request)).map(channelView), false, null))
 
     await registerCallbackRoute(app, '/channels/:id/callback', deps, (request) => {
-      const { id } = request.params as Static<typeof IdParams>
-      const channel = registry.get(id)
+      const channel = registry.get(request.params['id'] ?? '')
       if (channel === undefined) throw new NotFoundError('channel')
       return channel
     }, { params: IdParams, response: { 200: Type.Object({ received: Type.Boolean() }), 404: ErrorSchema } }, ['GET', 'PUT', 'POST'])
@@ -116,8 +121,8 @@ export function channelRoutes (deps: ChannelRouteDeps) {
       }
     }, async (request) => {
       const auth = caller(request)
-      const { id } = request.params as Static<typeof IdParams>
-      const body = request.body as Static<typeof CustomerBody>
+      const { id } = request.params
+      const body = request.body
       const channel = registry.find(auth, id)
       const control = channel === undefined ? null : registry.simulatorUrl(channel.id)
       if (channel === undefined || control === null) throw new NotFoundError('test channel')

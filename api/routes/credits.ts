@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { CREDIT_STATUSES, SMS_OUTCOMES, type CreditStatus, type SmsOutcome } from '../../core/enums.js'
+import { typed } from '../typed.js'
+import { CREDIT_STATUSES, SMS_OUTCOMES } from '../../core/enums.js'
 import { formatAmount } from '../../core/money.js'
 import { isoSeconds } from '../../core/time.js'
 import type { CreditRow } from '../../ledger/credits.js'
@@ -50,14 +51,13 @@ const SmsSchema = Type.Object({
   credit_id: nullable(Type.String())
 })
 
-const ListQuery = (filter: string, values: readonly string[]) => Type.Object({
-  [filter]: Type.Optional(Type.Union(values.map((v) => Type.Literal(v)))),
+const Page = {
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 }))
-}, { additionalProperties: false })
+}
 
-const CreditsQuery = ListQuery('status', CREDIT_STATUSES)
-const SmsQuery = ListQuery('outcome', SMS_OUTCOMES)
+const CreditsQuery = Type.Object({ status: Type.Optional(literals(CREDIT_STATUSES)), ...Page }, { additionalProperties: false })
+const SmsQuery = Type.Object({ outcome: Type.Optional(literals(SMS_OUTCOMES)), ...Page }, { additionalProperties: false })
 const AssignBody = Type.Object({ payment: Type.String({ minLength: 1, maxLength: 200 }), note: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false })
 const ReconcileBody = Type.Object({
   telco_transaction_id: Type.String({ minLength: 1, maxLength: 64 }),
@@ -97,13 +97,14 @@ export function creditRoutes (deps: CreditRouteDeps) {
     }
   }
 
-  return async function register (app: FastifyInstance): Promise<void> {
+  return async function register (instance: FastifyInstance): Promise<void> {
+    const app = typed(instance)
     app.get('/sms', {
       config: { scope: 'operator' },
       schema: { tags: ['operator'], summary: 'The raw SMS inbox, newest first', querystring: SmsQuery, response: { 200: listEnvelope(SmsSchema), ...errors } }
     }, async (request) => {
       const auth = caller(request)
-      const q = request.query as { outcome?: SmsOutcome, limit: number, cursor?: string }
+      const q = request.query
       const before = q.cursor === undefined ? undefined : decodeCursor(q.cursor)
       const { items, hasMore } = await ledger.smsInbox.list(auth, { outcome: q.outcome, limit: q.limit, before })
       return okList(items.map((r) => ({
@@ -117,7 +118,7 @@ export function creditRoutes (deps: CreditRouteDeps) {
       schema: { tags: ['operator'], summary: 'Telco credits, newest first', querystring: CreditsQuery, response: { 200: listEnvelope(CreditSchema), ...errors } }
     }, async (request) => {
       const auth = caller(request)
-      const q = request.query as { status?: CreditStatus, limit: number, cursor?: string }
+      const q = request.query
       const page = await ledger.credits.list(auth, { status: q.status, limit: q.limit, before: q.cursor === undefined ? undefined : decodeCursor(q.cursor) })
       const items = await Promise.all(page.items.map(async (c) => await creditView(ledger, c)))
       return okList(items, page.hasMore, page.hasMore ? encodeCursor((page.items.at(-1) as CreditRow).id) : null)
@@ -134,8 +135,8 @@ export function creditRoutes (deps: CreditRouteDeps) {
       }
     }, async (request, reply) => {
       const auth = caller(request)
-      const { id } = request.params as { id: string }
-      const body = request.body as Static<typeof AssignBody>
+      const { id } = request.params
+      const body = request.body
       return await commitResponse(ledger, request, reply, 200, async (tx, note) => {
         const credit = await tx.credits.get(auth, id)
         if (credit === undefined) throw new NotFoundError('credit')
@@ -160,8 +161,8 @@ export function creditRoutes (deps: CreditRouteDeps) {
       }
     }, async (request, reply) => {
       const auth = caller(request)
-      const { id } = request.params as { id: string }
-      const body = request.body as Static<typeof ReconcileBody>
+      const { id } = request.params
+      const body = request.body
       const amountMinor = reconcileAmount(body.amount)
       return await commitResponse(ledger, request, reply, 200, async (tx, note) => {
         const result = await deps.service.reconcile(tx, auth, id, { telcoTransactionId: body.telco_transaction_id, amountMinor, note: body.note ?? null })

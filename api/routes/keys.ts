@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
+import { typed } from '../typed.js'
 import { isoOrNull, isoSeconds } from '../../core/time.js'
 import { PUBLISHABLE_SCOPES, type ApiKey, type AuthContext, type NewApiKey } from '../../ledger/api-keys.js'
 import { NotFoundError } from '../../ledger/errors.js'
@@ -44,13 +45,14 @@ const errors = { 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 422: Erro
 
 /** `/v1/keys`: a merchant manages its own keys; a key never grants more than it has. */
 export function keyRoutes (ledger: Ledger) {
-  return async function register (app: FastifyInstance): Promise<void> {
+  return async function register (instance: FastifyInstance): Promise<void> {
+    const app = typed(instance)
     app.post('/keys', {
       config: { scope: 'keys:manage', audit: { action: 'key.create', target: 'key' } },
       schema: { tags: ['keys'], summary: 'Create an API key (the secret is shown once)', body: CreateKeyBody, response: { 201: envelope(KeySchema), ...errors } }
     }, async (request, reply) => {
       const auth = caller(request)
-      const body = request.body as Static<typeof CreateKeyBody>
+      const body = request.body
       const problems = []
       const mode = body.mode ?? auth.mode
       const type = body.type ?? 'secret'
@@ -88,8 +90,8 @@ export function keyRoutes (ledger: Ledger) {
       }
     }, async (request, reply) => {
       const auth = caller(request)
-      const { id } = request.params as Static<typeof KeyIdParams>
-      const body = (request.body ?? { expires_in: 86400 }) as Static<typeof RollKeyBody>
+      const { id } = request.params
+      const body: Static<typeof RollKeyBody> = request.body ?? { expires_in: 86400 }
       return await commitResponse(ledger, request, reply, 201, async (tx, note) => {
         const before = await tx.apiKeys.get(id, auth.merchantId)
         if (!reachable(auth, before)) throw new NotFoundError('api key')
@@ -111,8 +113,8 @@ export function keyRoutes (ledger: Ledger) {
       }
     }, async (request, reply) => {
       const auth = caller(request)
-      const { id } = request.params as Static<typeof KeyIdParams>
-      const body = request.body as Static<typeof UpdateKeyBody>
+      const { id } = request.params
+      const body = request.body
       return await commitResponse(ledger, request, reply, 200, async (tx, note) => {
         const before = await tx.apiKeys.get(id, auth.merchantId)
         if (!reachable(auth, before)) throw new NotFoundError('api key')
@@ -127,7 +129,7 @@ export function keyRoutes (ledger: Ledger) {
       schema: { tags: ['keys'], summary: 'Revoke a key at once', params: KeyIdParams, response: { 200: envelope(KeySchema), ...errors } }
     }, async (request, reply) => {
       const auth = caller(request)
-      const { id } = request.params as Static<typeof KeyIdParams>
+      const { id } = request.params
       return await commitResponse(ledger, request, reply, 200, async (tx, note) => {
         const before = await tx.apiKeys.get(id, auth.merchantId)
         if (!reachable(auth, before) || !(await tx.apiKeys.revoke(id, auth.merchantId))) throw new NotFoundError('api key')

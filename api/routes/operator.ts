@@ -1,5 +1,6 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
+import { typed } from '../typed.js'
 import { isoOrNull, isoSeconds } from '../../core/time.js'
 import { NotFoundError } from '../../ledger/errors.js'
 import type { Ledger } from '../../ledger/ledger.js'
@@ -49,7 +50,8 @@ export function operatorRoutes (deps: OperatorRouteDeps) {
   const now = deps.now ?? Date.now
   const { ledger } = deps
 
-  return async function register (app: FastifyInstance): Promise<void> {
+  return async function register (instance: FastifyInstance): Promise<void> {
+    const app = typed(instance)
     app.get('/v1/operator/status', {
       config: { scope: 'operator' },
       schema: {
@@ -106,7 +108,7 @@ export function operatorRoutes (deps: OperatorRouteDeps) {
       }
     }, async (request) => {
       const auth = caller(request)
-      const { id } = request.params as Static<typeof PaymentIdParams>
+      const { id } = request.params
       const term = id.trim()
       let found = await ledger.payments.find(auth, term)
       let foundBy = 'payment'

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
+import { typed } from '../typed.js'
 import { formatAmount, parseAmount } from '../../core/money.js'
 import { isoMillis } from '../../core/time.js'
 import { startRefund } from '../../channels/collect.js'
@@ -37,7 +38,8 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
 
   const view = paymentViewer(deps.wallets)
 
-  return async function register (app: FastifyInstance): Promise<void> {
+  return async function register (instance: FastifyInstance): Promise<void> {
+    const app = typed(instance)
     app.post('/payments/initialize', {
       config: { scope: 'payments:write', publishable: true, audit: { action: 'payment.initialize', target: 'payment' } },
       attachValidation: true,
@@ -54,7 +56,8 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
       const problems: FieldProblem[] = request.validationError?.validation !== undefined
         ? fieldProblems(request.validationError.validation, 'body')
         : []
-      const body = (request.body ?? {}) as Partial<Static<typeof InitializeBody>>
+      // attachValidation: an invalid body reaches here too; its problems are in `problems` already.
+      const body: Partial<Static<typeof InitializeBody>> = request.body ?? {}
       if (body.client_reference !== undefined && body.reference !== undefined && body.client_reference !== body.reference) {
         problems.push({ field: 'reference', message: 'is an alias of client_reference; send one of them' })
       }
@@ -89,7 +92,7 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
         response: { 200: envelope(PaymentSchema), ...errors }
       }
     }, async (request) => {
-      const { id } = request.params as Static<typeof PaymentIdParams>
+      const { id } = request.params
       return { success: true, data: await view(ledger, await service.get(ledger, caller(request), id)) }
     })
 
@@ -102,8 +105,8 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
         response: { 200: listEnvelope(PaymentSchema), ...errors }
       }
     }, async (request) => {
-      const q = request.query as Static<typeof ListPaymentsQuery>
-      const page = await ledger.payments.list(caller(request), { status: q.status as never, limit: q.limit, cursor: q.cursor })
+      const q = request.query
+      const page = await ledger.payments.list(caller(request), { status: q.status, limit: q.limit, cursor: q.cursor })
       return okList(await Promise.all(page.items.map(async (row) => await view(ledger, row))), page.hasMore, page.nextCursor)
     })
 
@@ -111,7 +114,7 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
       config: { scope: 'payments:write', audit: { action: 'payment.cancel', target: 'payment' } },
       schema: { tags: ['payments'], summary: 'Cancel a PENDING payment', params: PaymentIdParams, response: { 200: envelope(PaymentSchema), ...errors } }
     }, async (request, reply) => {
-      const { id } = request.params as Static<typeof PaymentIdParams>
+      const { id } = request.params
       return await commitResponse(ledger, request, reply, 200, async (tx, note) => {
         const before = await service.get(tx, caller(request), id)
         const after = await service.cancel(tx, caller(request), before.reference, 'reference')
@@ -132,8 +135,8 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
       }
     }, async (request, reply) => {
       const auth = caller(request)
-      const { id } = request.params as Static<typeof PaymentIdParams>
-      const body = (request.body ?? {}) as Static<typeof RefundBody>
+      const { id } = request.params
+      const body: Static<typeof RefundBody> = request.body ?? {}
       const note = body.note ?? null
       const amountMinor = body.amount === undefined ? null : parseAmount(body.amount)
       if (body.amount !== undefined && (amountMinor === null || amountMinor <= 0)) throw validationFailed([{ field: 'amount', message: AMOUNT_RULE }])
@@ -173,7 +176,7 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
         response: { 200: envelope(AuditSchema), ...errors }
       }
     }, async (request) => {
-      const { id } = request.params as Static<typeof PaymentIdParams>
+      const { id } = request.params
       const payment = await service.get(ledger, caller(request), id)
       const legs = await ledger.audit.ofPayment(payment.id)
       return {
@@ -200,8 +203,8 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
         response: { 200: envelope(PaymentSchema), ...errors }
       }
     }, async (request, reply) => {
-      const { id } = request.params as Static<typeof PaymentIdParams>
-      const body = request.body as Static<typeof ResolveBody>
+      const { id } = request.params
+      const body = request.body
       return await commitResponse(ledger, request, reply, 200, async (tx, note) => {
         const before = await service.get(tx, caller(request), id)
         const after = await tx.payments.resolve(caller(request), before.reference, body.status, body.note ?? null)

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
+import { typed } from '../typed.js'
 import type { Ledger } from '../../ledger/ledger.js'
 import { caller } from '../auth.js'
 import { ok } from '../envelope.js'
@@ -72,7 +73,8 @@ const ModemSchema = Type.Object({
 })
 
 export function systemRoutes (deps: SystemRouteDeps) {
-  return async function register (app: FastifyInstance): Promise<void> {
+  return async function register (instance: FastifyInstance): Promise<void> {
+    const app = typed(instance)
     app.get('/healthz', {
       schema: {
         tags: ['system'],

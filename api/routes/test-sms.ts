@@ -1,5 +1,6 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
+import { typed } from '../typed.js'
 import { parseAmount } from '../../core/money.js'
 import { MODEM_NETWORKS, NETWORK_INFO, networkCountryNames, normaliseNetworkPhone, type ModemNetwork } from '../../core/networks.js'
 import type { Owner } from '../../ledger/modes.js'
@@ -57,7 +58,8 @@ const Result = Type.Object({
 
 /** POST /v1/test/sms: test keys only; the message goes through the same parse and match path. */
 export function testSmsRoutes (deliver: (owner: Owner, request: TestSmsRequest) => Promise<TestSmsResult>) {
-  return async function register (app: FastifyInstance): Promise<void> {
+  return async function register (instance: FastifyInstance): Promise<void> {
+    const app = typed(instance)
     app.post('/test/sms', {
       config: { scope: 'payments:write', testOnly: true },
       schema: {
@@ -69,7 +71,7 @@ export function testSmsRoutes (deliver: (owner: Owner, request: TestSmsRequest) 
       }
     }, async (request) => {
       const auth = caller(request)
-      const body = request.body as Static<typeof Body>
+      const body = request.body
       const problems: Array<{ field: string, message: string }> = []
       let req: TestSmsRequest | undefined
       const agent = body.agent ?? null

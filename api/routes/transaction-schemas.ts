@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import { DIFFERENCE_TYPES } from '../../core/enums.js'
 import { AmountInput, PaymentStatusSchema, literals, nullable } from '../schemas.js'
 
 /**
@@ -8,7 +9,7 @@ import { AmountInput, PaymentStatusSchema, literals, nullable } from '../schemas
  */
 const Amount = Type.String({ pattern: '^-?\\d+\\.\\d{2}$', examples: ['150.00'] })
 const Time = Type.String({ format: 'date-time', examples: ['2026-04-29T12:00:00Z'] })
-const DifferenceType = nullable(literals(['EXACT', 'UNDERPAID', 'OVERPAID'] as const))
+const DifferenceType = nullable(literals(DIFFERENCE_TYPES))
 
 export const TransactionInitializeBody = Type.Object({
   amount: AmountInput('"150.00": greater than 0, at most 2 decimals, at most payments.max_amount'),

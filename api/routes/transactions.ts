@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { typed } from '../typed.js'
 import { formatAmount } from '../../core/money.js'
 import { CUSTOMER_PHONE_RULE, normaliseNetworkPhone } from '../../core/networks.js'
 import type { GuideNetwork, PaymentGuide } from '../../core/payment-guides.js'
@@ -64,13 +65,15 @@ export function transactionRoutes (deps: TransactionRouteDeps) {
   const checkoutUrl = (request: FastifyRequest, token: string): string =>
     `${(deps.publicUrl ?? `${request.protocol}://${request.host}`).replace(/\/$/, '')}/checkout/${token}`
 
-  const byLookup = (by: Lookup) => async (request: FastifyRequest): Promise<{ success: true, data: Static<typeof TransactionSchema> }> => {
-    const params = request.params as Record<string, string>
-    const id = params['reference'] ?? params['hpn_code'] ?? params['client_ref'] ?? ''
+  /** One handler for the three lookups: each route's params schema has the one of these it is keyed by. */
+  const byLookup = (by: Lookup) => async (request: FastifyRequest<{ Params: { reference?: string, hpn_code?: string, client_ref?: string } }>): Promise<{ success: true, data: Static<typeof TransactionSchema> }> => {
+    const { params } = request
+    const id = params.reference ?? params.hpn_code ?? params.client_ref ?? ''
     return ok(await transactionView(ledger, await service.get(ledger, caller(request), id, by)))
   }
 
-  return async function register (app: FastifyInstance): Promise<void> {
+  return async function register (instance: FastifyInstance): Promise<void> {
+    const app = typed(instance)
     app.post('/transactions/initialize', {
       config: { scope: 'payments:write', publishable: true, audit: { action: 'payment.initialize', target: 'payment' } },
       attachValidation: true,
@@ -95,7 +98,7 @@ export function transactionRoutes (deps: TransactionRouteDeps) {
       const problems: FieldProblem[] = request.validationError?.validation !== undefined
         ? fieldProblems(request.validationError.validation, 'body').map((p) => ({ ...p, message: UNSUPPORTED_FIELDS[p.field] ?? p.message }))
         : []
-      const body = (request.body ?? {}) as Partial<Static<typeof TransactionInitializeBody>>
+      const body: Partial<Static<typeof TransactionInitializeBody>> = request.body ?? {}
       if (body.expires_in !== undefined && body.expires_in_hours !== undefined) {
         problems.push({ field: 'expires_in', message: 'and expires_in_hours say the same thing; send one of them' })
       }
@@ -141,7 +144,7 @@ export function transactionRoutes (deps: TransactionRouteDeps) {
       config: { scope: 'payments:read' },
       schema: { tags, summary: 'List transactions, newest first, page by page', querystring: ListTransactionsQuery, response: { 200: TransactionListSchema, ...errors } }
     }, async (request) => {
-      const q = request.query as Static<typeof ListTransactionsQuery>
+      const q = request.query
       const problems: FieldProblem[] = []
       const from = timeBound(q.from, 'start')
       const to = timeBound(q.to, 'end')
@@ -156,7 +159,7 @@ export function transactionRoutes (deps: TransactionRouteDeps) {
       })
       const totalPages = Math.ceil(total / q.per_page)
       return {
-        success: true,
+        success: true as const,
         data: await Promise.all(items.map(async (row) => await transactionListItem(ledger, row))),
         pagination: { page: q.page, per_page: q.per_page, total, total_pages: totalPages, has_next: q.page < totalPages, has_prev: q.page > 1 }
       }
@@ -188,8 +191,8 @@ export function transactionRoutes (deps: TransactionRouteDeps) {
       }
     }, async (request, reply) => {
       const auth = caller(request)
-      const { reference } = request.params as Static<typeof ReferenceParams>
-      const body = request.body as Static<typeof TransactionReconcileBody>
+      const { reference } = request.params
+      const body = request.body
       const amountMinor = reconcileAmount(body.amount)
       return await commitResponse(ledger, request, reply, 200, async (tx, note) => {
         const { outcome, before, payment } = await service.reconcile(tx, auth, reference, { telcoTransactionId: body.transaction_id, amountMinor, note: body.notes ?? null }, 'reference')
@@ -210,8 +213,8 @@ export function transactionRoutes (deps: TransactionRouteDeps) {
       }
     }, async (request, reply) => {
       const auth = caller(request)
-      const { reference } = request.params as Static<typeof ReferenceParams>
-      const reason = (request.body as Static<typeof TransactionCancelBody> | undefined)?.reason ?? null
+      const { reference } = request.params
+      const reason = request.body?.reason ?? null
       try {
         // The docs' shape: reference, status and message beside `success`, the transaction in `data`.
         return await commitResponse(ledger, request, reply, 200,

@@ -1,4 +1,6 @@
 import { Type } from '@sinclair/typebox'
+import { literals, ModeSchema } from '../../core/enum-schema.js'
+import { EVENT_TYPES } from '../../core/enums.js'
 import { nullable } from '../schemas.js'
 import { DELIVERY_STATUSES } from '../../webhooks/outbox.js'
 
@@ -7,7 +9,7 @@ const Time = Type.String({ format: 'date-time', examples: ['2026-04-10T12:00:00Z
 const Url = Type.String({ minLength: 1, maxLength: 2048, description: 'https:// in live mode; http:// allowed in test mode' })
 const Events = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
   maxItems: 20,
-  description: 'event names, or ["*"] (the default) for all: transaction.completed, transaction.failed, transaction.expired, transaction.cancelled, transaction.refunded, transaction.disputed, transaction.resolved, credit.unmatched'
+  description: `event names, or ["*"] (the default) for all: ${EVENT_TYPES.filter((e) => e !== 'webhook.test').join(', ')}`
 })
 const Description = nullable(Type.String({ maxLength: 500 }))
 
@@ -16,7 +18,7 @@ export const EndpointSchema = Type.Object({
   url: Type.String(),
   events: Type.Array(Type.String()),
   description: nullable(Type.String()),
-  mode: Type.Union([Type.Literal('live'), Type.Literal('test')]),
+  mode: ModeSchema(),
   is_active: Type.Boolean(),
   disabled_reason: nullable(Type.String()),
   last_success_at: nullable(Time),
@@ -56,7 +58,7 @@ export const DeliverySchema = Type.Object({
   webhook_id: Type.String(),
   endpoint_id: Type.String(),
   event: Type.String(),
-  status: Type.Union(DELIVERY_STATUSES.map((s) => Type.Literal(s))),
+  status: literals(DELIVERY_STATUSES),
   attempts: Type.Integer(),
   last_status_code: nullable(Type.Integer()),
   last_error: nullable(Type.String()),
@@ -80,7 +82,7 @@ export const TestResultSchema = Type.Object({
 export const EndpointIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) })
 export const DeliveryIdParams = Type.Object({ delivery_id: Type.String({ minLength: 1, maxLength: 100 }) })
 export const ListDeliveriesQuery = Type.Object({
-  status: Type.Optional(Type.Union(DELIVERY_STATUSES.map((s) => Type.Literal(s)))),
+  status: Type.Optional(literals(DELIVERY_STATUSES)),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 }))
 }, { additionalProperties: false })

@@ -11,8 +11,8 @@ import { webhookRoutes } from './webhooks.js'
 
 interface Reply { statusCode: number, body: { success: boolean, data: Record<string, unknown> & Array<Record<string, unknown>>, error?: { code: string, details: Array<{ field: string }> } } }
 
-async function apiFor (settings: Partial<WebhookSettings> = {}, resolver?: Resolver) {
-  const h = await webhookHarness(settings, resolver)
+async function apiFor (settings: Partial<WebhookSettings> = {}, resolver?: Resolver, now?: () => number) {
+  const h = await webhookHarness(settings, resolver, now)
   const app = await buildApi({
     ledger: h.ledger, logger: pino({ level: 'silent' }), metrics: createMetrics(), version: 'test', maxAmountMinor: 10_000_000, defaultExpiresIn: 3600,
     rateLimit: { max: 1000, windowMs: 1000 }, trustProxy: false, wallets: () => [], networkCurrencies: ['GHS'], modems: () => [],
@@ -36,8 +36,8 @@ describe('/v1/webhooks', () => {
     closers.push(async () => { await r.close() })
     return r
   }
-  const setup = async (settings: Partial<WebhookSettings> = {}, resolver?: Resolver) => {
-    const api = await apiFor(settings, resolver)
+  const setup = async (settings: Partial<WebhookSettings> = {}, resolver?: Resolver, now?: () => number) => {
+    const api = await apiFor(settings, resolver, now)
     h = api.h
     closers.push(async () => { await h.close() }, async () => { await api.app.close() })
     return api
@@ -117,7 +117,9 @@ describe('/v1/webhooks', () => {
 
   it('sends webhook.test now; rotation signs with both secrets during the overlap and only the new one after', async () => {
     const r = await receiver()
-    const { call, key } = await setup()
+    // The ledger's clock, moved past the overlap instead of waiting for it.
+    let skewMs = 0
+    const { call, key } = await setup({}, undefined, () => Date.now() + skewMs)
     const test = await key('test')
     const created = await call(test, 'POST', '/v1/webhooks', { url: r.url })
     const id = created.body.data['id'] as string
@@ -137,7 +139,7 @@ describe('/v1/webhooks', () => {
     expect(during?.headers['webhook-signature']?.toString().split(' ')).toHaveLength(2)
     for (const s of [first, second]) expect(new Webhook(s).verify(during?.body ?? '', during?.headers as Record<string, string>)).toBeTruthy()
 
-    await new Promise((resolve) => setTimeout(resolve, 1100))
+    skewMs += 1_000
     await call(test, 'POST', `/v1/webhooks/${id}/test`)
     const after = r.requests[2]
     expect(new Webhook(second).verify(after?.body ?? '', after?.headers as Record<string, string>)).toBeTruthy()

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
+import { typed } from '../typed.js'
 import { isoOrNull, isoSeconds } from '../../core/time.js'
 import { ConflictError } from '../../ledger/errors.js'
 import type { Ledger } from '../../ledger/ledger.js'
@@ -67,13 +68,14 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
 
   const checkUrl = webhooks.checkTarget
 
-  return async function register (app: FastifyInstance): Promise<void> {
+  return async function register (instance: FastifyInstance): Promise<void> {
+    const app = typed(instance)
     app.post('/webhooks', {
       config: { ...scope, audit: { action: 'webhook.create', target: 'webhook' } },
       schema: { tags: ['webhooks'], summary: 'Register a webhook endpoint (the secret is shown once)', body: CreateEndpointBody, response: { 201: envelope(CreatedEndpointSchema), ...errors } }
     }, async (request, reply) => {
       const auth = caller(request)
-      const body = request.body as Static<typeof CreateEndpointBody>
+      const body = request.body
       const url = await checkUrl(body.url, auth.mode)
       return await commitResponse(ledger, request, reply, 201, async (tx, note) => {
         const { endpoint, secret } = await createEndpoint(tx, auth, { url, events: body.events, description: body.description })
@@ -90,15 +92,15 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
     app.get('/webhooks/:id', {
       config: scope,
       schema: { tags: ['webhooks'], summary: 'Get an endpoint and its health', params: EndpointIdParams, response: { 200: envelope(EndpointSchema), ...errors } }
-    }, async (request) => ok(endpointView(await endpoints.get(caller(request), (request.params as Static<typeof EndpointIdParams>).id))))
+    }, async (request) => ok(endpointView(await endpoints.get(caller(request), request.params.id))))
 
     app.put('/webhooks/:id', {
       config: { ...scope, audit: { action: 'webhook.update', target: 'webhook' } },
       schema: { tags: ['webhooks'], summary: 'Change url, events, description or is_active', params: EndpointIdParams, body: UpdateEndpointBody, response: { 200: envelope(EndpointSchema), ...errors } }
     }, async (request, reply) => {
       const auth = caller(request)
-      const { id } = request.params as Static<typeof EndpointIdParams>
-      const body = request.body as Static<typeof UpdateEndpointBody>
+      const { id } = request.params
+      const body = request.body
       await endpoints.get(auth, id) // 404 before any DNS work
       const url = body.url === undefined ? undefined : await checkUrl(body.url, auth.mode)
       return await commitResponse(ledger, request, reply, 200, async (tx, note) => {
@@ -114,7 +116,7 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
       config: { ...scope, audit: { action: 'webhook.delete', target: 'webhook' } },
       schema: { tags: ['webhooks'], summary: 'Delete an endpoint (its delivery history is kept)', params: EndpointIdParams, response: { 200: envelope(EndpointSchema), ...errors } }
     }, async (request, reply) => await commitResponse(ledger, request, reply, 200, async (tx, note) => {
-      const removed = endpointView(await tx.webhookEndpoints.remove(caller(request), (request.params as Static<typeof EndpointIdParams>).id))
+      const removed = endpointView(await tx.webhookEndpoints.remove(caller(request), request.params.id))
       note.before = { ...removed, is_active: true }
       note.after = null
       return removed
@@ -124,7 +126,7 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
       config: { ...scope, audit: { action: 'webhook.test', target: 'webhook' } },
       schema: { tags: ['webhooks'], summary: 'Send webhook.test now and return the attempt\'s outcome', params: EndpointIdParams, response: { 200: envelope(TestResultSchema), ...errors } }
     }, async (request, reply) => {
-      const endpoint = await endpoints.get(caller(request), (request.params as Static<typeof EndpointIdParams>).id)
+      const endpoint = await endpoints.get(caller(request), request.params.id)
       if (!endpoint.isActive) throw new ConflictError('endpoint_inactive', 'the endpoint is disabled; re-enable it with PUT is_active: true first')
       const { delivery, result } = await dispatcher.sendTest(endpoint)
       // The test is sent before anything can be recorded (an HTTP call is never made inside a
@@ -138,8 +140,8 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
       schema: { tags: ['webhooks'], summary: 'New signing secret; the previous one stays valid for expires_in seconds', params: EndpointIdParams, body: RotateSecretBody, response: { 200: envelope(RotatedSecretSchema), ...errors } }
     }, async (request, reply) => {
       const auth = caller(request)
-      const { id } = request.params as Static<typeof EndpointIdParams>
-      const body = (request.body ?? { expires_in: 86400 }) as Static<typeof RotateSecretBody>
+      const { id } = request.params
+      const body: Static<typeof RotateSecretBody> = request.body ?? { expires_in: 86400 }
       return await commitResponse(ledger, request, reply, 200, async (tx) => {
         const r = await rotateEndpointSecret(tx, auth, id, body.expires_in)
         return { id: r.endpoint.id, secret: r.secret, previous_secret_expires_at: isoSeconds(r.previousExpiresAt), message: SAVE_SECRET }
@@ -150,8 +152,8 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
       config: scope,
       schema: { tags: ['webhooks'], summary: 'Deliveries to an endpoint, newest first', params: EndpointIdParams, querystring: ListDeliveriesQuery, response: { 200: listEnvelope(DeliverySchema), ...errors } }
     }, async (request) => {
-      const endpoint = await endpoints.get(caller(request), (request.params as Static<typeof EndpointIdParams>).id)
-      const q = request.query as Static<typeof ListDeliveriesQuery>
+      const endpoint = await endpoints.get(caller(request), request.params.id)
+      const q = request.query
       const page = await ledger.webhookDeliveries.list({ endpointId: endpoint.id, status: q.status, limit: q.limit, cursor: q.cursor })
       return okList(page.items.map(deliveryView), page.hasMore, page.nextCursor)
     })
@@ -161,7 +163,7 @@ export function webhookRoutes (ledger: Ledger, webhooks: Webhooks) {
       schema: { tags: ['webhooks'], summary: 'Send a delivery again (dead letters included) with the same webhook_id', params: DeliveryIdParams, response: { 200: envelope(DeliverySchema), ...errors } }
     }, async (request, reply) => {
       const auth = caller(request)
-      const { delivery_id: id } = request.params as Static<typeof DeliveryIdParams>
+      const { delivery_id: id } = request.params
       const sent = await commitResponse(ledger, request, reply, 200, async (tx) => {
         const delivery = deliveryView(await tx.webhookDeliveries.replay(auth, id))
         tx.afterCommit(() => { dispatcher.wake() })

@@ -1,6 +1,6 @@
 import { isoOrNull, isoSeconds } from '../../core/time.js'
 import { AGENT_SCOPE, DEFAULT_SCOPES, KEY_TYPES, PUBLISHABLE_SCOPES, parseScopes, type ApiKey, type KeyAccess, type KeyType } from '../../ledger/api-keys.js'
-import { isOneOf } from '../../core/enums.js'
+import { isOneOf, MODES } from '../../core/enums.js'
 import type { Ledger } from '../../ledger/ledger.js'
 import { DEFAULT_MERCHANT_ID } from '../../ledger/merchants.js'
 import { createDefaultMerchantIfEmpty } from '../bootstrap.js'
@@ -57,7 +57,7 @@ export async function keysCommand (ledger: Ledger, action: string | undefined, p
       const name = args.name
       const merchantId = args.merchant ?? DEFAULT_MERCHANT_ID
       const mode = args.mode ?? 'test'
-      if (mode !== 'live' && mode !== 'test') throw new CliError('--mode must be live or test')
+      if (!isOneOf(MODES, mode)) throw new CliError(`--mode must be ${MODES.join(' or ')}`)
       const typeArg = args.type ?? 'secret'
       if (!isOneOf(KEY_TYPES, typeArg)) throw new CliError('--type must be secret or publishable')
       const type: KeyType = typeArg
