@@ -154,10 +154,11 @@ describe('iPay channel end to end: the daemon process, the iPay simulator as a s
     expect((await control('POST', `/_sim/transactions/${tx.sid}/forge`, { status: 'paid', mc: '300', txncd: 'UEVFORGED1', tokens: 'real' })).status).toBe(200)
     expect((await control('POST', `/_sim/transactions/${tx.sid}/forge`, { status: 'paid', tokens: 'random' })).status).toBe(200)
     expect(tx.callbacks.map((c) => [c.forged, c.httpStatus])).toEqual([[true, 200], [true, 200]])
-    const audit = await legs(p.reference)
+    // The IPN check's leg is recorded beside the callback's answer, not before it: wait for both checks.
+    const audit = await waitFor(async () => { const a = await legs(p.reference); return a.filter((l) => l.operation === 'ipn').length >= 2 && a.filter((l) => l.kind === 'callback').length >= 2 ? a : undefined }, 'both callbacks and their IPN checks in the audit log')
     expect(audit.filter((l) => l.kind === 'callback')).toHaveLength(2)
     expect(audit.filter((l) => l.operation === 'ipn').map((l) => l.response_body)).toEqual(['bdi6p2yy76etrs', 'fe2707etr5s4wq'])
-    expect(rig.daemon.output()).toMatch(/FORGED channel callback/)
+    await waitFor(() => /FORGED channel callback/.test(rig.daemon.output()) ? true : undefined, 'the forgery in the log')
     const still = await payment(p.reference)
     expect(still).toMatchObject({ status: 'PENDING', actual_amount: null, credits: [] })
     expect(webhooks(p.reference)).toEqual([])
