@@ -161,7 +161,8 @@ export class SqliteEngine implements Engine {
   #schedule (): void {
     if (this.#busy) return
     this.#busy = true
-    nextTurn(() => { void this.#runGroup() })
+    // #runGroup settles every caller itself; a rejection here is an engine bug, thrown as void would leave it.
+    nextTurn(() => { this.#runGroup().catch((err: unknown) => { queueMicrotask(() => { throw err }) }) })
   }
 
   async #runGroup (): Promise<void> {
