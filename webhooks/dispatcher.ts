@@ -41,17 +41,17 @@ export interface AttemptOutcome {
 const LEASE_MARGIN_MS = 2_000
 
 /** A fast endpoint's rows claimed ahead: at most this many times its `perEndpointConcurrency`. */
-const AHEAD = 16
+const AHEAD = 32
 /** Rows held (claimed, sending or about to) across endpoints: at most this many times `concurrency`. */
-const HELD_PER_SLOT = 8
+const HELD_PER_SLOT = 16
 
 /**
  * Outcomes are written together: up to this many, or whatever ended within OUTCOME_LINGER_MS, or at
  * once when nothing else is being sent. One commit for the lot instead of one each (an outcome is
  * no promise to anyone: one lost to a crash is an attempt sent again, with its webhook_id).
  */
-const OUTCOME_BATCH = 32
-const OUTCOME_LINGER_MS = 10
+const OUTCOME_BATCH = 64
+const OUTCOME_LINGER_MS = 20
 
 /** An endpoint as read right after its rows were claimed: what signs and where to send. */
 interface Target { endpoint: Endpoint, secrets: string[] }
