@@ -179,6 +179,11 @@ describe('outbox and dispatcher', () => {
     for (let i = 0; i < 30; i++) await h.cancelPayment()
     const { endpoint: fastEndpoint } = await createEndpoint(h.ledger, h.owner, { url: fast.url })
     for (let i = 0; i < 6; i++) await h.cancelPayment()
+    // Claims counted: a lane whose slots are all busy must not make the dispatcher claim again and again.
+    const deliveries = h.ledger.webhookDeliveries
+    const claimDue = deliveries.claimDue.bind(deliveries)
+    let claims = 0
+    deliveries.claimDue = async (...args) => { claims++; return await claimDue(...args) }
     h.webhooks.dispatcher.start()
     await fast.waitFor(6, 10_000)
     // Every fast delivery went out while the slow endpoint still held its single slot.
@@ -189,5 +194,7 @@ describe('outbox and dispatcher', () => {
     // Nothing of the slow endpoint is claimed ahead of its one slot: its backlog waits unleased.
     const slowRows = (await h.deliveries()).filter((d) => d.endpoint_id !== fastEndpoint.id)
     expect(slowRows.filter((d) => d.lease_owner !== null)).toHaveLength(1)
+    // A claim per poll and per freed slot, not a loop (one spun thousands of times here while the slot hung).
+    expect(claims).toBeLessThan(200)
   })
 })

@@ -228,9 +228,10 @@ export class Dispatcher {
         this.#lane(d.endpointId).ready.push({ delivery: d, target: targets.get(d.endpointId) ?? null })
         got.set(d.endpointId, (got.get(d.endpointId) ?? 0) + 1)
       }
-      for (const [endpointId, room] of rooms) {
-        const lane = this.#lanes.get(endpointId)
-        if (lane !== undefined) lane.drained = (got.get(endpointId) ?? 0) < room
+      // A lane whose endpoint was not asked (disabled or deleted meanwhile) has nothing more to claim either.
+      for (const [endpointId, lane] of this.#lanes) {
+        const room = rooms.get(endpointId)
+        lane.drained = room === undefined || (got.get(endpointId) ?? 0) < room
       }
       this.#pump()
     } catch (err) {
@@ -259,7 +260,8 @@ export class Dispatcher {
     let low = false
     for (const [endpointId, lane] of this.#lanes) {
       if (lane.ready.length === 0 && lane.sending === 0 && lane.drained) this.#lanes.delete(endpointId)
-      else if (!lane.drained && lane.ready.length * 2 <= this.#depth(lane)) low = true
+      // Running low, and with room to claim: a lane whose slots are all sending waits for one to free.
+      else if (!lane.drained && lane.ready.length * 2 <= this.#depth(lane) && this.#room(endpointId) > 0) low = true
     }
     if (low && !this.#stopped) this.#loop.wake()
   }
