@@ -40,7 +40,10 @@ export interface AttemptOutcome {
  */
 const LEASE_MARGIN_MS = 2_000
 
-/** A fast endpoint's rows claimed ahead: at most this many times its `perEndpointConcurrency`. */
+/**
+ * A quick endpoint's rows claimed ahead: at most this many times its `perEndpointConcurrency`, and no
+ * more than it sends in half of LEASE_MARGIN_MS (the time a claimed row has to start its attempt).
+ */
 const AHEAD = 32
 /** Rows held (claimed, sending or about to) across endpoints: at most this many times `concurrency`. */
 const HELD_PER_SLOT = 16
@@ -80,10 +83,11 @@ interface Lane {
  * the lanes, at most `concurrency` at once and `perEndpointConcurrency` per endpoint, so one slow
  * receiver holds at most its own slots. A slot freed by a response takes the lane's next claimed
  * row at once: claims run ahead of the sends (for an endpoint whose attempts are quick, up to AHEAD
- * times its slots, never more than a quarter of a lease's worth of its sends, so no held row waits
- * out its lease; for a slow one, only its free slots). Each outcome, with the next attempt's time,
- * is written in its own transaction without holding the slot; outcomes that end together share one
- * commit (the SQLite engine's group commit). Claims never overlap (core/poll-loop.ts), and every
+ * times its slots, never more than it sends in half the lease's margin, so every held row starts
+ * its attempt inside its lease; for a slow one, only its free slots). Each outcome, with the next
+ * attempt's time, is written in its own transaction without holding the slot; outcomes are
+ * released together (OUTCOME_BATCH, OUTCOME_LINGER_MS), so they share one commit (the SQLite
+ * engine's group commit). Claims never overlap (core/poll-loop.ts), and every
  * attempt's failure is caught and logged: a rejected promise never floats.
  */
 export class Dispatcher {
@@ -181,8 +185,9 @@ export class Dispatcher {
   #depth (lane: Lane | undefined): number {
     const per = this.#o.perEndpointConcurrency
     if (lane?.avgMs == null) return per
-    // The last held row starts after about depth / per attempts: a quarter of its lease at most.
-    const withinLease = Math.floor((per * this.leaseMs) / (4 * Math.max(1, lane.avgMs)))
+    // A held row must start its attempt within the lease's margin over the timeout (LEASE_MARGIN_MS,
+    // see #attempt); the last one starts after about depth / per attempts: half that margin at most.
+    const withinLease = Math.floor((per * LEASE_MARGIN_MS) / (2 * Math.max(1, lane.avgMs)))
     return Math.max(per, Math.min(per * AHEAD, withinLease))
   }
 
