@@ -57,6 +57,23 @@ describe('the SMS inbox', () => {
     expect(await rows.value(sql`SELECT COUNT(*) FROM sms_messages`)).toBe(2)
   })
 
+  it('stores a listing\'s PDUs in one batch, in order, as one by one; a resent part of a message assembled in it stays a duplicate', async () => {
+    const { open } = setup()
+    const { inbox, rows } = await open()
+    const a = encodeMultipart({ sender: 'MobileMoney', text: `${credit} first`, ref: 7 })
+    const b = encodeMultipart({ sender: 'MobileMoney', text: `${credit} second`, ref: 8 })
+    const single = encodeDeliver({ sender: 'MobileMoney', text: 'one part' })
+    const got = await inbox.recordPdus(modem, [a[1]!, b[0]!, single, a[0]!, b[1]!, a[0]!].map((p, i) => toPduRecord(p, 'SM', i)))
+    expect(got.map((o) => [o.isNew, o.completed?.text ?? null])).toEqual([
+      [true, null], [true, null], [true, 'one part'], [true, `${credit} first`], [true, `${credit} second`], [false, null]
+    ])
+    // Read again after a crash between the commit and the deletes: every PDU is a copy, nothing new.
+    const again = await inbox.recordPdus(modem, [a[0]!, a[1]!, single].map((p, i) => toPduRecord(p, 'SM', i)))
+    expect(again).toEqual([{ isNew: false, completed: null }, { isNew: false, completed: null }, { isNew: false, completed: null }])
+    expect(await rows.value(sql`SELECT COUNT(*) FROM sms_messages`)).toBe(3)
+    expect(await rows.value(sql`SELECT COUNT(*) FROM sms_pdus`)).toBe(5)
+  })
+
   it('keeps a resent part with a new hash as a duplicate part, not a second message', async () => {
     const { open } = setup()
     const { inbox } = await open()

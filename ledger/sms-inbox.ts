@@ -69,6 +69,8 @@ export interface InboxQuery {
 export interface SmsInboxStore {
   /** Stores one PDU (once per modem and TPDU hash) and, when it completes a message, the message. */
   recordPdu: (modem: ModemRef, pdu: PduRecord, rules: InboxRules) => Promise<RecordOutcome>
+  /** Stores PDUs in order, as `recordPdu` each, in one transaction; an outcome per PDU. */
+  recordPdus: (modem: ModemRef, pdus: readonly PduRecord[], rules: InboxRules) => Promise<RecordOutcome[]>
   /** Releases multipart groups whose newest part is older than the timeout, flagged incomplete. */
   releaseExpired: (now: number, rules: InboxRules) => Promise<CompleteSms[]>
   /**
@@ -150,6 +152,16 @@ export class SqlSmsInboxStore implements SmsInboxStore {
 
   async recordPdu (modem: ModemRef, pdu: PduRecord, rules: InboxRules): Promise<RecordOutcome> {
     return await this.#s.write(async (tx) => await new PduWriter(tx, rules).record(modem, pdu))
+  }
+
+  async recordPdus (modem: ModemRef, pdus: readonly PduRecord[], rules: InboxRules): Promise<RecordOutcome[]> {
+    return await this.#s.write(async (tx) => {
+      const writer = new PduWriter(tx, rules)
+      const outcomes: RecordOutcome[] = []
+      // In order: a part read after its group's other parts completes the message within this batch.
+      for (const pdu of pdus) outcomes.push(await writer.record(modem, pdu))
+      return outcomes
+    })
   }
 
   async releaseExpired (now: number, rules: InboxRules): Promise<CompleteSms[]> {
@@ -358,11 +370,12 @@ function toCompleteSms (r: MessageRow): CompleteSms {
 
 /**
  * The modem layer's storage port over the ledger: each call commits before it resolves, so the
- * session deletes a message from the SIM (AT+CMGD) only once it is stored.
+ * session deletes a message from the SIM (AT+CMGD) only once it is stored (with the rest of its batch).
  */
 export function smsInboxPort (ledger: Ledger, rules: InboxRules): SmsInboxPort {
   return {
     recordPdu: async (modem, pdu) => await ledger.smsInbox.recordPdu(modem, pdu, rules),
+    recordPdus: async (modem, pdus) => await ledger.smsInbox.recordPdus(modem, pdus, rules),
     releaseExpired: async (now) => await ledger.smsInbox.releaseExpired(now, rules),
     unprocessed: async () => await ledger.smsInbox.unprocessed(rules.modems)
   }

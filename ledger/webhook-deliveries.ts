@@ -98,12 +98,14 @@ export interface DeliveryAttempt {
 export interface WebhookDeliveryStore {
   insert: (delivery: NewDelivery) => Promise<Delivery>
   /**
-   * Claims up to `limit` due deliveries for `leaseOwner` until `leaseMs` from now, keeping every
-   * endpoint within `perEndpoint` attempts counting those already `inFlight`. A row whose previous
-   * lease lapsed was abandoned mid-attempt by a stopped or crashed process; that attempt is logged
-   * as abandoned (its outcome is unknown) and is not counted as a failure.
+   * Claims up to `limit` due deliveries for `leaseOwner` until `leaseMs` from now, at most
+   * `room(endpointId)` of each endpoint (what the caller may still hold of it: its free slots, and
+   * for a fast endpoint the rows it sends next), taken in turn across endpoints so one endpoint's
+   * backlog never fills the batch. All in one transaction (one commit for the batch). A row whose
+   * previous lease lapsed was abandoned mid-attempt by a stopped or crashed process; that attempt is
+   * logged as abandoned (its outcome is unknown) and is not counted as a failure.
    */
-  claimDue: (leaseOwner: string, leaseMs: number, limit: number, perEndpoint: number, inFlight: ReadonlyMap<string, number>) => Promise<Delivery[]>
+  claimDue: (leaseOwner: string, leaseMs: number, limit: number, room: (endpointId: string) => number) => Promise<Delivery[]>
   /** Claims one delivery now, if it is due and unleased (the test call). */
   claim: (leaseOwner: string, id: string, leaseMs: number) => Promise<Delivery | null>
   /** Gives a claimed row back untouched (its endpoint went away between claim and send). */
@@ -216,19 +218,13 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
     })
   }
 
-  async claimDue (leaseOwner: string, leaseMs: number, limit: number, perEndpoint: number, inFlight: ReadonlyMap<string, number>): Promise<Delivery[]> {
+  async claimDue (leaseOwner: string, leaseMs: number, limit: number, room: (endpointId: string) => number): Promise<Delivery[]> {
     return await this.#s.write(async (tx) => {
       const t = tx.now()
-      const busy = new Set([...inFlight].filter(([, n]) => n >= perEndpoint).map(([id]) => id))
-      const counts = new Map(inFlight)
       const claimed: Delivery[] = []
-      for (const c of await due(tx, { now: t, limit: limit * 2, per: perEndpoint, busy })) {
-        if (claimed.length >= limit) break
-        const n = counts.get(c.endpoint_id) ?? 0
-        if (n >= perEndpoint) continue
+      for (const c of await due(tx, { now: t, limit, room })) {
         const row = await claimRow(tx, c.id, leaseOwner, t + leaseMs, t)
         if (row === undefined) continue
-        counts.set(c.endpoint_id, n + 1)
         if (c.lease_owner !== null) {
           await tx.ex.run(sql`INSERT INTO webhook_attempts (delivery_id, outcome, status_code, error, response_body, duration_ms, started_at)
             VALUES (${c.id}, ${'abandoned' satisfies AttemptOutcome}, NULL, ${ABANDONED}, NULL, NULL, ${t})`)
@@ -323,26 +319,35 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
 }
 
 /**
- * Due rows, at most `per` per endpoint and none for endpoints already at their limit, so a backlog
- * on one slow endpoint can never fill the batch and starve the others. One indexed probe per active
- * endpoint: a window over every due row cost 4 ms a claim with 5,000 waiting, which capped delivery
- * at about 280/s (README, Performance: webhook_fanout).
+ * Due rows, at most `room` of each endpoint and none of an endpoint without room, so a backlog on
+ * one slow endpoint can never fill the batch and starve the others; then taken in turn across
+ * endpoints (each one's oldest first) up to `limit`. One indexed probe per active endpoint: a window
+ * over every due row cost 4 ms a claim with 5,000 waiting, which capped delivery at about 280/s
+ * (README, Performance: webhook_fanout).
  */
-async function due (tx: LedgerScope, q: { now: number, limit: number, per: number, busy: ReadonlySet<string> }): Promise<DueRow[]> {
-  const rows: DueRow[] = []
+async function due (tx: LedgerScope, q: { now: number, limit: number, room: (endpointId: string) => number }): Promise<DueRow[]> {
+  const byEndpoint: DueRow[][] = []
   const endpoints = await tx.ex.all<{ id: string }>(sql`SELECT id FROM webhook_endpoints WHERE is_active = 1 AND deleted_at IS NULL`)
   for (const { id: endpoint } of endpoints) {
-    if (q.busy.has(endpoint)) continue
-    rows.push(...tx.ex.dialect === 'postgres'
+    const room = Math.min(q.limit, Math.floor(q.room(endpoint)))
+    if (room <= 0) continue
+    byEndpoint.push(tx.ex.dialect === 'postgres'
       // Rows another node is claiming right now are skipped, not waited for: it will have them.
       ? await tx.ex.all<DueRow>(sql`SELECT id, endpoint_id, lease_owner, next_attempt_at FROM webhook_deliveries
           WHERE endpoint_id = ${endpoint} AND status = ${PENDING} AND next_attempt_at <= ${q.now} AND (lease_expires_at IS NULL OR lease_expires_at <= ${q.now})
-          ORDER BY next_attempt_at, id LIMIT ${q.per} FOR UPDATE SKIP LOCKED`)
+          ORDER BY next_attempt_at, id LIMIT ${room} FOR UPDATE SKIP LOCKED`)
       : await tx.ex.all<DueRow>(sql`SELECT id, endpoint_id, lease_owner, next_attempt_at FROM webhook_deliveries
           WHERE endpoint_id = ${endpoint} AND status = ${PENDING} AND next_attempt_at <= ${q.now} AND (lease_expires_at IS NULL OR lease_expires_at <= ${q.now})
-          ORDER BY next_attempt_at, id LIMIT ${q.per}`))
+          ORDER BY next_attempt_at, id LIMIT ${room}`))
   }
-  return rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, q.limit)
+  const rows: DueRow[] = []
+  for (let i = 0; rows.length < q.limit && byEndpoint.some((list) => i < list.length); i++) {
+    for (const list of byEndpoint) {
+      const row = list[i]
+      if (row !== undefined && rows.length < q.limit) rows.push(row)
+    }
+  }
+  return rows
 }
 
 /**

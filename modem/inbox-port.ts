@@ -5,7 +5,7 @@ import type { SmsDeliver, PduError } from './pdu/types.js'
 /**
  * The storage port reception writes through. Implemented by the ledger (SQLite); modem/ never
  * imports ledger/. Every method commits durably before it returns: the session sends AT+CMGD only
- * after `recordPdu` has resolved.
+ * after the `recordPdus` call that stored that PDU has resolved.
  */
 
 export type { Mode } from '../core/enums.js'
@@ -65,7 +65,14 @@ export interface RecordOutcome {
 }
 
 export interface SmsInboxPort {
-  recordPdu: (modem: ModemRef, pdu: PduRecord) => RecordOutcome | Promise<RecordOutcome>
+  /** Stores one PDU (a routed one, read off the wire); committed before it resolves. */
+  recordPdu: (modem: ModemRef, pdu: PduRecord) => Promise<RecordOutcome>
+  /**
+   * Stores PDUs read together (a listing's), in order, in one transaction: one commit for all of
+   * them, so a burst on the SIM costs one fsync per batch instead of one per PDU. Resolves (one
+   * outcome per PDU, in order) only once that commit is durable; rejects with nothing stored.
+   */
+  recordPdus: (modem: ModemRef, pdus: readonly PduRecord[]) => Promise<RecordOutcome[]>
   /** Releases multipart groups whose newest part is older than the timeout, flagged incomplete. Committed. */
   releaseExpired: (now: number) => CompleteSms[] | Promise<CompleteSms[]>
   /** Messages recorded but not yet marked processed by ingest: handed again after a restart. */

@@ -25,10 +25,18 @@ export interface ScanOptions {
 }
 
 /**
- * One full pass over the SIM: list everything (`AT+CMGL=4`), commit each received PDU through the
- * inbox port, and only then delete it. The listing, not `+CMTI`, is the source of truth.
- * Stored outgoing messages (stat 2/3) are left alone. A failure to store is not the modem's fault:
- * the pass stops (`storeError`), the session stays up, and nothing unstored is deleted.
+ * PDUs stored per transaction: a burst on the SIM costs one commit (one fsync) per this many PDUs.
+ * Bounded so one transaction never holds the writer (and, on SQLite, the event loop) for long.
+ */
+export const STORE_BATCH = 64
+
+/**
+ * One full pass over the SIM: list everything (`AT+CMGL=4`), commit the received PDUs through the
+ * inbox port in batches (one transaction each, in listing order), and delete each PDU only once its
+ * batch's commit has returned (durable). The deletes of one batch run while the next is being
+ * stored. The listing, not `+CMTI`, is the source of truth. Stored outgoing messages (stat 2/3) are
+ * left alone. A failure to store is not the modem's fault: the pass stops (`storeError`), the
+ * session stays up, and nothing unstored is deleted.
  */
 export async function scanOnce (session: AtSession, o: ScanOptions): Promise<ScanCounts> {
   const counts: ScanCounts = { listed: 0, stored: 0, duplicates: 0, undecodable: 0, deleted: 0, deleteFailures: 0, storeError: null }
@@ -36,33 +44,47 @@ export async function scanOnce (session: AtSession, o: ScanOptions): Promise<Sca
   // Some modems answer an empty store with an error instead of a bare OK.
   if (listing.final.kind === 'cms' && listing.final.code === 321) return counts
   if (listing.final.kind !== 'ok') throw new Error(`AT+CMGL=4 answered ${describeFinal(listing.final)}`)
-  for (const entry of parseListing(listing.lines)) {
-    if (entry.stat === 2 || entry.stat === 3) continue
-    counts.listed++
-    const record = toPduRecord(entry.pdu, o.memory, entry.index, entry.length ?? undefined)
-    // Durable before anything else: if the store fails, nothing is deleted and the pass ends here;
-    // the message stays on the SIM and the next scan (soon, see the runner) stores it.
-    let outcome
-    try {
-      outcome = await o.inbox.recordPdu(o.modem, record)
-    } catch (err) {
-      counts.storeError = err instanceof Error ? err : new Error(String(err))
-      return counts
-    }
-    if (!outcome.isNew) counts.duplicates++
-    else if (record.decoded === null) {
-      counts.undecodable++
-      o.logger.warn({ index: entry.index, error: record.error }, 'modem: undecodable PDU stored raw')
-    } else counts.stored++
-    if (outcome.completed !== null) o.onMessage(outcome.completed)
-    if (entry.index < 0) continue
-    const del = await session.send(`AT+CMGD=${entry.index}`)
+  const received = parseListing(listing.lines).filter((entry) => entry.stat !== 2 && entry.stat !== 3)
+  counts.listed = received.length
+
+  const remove = async (index: number): Promise<void> => {
+    const del = await session.send(`AT+CMGD=${index}`)
     // 321 means the slot is already empty: the goal of the delete is met.
     if (del.final.kind === 'ok' || (del.final.kind === 'cms' && del.final.code === 321)) counts.deleted++
     else {
       counts.deleteFailures++
-      o.logger.warn({ index: entry.index, final: describeFinal(del.final) }, 'modem: delete failed; the next scan will see it again')
+      o.logger.warn({ index, final: describeFinal(del.final) }, 'modem: delete failed; the next scan will see it again')
     }
   }
+  // The deletes of the batches stored so far, in order; a failure (the port closed) ends the pass.
+  let deleting: Promise<void> = Promise.resolve()
+  let deleteError: unknown = null
+  for (let start = 0; start < received.length && deleteError === null; start += STORE_BATCH) {
+    const batch = received.slice(start, start + STORE_BATCH)
+    const records = batch.map((entry) => toPduRecord(entry.pdu, o.memory, entry.index, entry.length ?? undefined))
+    // Durable before anything else: if the store fails, nothing of this batch is deleted and the pass
+    // ends here; the messages stay on the SIM and the next scan (soon, see the runner) stores them.
+    let outcomes
+    try {
+      outcomes = await o.inbox.recordPdus(o.modem, records)
+    } catch (err) {
+      counts.storeError = err instanceof Error ? err : new Error(String(err))
+      break
+    }
+    outcomes.forEach((outcome, i) => {
+      const record = records[i] as (typeof records)[number]
+      if (!outcome.isNew) counts.duplicates++
+      else if (record.decoded === null) {
+        counts.undecodable++
+        o.logger.warn({ index: record.index, error: record.error }, 'modem: undecodable PDU stored raw')
+      } else counts.stored++
+      if (outcome.completed !== null) o.onMessage(outcome.completed)
+    })
+    const committed = batch.filter((entry) => entry.index >= 0).map((entry) => entry.index)
+    deleting = deleting.then(async () => { for (const index of committed) await remove(index) })
+      .catch((err: unknown) => { deleteError ??= err })
+  }
+  await deleting
+  if (deleteError !== null) throw deleteError
   return counts
 }

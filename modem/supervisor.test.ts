@@ -4,6 +4,7 @@ import { ModemSimulator } from './virtual/engine.js'
 import { inProcessTransport } from '../fixtures/modem-harness/in-process.js'
 import { encodeDeliver, encodeMultipart } from './pdu/encode.js'
 import { ModemSupervisor } from './supervisor.js'
+import { STORE_BATCH } from './reception.js'
 import type { ModemConfig } from './runner.js'
 import { DatabaseUnavailableError } from '../ledger/engine.js'
 import { sql } from '../ledger/testing.js'
@@ -32,9 +33,9 @@ async function runNextWait (clock: ManualClock): Promise<number> {
 const credit = 'Payment received for GHS 100.00 from KOFI MENSAH 0244123456 Current Balance: GHS 1,100.00. Reference: HKMVR2. Transaction ID: 45678901234.'
 
 async function rig (profile: ProfileName, given?: TestInbox, config: Partial<ModemConfig> = {}, logger: Logger = silentLogger,
-  options: { failedOpens?: number, maxBackoffMs?: number, scanIntervalMs?: number, clock?: ManualClock } = {}) {
+  options: { failedOpens?: number, maxBackoffMs?: number, scanIntervalMs?: number, clock?: ManualClock, memories?: Record<string, number> } = {}) {
   const inbox = given ?? await testInbox()
-  const sim = new ModemSimulator({ profile, imsi: '620010000000009', chunking: 'fragments', seed: 7, ...(config.pin ? { pin: config.pin, simBusyCommands: 3 } : {}) })
+  const sim = new ModemSimulator({ profile, imsi: '620010000000009', chunking: 'fragments', seed: 7, ...(options.memories === undefined ? {} : { memories: options.memories }), ...(config.pin ? { pin: config.pin, simBusyCommands: 3 } : {}) })
   const transports: Array<Awaited<ReturnType<typeof inProcessTransport>>> = []
   let failedOpens = options.failedOpens ?? 0
   const supervisor = new ModemSupervisor({
@@ -210,6 +211,10 @@ describe('ModemSupervisor in process', () => {
         recordPdu: async (modem, pdu) => {
           if (failing) throw new DatabaseUnavailableError('the database is not answering')
           return await inner.port.recordPdu(modem, pdu)
+        },
+        recordPdus: async (modem, pdus) => {
+          if (failing) throw new DatabaseUnavailableError('the database is not answering')
+          return await inner.port.recordPdus(modem, pdus)
         }
       }
     }
@@ -230,5 +235,36 @@ describe('ModemSupervisor in process', () => {
     await until(() => inner.messages.length === 1 && sim.messages().length === 0, 'the message stored, then deleted')
     expect(inner.messages[0]?.text).toBe(credit)
     expect(supervisor.list()[0]).toMatchObject({ connected: true, last_error: null })
+  })
+  it('stores a full SIM in batches and deletes each batch only after its commit; a batch that cannot be stored stays on the SIM', async () => {
+    const inner = await testInbox()
+    let batches = 0
+    let failing = true
+    const inbox: TestInbox = {
+      ...inner,
+      port: {
+        ...inner.port,
+        recordPdus: async (modem, pdus) => {
+          // The first batch commits; the second fails until the ledger is "back".
+          if (++batches > 1 && failing) throw new DatabaseUnavailableError('the database is not answering')
+          return await inner.port.recordPdus(modem, pdus)
+        }
+      }
+    }
+    const { sim, supervisor } = await rig('sim800', inbox, {}, silentLogger, { scanIntervalMs: 5_000, memories: { SM: STORE_BATCH + 10 } })
+    const total = STORE_BATCH + 6
+    for (let i = 0; i < total; i++) sim.store(encodeDeliver({ sender: 'MobileMoney', text: `message ${i}` }), 1)
+    const listed = sim.messages().map((m) => m.index)
+    await supervisor.start()
+    await until(() => supervisor.list()[0]!.counters.store_failures >= 1 && sim.messages().length === total - STORE_BATCH, 'the first batch stored and deleted, the second refused')
+    // Exactly the second batch is left, and none of it was ever deleted.
+    expect(sim.messages().map((m) => m.index)).toEqual(listed.slice(STORE_BATCH))
+    const deletes = sim.transcript.filter((t) => t.dir === 'in' && t.text.startsWith('AT+CMGD='))
+    expect(deletes.map((d) => d.text)).toEqual(listed.slice(0, STORE_BATCH).map((index) => `AT+CMGD=${index}`))
+    // Every delete came after the commit of its PDU.
+    for (const del of deletes) expect(inner.commits.some((c) => c.seq < del.seq && `AT+CMGD=${c.index}` === del.text), del.text).toBe(true)
+    failing = false
+    await until(() => inner.messages.length === total && sim.messages().length === 0, 'the rest stored, then deleted')
+    expect(new Set(inner.messages.map((m) => m.text)).size).toBe(total)
   })
 })

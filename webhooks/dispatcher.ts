@@ -1,4 +1,3 @@
-import PQueue from 'p-queue'
 import type { Logger } from 'pino'
 import { Counter, type Registry } from 'prom-client'
 import { randomHex } from '../core/ids.js'
@@ -42,23 +41,68 @@ export interface AttemptOutcome {
 const LEASE_MARGIN_MS = 2_000
 
 /**
- * Sends due outbox rows. The schedule lives in the ledger, not here: this only claims what is due
- * with a lease, sends it through p-queue (bounded overall and per endpoint, so one slow receiver
- * holds at most its own slots), and records the outcome and the next attempt in one transaction.
- * Claims never overlap (core/poll-loop.ts), and every attempt's failure is caught and logged: a
- * rejected promise never floats.
+ * A quick endpoint's rows claimed ahead: at most this many times its `perEndpointConcurrency`, and no
+ * more than it sends in half of LEASE_MARGIN_MS (the time a claimed row has to start its attempt).
+ */
+const AHEAD = 32
+/** Rows held (claimed, sending or about to) across endpoints: at most this many times `concurrency`. */
+const HELD_PER_SLOT = 16
+
+/**
+ * Outcomes are written together: up to this many, or whatever ended within OUTCOME_LINGER_MS, or at
+ * once when nothing else is being sent. One commit for the lot instead of one each (an outcome is
+ * no promise to anyone: one lost to a crash is an attempt sent again, with its webhook_id).
+ */
+const OUTCOME_BATCH = 64
+const OUTCOME_LINGER_MS = 20
+
+/** An endpoint as read right after its rows were claimed: what signs and where to send. */
+interface Target { endpoint: Endpoint, secrets: string[] }
+
+/** A claimed row waiting for a slot; `target` null when its endpoint is disabled, deleted or has no secret. */
+interface Held {
+  delivery: Delivery
+  target: Target | null
+  /** sendTest waits for its attempt's recorded outcome. */
+  waiter?: { resolve: (o: AttemptOutcome) => void, reject: (err: unknown) => void }
+}
+
+/** One endpoint's rows in this process: claimed and waiting, and being sent. */
+interface Lane {
+  readonly ready: Held[]
+  sending: number
+  /** Smoothed duration of its attempts (ms); null until one ended. */
+  avgMs: number | null
+  /** The last claim found fewer due rows than it had room for: no need to claim again until woken. */
+  drained: boolean
+}
+
+/**
+ * Sends due outbox rows. The schedule lives in the ledger, not here: this claims due rows in
+ * batches under a lease (one transaction a batch), keeps them in a lane per endpoint and sends from
+ * the lanes, at most `concurrency` at once and `perEndpointConcurrency` per endpoint, so one slow
+ * receiver holds at most its own slots. A slot freed by a response takes the lane's next claimed
+ * row at once: claims run ahead of the sends (for an endpoint whose attempts are quick, up to AHEAD
+ * times its slots, never more than it sends in half the lease's margin, so every held row starts
+ * its attempt inside its lease; for a slow one, only its free slots). Each outcome, with the next
+ * attempt's time, is written in its own transaction without holding the slot; outcomes are
+ * released together (OUTCOME_BATCH, OUTCOME_LINGER_MS), so they share one commit (the SQLite
+ * engine's group commit). Claims never overlap (core/poll-loop.ts), and every
+ * attempt's failure is caught and logged: a rejected promise never floats.
  */
 export class Dispatcher {
   readonly #o: Required<Omit<DispatcherOptions, 'registry'>>
   readonly #owner = `dsp_${randomHex(8)}`
-  readonly #global: PQueue
-  readonly #queues = new Map<string, PQueue>()
-  readonly #inFlight = new Map<string, number>()
-  readonly #running = new Set<Promise<AttemptOutcome>>()
+  readonly #lanes = new Map<string, Lane>()
+  /** Attempts being sent and outcomes being written: stop() waits for them. */
+  readonly #running = new Set<Promise<unknown>>()
   readonly #attempts: Counter<'outcome'> | null
   /** Claims never overlap: a wake during a claim runs one more claim after it. */
   readonly #loop: PollLoop
-  #total = 0
+  #sending = 0
+  /** Outcomes waiting to be written together (each resolves to go). */
+  readonly #outcomes: Array<() => void> = []
+  #outcomeTimer: NodeJS.Timeout | null = null
   #stopped = true
   /** Claims fail every poll while the database is away: said every 30 s, and their recovery once. */
   readonly #claimLog: RepeatedFailureLog
@@ -67,7 +111,6 @@ export class Dispatcher {
 
   constructor (options: DispatcherOptions) {
     this.#o = { pollMs: 500, now: Date.now, ...options }
-    this.#global = new PQueue({ concurrency: options.concurrency })
     this.#attempts = options.registry === undefined
       ? null
       : new Counter({ name: 'harpoon_webhook_attempts_total', help: 'Webhook delivery attempts, by outcome', labelNames: ['outcome'] as const, registers: [options.registry] })
@@ -87,105 +130,240 @@ export class Dispatcher {
 
   /** Looks for due rows soon (after the current transaction committed, e.g. a new event). */
   wake (): void {
+    for (const lane of this.#lanes.values()) lane.drained = false
     this.#loop.wake()
   }
 
-  /** Sends `webhook.test` to one endpoint now and waits for the attempt. */
+  /** Sends `webhook.test` to one endpoint now (ahead of its lane's other rows) and waits for the attempt. */
   async sendTest (endpoint: Endpoint): Promise<AttemptOutcome> {
     const { ledger } = this.#o
     const created = await enqueueTest(ledger, endpoint, this.#o.now())
     const claimed = await ledger.webhookDeliveries.claim(this.#owner, created.id, this.leaseMs)
     if (claimed === null) throw new Error('a fresh test delivery could not be claimed')
-    return await this.#run(claimed)
+    const target = await this.#target(claimed.endpointId)
+    return await new Promise<AttemptOutcome>((resolve, reject) => {
+      this.#lane(claimed.endpointId).ready.unshift({ delivery: claimed, target, waiter: { resolve, reject } })
+      this.#pump()
+    })
   }
 
   /**
-   * Stops claiming, lets attempts in hand finish for up to `graceMs`, then abandons the rest: their
-   * rows keep a lease that lapses, and the next start sends them again (same webhook_id).
+   * Stops claiming, gives back the rows claimed but not yet sent, lets attempts in hand finish for up
+   * to `graceMs`, then abandons the rest: their rows keep a lease that lapses, and the next start
+   * sends them again (same webhook_id).
    */
   async stop (graceMs: number): Promise<void> {
     this.#stopped = true
     let timer: NodeJS.Timeout | undefined
     await Promise.race([
-      (async () => { await this.#loop.stop(); await Promise.allSettled([...this.#running]) })(),
+      (async () => {
+        await this.#loop.stop()
+        this.#writeOutcomes()
+        await this.#releaseHeld()
+        while (this.#running.size > 0) await Promise.allSettled([...this.#running])
+      })(),
       new Promise((resolve) => { timer = setTimeout(resolve, graceMs) })
     ])
     clearTimeout(timer)
     this.#closed = true
+    for (const lane of this.#lanes.values()) {
+      for (const h of lane.ready.splice(0)) h.waiter?.reject(new Error('the dispatcher stopped'))
+    }
     await this.#o.sender.close()
   }
 
-  /** Claims what is due and starts sending it; never rejects. */
+  #lane (endpointId: string): Lane {
+    let lane = this.#lanes.get(endpointId)
+    if (lane === undefined) {
+      lane = { ready: [], sending: 0, avgMs: null, drained: false }
+      this.#lanes.set(endpointId, lane)
+    }
+    return lane
+  }
+
+  /** How many rows of an endpoint this process holds at most: its slots, and for a quick endpoint the rows it sends next. */
+  #depth (lane: Lane | undefined): number {
+    const per = this.#o.perEndpointConcurrency
+    if (lane?.avgMs == null) return per
+    // A held row must start its attempt within the lease's margin over the timeout (LEASE_MARGIN_MS,
+    // see #attempt); the last one starts after about depth / per attempts: half that margin at most.
+    const withinLease = Math.floor((per * LEASE_MARGIN_MS) / (2 * Math.max(1, lane.avgMs)))
+    return Math.max(per, Math.min(per * AHEAD, withinLease))
+  }
+
+  #room (endpointId: string): number {
+    const lane = this.#lanes.get(endpointId)
+    return this.#depth(lane) - (lane === undefined ? 0 : lane.ready.length + lane.sending)
+  }
+
+  #held (): number {
+    let n = 0
+    for (const lane of this.#lanes.values()) n += lane.ready.length + lane.sending
+    return n
+  }
+
+  async #target (endpointId: string): Promise<Target | null> {
+    const { ledger } = this.#o
+    const endpoint = await ledger.webhookEndpoints.byId(endpointId)
+    if (endpoint === undefined || !endpoint.isActive) return null
+    const secrets = await ledger.webhookEndpoints.secretsOf(endpoint.id)
+    return secrets.length === 0 ? null : { endpoint, secrets }
+  }
+
+  /** Claims what is due, as room allows, and starts sending it; never rejects. */
   async #claim (): Promise<void> {
     const deliveries = this.#o.ledger.webhookDeliveries
     try {
-      const free = this.#o.concurrency - this.#total
-      if (free <= 0) return
-      const claimed = await deliveries.claimDue(this.#owner, this.leaseMs, free, this.#o.perEndpointConcurrency, this.#inFlight)
+      const limit = this.#o.concurrency * HELD_PER_SLOT - this.#held()
+      if (limit <= 0) return
+      const rooms = new Map<string, number>()
+      const claimed = await deliveries.claimDue(this.#owner, this.leaseMs, limit, (endpointId) => {
+        const room = this.#room(endpointId)
+        rooms.set(endpointId, room)
+        return room
+      })
       this.#claimLog.succeeded()
+      // Each endpoint read once a batch: its rows are signed with the secrets valid at their claim.
+      const targets = new Map<string, Target | null>()
+      for (const d of claimed) if (!targets.has(d.endpointId)) targets.set(d.endpointId, await this.#target(d.endpointId))
+      const got = new Map<string, number>()
       for (const d of claimed) {
         // Stopped during the claim: give the rows back rather than leave leases to lapse.
-        if (this.#stopped) await deliveries.release(d.id, this.#owner)
-        else this.#run(d).catch((err: unknown) => { this.#o.logger.error({ err, delivery: d.id }, 'webhook attempt failed to complete; the row is sent again once its lease lapses') })
+        if (this.#stopped) { await deliveries.release(d.id, this.#owner); continue }
+        this.#lane(d.endpointId).ready.push({ delivery: d, target: targets.get(d.endpointId) ?? null })
+        got.set(d.endpointId, (got.get(d.endpointId) ?? 0) + 1)
       }
+      // A lane whose endpoint was not asked (disabled or deleted meanwhile) has nothing more to claim either.
+      for (const [endpointId, lane] of this.#lanes) {
+        const room = rooms.get(endpointId)
+        lane.drained = room === undefined || (got.get(endpointId) ?? 0) < room
+      }
+      this.#pump()
     } catch (err) {
       this.#claimLog.failed(err)
     }
   }
 
-  #run (d: Delivery): Promise<AttemptOutcome> {
-    this.#total++
-    this.#inFlight.set(d.endpointId, (this.#inFlight.get(d.endpointId) ?? 0) + 1)
-    let queue = this.#queues.get(d.endpointId)
-    if (queue === undefined) {
-      queue = new PQueue({ concurrency: this.#o.perEndpointConcurrency })
-      this.#queues.set(d.endpointId, queue)
+  /** Fills free slots from the lanes, one endpoint after another; claims again when a lane runs low. */
+  #pump (): void {
+    const { concurrency, perEndpointConcurrency: per } = this.#o
+    let started = true
+    while (started && this.#sending < concurrency && !this.#closed) {
+      started = false
+      for (const [endpointId, lane] of [...this.#lanes]) {
+        if (this.#sending >= concurrency) break
+        if (lane.sending >= per) continue
+        const held = lane.ready.shift()
+        if (held === undefined) continue
+        this.#send(lane, held)
+        started = true
+        // To the back of the line: the next free slot goes to another endpoint first.
+        this.#lanes.delete(endpointId)
+        this.#lanes.set(endpointId, lane)
+      }
     }
-    const endpointQueue = queue
-    const p = endpointQueue.add(async () => await this.#global.add(async () => await this.#attempt(d)))
-      .finally(() => {
-        this.#total--
-        const n = (this.#inFlight.get(d.endpointId) ?? 1) - 1
-        if (n === 0) this.#inFlight.delete(d.endpointId)
-        else this.#inFlight.set(d.endpointId, n)
-        if (endpointQueue.size === 0 && endpointQueue.pending === 0) this.#queues.delete(d.endpointId)
-        this.#running.delete(p)
-        this.wake()
-      })
-    this.#running.add(p)
-    return p
+    let low = false
+    for (const [endpointId, lane] of this.#lanes) {
+      if (lane.ready.length === 0 && lane.sending === 0 && lane.drained) this.#lanes.delete(endpointId)
+      // Running low, and with room to claim: a lane whose slots are all sending waits for one to free.
+      else if (!lane.drained && lane.ready.length * 2 <= this.#depth(lane) && this.#room(endpointId) > 0) low = true
+    }
+    if (low && !this.#stopped) this.#loop.wake()
   }
 
-  async #attempt (d: Delivery): Promise<AttemptOutcome> {
+  #send (lane: Lane, held: Held): void {
+    lane.sending++
+    this.#sending++
+    const p = this.#attempt(held, (durationMs) => {
+      // The slot is free once the response is in: the outcome is written without holding it.
+      lane.avgMs = lane.avgMs === null ? durationMs : lane.avgMs * 0.8 + durationMs * 0.2
+      lane.sending--
+      this.#sending--
+      this.#pump()
+    })
+      .then((outcome) => { held.waiter?.resolve(outcome) }, (err: unknown) => {
+        if (held.waiter !== undefined) held.waiter.reject(err)
+        else this.#o.logger.error({ err, delivery: held.delivery.id }, 'webhook attempt failed to complete; the row is sent again once its lease lapses')
+      })
+      .finally(() => { this.#running.delete(p) })
+    this.#running.add(p)
+  }
+
+  /** Resolves when this outcome may be written: with the others of its batch. */
+  async #outcomeTurn (now: boolean): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#outcomes.push(resolve)
+      if (now || this.#stopped || this.#sending === 0 || this.#outcomes.length >= OUTCOME_BATCH) this.#writeOutcomes()
+      else this.#outcomeTimer ??= setTimeout(() => { this.#writeOutcomes() }, OUTCOME_LINGER_MS)
+    })
+  }
+
+  #writeOutcomes (): void {
+    if (this.#outcomeTimer !== null) clearTimeout(this.#outcomeTimer)
+    this.#outcomeTimer = null
+    for (const go of this.#outcomes.splice(0)) go()
+  }
+
+  /** Gives back every claimed row not yet sent (stopping). */
+  async #releaseHeld (): Promise<void> {
+    for (const lane of this.#lanes.values()) {
+      for (const h of lane.ready.splice(0)) {
+        await this.#o.ledger.webhookDeliveries.release(h.delivery.id, this.#owner).catch(() => {})
+        h.waiter?.reject(new Error('the dispatcher stopped'))
+      }
+    }
+  }
+
+  /**
+   * One attempt: sends, calls `freed` once the response is in (or the attempt did not happen), then
+   * records the outcome and the next attempt in one transaction.
+   */
+  async #attempt (held: Held, freed: (durationMs: number) => void): Promise<AttemptOutcome> {
     const o = this.#o
     const { ledger } = o
-    const endpoint = await ledger.webhookEndpoints.byId(d.endpointId)
-    const startedAt = o.now()
-    const secrets = endpoint === undefined ? [] : await ledger.webhookEndpoints.secretsOf(endpoint.id)
-    if (endpoint === undefined || !endpoint.isActive || secrets.length === 0) {
-      // Disabled or deleted since the claim: not an attempt. The row waits, as SPEC §5 keeps it.
-      await ledger.webhookDeliveries.release(d.id, this.#owner)
-      return { delivery: d, result: { delivered: false, statusCode: null, error: 'endpoint disabled', retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' }
+    const d = held.delivery
+    let free: ((durationMs: number) => void) | null = freed
+    const release = (durationMs: number): void => { const f = free; free = null; f?.(durationMs) }
+    try {
+      const startedAt = o.now()
+      const target = held.target
+      if (target === null) {
+        release(0)
+        // Disabled or deleted since the claim: not an attempt. The row waits, as SPEC §5 keeps it.
+        await ledger.webhookDeliveries.release(d.id, this.#owner)
+        return { delivery: d, result: { delivered: false, statusCode: null, error: 'endpoint disabled', retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' }
+      }
+      // An attempt must end inside its lease, or another node could take the row over and send it while
+      // this one still is. A claim that waited too long (a slow database before the send) is let go
+      // instead: given back (or, with the database away, left to lapse) for whoever claims it next.
+      if (d.leaseExpiresAt !== null && startedAt + o.timeoutMs > d.leaseExpiresAt) {
+        release(0)
+        await ledger.webhookDeliveries.release(d.id, this.#owner).catch(() => {})
+        o.logger.warn({ delivery: d.id, webhook_id: d.webhookId }, 'webhook attempt not started: too little of its lease was left; it is sent again later')
+        return { delivery: d, result: { delivered: false, statusCode: null, error: 'lease too short to send', retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' }
+      }
+      const { endpoint, secrets } = target
+      // The timestamp is this attempt's, taken at send time: a retry is signed afresh. A MoMo proxy
+      // client's forward is signed the proxy's way, with its key (the endpoint's one secret).
+      const headers = endpoint.kind === 'momo_proxy'
+        ? momoProxyHeaders(secrets[0] as string, d.body)
+        : signedHeaders({ webhookId: d.webhookId, timestamp: Math.floor(startedAt / 1000), body: d.body, secrets })
+      // A payment's own webhook_url (or a proxy request's callbackUrl): the endpoint only lends its
+      // secrets and its concurrency slots.
+      const ownUrl = d.targetUrl !== null
+      const result = await o.sender.send({ url: d.targetUrl ?? endpoint.url, headers, body: d.body, requireHttps: endpoint.mode === 'live' && !o.allowPrivateTargets })
+      release(result.durationMs)
+      if (this.#closed) return { delivery: d, result, verdict: 'skipped' }
+      return await this.#record(held, endpoint, ownUrl, startedAt, result)
+    } finally {
+      release(0)
     }
-    // An attempt must end inside its lease, or another node could take the row over and send it while
-    // this one still is. A claim that waited too long (a slow database before the send) is let go
-    // instead: given back (or, with the database away, left to lapse) for whoever claims it next.
-    if (d.leaseExpiresAt !== null && startedAt + o.timeoutMs > d.leaseExpiresAt) {
-      await ledger.webhookDeliveries.release(d.id, this.#owner).catch(() => {})
-      o.logger.warn({ delivery: d.id, webhook_id: d.webhookId }, 'webhook attempt not started: too little of its lease was left; it is sent again later')
-      return { delivery: d, result: { delivered: false, statusCode: null, error: 'lease too short to send', retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' }
-    }
-    // The timestamp is this attempt's, taken at send time: a retry is signed afresh. A MoMo proxy
-    // client's forward is signed the proxy's way, with its key (the endpoint's one secret).
-    const headers = endpoint.kind === 'momo_proxy'
-      ? momoProxyHeaders(secrets[0] as string, d.body)
-      : signedHeaders({ webhookId: d.webhookId, timestamp: Math.floor(startedAt / 1000), body: d.body, secrets })
-    // A payment's own webhook_url (or a proxy request's callbackUrl): the endpoint only lends its
-    // secrets and its concurrency slots.
-    const ownUrl = d.targetUrl !== null
-    const result = await o.sender.send({ url: d.targetUrl ?? endpoint.url, headers, body: d.body, requireHttps: endpoint.mode === 'live' && !o.allowPrivateTargets })
-    if (this.#closed) return { delivery: d, result, verdict: 'skipped' }
+  }
 
+  async #record (held: Held, endpoint: Endpoint, ownUrl: boolean, startedAt: number, result: SendResult): Promise<AttemptOutcome> {
+    const o = this.#o
+    const { ledger } = o
+    const d = held.delivery
     let verdict: AttemptVerdict
     if (result.delivered) verdict = { kind: 'delivered' }
     // 410 from a payment's (or a proxy request's) own URL: that URL is gone, so this row is, too (the endpoint is not disabled).
@@ -200,6 +378,7 @@ export class Dispatcher {
       verdict = delayMs === null ? { kind: 'dead' } : { kind: 'retry', delayMs }
     }
     let disabled: string | null = null
+    await this.#outcomeTurn(held.waiter !== undefined)
     const recorded = await ledger.webhookDeliveries.complete({
       delivery: d,
       leaseOwner: this.#owner,
@@ -227,8 +406,16 @@ export class Dispatcher {
     if (!recorded) o.logger.warn(log, 'webhook attempt finished after its lease was taken over; outcome not recorded')
     else if (verdict.kind === 'delivered') o.logger.info(log, 'webhook delivered')
     else o.logger.warn({ ...log, error: result.error, next_attempt_in_ms: verdict.kind === 'retry' ? verdict.delayMs : null }, verdict.kind === 'dead' ? 'webhook delivery is dead after its last retry' : 'webhook attempt failed')
-    if (disabled !== null) o.logger.warn({ endpoint: endpoint.id, reason: disabled }, 'webhook endpoint disabled')
-    const after = await ledger.webhookDeliveries.byId(d.id) ?? d
+    if (disabled !== null) {
+      o.logger.warn({ endpoint: endpoint.id, reason: disabled }, 'webhook endpoint disabled')
+      // Its rows claimed ahead are not sent: they wait with the endpoint, as SPEC §5 keeps them.
+      for (const h of this.#lanes.get(endpoint.id)?.ready.splice(0) ?? []) {
+        await ledger.webhookDeliveries.release(h.delivery.id, this.#owner).catch(() => {})
+        h.waiter?.resolve({ delivery: h.delivery, result: { delivered: false, statusCode: null, error: 'endpoint disabled', retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' })
+      }
+    }
+    // Only a caller waiting for this attempt (sendTest) needs the row as it is now.
+    const after = held.waiter === undefined ? d : await ledger.webhookDeliveries.byId(d.id) ?? d
     return { delivery: after, result, verdict: verdict.kind }
   }
 }

@@ -122,7 +122,8 @@ class SqliteAgentStore implements AgentStore {
 
   inboxPort (rules: InboxRules): SmsInboxPort {
     return {
-      recordPdu: async (modem, pdu) => await this.#recordPdu(modem, pdu, rules),
+      recordPdu: async (modem, pdu) => (await this.#recordPdus(modem, [pdu], rules))[0] as RecordOutcome,
+      recordPdus: async (modem, pdus) => await this.#recordPdus(modem, pdus, rules),
       releaseExpired: async (now) => await this.#engine.transaction(async (t) => {
         const released = await new LedgerScope(t, t, this.#shared).smsInbox.releaseExpired(now, rules)
         for (const sms of released) await this.#enqueueMessage(t, sms)
@@ -133,15 +134,21 @@ class SqliteAgentStore implements AgentStore {
     }
   }
 
-  async #recordPdu (modem: ModemRef, pdu: PduRecord, rules: InboxRules): Promise<RecordOutcome> {
+  /** A batch in one transaction; each completed message (or undecodable PDU) queued for forwarding in it. */
+  async #recordPdus (modem: ModemRef, pdus: readonly PduRecord[], rules: InboxRules): Promise<RecordOutcome[]> {
     return await this.#engine.transaction(async (t) => {
-      const outcome = await new LedgerScope(t, t, this.#shared).smsInbox.recordPdu(modem, pdu, rules)
-      if (outcome.completed !== null) await this.#enqueueMessage(t, outcome.completed)
-      else if (outcome.isNew && pdu.decoded === null) {
-        await t.run(sql`INSERT INTO outbox (modem_id, pdu_id, stored_at)
-          SELECT modem_id, id, received_at FROM sms_pdus WHERE modem_key = ${modem.key} AND tpdu_hash = ${pdu.tpduHash}`)
+      const inbox = new LedgerScope(t, t, this.#shared).smsInbox
+      const outcomes: RecordOutcome[] = []
+      for (const pdu of pdus) {
+        const outcome = await inbox.recordPdu(modem, pdu, rules)
+        if (outcome.completed !== null) await this.#enqueueMessage(t, outcome.completed)
+        else if (outcome.isNew && pdu.decoded === null) {
+          await t.run(sql`INSERT INTO outbox (modem_id, pdu_id, stored_at)
+            SELECT modem_id, id, received_at FROM sms_pdus WHERE modem_key = ${modem.key} AND tpdu_hash = ${pdu.tpduHash}`)
+        }
+        outcomes.push(outcome)
       }
-      return outcome
+      return outcomes
     })
   }
 

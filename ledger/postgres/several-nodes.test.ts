@@ -145,7 +145,7 @@ describe('several daemons on one PostgreSQL ledger', () => {
       ids.push(id)
       await a.webhookDeliveries.insert({ id, webhookId: `whk_${i}`, endpointId: endpoint.id, merchantId: 'default', mode: 'live', eventId: null, eventType: 'webhook.test', body: '{}', maxRetries: null })
     }
-    const claim = async (node: Ledger, owner: string): Promise<string[]> => (await node.webhookDeliveries.claimDue(owner, 5_000, 10, 10, new Map())).map((d) => d.id)
+    const claim = async (node: Ledger, owner: string): Promise<string[]> => (await node.webhookDeliveries.claimDue(owner, 5_000, 10, () => 10)).map((d) => d.id)
     // Node a's first claim runs alone, so it surely holds leases when it "dies" below; then both
     // nodes claim at once (which round SKIP LOCKED leaves empty is up to the scheduler).
     const heldByA = await claim(a, 'node-a')

@@ -106,6 +106,8 @@ export class SqliteEngine implements Engine {
   #closing: (() => void) | null = null
   /** `PRAGMA data_version` on the writer: it moves when another connection (the CLI, a backup restore) commits, never for the writer's own commits. */
   readonly #dataVersion: Statement
+  /** Each transaction of a group opens and releases its savepoint: prepared once, not parsed per transaction. */
+  readonly #savepoint: { open: Statement, release: Statement }
   #lastDataVersion: unknown
   #externalCommits = 0
   /** Per watched topic, this engine's own committed changes (the writer's commits do not move data_version). */
@@ -128,6 +130,7 @@ export class SqliteEngine implements Engine {
     this.#write = new SqliteStatements(this.#writer)
     this.#read = memory ? this.#write : new SqliteStatements(this.#reader, true)
     this.#dataVersion = this.#writer.prepare('PRAGMA data_version').pluck()
+    this.#savepoint = { open: this.#writer.prepare('SAVEPOINT harpoon_tx'), release: this.#writer.prepare('RELEASE harpoon_tx') }
     this.#lastDataVersion = this.#dataVersion.get()
   }
 
@@ -197,11 +200,11 @@ export class SqliteEngine implements Engine {
     for (let i = 0; i < group.length; i++) {
       const q = group[i] as Queued
       const callbacks: Array<() => void> = []
-      this.#writer.exec('SAVEPOINT harpoon_tx')
+      this.#savepoint.open.run()
       try {
         const tx = this.#transactionOf(callbacks)
         const result = await this.#nesting.run(async () => await q.fn(tx))
-        this.#writer.exec('RELEASE harpoon_tx')
+        this.#savepoint.release.run()
         done.push({ q, result, callbacks })
       } catch (err) {
         q.reject(err)

@@ -1,6 +1,6 @@
 /**
  * Child process for the crash test: runs the real supervisor against a pty modem and SIGKILLs
- * itself right after the first PDU commit, before the session can send AT+CMGD.
+ * itself right after the first commit of PDUs (a listing's batch), before the session can send AT+CMGD.
  * Usage: vite-node test/support/crash-child.ts <database settings as JSON> <port path>
  * (the parent's `testDatabase(dir)`: this process runs outside vitest, so it cannot make its own).
  */
@@ -19,6 +19,11 @@ const inner = smsInboxPort(ledger, { assemble: assembleText })
 const inbox: SmsInboxPort = {
   recordPdu: async (modem, pdu) => {
     await inner.recordPdu(modem, pdu)
+    process.kill(process.pid, 'SIGKILL')
+    throw new Error('unreachable')
+  },
+  recordPdus: async (modem, pdus) => {
+    await inner.recordPdus(modem, pdus)
     process.kill(process.pid, 'SIGKILL')
     throw new Error('unreachable')
   },

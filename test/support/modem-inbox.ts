@@ -39,6 +39,13 @@ export async function testInbox (dir = mkdtempSync(join(tmpdir(), 'harpoon-modem
       await hooks.afterCommit?.(pdu)
       return outcome
     },
+    recordPdus: async (modem: ModemRef, pdus: readonly PduRecord[]): Promise<RecordOutcome[]> => {
+      const outcomes = await inner.recordPdus(modem, pdus)
+      // One commit for the batch: every PDU of it is committed from here on.
+      pdus.forEach((pdu, i) => commits.push({ seq: nextSequence(), index: pdu.index, isNew: (outcomes[i] as RecordOutcome).isNew }))
+      for (const pdu of pdus) await hooks.afterCommit?.(pdu)
+      return outcomes
+    },
     releaseExpired: async (now) => await inner.releaseExpired(now),
     unprocessed: async () => await inner.unprocessed()
   }

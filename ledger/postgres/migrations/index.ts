@@ -12,6 +12,7 @@ import { hostedApi } from './010-hosted-api.js'
 import { agents } from './011-agents.js'
 import { uniqueAmounts } from './012-unique-amounts.js'
 import { auditTrail } from './013-audit-trail.js'
+import { assembledParts } from './014-assembled-parts.js'
 
 /**
  * The PostgreSQL schema, step for step the SQLite one: the same numbers, names, tables, columns
@@ -43,5 +44,6 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   hostedApi,
   agents,
   uniqueAmounts,
-  auditTrail
+  auditTrail,
+  assembledParts
 ]

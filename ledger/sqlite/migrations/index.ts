@@ -12,6 +12,7 @@ import { hostedApi } from './010-hosted-api.js'
 import { agents } from './011-agents.js'
 import { uniqueAmounts } from './012-unique-amounts.js'
 import { auditTrail } from './013-audit-trail.js'
+import { assembledParts } from './014-assembled-parts.js'
 
 /**
  * Every schema step, in order. Numbers are never reused or edited once released: a new change is a
@@ -30,5 +31,6 @@ export const MIGRATIONS: readonly Migration[] = [
   hostedApi,
   agents,
   uniqueAmounts,
-  auditTrail
+  auditTrail,
+  assembledParts
 ]

@@ -1,0 +1,10 @@
+import type { Migration } from '../../migration.js'
+
+/** A resent part of a message assembled moments ago is found by its group's key (see the SQLite 014). */
+export const assembledParts: Migration = {
+  version: 14,
+  name: 'assembled-parts',
+  up: `
+CREATE INDEX sms_part_groups_assembled ON sms_part_groups(modem_key, sender, ref_bits, ref, total, last_part_at) WHERE message_id IS NOT NULL;
+`
+}
