@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import type { Ledger } from '../ledger/ledger.js'
 import { AccessLog, type AccessLogSettings } from './access-log.js'
 import { registerAuth } from './auth.js'
+import { lazyRequestLogger } from './request-logger.js'
 import { corsForPublishableKeys, publishableRoutes } from './key-access.js'
 import { errorBody } from './envelope.js'
 import { clientErrorHandler, errorHandler } from './error-handler.js'
@@ -89,6 +90,8 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     trustProxy: trustProxyOption(deps.trustProxy),
     logController: new AccessLog(deps.accessLog),
+    // A request's child logger is made only if the request logs (api/request-logger.ts).
+    childLoggerFactory: lazyRequestLogger,
     // JSON bodies are validated without type coercion; query strings and path parameters with it.
     schemaController: { compilersFactory: { buildValidator: partAwareValidators() } },
     // Timeouts for a server that may face the internet through a proxy: slow clients are cut off.
