@@ -198,7 +198,8 @@ export class SqliteEngine implements Engine {
   #schedule (): void {
     if (this.#busy) return
     this.#busy = true
-    nextTurn(() => { void this.#runGroup() })
+    // #runGroup settles every caller itself; anything else it throws is a bug, thrown as before (uncaught).
+    nextTurn(() => { this.#runGroup().catch((err: unknown) => { queueMicrotask(() => { throw err }) }) })
   }
 
   async #runGroup (): Promise<void> {
