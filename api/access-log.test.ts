@@ -5,7 +5,7 @@ import type { AccessLogSettings } from './access-log.js'
 let api: TestApi | undefined
 afterEach(async () => { await api?.close(); api = undefined })
 
-interface Line { msg: string, level: number, req?: { method: string, url: string }, res?: { statusCode: number } }
+interface Line { msg: string, level: number, reqId?: string, req?: { method: string, url: string }, res?: { statusCode: number } }
 
 /** The access-log lines written so far, as method, path and status. */
 function accessLines (a: TestApi): string[] {
@@ -47,5 +47,18 @@ describe('access log (api.access_log)', () => {
     const all = await start({ reads: true, slowMs: 60_000 })
     expect((await all.request('GET', '/healthz')).status).toBe(200)
     expect(accessLines(all)).toEqual(['GET /healthz 200'])
+  })
+
+  it('carries each request\'s reqId, though a request that logs nothing gets no logger made (api/request-logger.ts)', async () => {
+    const a = await start({ reads: false, slowMs: 60_000 })
+    const key = await a.key()
+    expect((await a.request('GET', '/v1/payments/hpn_trx_00000000000000000000000000000000', { key })).status).toBe(404)
+    expect((await a.request('GET', '/healthz')).status).toBe(200)
+    expect((await a.request('GET', '/v1/payments/hpn_trx_00000000000000000000000000000001', { key })).status).toBe(404)
+    const ids = a.logs.map((l) => JSON.parse(l) as Line).filter((l) => l.msg === 'request completed').map((l) => l.reqId)
+    expect(ids).toHaveLength(2)
+    expect(ids[0]).toMatch(/^req-/)
+    expect(ids[1]).toMatch(/^req-/)
+    expect(ids[0]).not.toBe(ids[1])
   })
 })

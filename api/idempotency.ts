@@ -29,45 +29,59 @@ export function registerIdempotency (app: FastifyInstance, store: IdempotencySto
   app.decorateRequest('rawBody', null)
   app.decorateRequest('idempotency', null)
 
-  app.addHook('preHandler', async (request, reply) => {
-    if (request.method !== 'POST' || request.auth === null) return
-    const header = request.headers[IDEMPOTENCY_HEADER]
-    if (header === undefined) return
-    const key = Array.isArray(header) ? header[0] ?? '' : header
-    if (key.length === 0 || key.length > 255 || Array.isArray(header)) {
-      throw validationFailed([{ field: 'Idempotency-Key', message: 'must be one header of 1 to 255 characters' }])
-    }
-    const owner: Owner = { merchantId: request.auth.merchantId, mode: request.auth.mode }
-    const path = request.url.split('?')[0] ?? request.url
-    // A publishable key is public: its keys live apart, so a page can never replay (and read) a
-    // response the merchant's server stored under the same Idempotency-Key.
-    const scoped = request.auth.type === 'publishable' ? `${request.auth.keyId}:${key}` : key
-    const found = await store.begin(owner, scoped, fingerprint(request.method, path, request.rawBody ?? ''))
-    if (found.kind === 'replay') {
-      return reply.code(found.response.statusCode).header('Idempotent-Replayed', 'true')
-        .type('application/json; charset=utf-8').send(found.response.body)
-    }
-    request.idempotency = { owner, key: scoped, claim: found.claim, stored: false }
+  // Callback style with a synchronous way through for the requests it has nothing to do with (every
+  // read): an async hook costs each of them a promise and a tick. A replay answers and never calls done.
+  app.addHook('preHandler', (request, reply, done) => {
+    if (request.method !== 'POST' || request.auth === null || request.headers[IDEMPOTENCY_HEADER] === undefined) { done(); return }
+    claimKey(store, request, reply).then((replayed) => { if (!replayed) done() }, done)
   })
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const claim = request.idempotency
-    if (claim === null || claim.stored) return payload
-    claim.stored = true
-    // A rejected request (bad fields, bad JSON) changed nothing and a server error is not an answer
-    // worth replaying: free the key so the client can fix the request and retry with it.
-    const free = NOT_REPLAYED.has(reply.statusCode) || reply.statusCode >= 500 || typeof payload !== 'string'
-    try {
-      if (free) await store.release(claim.owner, claim.key, claim.claim)
-      else await store.complete(claim.owner, claim.key, claim.claim, { statusCode: reply.statusCode, body: payload as string })
-    } catch (err) {
-      // The database is away (the 503 this answers, most likely), or the claim was taken over by a
-      // retry: an unfreed claim goes stale and the client's retry takes it over
-      // (ledger/idempotency.ts, IDEMPOTENCY_STALE_CLAIM_MS). The answer itself still goes out.
-      request.log.warn({ err, status: reply.statusCode }, 'could not record the outcome of an Idempotency-Key; a retry takes the key over in a minute')
-    }
-    return payload
+    if (claim === null || claim.stored) { done(null, payload); return }
+    recordOutcome(store, request, reply, claim, payload).then(() => { done(null, payload) }, done)
   })
+}
+
+/** Claims the request's key, or answers with the stored response (true: replayed, nothing left to do). */
+async function claimKey (store: IdempotencyStore, request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  if (request.auth === null) return false
+  const header = request.headers[IDEMPOTENCY_HEADER]
+  if (header === undefined) return false
+  const key = Array.isArray(header) ? header[0] ?? '' : header
+  if (key.length === 0 || key.length > 255 || Array.isArray(header)) {
+    throw validationFailed([{ field: 'Idempotency-Key', message: 'must be one header of 1 to 255 characters' }])
+  }
+  const owner: Owner = { merchantId: request.auth.merchantId, mode: request.auth.mode }
+  const path = request.url.split('?')[0] ?? request.url
+  // A publishable key is public: its keys live apart, so a page can never replay (and read) a
+  // response the merchant's server stored under the same Idempotency-Key.
+  const scoped = request.auth.type === 'publishable' ? `${request.auth.keyId}:${key}` : key
+  const found = await store.begin(owner, scoped, fingerprint(request.method, path, request.rawBody ?? ''))
+  if (found.kind === 'replay') {
+    void reply.code(found.response.statusCode).header('Idempotent-Replayed', 'true')
+      .type('application/json; charset=utf-8').send(found.response.body)
+    return true
+  }
+  request.idempotency = { owner, key: scoped, claim: found.claim, stored: false }
+  return false
+}
+
+/** Stores the answer under the claimed key, or frees the key for an answer not worth replaying. */
+async function recordOutcome (store: IdempotencyStore, request: FastifyRequest, reply: FastifyReply, claim: NonNullable<FastifyRequest['idempotency']>, payload: unknown): Promise<void> {
+  claim.stored = true
+  // A rejected request (bad fields, bad JSON) changed nothing and a server error is not an answer
+  // worth replaying: free the key so the client can fix the request and retry with it.
+  const free = NOT_REPLAYED.has(reply.statusCode) || reply.statusCode >= 500 || typeof payload !== 'string'
+  try {
+    if (free) await store.release(claim.owner, claim.key, claim.claim)
+    else await store.complete(claim.owner, claim.key, claim.claim, { statusCode: reply.statusCode, body: payload as string })
+  } catch (err) {
+    // The database is away (the 503 this answers, most likely), or the claim was taken over by a
+    // retry: an unfreed claim goes stale and the client's retry takes it over
+    // (ledger/idempotency.ts, IDEMPOTENCY_STALE_CLAIM_MS). The answer itself still goes out.
+    request.log.warn({ err, status: reply.statusCode }, 'could not record the outcome of an Idempotency-Key; a retry takes the key over in a minute')
+  }
 }
 
 /**

