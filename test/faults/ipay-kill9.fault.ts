@@ -4,6 +4,7 @@ import type { SimTransaction } from '../../channels/ipay/sim-state.js'
 import { apiCall, firstKey } from '../helpers/http.js'
 import { freePort } from '../helpers/ports.js'
 import { testDatabase } from '../helpers/ledger.js'
+import { simControl } from '../helpers/mtn-sim.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { startKillable, waitFor, writeConfig, type Killable } from './support.js'
 
@@ -31,10 +32,7 @@ describe.each(['sqlite', 'postgres'] as const)('SIGKILL between the payment\'s c
   it('pushes once after the restart, and the payment settles once', async () => {
     sim = await startIpaySimulator({ clock: { now: () => epoch }, settings: { customerDelayMs: 5_000 } })
     const s = sim
-    const control = async (method: string, path: string, body?: unknown): Promise<{ status: number, body: any }> => {
-      const res = await fetch(`${s.url}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
-      return { status: res.status, body: await res.json() }
-    }
+    const control = simControl(s.url)
     const port = await freePort()
     const configPath = await writeConfig(dir.path, {
       database: await testDatabase(dir.path, engine),
