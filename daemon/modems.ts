@@ -62,7 +62,7 @@ export async function startModems (config: Config, ledger: Ledger, ingest: Inges
   const modeOf = new Map(modems.map((m) => [m.id, m.mode ?? 'live']))
 
   const waiters = new SettledWaiters()
-  // The session deletes a message from the SIM only once recordPdu's commit has resolved. Only this
+  // The session deletes a message from the SIM only once the commit of the recordPdus (or recordPdu) call that stored it has resolved. Only this
   // node's modems (and agents' modems, which belong to no node): several daemons on one PostgreSQL
   // ledger each settle the messages they read.
   const inbox = smsInboxPort(ledger, { assemble: assembleText, modems: modems.map((m) => m.id) })
