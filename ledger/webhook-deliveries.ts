@@ -53,6 +53,11 @@ export interface NewDelivery {
    * belongs to the endpoint whose secret signs it (eventId then null).
    */
   targetUrl?: string | null
+  /**
+   * Born claimed by this lease owner for `leaseMs` (the test call sends the row itself): no poll
+   * loop, of this process or another node, can claim it between its insert and its send.
+   */
+  lease?: { owner: string, leaseMs: number }
 }
 
 /** What the dispatcher decided after an attempt, applied in one transaction. */
@@ -106,8 +111,6 @@ export interface WebhookDeliveryStore {
    * logged as abandoned (its outcome is unknown) and is not counted as a failure.
    */
   claimDue: (leaseOwner: string, leaseMs: number, limit: number, room: (endpointId: string) => number) => Promise<Delivery[]>
-  /** Claims one delivery now, if it is due and unleased (the test call). */
-  claim: (leaseOwner: string, id: string, leaseMs: number) => Promise<Delivery | null>
   /** Gives a claimed row back untouched (its endpoint went away between claim and send). */
   release: (id: string, leaseOwner: string) => Promise<void>
   /**
@@ -210,9 +213,9 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
     return await this.#s.write(async (tx) => {
       const t = tx.now()
       const row = await tx.ex.get<DeliveryRow>(sql`INSERT INTO webhook_deliveries (id, webhook_id, endpoint_id, merchant_id, mode, event_id, event_type, body,
-          target_url, status, max_retries, next_attempt_at, created_at)
+          target_url, status, max_retries, next_attempt_at, created_at, lease_owner, lease_expires_at)
         VALUES (${d.id}, ${d.webhookId}, ${d.endpointId}, ${d.merchantId}, ${d.mode}, ${d.eventId}, ${d.eventType}, ${d.body},
-          ${d.targetUrl ?? null}, ${PENDING}, ${d.maxRetries}, ${t}, ${t})
+          ${d.targetUrl ?? null}, ${PENDING}, ${d.maxRetries}, ${t}, ${t}, ${d.lease?.owner ?? null}, ${d.lease === undefined ? null : t + d.lease.leaseMs})
         RETURNING ${DELIVERY_COLUMNS}`)
       return toDelivery(row as DeliveryRow)
     })
@@ -232,14 +235,6 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
         claimed.push(toDelivery(row))
       }
       return claimed
-    }, SELF_GUARDED)
-  }
-
-  async claim (leaseOwner: string, id: string, leaseMs: number): Promise<Delivery | null> {
-    return await this.#s.write(async (tx) => {
-      const t = tx.now()
-      const row = await claimRow(tx, id, leaseOwner, t + leaseMs, t)
-      return row === undefined ? null : toDelivery(row)
     }, SELF_GUARDED)
   }
 

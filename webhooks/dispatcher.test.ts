@@ -197,4 +197,26 @@ describe('outbox and dispatcher', () => {
     // A claim per poll and per freed slot, not a loop (one spun thousands of times here while the slot hung).
     expect(claims).toBeLessThan(200)
   })
+
+  it('sends a test delivery itself though a claim loop runs between its insert and its send', async () => {
+    h = await webhookHarness()
+    const r = await receiver()
+    const { endpoint } = await createEndpoint(h.ledger, h.owner, { url: r.url })
+    // Another node's claim loop, run right after the test row commits: before the row was born leased,
+    // this claim took it and the test call failed ("could not be claimed"; seen once in CI on PostgreSQL).
+    const deliveries = h.ledger.webhookDeliveries
+    const insert = deliveries.insert.bind(deliveries)
+    const takenByOther: string[] = []
+    deliveries.insert = async (d) => {
+      const row = await insert(d)
+      takenByOther.push(...(await deliveries.claimDue('other-node', 60_000, 100, () => 100)).map((c) => c.id))
+      return row
+    }
+    h.webhooks.dispatcher.start()
+    const { delivery, result } = await h.webhooks.dispatcher.sendTest(endpoint)
+    expect(result.statusCode).toBe(200)
+    expect(takenByOther).toEqual([])
+    expect(r.requests).toHaveLength(1)
+    await until(async () => (await h.deliveries()).find((d) => d.id === delivery.id)?.status === 'delivered', 5000, 'test delivered')
+  })
 })

@@ -137,9 +137,7 @@ export class Dispatcher {
   /** Sends `webhook.test` to one endpoint now (ahead of its lane's other rows) and waits for the attempt. */
   async sendTest (endpoint: Endpoint): Promise<AttemptOutcome> {
     const { ledger } = this.#o
-    const created = await enqueueTest(ledger, endpoint, this.#o.now())
-    const claimed = await ledger.webhookDeliveries.claim(this.#owner, created.id, this.leaseMs)
-    if (claimed === null) throw new Error('a fresh test delivery could not be claimed')
+    const claimed = await enqueueTest(ledger, endpoint, this.#o.now(), { owner: this.#owner, leaseMs: this.leaseMs })
     const target = await this.#target(claimed.endpointId)
     return await new Promise<AttemptOutcome>((resolve, reject) => {
       this.#lane(claimed.endpointId).ready.unshift({ delivery: claimed, target, waiter: { resolve, reject } })

@@ -4,7 +4,7 @@ import { randomHex } from '../core/ids.js'
 import { isoSeconds } from '../core/time.js'
 import type { LedgerEvent } from '../ledger/events.js'
 import type { LedgerStores } from '../ledger/ledger.js'
-import type { Delivery } from '../ledger/webhook-deliveries.js'
+import type { Delivery, NewDelivery } from '../ledger/webhook-deliveries.js'
 import type { Endpoint } from '../ledger/webhook-endpoints.js'
 
 export { DELIVERY_STATUSES, type DeliveryStatus } from '../core/enums.js'
@@ -28,11 +28,11 @@ export function envelopeBody (type: EventType, webhookId: string, occurredAt: nu
 type OutboxStores = Pick<LedgerStores, 'webhookEndpoints' | 'webhookDeliveries'>
 
 async function enqueue (stores: OutboxStores, endpoint: Endpoint, type: EventType, eventId: number | null, occurredAt: number, data: Record<string, unknown>,
-  maxRetries: number | null, targetUrl: string | null = null): Promise<Delivery> {
+  maxRetries: number | null, targetUrl: string | null = null, lease?: NewDelivery['lease']): Promise<Delivery> {
   const webhookId = newWebhookId()
   return await stores.webhookDeliveries.insert({
     id: randomUUID(), webhookId, endpointId: endpoint.id, merchantId: endpoint.merchantId, mode: endpoint.mode, eventId,
-    eventType: type, body: envelopeBody(type, webhookId, occurredAt, data), maxRetries, targetUrl
+    eventType: type, body: envelopeBody(type, webhookId, occurredAt, data), maxRetries, targetUrl, ...(lease === undefined ? {} : { lease })
   })
 }
 
@@ -74,9 +74,12 @@ export async function enqueueEvent (tx: OutboxStores & Pick<LedgerStores, 'payme
   return written
 }
 
-/** A `webhook.test` delivery for one endpoint, due now, tried once (replayable like any other). */
-export async function enqueueTest (stores: OutboxStores, endpoint: Endpoint, now: number): Promise<Delivery> {
+/**
+ * A `webhook.test` delivery for one endpoint, tried once (replayable like any other), written already
+ * leased to the caller that sends it now: a running poll loop could otherwise claim it first.
+ */
+export async function enqueueTest (stores: OutboxStores, endpoint: Endpoint, now: number, lease: NonNullable<NewDelivery['lease']>): Promise<Delivery> {
   return await enqueue(stores, endpoint, 'webhook.test', null, now, {
     message: 'This is a test webhook from your Harpoon daemon.', endpoint_id: endpoint.id, mode: endpoint.mode, sent_at: isoSeconds(now)
-  }, 0)
+  }, 0, null, lease)
 }
