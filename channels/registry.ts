@@ -88,7 +88,14 @@ export async function createChannelRegistry (deps: RegistryDeps): Promise<Channe
   let embeddedIpay: IpayChannel | null = null
   if (config.embeddedIpay === true) {
     // Test phones decide what the customer does (channels/ipay/README.md); its callbacks come to the daemon's API.
-    ipaySimulator = await startIpaySimulator({ port: 0, logger: logger.child({ component: 'ipay-sim' }) })
+    try {
+      ipaySimulator = await startIpaySimulator({ port: 0, logger: logger.child({ component: 'ipay-sim' }) })
+    } catch (err) {
+      // The daemon's start fails with this error and closes what it opened; what the registry opened is closed here.
+      for (const c of channels.values()) await c.close()
+      await simulator?.close()
+      throw err
+    }
     // Its callback URL comes with setLocalApiUrl, once the API listens.
     embeddedIpay = new IpayChannel({
       id: EMBEDDED_IPAY_CHANNEL_ID, merchant: null, mode: 'test', base_url: ipaySimulator.baseUrl, ipn_url: ipaySimulator.ipnUrl,
