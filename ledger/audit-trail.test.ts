@@ -38,6 +38,17 @@ describe('audit trail (migration 014)', () => {
     expect(page.items[0]).toMatchObject({ actorType: 'key', actorId: 'key_1', address: '203.0.113.9', afterState: '{"status":"CANCELLED","n":5}' })
   })
 
+  it('chains several records appended in one transaction after taking the chain, on top of earlier ones', async () => {
+    await appendMany(2)
+    await t.ledger.transact(async (tx) => {
+      await tx.auditTrail.lockChain()
+      for (let i = 3; i <= 5; i++) await tx.auditTrail.append(change(i))
+    })
+    expect(await t.ledger.auditTrail.verify()).toMatchObject({ ok: true, records: 5 })
+    const page = await t.ledger.auditTrail.list({ merchantId: 'default', mode: 'test', limit: 10 })
+    expect(page.items.map((r) => r.seq)).toEqual([5, 4, 3, 2, 1])
+  })
+
   it('refuses an append outside a transaction: a record without its change (or the reverse) cannot exist', async () => {
     await expect(t.ledger.auditTrail.append(change(1))).rejects.toThrow(/inside a ledger transaction/)
   })

@@ -125,12 +125,25 @@ export interface AuditTrailStore {
 
 export class SqlAuditTrailStore implements AuditTrailStore {
   readonly #s: LedgerScope
+  /**
+   * The chain's head as this transaction holds it, once locked (PostgreSQL) or moved by an append:
+   * nobody else can move it before this transaction ends. A store belongs to one scope, so to one
+   * transaction (a retried transaction runs in a new one).
+   */
+  #head: { seq: number, hash: string } | null = null
   constructor (scope: LedgerScope) { this.#s = scope }
 
   async lockChain (): Promise<void> {
     const tx = this.#s.inTransaction('locking the audit trail')
-    // EXCLUSIVE: blocks other appends (they update the head) but not readers of the trail.
-    if (tx.dialect === 'postgres') await tx.run(sql`LOCK TABLE audit_trail_head IN EXCLUSIVE MODE`)
+    if (tx.dialect !== 'postgres') return
+    // EXCLUSIVE: blocks other appends (they update the head) but not readers of the trail. The head
+    // is read right behind the lock, in the same round trip (pipelined): PostgreSQL runs the read
+    // once the lock is held, so it sees the head no other transaction can move any more.
+    const [, head] = await Promise.all([
+      tx.run(sql`LOCK TABLE audit_trail_head IN EXCLUSIVE MODE`),
+      tx.get<{ seq: number, hash: string }>(sql`SELECT seq, hash FROM audit_trail_head WHERE id = 1`)
+    ])
+    this.#head = head ?? { seq: 0, hash: GENESIS_HASH }
   }
 
   async append (change: AuditChange): Promise<AuditRecord> {
@@ -138,8 +151,7 @@ export class SqlAuditTrailStore implements AuditTrailStore {
     // The head is read and moved in this transaction: SQLite has one writer; on PostgreSQL two
     // appends that read the same head cannot both commit (the second is serialised and run again),
     // so several daemons keep one chain.
-    const head = await tx.get<{ seq: number, hash: string }>(sql`SELECT seq, hash FROM audit_trail_head WHERE id = 1`)
-    const prev = head ?? { seq: 0, hash: GENESIS_HASH }
+    const prev = this.#head ?? (await tx.get<{ seq: number, hash: string }>(sql`SELECT seq, hash FROM audit_trail_head WHERE id = 1`)) ?? { seq: 0, hash: GENESIS_HASH }
     const a = change.actor
     const row: Omit<TrailRow, 'hash'> = {
       seq: prev.seq + 1,
@@ -157,13 +169,18 @@ export class SqlAuditTrailStore implements AuditTrailStore {
       prev_hash: prev.hash
     }
     const hash = recordHash(row)
-    const moved = await tx.run(sql`INSERT INTO audit_trail_head (id, seq, hash) VALUES (1, ${row.seq}, ${hash})
-      ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash WHERE audit_trail_head.seq = ${prev.seq}`)
+    // Both writes at once (on PostgreSQL one round trip, pipelined): the record does not depend on
+    // the head's answer, and a head that did not move fails the whole transaction either way.
+    const [moved] = await Promise.all([
+      tx.run(sql`INSERT INTO audit_trail_head (id, seq, hash) VALUES (1, ${row.seq}, ${hash})
+        ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash WHERE audit_trail_head.seq = ${prev.seq}`),
+      tx.run(sql`INSERT INTO audit_trail (seq, at, actor_type, actor_id, address, merchant_id, mode, action, target_type, target_id,
+          before_state, after_state, prev_hash, hash)
+        VALUES (${row.seq}, ${row.at}, ${row.actor_type}, ${row.actor_id}, ${row.address}, ${row.merchant_id}, ${row.mode}, ${row.action},
+          ${row.target_type}, ${row.target_id}, ${row.before_state}, ${row.after_state}, ${row.prev_hash}, ${hash})`)
+    ])
     if (moved.changes !== 1) throw new Error('the audit trail head moved under this transaction')
-    await tx.run(sql`INSERT INTO audit_trail (seq, at, actor_type, actor_id, address, merchant_id, mode, action, target_type, target_id,
-        before_state, after_state, prev_hash, hash)
-      VALUES (${row.seq}, ${row.at}, ${row.actor_type}, ${row.actor_id}, ${row.address}, ${row.merchant_id}, ${row.mode}, ${row.action},
-        ${row.target_type}, ${row.target_id}, ${row.before_state}, ${row.after_state}, ${row.prev_hash}, ${hash})`)
+    this.#head = { seq: row.seq, hash }
     return toRecord({ ...row, hash })
   }
 

@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../constraints.js'
 import { describeEngineConformance } from '../engine.conformance.js'
 import { DatabaseUnavailableError, type Transaction } from '../engine.js'
 import { sql } from '../sql.js'
-import { CommitOutcomeUnknownError, openPostgresEngine, type PostgresEngine, type PostgresEngineOptions } from './engine.js'
+import { CommitOutcomeUnknownError, openPostgresEngine, sentAheadOfBegin, type PostgresEngine, type PostgresEngineOptions } from './engine.js'
 import { createTestDatabase } from '../../test/helpers/postgres-database.js'
 import { startPostgresServer } from '../../fixtures/postgres-server.js'
 import { until, waitFor } from '../../test/helpers/wait-for.js'
@@ -170,6 +170,54 @@ describe('PostgresEngine: races', () => {
     expect((await Promise.all([claim(), claim()])).sort()).toEqual(['claimed', 'taken'])
     expect(runs).toBeGreaterThanOrEqual(3)
     expect(await e.value(sql`SELECT count(*) FROM t`)).toBe(1)
+  })
+})
+
+describe('PostgresEngine: BEGIN pipelined with the first statement', () => {
+  it('sends only a read or a table lock ahead of an unanswered BEGIN, never a write', () => {
+    expect(sentAheadOfBegin('SELECT 1 FROM payments WHERE hpn_code = $1')).toBe(true)
+    expect(sentAheadOfBegin('\n      SELECT seq, hash FROM audit_trail_head')).toBe(true)
+    expect(sentAheadOfBegin('LOCK TABLE audit_trail_head IN EXCLUSIVE MODE')).toBe(true)
+    for (const write of ['INSERT INTO t (status) VALUES ($1)', 'UPDATE t SET n = 1', 'DELETE FROM t', 'WITH x AS (DELETE FROM t RETURNING id) SELECT id FROM x', 'SELECTED', 'TRUNCATE t']) {
+      expect(sentAheadOfBegin(write)).toBe(false)
+    }
+  })
+
+  it('fails a transaction whose BEGIN fails, commits none of its statements, and serves again on that connection', async () => {
+    // One connection, handed back to the pool inside a failed transaction: its next BEGIN is refused
+    // (25P02), and so is each statement sent behind it.
+    const e = await engine({ poolSize: 1 })
+    await e.session(async (c) => {
+      await c.query('BEGIN')
+      await c.query('SELECT 1/0').catch(() => {})
+    })
+    await expect(e.transaction(async (tx) => {
+      await tx.value(sql`SELECT count(*) FROM t`)
+      await tx.run(sql`INSERT INTO t (status, n) VALUES (${'lost'}, ${1})`)
+    })).rejects.toMatchObject({ code: '25P02' })
+    await e.session(async (c) => {
+      await c.query('BEGIN')
+      await c.query('SELECT 1/0').catch(() => {})
+    })
+    // A write first: it waits for BEGIN's answer, so it is never sent.
+    await expect(e.transaction(async (tx) => { await tx.run(sql`INSERT INTO t (status, n) VALUES (${'lost'}, ${2})`) })).rejects.toMatchObject({ code: '25P02' })
+    await e.transaction(async (tx) => { await tx.run(sql`INSERT INTO t (status, n) VALUES (${'kept'}, ${3})`) })
+    expect(await e.all(sql`SELECT status, n FROM t ORDER BY id`)).toEqual([{ status: 'kept', n: 3 }])
+  })
+
+  it('runs a body\'s statements awaited together in one transaction, and rolls all of them back when one fails', async () => {
+    const e = await engine()
+    await e.transaction(async (tx) => {
+      await Promise.all([tx.run(sql`INSERT INTO t (status, n) VALUES (${'a'}, ${1})`), tx.run(sql`INSERT INTO t (status, n) VALUES (${'b'}, ${2})`)])
+    })
+    await expect(e.transaction(async (tx) => {
+      await Promise.all([
+        tx.run(sql`INSERT INTO t (status, n) VALUES (${'c'}, ${3})`),
+        tx.value(sql`SELECT 1/0`),
+        tx.run(sql`INSERT INTO t (status, n) VALUES (${'d'}, ${4})`)
+      ])
+    })).rejects.toMatchObject({ code: '22012' })
+    expect(await e.all(sql`SELECT status FROM t ORDER BY id`)).toEqual([{ status: 'a' }, { status: 'b' }])
   })
 })
 

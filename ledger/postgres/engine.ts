@@ -83,9 +83,26 @@ interface RunState {
   lostRace: string | undefined
   /** Set when a prepared statement's plan went stale (another node changed the schema). */
   stalePlan: boolean
+  /** The transaction's BEGIN while it is unanswered, or failed: a statement decides whether to wait for it (see `#query`). */
+  began: Promise<unknown> | null
 }
 
-const freshState = (): RunState => ({ finished: false, lostRace: undefined, stalePlan: false })
+const freshState = (): RunState => ({ finished: false, lostRace: undefined, stalePlan: false, began: null })
+
+/**
+ * A statement that changes nothing when it runs outside a transaction: a read, or a table lock (which
+ * PostgreSQL refuses outside one). Such a statement is sent right behind its transaction's BEGIN
+ * without waiting for BEGIN's answer, saving a round trip per transaction: should BEGIN fail on a
+ * live connection (a cancel request arriving just then), the statement runs on its own and harms
+ * nothing, and the transaction fails with BEGIN's error. Any other statement waits for BEGIN, so a
+ * write can never commit by itself outside its transaction.
+ */
+const HARMLESS_FIRST = /^\s*(SELECT|LOCK)\s/i
+
+/** True for a statement that may be sent ahead of its transaction's unanswered BEGIN (HARMLESS_FIRST). */
+export function sentAheadOfBegin (text: string): boolean {
+  return HARMLESS_FIRST.test(text)
+}
 
 /** Statements bound to one pooled connection: a transaction's, or a read's. */
 class ClientExecutor implements Executor {
@@ -104,9 +121,17 @@ class ClientExecutor implements Executor {
     if (this.#state.finished) throw new Error('this ledger transaction has already ended: a store kept it past its transact() call')
     const { compiled, prepared: name } = this.#cache.lookup(statement)
     const values = parameters(compiled, statement)
+    // Until BEGIN has answered (statements of a body may be sent together), only a harmless one goes ahead of it.
+    const began = this.#state.began
+    if (began !== null && !sentAheadOfBegin(compiled.text)) await began
+    // A named statement is parsed once per connection and reused (pg keeps the names it prepared).
+    const answer = this.#client.query({ name, text: compiled.text, values, ...(rowMode === undefined ? {} : { rowMode }) })
     try {
-      // A named statement is parsed once per connection and reused (pg keeps the names it prepared).
-      return await this.#client.query({ name, text: compiled.text, values, ...(rowMode === undefined ? {} : { rowMode }) })
+      if (began !== null) {
+        // Sent behind BEGIN (pipeline mode): BEGIN's failure is the transaction's, whatever this one did.
+        try { await began } catch (err) { answer.catch(() => {}); throw err }
+      }
+      return await answer
     } catch (err) {
       const conflict = isRetryableConflict(err)
       // Remember it even if the caller catches it: the transaction is aborted and must be run again.
@@ -177,7 +202,12 @@ export class PostgresEngine implements Engine {
       application_name: options.applicationName ?? 'harpoon',
       idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 60_000,
       keepAlive: true,
-      types: typeParsers
+      types: typeParsers,
+      // Statements are written without waiting for the answer to the one before (each still ends in
+      // its own Sync, so an error ends one statement, not those behind it): a transaction's BEGIN
+      // travels with its first statement, and a body's independent statements awaited together
+      // (Promise.all) share a round trip.
+      pipeline: true
     })
     // An idle connection that dies (database restarted, network cut) is dropped by the pool, which
     // then emits 'error': without a listener that would crash the process.
@@ -228,10 +258,16 @@ export class PostgresEngine implements Engine {
         run: async (s) => await executor.run(s),
         afterCommit: (cb) => { callbacks.push(cb) }
       }
-      await client.query(begin)
+      // Not awaited here: the body's first statement goes out right behind it (see HARMLESS_FIRST).
+      const began = client.query(begin)
+      state.began = began
+      // Once BEGIN has answered, statements stop checking it; a failed BEGIN stays, failing every statement after it.
+      began.then(() => { state.began = null }, () => {})
       let value: T
       try {
         value = await this.#nesting.run(async () => await fn(tx))
+        // A body that sent nothing (or caught BEGIN's error): COMMIT means something only after a BEGIN that worked.
+        await began
       } catch (err) {
         state.finished = true
         try {
