@@ -134,8 +134,7 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
   // Callback style: it never waits, and an async hook costs every request a promise and a tick.
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched'
-    deps.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) })
-    deps.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000)
+    deps.metrics.http.record(request.method, route, reply.statusCode, reply.elapsedTime / 1000)
     done()
   })
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuditStore } from '../ledger/audit.js'
+import { addRouteHooks, maybeWrites } from './route-hooks.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,17 +26,20 @@ export function auditAppRequest (request: FastifyRequest, paymentId: number, cha
 export function registerAppRequestAudit (app: FastifyInstance, audit: AuditStore): void {
   app.decorateRequest('auditLeg', null)
   app.decorateRequest('auditResponse', null)
-  // Callback style where nothing waits (nearly every request is no leg): an async hook costs every
-  // request a promise and a tick.
-  app.addHook('onSend', (request, _reply, payload, done) => {
-    if (request.auditLeg !== null && typeof payload === 'string') request.auditResponse = payload
-    done(null, payload)
-  })
-  app.addHook('onResponse', (request, reply, done) => {
-    const leg = request.auditLeg
-    // A request that failed after marking (its transaction rolled back) made no leg of anything.
-    if (leg === null || reply.statusCode >= 400) { done(); return }
-    recordLeg(audit, request, reply, leg).then(() => { done() }, done)
+  // Only on routes that may write (api/route-hooks.ts): a leg is an initialize, a refund, a
+  // request-to-pay, never a read. Callback style where nothing waits (most requests are no leg): an
+  // async hook costs every request a promise and a tick.
+  addRouteHooks(app, maybeWrites, {
+    onSend (request, _reply, payload, done) {
+      if (request.auditLeg !== null && typeof payload === 'string') request.auditResponse = payload
+      done(null, payload)
+    },
+    onResponse (request, reply, done) {
+      const leg = request.auditLeg
+      // A request that failed after marking (its transaction rolled back) made no leg of anything.
+      if (leg === null || reply.statusCode >= 400) { done(); return }
+      recordLeg(audit, request, reply, leg).then(() => { done() }, done)
+    }
   })
 }
 

@@ -39,20 +39,29 @@ export function registerAuth (app: FastifyInstance, keys: ApiKeyStore): void {
   app.decorateRequest('auth', null)
   app.decorateRequest('authProblem', null)
 
-  app.addHook('onRequest', async (request) => {
+  // Callback style: a cached key is answered without waiting (ledger/api-key-cache.ts), and an
+  // async hook would cost every request a promise and a tick. Only a key not cached waits for the ledger.
+  app.addHook('onRequest', (request, _reply, done) => {
     const header = request.headers.authorization
-    if (header === undefined || header === '') { request.authProblem = 'missing API key: send Authorization: Bearer <key>'; return }
+    if (header === undefined || header === '') { request.authProblem = 'missing API key: send Authorization: Bearer <key>'; done(); return }
     const m = BEARER.exec(header)
-    if (m === null) { request.authProblem = 'the Authorization header must be "Bearer <key>"'; return }
-    const auth = await keys.authenticate(m[1] as string)
-    if (auth === null) { request.authProblem = 'unknown, revoked or expired API key'; return }
-    request.auth = auth
+    if (m === null) { request.authProblem = 'the Authorization header must be "Bearer <key>"'; done(); return }
+    const secret = m[1] as string
+    const cached = keys.authenticateCached(secret)
+    if (cached !== undefined) { settle(request, cached); done(); return }
+    keys.authenticate(secret).then((auth) => { settle(request, auth); done() }, done)
   })
 
   // Callback style: nothing here waits, and an async hook costs every request a promise and a tick.
   app.addHook('preParsing', (request, _reply, payload, done) => {
     done(refusal(request), payload)
   })
+}
+
+/** Records authentication's verdict on the request. */
+function settle (request: FastifyRequest, auth: AuthContext | null): void {
+  if (auth === null) request.authProblem = 'unknown, revoked or expired API key'
+  else request.auth = auth
 }
 
 /** Why the authenticated caller may not call this route, or null. */

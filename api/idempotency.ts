@@ -5,6 +5,7 @@ import type { Owner } from '../ledger/modes.js'
 import { recordApiChange, type AuditNote } from './audit-trail.js'
 import { ok } from './envelope.js'
 import { validationFailed } from './http-errors.js'
+import { addRouteHooks, takesPost } from './route-hooks.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -24,22 +25,25 @@ const NOT_REPLAYED = new Set([400, 401, 403, 404, 413, 415, 422])
 /**
  * SPEC §4 `Idempotency-Key` on every authenticated POST. Runs after validation, so a request
  * rejected for its fields never claims a key. A replay sends the first response back byte for byte.
+ * Call before the routes are registered.
  */
 export function registerIdempotency (app: FastifyInstance, store: IdempotencyStore): void {
   app.decorateRequest('rawBody', null)
   app.decorateRequest('idempotency', null)
 
-  // Callback style with a synchronous way through for the requests it has nothing to do with (every
-  // read): an async hook costs each of them a promise and a tick. A replay answers and never calls done.
-  app.addHook('preHandler', (request, reply, done) => {
-    if (request.method !== 'POST' || request.auth === null || request.headers[IDEMPOTENCY_HEADER] === undefined) { done(); return }
-    claimKey(store, request, reply).then((replayed) => { if (!replayed) done() }, done)
-  })
-
-  app.addHook('onSend', (request, reply, payload, done) => {
-    const claim = request.idempotency
-    if (claim === null || claim.stored) { done(null, payload); return }
-    recordOutcome(store, request, reply, claim, payload).then(() => { done(null, payload) }, done)
+  // Only on the routes that take a POST (api/route-hooks.ts): reads never pass through these hooks.
+  // Callback style with a synchronous way through for a POST without a key: an async hook costs it a
+  // promise and a tick. A replay answers and never calls done.
+  addRouteHooks(app, takesPost, {
+    preHandler (request, reply, done) {
+      if (request.method !== 'POST' || request.auth === null || request.headers[IDEMPOTENCY_HEADER] === undefined) { done(); return }
+      claimKey(store, request, reply).then((replayed) => { if (!replayed) done() }, done)
+    },
+    onSend (request, reply, payload, done) {
+      const claim = request.idempotency
+      if (claim === null || claim.stored) { done(null, payload); return }
+      recordOutcome(store, request, reply, claim, payload).then(() => { done(null, payload) }, done)
+    }
   })
 }
 

@@ -49,7 +49,8 @@ export function paymentViewer (wallets: Wallets): PaymentView {
     }))
     // A channel that also takes money by hand (iPay: a paybill and an account) says where.
     if (row.channel_id !== null) pay_to.push(...await channelPayTo(stores, row, amount))
-    return { ...data, pay_to } as Static<typeof PaymentSchema>
+    // `data` is this call's own object: completed in place rather than copied (a read's garbage).
+    return Object.assign(data, { pay_to }) as Static<typeof PaymentSchema>
   }
 }
 

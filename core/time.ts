@@ -1,6 +1,7 @@
 /** Times are epoch milliseconds inside, ISO 8601 UTC with a `Z` and whole seconds at the edge. */
 export function isoSeconds (epochMs: number): string {
-  return new Date(Math.floor(epochMs / 1000) * 1000).toISOString().replace('.000Z', 'Z')
+  // toISOString always ends ".sssZ": dropping the milliseconds is rounding down to the second.
+  return `${new Date(epochMs).toISOString().slice(0, -5)}Z`
 }
 
 /** The same with milliseconds ("2026-04-10T12:00:00.123Z"), where two changes can fall in one second. */

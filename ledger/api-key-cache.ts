@@ -35,8 +35,17 @@ export class ApiKeyCache<Entry> {
    * moved since the last call: from here on, `get` only answers what was read after the last change.
    */
   async version (): Promise<number | null> {
-    const watch = this.#watch ?? await this.#start()
-    const now = watch?.version() ?? null
+    if (this.#watch === undefined) await this.#start()
+    return this.versionNow() ?? null
+  }
+
+  /**
+   * `version` without waiting: undefined while the watch has not started (ask `version`), which
+   * happens once per process or after the ledger was unreachable.
+   */
+  versionNow (): number | null | undefined {
+    if (this.#watch === undefined) return undefined
+    const now = this.#watch.version()
     if (now !== this.#version) {
       this.#entries.clear()
       this.#version = now

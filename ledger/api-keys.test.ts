@@ -68,3 +68,39 @@ describe('checkout tokens', () => {
     await expect(t.ledger.checkoutTokens.issue(1)).rejects.toThrow(/inside a ledger transaction/)
   })
 })
+
+describe('authentication without waiting (authenticateCached)', () => {
+  it('answers only what the key cache holds, and never a key changed since it was cached', async () => {
+    const keys = t.ledger.apiKeys
+    const key = await keys.create({ ...base, scopes: ['payments:read'] })
+    expect(keys.authenticateCached('hpn_test_sk_nonsense')).toBeNull()
+    // Never read yet: only the ledger can tell.
+    expect(keys.authenticateCached(key.secret)).toBeUndefined()
+    const auth = await keys.authenticate(key.secret)
+    expect(auth?.keyId).toBe(key.id)
+    expect(keys.authenticateCached(key.secret)).toEqual(auth)
+    // A wrong secret of the right shape is not answered from the cache either way.
+    expect(keys.authenticateCached(`${key.secret.slice(0, -1)}${key.secret.endsWith('A') ? 'B' : 'A'}`)).toBeUndefined()
+    expect(await keys.revoke(key.id, 'shop')).toBe(true)
+    expect(keys.authenticateCached(key.secret)).toBeUndefined()
+    expect(await keys.authenticate(key.secret)).toBeNull()
+  })
+
+  it('stops a cached key at its expiry without any change to announce', async () => {
+    let now = Date.now()
+    const clocked = await openTestLedger({ now: () => now })
+    try {
+      await clocked.ledger.merchants.create({ id: 'shop', name: 'Shop' })
+      const keys = clocked.ledger.apiKeys
+      const first = await keys.create({ ...base, scopes: ['payments:read'] })
+      const { key: second } = await keys.roll(first.id, { merchantId: 'shop' }, 60)
+      expect(second.id).not.toBe(first.id)
+      expect((await keys.authenticate(first.secret))?.keyId).toBe(first.id)
+      expect(keys.authenticateCached(first.secret)?.keyId).toBe(first.id)
+      now += 61_000
+      expect(keys.authenticateCached(first.secret)).toBeNull()
+    } finally {
+      await clocked.cleanup()
+    }
+  })
+})

@@ -173,6 +173,12 @@ export interface ApiKeyStore {
   create: (input: NewKeyInput) => Promise<NewApiKey>
   /** Checks a presented secret. Null for malformed, unknown, revoked or expired keys. */
   authenticate: (secret: string) => Promise<AuthContext | null>
+  /**
+   * `authenticate` without waiting, when the key cache alone can answer; undefined when only the
+   * ledger can (a key not cached, the cache's watch not running, inside a transaction, a
+   * `last_used_at` due): then call `authenticate`.
+   */
+  authenticateCached: (secret: string) => AuthContext | null | undefined
   get: (id: string, merchantId?: string) => Promise<ApiKey | undefined>
   list: (merchantId?: string) => Promise<ApiKey[]>
   /** Revokes at once. Returns false when the key does not exist (for this merchant). */
@@ -193,6 +199,19 @@ export interface ApiKeyStore {
 
 /** Remember when a key was last used without a disk write per request: at most once a minute. */
 const TOUCH_EVERY_MS = 60_000
+
+/** Whether this key's `last_used_at` is to be written now. */
+function touchDue (touched: ReadonlyMap<string, number>, auth: AuthContext, t: number): boolean {
+  return (touched.get(auth.keyId) ?? 0) < t - TOUCH_EVERY_MS
+}
+
+/** The key's caller if the presented secret is this key's and the key is neither revoked nor expired at `t`. */
+function usable (key: CachedKey, presented: Buffer, t: number): AuthContext | null {
+  if (!timingSafeEqual(key.hash, presented)) return null
+  if (key.revokedAt !== null && key.revokedAt <= t) return null
+  if (key.expiresAt !== null && key.expiresAt <= t) return null
+  return key.auth
+}
 
 export class SqlApiKeyStore implements ApiKeyStore {
   readonly #s: LedgerScope
@@ -251,16 +270,28 @@ export class SqlApiKeyStore implements ApiKeyStore {
       key = toCachedKey(row)
       cache?.remember(hash, key, version)
     }
-    if (!timingSafeEqual(key.hash, presented)) return null
     const t = this.#s.now()
-    if (key.revokedAt !== null && key.revokedAt <= t) return null
-    if (key.expiresAt !== null && key.expiresAt <= t) return null
+    const auth = usable(key, presented, t)
+    if (auth === null) return null
     const touched = this.#s.shared.keyTouched
-    if ((touched.get(key.auth.keyId) ?? 0) < t - TOUCH_EVERY_MS) {
-      touched.set(key.auth.keyId, t)
-      await this.#s.ex.run(sql`UPDATE api_keys SET last_used_at = ${t} WHERE id = ${key.auth.keyId}`)
+    if (touchDue(touched, auth, t)) {
+      touched.set(auth.keyId, t)
+      await this.#s.ex.run(sql`UPDATE api_keys SET last_used_at = ${t} WHERE id = ${auth.keyId}`)
     }
-    return key.auth
+    return auth
+  }
+
+  authenticateCached (secret: string): AuthContext | null | undefined {
+    if (!SECRET.test(secret)) return null
+    const cache = this.#s.tx === null ? this.#s.shared.keyCache : null
+    // Null: changes cannot be seen right now, so nothing is cached.
+    if (cache === null || (cache.versionNow() ?? null) === null) return undefined
+    const presented = hashSecret(secret)
+    const key = cache.get(presented.toString('base64'))
+    if (key === undefined) return undefined
+    const t = this.#s.now()
+    const auth = usable(key, presented, t)
+    return auth !== null && touchDue(this.#s.shared.keyTouched, auth, t) ? undefined : auth
   }
 
   async get (id: string, merchantId?: string): Promise<ApiKey | undefined> {
