@@ -71,9 +71,10 @@ async function loadGetPayment (url: string, key: string, n: number, durationS: n
 /**
  * The GET load on two running daemons in alternate rounds (a, b, a, b, …), each warmed up first: a
  * shared machine's drift over the run then falls on both alike instead of on whichever ran second.
- * Each side's figure is its requests over its rounds' time; its p50/p99 are the medians of its rounds'.
+ * Each side's req/s, p50 and p99 are the medians of its rounds' (a burst of other work on the
+ * machine spoils one round, not the figure); `rounds` lists each round's req/s, a then b.
  */
-export async function alternateGetPayment (a: Omit<ApiRun, 'get'>, b: Omit<ApiRun, 'get'>, rounds = 4, roundS = 3): Promise<[LoadResult, LoadResult]> {
+export async function alternateGetPayment (a: Omit<ApiRun, 'get'>, b: Omit<ApiRun, 'get'>, rounds = 5, roundS = 3): Promise<{ a: LoadResult, b: LoadResult, rounds: Array<[number, number]> }> {
   const results: [LoadResult[], LoadResult[]] = [[], []]
   for (const run of [a, b]) await loadGetPayment(run.daemon.url, run.key, run.n, 1, 1)
   for (let r = 0; r < rounds; r++) {
@@ -81,14 +82,14 @@ export async function alternateGetPayment (a: Omit<ApiRun, 'get'>, b: Omit<ApiRu
   }
   const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number
   const merged = (list: LoadResult[]): LoadResult => ({
-    rps: list.reduce((sum, l) => sum + l.requests, 0) / (list.length * roundS),
+    rps: median(list.map((l) => l.rps)),
     p50: median(list.map((l) => l.p50)),
     p99: median(list.map((l) => l.p99)),
     requests: list.reduce((sum, l) => sum + l.requests, 0),
     errors: list.reduce((sum, l) => sum + l.errors, 0),
     non2xx: list.reduce((sum, l) => sum + l.non2xx, 0)
   })
-  return [merged(results[0]), merged(results[1])]
+  return { a: merged(results[0]), b: merged(results[1]), rounds: results[0].map((l, i) => [l.rps, results[1][i]?.rps ?? Number.NaN]) }
 }
 
 /**

@@ -92,13 +92,13 @@ const benches: Record<string, Bench> = {
     // with like, and neither side owns a quiet or a busy stretch of a shared machine.
     const small = await startGetPayment(100_000, cleanup)
     const big = await startGetPayment(1_000_000, cleanup)
-    const [smallGet, bigGet] = await alternateGetPayment(small, big)
+    const { a: smallGet, b: bigGet, rounds } = await alternateGetPayment(small, big)
     const busyRss = rssMb(big.daemon.pid)
     await small.daemon.stop()
     await big.daemon.stop()
     return [
       result('scale_1m', bigGet.rps, 'req/s', { name: 'api_get_payment over 100k payments', value: smallGet.rps },
-        `GET /v1/payments/{hpn_code} over 1,000,000 payments (seeded in ${round(big.seedSeconds, 1)} s, daemon listening after ${round(big.startSeconds, 2)} s) vs 100k, both daemons running, loaded in 4 alternate rounds of 3 s each; p99 ${bigGet.p99} ms vs ${smallGet.p99} ms; target ratio >= 0.8`),
+        `GET /v1/payments/{hpn_code} over 1,000,000 payments (seeded in ${round(big.seedSeconds, 1)} s, daemon listening after ${round(big.startSeconds, 2)} s) vs 100k, both daemons running, loaded in ${rounds.length} alternate rounds of 3 s, each side's median round (100k / 1M req/s by round: ${rounds.map(([s, b]) => `${round(s, 0)} / ${round(b, 0)}`).join(', ')}); p99 ${bigGet.p99} ms vs ${smallGet.p99} ms; target ratio >= 0.8`),
       result('scale_1m_db_size', big.dbMb ?? Number.NaN, 'MB', { name: 'database with 100k payments', value: small.dbMb ?? Number.NaN }, 'payments table and its indexes on disk (file + WAL)'),
       result('scale_1m_idle_rss', big.idleRssMb, 'MB', { name: 'idle RSS with 100k payments', value: small.idleRssMb }, `daemon RSS 2 s after start, before any request; ${round(busyRss, 1)} MB after the load run; target < 150 MB`)
     ]

@@ -9,7 +9,7 @@ import { encodeMultipart } from '../modem/pdu/encode.js'
 import { openLedger } from '../ledger/open.js'
 import { createEndpoint } from '../webhooks/endpoints.js'
 import { createWebhooks } from '../webhooks/webhooks.js'
-import { benchDatabase, Cleanup, percentile, spawnDaemon, tempDir, waitUntil, type Child } from './harness.js'
+import { benchDatabase, Cleanup, percentile, spawnDaemon, spawnReceiver, tempDir, waitUntil, type Child } from './harness.js'
 import { startReceiver } from './receiver.js'
 import { API_ONLY } from './api.js'
 import { benchSecretKey, prepareLedger } from './seed.js'
@@ -193,7 +193,8 @@ export interface Fanout { perSecond: number, seconds: number, bareSeconds: numbe
 export async function runFanout (cleanup: Cleanup, n = 5000, nodeArgs: string[] = []): Promise<Fanout> {
   const dir = tempDir(cleanup)
   const dbPath = join(dir, 'harpoon.db')
-  const receiver = await startReceiver(cleanup)
+  const receiverProcess = await spawnReceiver(dir, cleanup)
+  const receiver = { url: `${receiverProcess.url}/hook`, count: async () => Number(await (await fetch(`${receiverProcess.url}/count`)).text()) }
   const settings = { retry_schedule: [300], timeout_ms: 30_000, concurrency: 16, allow_private_targets: true, per_endpoint_concurrency: 4, disable_after_days: 5, poll_interval_ms: 500 }
   const { ledger } = await prepareLedger({ path: dbPath })
   createWebhooks({ ledger, settings, logger: pino({ level: 'silent' }) })
@@ -209,14 +210,14 @@ export async function runFanout (cleanup: Cleanup, n = 5000, nodeArgs: string[] 
   // The API and the dispatcher alone (no virtual modem polling beside them): the baseline does nothing else either.
   const daemon = await spawnDaemon(dir, { ...API_ONLY, webhooks: settings }, cleanup, { nodeArgs })
   const t0 = performance.now()
-  await waitUntil(() => receiver.count() >= n ? true : undefined, `${n} deliveries`, 180_000, 20)
+  await waitUntil(async () => await receiver.count() >= n ? true : undefined, `${n} deliveries`, 180_000, 20)
   const seconds = (performance.now() - t0) / 1000
   await daemon.stop()
 
   const { Agent, request } = await import('undici')
   const agent = new Agent({ keepAliveTimeout: 4_000 })
   cleanup.push(async () => { await agent.close() })
-  const before = receiver.count()
+  const before = await receiver.count()
   let next = 0
   const tb = performance.now()
   await Promise.all(Array.from({ length: concurrency }, async () => {
@@ -227,6 +228,6 @@ export async function runFanout (cleanup: Cleanup, n = 5000, nodeArgs: string[] 
     }
   }))
   const bareSeconds = (performance.now() - tb) / 1000
-  if (receiver.count() - before !== n) throw new Error('baseline lost requests')
+  if (await receiver.count() - before !== n) throw new Error('baseline lost requests')
   return { perSecond: n / seconds, seconds, bareSeconds, concurrency }
 }
