@@ -69,7 +69,7 @@ async function loadGetPayment (url: string, key: string, n: number, durationS: n
 }
 
 /**
- * The GET load on two running daemons in alternate rounds (a, b, a, b, …), each warmed up first: a
+ * The GET load on two running daemons in alternate rounds (a b, b a, a b, …), each warmed up first: a
  * shared machine's drift over the run then falls on both alike instead of on whichever ran second.
  * Each side's req/s, p50 and p99 are the medians of its rounds' (a burst of other work on the
  * machine spoils one round, not the figure); `rounds` lists each round's req/s, a then b.
@@ -77,8 +77,12 @@ async function loadGetPayment (url: string, key: string, n: number, durationS: n
 export async function alternateGetPayment (a: Omit<ApiRun, 'get'>, b: Omit<ApiRun, 'get'>, rounds = 5, roundS = 3): Promise<{ a: LoadResult, b: LoadResult, rounds: Array<[number, number]> }> {
   const results: [LoadResult[], LoadResult[]] = [[], []]
   for (const run of [a, b]) await loadGetPayment(run.daemon.url, run.key, run.n, 1, 1)
+  // a then b, then b then a: neither side always runs right after the other.
   for (let r = 0; r < rounds; r++) {
-    for (const [i, run] of [a, b].entries()) results[i]?.push(await loadGetPayment(run.daemon.url, run.key, run.n, roundS, 0))
+    for (const i of r % 2 === 0 ? [0, 1] : [1, 0]) {
+      const run = i === 0 ? a : b
+      results[i]?.push(await loadGetPayment(run.daemon.url, run.key, run.n, roundS, 0))
+    }
   }
   const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number
   const merged = (list: LoadResult[]): LoadResult => ({
