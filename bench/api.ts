@@ -34,6 +34,13 @@ function dbMb (path: string): number {
  * (empty) PostgreSQL database instead of a SQLite file.
  */
 export async function runGetPayment (n: number, cleanup: Cleanup, options: { nodeArgs?: string[], durationS?: number, databaseUrl?: string } = {}): Promise<ApiRun> {
+  const started = await startGetPayment(n, cleanup, options)
+  const get = await loadGetPayment(started.daemon.url, started.key, n, options.durationS ?? 5)
+  return { ...started, get }
+}
+
+/** runGetPayment up to the load: seeded, the daemon started, its idle RSS read. */
+export async function startGetPayment (n: number, cleanup: Cleanup, options: { nodeArgs?: string[], databaseUrl?: string } = {}): Promise<Omit<ApiRun, 'get'>> {
   const dir = tempDir(cleanup)
   const database = benchDatabase(dir, options.databaseUrl)
   const t0 = performance.now()
@@ -48,18 +55,45 @@ export async function runGetPayment (n: number, cleanup: Cleanup, options: { nod
   // Idle: let start-up garbage settle before reading RSS.
   await sleep(2000)
   const idleRssMb = rssMb(daemon.pid)
-  const get = await loadGetPayment(daemon.url, key, n, options.durationS ?? 5)
-  return { get, idleRssMb, dbMb: database.url === undefined ? dbMb(database.path) : null, seedSeconds, startSeconds, daemon, key, dir, n }
+  return { idleRssMb, dbMb: database.url === undefined ? dbMb(database.path) : null, seedSeconds, startSeconds, daemon, key, dir, n }
 }
 
-/** GET /v1/payments/{hpn_code}, a random seeded code per request, after a 1 s warm-up. */
-async function loadGetPayment (url: string, key: string, n: number, durationS: number): Promise<LoadResult> {
+/** GET /v1/payments/{hpn_code}, a random seeded code per request, after a warm-up (1 s unless told). */
+async function loadGetPayment (url: string, key: string, n: number, durationS: number, warmupS = 1): Promise<LoadResult> {
   const headers = { authorization: `Bearer ${key}` }
   const path = (): string => `/v1/payments/${seededCode(Math.floor(Math.random() * n))}`
-  await load({ url: `${url}/v1/payments/x`, headers, path, durationS: 1 })
+  if (warmupS > 0) await load({ url: `${url}/v1/payments/x`, headers, path, durationS: warmupS })
   const get = await load({ url: `${url}/v1/payments/x`, headers, path, durationS })
   if (get.non2xx > 0 || get.errors > 0) throw new Error(`api_get_payment: ${get.non2xx} non-2xx answers and ${get.errors} errors over ${n} payments`)
   return get
+}
+
+/**
+ * The GET load on two running daemons in alternate rounds (a b, b a, a b, …), each warmed up first: a
+ * shared machine's drift over the run then falls on both alike instead of on whichever ran second.
+ * Each side's req/s, p50 and p99 are the medians of its rounds' (a burst of other work on the
+ * machine spoils one round, not the figure); `rounds` lists each round's req/s, a then b.
+ */
+export async function alternateGetPayment (a: Omit<ApiRun, 'get'>, b: Omit<ApiRun, 'get'>, rounds = 5, roundS = 3): Promise<{ a: LoadResult, b: LoadResult, rounds: Array<[number, number]> }> {
+  const results: [LoadResult[], LoadResult[]] = [[], []]
+  for (const run of [a, b]) await loadGetPayment(run.daemon.url, run.key, run.n, 1, 1)
+  // a then b, then b then a: neither side always runs right after the other.
+  for (let r = 0; r < rounds; r++) {
+    for (const i of r % 2 === 0 ? [0, 1] : [1, 0]) {
+      const run = i === 0 ? a : b
+      results[i]?.push(await loadGetPayment(run.daemon.url, run.key, run.n, roundS, 0))
+    }
+  }
+  const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number
+  const merged = (list: LoadResult[]): LoadResult => ({
+    rps: median(list.map((l) => l.rps)),
+    p50: median(list.map((l) => l.p50)),
+    p99: median(list.map((l) => l.p99)),
+    requests: list.reduce((sum, l) => sum + l.requests, 0),
+    errors: list.reduce((sum, l) => sum + l.errors, 0),
+    non2xx: list.reduce((sum, l) => sum + l.non2xx, 0)
+  })
+  return { a: merged(results[0]), b: merged(results[1]), rounds: results[0].map((l, i) => [l.rps, results[1][i]?.rps ?? Number.NaN]) }
 }
 
 /**

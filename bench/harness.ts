@@ -124,6 +124,11 @@ export async function spawnAgent (dir: string, config: Record<string, unknown>, 
   return await spawnLogged([...nodeArgs, CLI, 'agent', '--config', configPath], join(dir, 'agent.log'), cleanup, running, 60_000, dir)
 }
 
+/** webhook_fanout's counting receiver as its own process (bench/receiver-server.ts); `url` is its origin. */
+export async function spawnReceiver (dir: string, cleanup: Cleanup): Promise<Child> {
+  return await spawnLogged([join(DIST, 'bench/receiver-server.js')], join(dir, 'receiver.log'), cleanup, (line) => /^LISTENING (\S+)$/.exec(line)?.[1], 20_000)
+}
+
 /** The baseline server: bare Fastify, no logger, constant JSON (bench/bare-server.ts). */
 export async function spawnBare (dir: string, cleanup: Cleanup): Promise<Child> {
   return await spawnLogged([join(DIST, 'bench/bare-server.js')], join(dir, 'bare.log'), cleanup, (line) => /^LISTENING (\S+)$/.exec(line)?.[1], 20_000)

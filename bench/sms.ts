@@ -9,8 +9,9 @@ import { encodeMultipart } from '../modem/pdu/encode.js'
 import { openLedger } from '../ledger/open.js'
 import { createEndpoint } from '../webhooks/endpoints.js'
 import { createWebhooks } from '../webhooks/webhooks.js'
-import { benchDatabase, Cleanup, percentile, spawnDaemon, tempDir, waitUntil, type Child } from './harness.js'
+import { benchDatabase, Cleanup, percentile, spawnDaemon, spawnReceiver, tempDir, waitUntil, type Child } from './harness.js'
 import { startReceiver } from './receiver.js'
+import { API_ONLY } from './api.js'
 import { benchSecretKey, prepareLedger } from './seed.js'
 
 const OWNER = { merchantId: 'default', mode: 'live' } as const
@@ -142,7 +143,7 @@ export interface Burst {
  * 500 2-part credits already on the SIM when the daemon starts → every payment SUCCESS. Timed, like
  * the bare client, from the first `AT+CMGL` on the line; the start-up before it is reported apart.
  */
-export async function runBurst (cleanup: Cleanup, n = 500): Promise<Burst> {
+export async function runBurst (cleanup: Cleanup, n = 500, nodeArgs: string[] = []): Promise<Burst> {
   const dir = tempDir(cleanup)
   const dbPath = join(dir, 'harpoon.db')
   const sim = new ModemSimulator({ profile: 'sim800', imsi: '620010000000001', memories: { SM: 2 * n + 10 } })
@@ -167,7 +168,7 @@ export async function runBurst (cleanup: Cleanup, n = 500): Promise<Burst> {
     input(chunk)
   }
   const t0 = performance.now()
-  const daemon = await spawnDaemon(dir, { modems: [{ ...MODEM, port: modem.path }] }, cleanup)
+  const daemon = await spawnDaemon(dir, { modems: [{ ...MODEM, port: modem.path }] }, cleanup, { nodeArgs })
   const listenSeconds = (performance.now() - t0) / 1000
   await waitUntil(async () => await watch.stats.paymentCount('SUCCESS') === n ? true : undefined, `${n} payments to settle`, 120_000, 25)
   const end = performance.now()
@@ -189,10 +190,11 @@ export async function runBurst (cleanup: Cleanup, n = 500): Promise<Burst> {
 export interface Fanout { perSecond: number, seconds: number, bareSeconds: number, concurrency: number }
 
 /** 5,000 events already in the outbox when the daemon starts → all delivered to a local receiver. */
-export async function runFanout (cleanup: Cleanup, n = 5000): Promise<Fanout> {
+export async function runFanout (cleanup: Cleanup, n = 5000, nodeArgs: string[] = []): Promise<Fanout> {
   const dir = tempDir(cleanup)
   const dbPath = join(dir, 'harpoon.db')
-  const receiver = await startReceiver(cleanup)
+  const receiverProcess = await spawnReceiver(dir, cleanup)
+  const receiver = { url: `${receiverProcess.url}/hook`, count: async () => Number(await (await fetch(`${receiverProcess.url}/count`)).text()) }
   const settings = { retry_schedule: [300], timeout_ms: 30_000, concurrency: 16, allow_private_targets: true, per_endpoint_concurrency: 4, disable_after_days: 5, poll_interval_ms: 500 }
   const { ledger } = await prepareLedger({ path: dbPath })
   createWebhooks({ ledger, settings, logger: pino({ level: 'silent' }) })
@@ -205,16 +207,17 @@ export async function runFanout (cleanup: Cleanup, n = 5000): Promise<Fanout> {
   if (bodies.length !== n) throw new Error(`expected ${n} deliveries, found ${bodies.length}`)
   // The delivery budget for one endpoint is per_endpoint_concurrency: the baseline gets the same.
   const concurrency = Math.min(settings.concurrency, settings.per_endpoint_concurrency)
-  const daemon = await spawnDaemon(dir, { webhooks: settings }, cleanup)
+  // The API and the dispatcher alone (no virtual modem polling beside them): the baseline does nothing else either.
+  const daemon = await spawnDaemon(dir, { ...API_ONLY, webhooks: settings }, cleanup, { nodeArgs })
   const t0 = performance.now()
-  await waitUntil(() => receiver.count() >= n ? true : undefined, `${n} deliveries`, 180_000, 20)
+  await waitUntil(async () => await receiver.count() >= n ? true : undefined, `${n} deliveries`, 180_000, 20)
   const seconds = (performance.now() - t0) / 1000
   await daemon.stop()
 
   const { Agent, request } = await import('undici')
   const agent = new Agent({ keepAliveTimeout: 4_000 })
   cleanup.push(async () => { await agent.close() })
-  const before = receiver.count()
+  const before = await receiver.count()
   let next = 0
   const tb = performance.now()
   await Promise.all(Array.from({ length: concurrency }, async () => {
@@ -225,6 +228,6 @@ export async function runFanout (cleanup: Cleanup, n = 5000): Promise<Fanout> {
     }
   }))
   const bareSeconds = (performance.now() - tb) / 1000
-  if (receiver.count() - before !== n) throw new Error('baseline lost requests')
+  if (await receiver.count() - before !== n) throw new Error('baseline lost requests')
   return { perSecond: n / seconds, seconds, bareSeconds, concurrency }
 }

@@ -224,9 +224,13 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
   async claimDue (leaseOwner: string, leaseMs: number, limit: number, room: (endpointId: string) => number): Promise<Delivery[]> {
     return await this.#s.write(async (tx) => {
       const t = tx.now()
+      const found = await due(tx, { now: t, limit, room })
+      if (found.length === 0) return []
+      const rows = new Map((await claimRows(tx, found.map((c) => c.id), leaseOwner, t + leaseMs, t)).map((r) => [r.id, r]))
       const claimed: Delivery[] = []
-      for (const c of await due(tx, { now: t, limit, room })) {
-        const row = await claimRow(tx, c.id, leaseOwner, t + leaseMs, t)
+      // In due()'s order (endpoints taken in turn), whatever order the UPDATE returned its rows in.
+      for (const c of found) {
+        const row = rows.get(c.id)
         if (row === undefined) continue
         if (c.lease_owner !== null) {
           await tx.ex.run(sql`INSERT INTO webhook_attempts (delivery_id, outcome, status_code, error, response_body, duration_ms, started_at)
@@ -346,12 +350,21 @@ async function due (tx: LedgerScope, q: { now: number, limit: number, room: (end
 }
 
 /**
- * Takes the lease of one due, unleased row. The WHERE clause is the guard: of two claimers of the
- * same row only one changes it (on PostgreSQL, at READ COMMITTED, the second re-checks the row after
- * the first commits and finds it leased).
+ * Takes the lease of the due, unleased rows among `ids`, in one statement (the ids as one JSON array
+ * parameter, so the statement is prepared once whatever their number): one UPDATE a claim instead of
+ * one a row, which cost 48 µs a delivery in webhook_fanout. The WHERE clause is the guard: of two
+ * claimers of the same row only one changes it (on PostgreSQL, at READ COMMITTED, the second
+ * re-checks the row after the first commits and finds it leased).
  */
-async function claimRow (tx: LedgerScope, id: string, owner: string, until: number, now: number): Promise<DeliveryRow | undefined> {
-  return await tx.ex.get<DeliveryRow>(sql`UPDATE webhook_deliveries SET lease_owner = ${owner}, lease_expires_at = ${until}
-    WHERE id = ${id} AND status = ${PENDING} AND next_attempt_at <= ${now} AND (lease_expires_at IS NULL OR lease_expires_at <= ${now})
-    RETURNING ${DELIVERY_COLUMNS}`)
+async function claimRows (tx: LedgerScope, ids: readonly string[], owner: string, until: number, now: number): Promise<DeliveryRow[]> {
+  const list = JSON.stringify(ids)
+  return tx.ex.dialect === 'postgres'
+    ? await tx.ex.all<DeliveryRow>(sql`UPDATE webhook_deliveries SET lease_owner = ${owner}, lease_expires_at = ${until}
+        WHERE id IN (SELECT jsonb_array_elements_text(${list}::jsonb)) AND status = ${PENDING} AND next_attempt_at <= ${now}
+          AND (lease_expires_at IS NULL OR lease_expires_at <= ${now})
+        RETURNING ${DELIVERY_COLUMNS}`)
+    : await tx.ex.all<DeliveryRow>(sql`UPDATE webhook_deliveries SET lease_owner = ${owner}, lease_expires_at = ${until}
+        WHERE id IN (SELECT value FROM json_each(${list})) AND status = ${PENDING} AND next_attempt_at <= ${now}
+          AND (lease_expires_at IS NULL OR lease_expires_at <= ${now})
+        RETURNING ${DELIVERY_COLUMNS}`)
 }

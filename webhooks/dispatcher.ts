@@ -54,7 +54,7 @@ const HELD_PER_SLOT = 16
  * no promise to anyone: one lost to a crash is an attempt sent again, with its webhook_id).
  */
 const OUTCOME_BATCH = 64
-const OUTCOME_LINGER_MS = 20
+const OUTCOME_LINGER_MS = 50
 
 /** An endpoint as read right after its rows were claimed: what signs and where to send. */
 interface Target { endpoint: Endpoint, secrets: string[] }
@@ -87,7 +87,7 @@ interface Lane {
  * its attempt inside its lease; for a slow one, only its free slots). Each outcome, with the next
  * attempt's time, is written in its own transaction without holding the slot; outcomes are
  * released together (OUTCOME_BATCH, OUTCOME_LINGER_MS), so they share one commit (the SQLite
- * engine's group commit). Claims never overlap (core/poll-loop.ts), and every
+ * engine's group commit), and a claim that can wait that long is asked for with them. Claims never overlap (core/poll-loop.ts), and every
  * attempt's failure is caught and logged: a rejected promise never floats.
  */
 export class Dispatcher {
@@ -103,6 +103,8 @@ export class Dispatcher {
   /** Outcomes waiting to be written together (each resolves to go). */
   readonly #outcomes: Array<() => void> = []
   #outcomeTimer: NodeJS.Timeout | null = null
+  /** A lane ran low while outcomes waited: its claim is asked for with them, to share their commit. */
+  #claimWithOutcomes = false
   #stopped = true
   /** Claims fail every poll while the database is away: said every 30 s, and their recovery once. */
   readonly #claimLog: RepeatedFailureLog
@@ -261,12 +263,21 @@ export class Dispatcher {
       }
     }
     let low = false
+    let empty = false
     for (const [endpointId, lane] of this.#lanes) {
       if (lane.ready.length === 0 && lane.sending === 0 && lane.drained) this.#lanes.delete(endpointId)
       // Running low, and with room to claim: a lane whose slots are all sending waits for one to free.
-      else if (!lane.drained && lane.ready.length * 2 <= this.#depth(lane) && this.#room(endpointId) > 0) low = true
+      else if (!lane.drained && lane.ready.length * 2 <= this.#depth(lane) && this.#room(endpointId) > 0) {
+        low = true
+        if (lane.ready.length === 0) empty = true
+      }
     }
-    if (low && !this.#stopped) this.#loop.wake()
+    if (!low || this.#stopped) return
+    // Every commit blocks the event loop for its fsync, and a loaded disk makes that milliseconds: a
+    // lane with half its rows still to send claims when the waiting outcomes are written (at most
+    // OUTCOME_LINGER_MS on), so the claim and the outcomes share one commit. An empty lane claims now.
+    if (!empty && this.#outcomes.length > 0) this.#claimWithOutcomes = true
+    else this.#loop.wake()
   }
 
   #send (lane: Lane, held: Held): void {
@@ -299,6 +310,8 @@ export class Dispatcher {
   #writeOutcomes (): void {
     if (this.#outcomeTimer !== null) clearTimeout(this.#outcomeTimer)
     this.#outcomeTimer = null
+    // The claim's wake runs before the engine's next group starts: it joins the outcomes' commit.
+    if (this.#claimWithOutcomes) { this.#claimWithOutcomes = false; this.#loop.wake() }
     for (const go of this.#outcomes.splice(0)) go()
   }
 

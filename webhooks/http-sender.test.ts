@@ -108,4 +108,18 @@ describe('HTTP sender SSRF guard', () => {
     expect(receiver.requests).toHaveLength(1)
     await Promise.all([strict.close(), lax.close(), receiver.close()])
   })
+
+  it('keeps judging a URL on every send: a refusal is not forgotten, and the https rule counts per send', async () => {
+    const receiver = await startReceiver()
+    const strict = new HttpSender({ timeoutMs: 2000, allowPrivateTargets: false, resolver: loopback })
+    const url = `http://127.0.0.1:${receiver.port}/hook`
+    for (let i = 0; i < 3; i++) expect((await strict.send(req(url))).error).toMatch(/loopback, private/)
+    const lax = new HttpSender({ timeoutMs: 2000, allowPrivateTargets: true, resolver: loopback })
+    expect((await lax.send(req(url))).delivered).toBe(true)
+    // The same URL judged before without the https rule is refused with it (a live endpoint's send).
+    expect((await lax.send({ ...req(url), requireHttps: true })).error).toMatch(/must use https/)
+    expect((await lax.send(req(url))).delivered).toBe(true)
+    expect(receiver.requests).toHaveLength(2)
+    await Promise.all([strict.close(), lax.close(), receiver.close()])
+  })
 })
