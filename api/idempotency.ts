@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { fingerprint, type IdempotencyStore } from '../ledger/idempotency.js'
+import type { AuthContext } from '../ledger/api-keys.js'
 import type { Ledger, LedgerTx } from '../ledger/ledger.js'
 import type { Owner } from '../ledger/modes.js'
 import { recordApiChange, type AuditNote } from './audit-trail.js'
@@ -36,8 +37,10 @@ export function registerIdempotency (app: FastifyInstance, store: IdempotencySto
   // promise and a tick. A replay answers and never calls done.
   addRouteHooks(app, takesPost, {
     preHandler (request, reply, done) {
-      if (request.method !== 'POST' || request.auth === null || request.headers[IDEMPOTENCY_HEADER] === undefined) { done(); return }
-      claimKey(store, request, reply).then((replayed) => { if (!replayed) done() }, done)
+      const { auth } = request
+      const header = request.headers[IDEMPOTENCY_HEADER]
+      if (request.method !== 'POST' || auth === null || header === undefined) { done(); return }
+      claimKey(store, request, reply, auth, header).then((replayed) => { if (!replayed) done() }, done)
     },
     onSend (request, reply, payload, done) {
       const claim = request.idempotency
@@ -47,20 +50,17 @@ export function registerIdempotency (app: FastifyInstance, store: IdempotencySto
   })
 }
 
-/** Claims the request's key, or answers with the stored response (true: replayed, nothing left to do). */
-async function claimKey (store: IdempotencyStore, request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
-  if (request.auth === null) return false
-  const header = request.headers[IDEMPOTENCY_HEADER]
-  if (header === undefined) return false
+/** Claims the request's key (`header`, as sent), or answers with the stored response (true: replayed, nothing left to do). */
+async function claimKey (store: IdempotencyStore, request: FastifyRequest, reply: FastifyReply, auth: AuthContext, header: string | string[]): Promise<boolean> {
   const key = Array.isArray(header) ? header[0] ?? '' : header
   if (key.length === 0 || key.length > 255 || Array.isArray(header)) {
     throw validationFailed([{ field: 'Idempotency-Key', message: 'must be one header of 1 to 255 characters' }])
   }
-  const owner: Owner = { merchantId: request.auth.merchantId, mode: request.auth.mode }
+  const owner: Owner = { merchantId: auth.merchantId, mode: auth.mode }
   const path = request.url.split('?')[0] ?? request.url
   // A publishable key is public: its keys live apart, so a page can never replay (and read) a
   // response the merchant's server stored under the same Idempotency-Key.
-  const scoped = request.auth.type === 'publishable' ? `${request.auth.keyId}:${key}` : key
+  const scoped = auth.type === 'publishable' ? `${auth.keyId}:${key}` : key
   const found = await store.begin(owner, scoped, fingerprint(request.method, path, request.rawBody ?? ''))
   if (found.kind === 'replay') {
     void reply.code(found.response.statusCode).header('Idempotent-Replayed', 'true')
