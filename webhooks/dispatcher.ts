@@ -56,6 +56,11 @@ const HELD_PER_SLOT = 16
 const OUTCOME_BATCH = 64
 const OUTCOME_LINGER_MS = 50
 
+/** The outcome of a claimed row that was not sent (its endpoint disabled, its lease too short): no attempt. */
+function notSent (delivery: Delivery, error: string): AttemptOutcome {
+  return { delivery, result: { delivered: false, statusCode: null, error, retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' }
+}
+
 /** An endpoint as read right after its rows were claimed: what signs and where to send. */
 interface Target { endpoint: Endpoint, secrets: string[] }
 
@@ -342,7 +347,7 @@ export class Dispatcher {
         release(0)
         // Disabled or deleted since the claim: not an attempt. The row waits, as SPEC §5 keeps it.
         await ledger.webhookDeliveries.release(d.id, this.#owner)
-        return { delivery: d, result: { delivered: false, statusCode: null, error: 'endpoint disabled', retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' }
+        return notSent(d, 'endpoint disabled')
       }
       // An attempt must end inside its lease, or another node could take the row over and send it while
       // this one still is. A claim that waited too long (a slow database before the send) is let go
@@ -351,7 +356,7 @@ export class Dispatcher {
         release(0)
         await ledger.webhookDeliveries.release(d.id, this.#owner).catch(() => {})
         o.logger.warn({ delivery: d.id, webhook_id: d.webhookId }, 'webhook attempt not started: too little of its lease was left; it is sent again later')
-        return { delivery: d, result: { delivered: false, statusCode: null, error: 'lease too short to send', retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' }
+        return notSent(d, 'lease too short to send')
       }
       const { endpoint, secrets } = target
       // The timestamp is this attempt's, taken at send time: a retry is signed afresh. A MoMo proxy
@@ -422,7 +427,7 @@ export class Dispatcher {
       // Its rows claimed ahead are not sent: they wait with the endpoint, as SPEC §5 keeps them.
       for (const h of this.#lanes.get(endpoint.id)?.ready.splice(0) ?? []) {
         await ledger.webhookDeliveries.release(h.delivery.id, this.#owner).catch(() => {})
-        h.waiter?.resolve({ delivery: h.delivery, result: { delivered: false, statusCode: null, error: 'endpoint disabled', retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' })
+        h.waiter?.resolve(notSent(h.delivery, 'endpoint disabled'))
       }
     }
     // Only a caller waiting for this attempt (sendTest) needs the row as it is now.
