@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   delivery_in_flight: { status: 409, meaning: 'the webhook delivery is being sent right now' },
   merchant_exists: { status: 409, meaning: 'a merchant with this id exists' },
   credit_not_unmatched: { status: 409, meaning: 'the credit is already assigned to a payment' },
+  credit_reversed: { status: 409, meaning: 'the telco took this credit\'s money back: it can pay no payment' },
   not_on_channel: { status: 409, meaning: 'the payment is not collected through a channel' },
   refund_not_possible: { status: 409, meaning: 'the payment cannot be refunded (no channel refund, or nothing left to refund)' },
   agent_conflict: { status: 409, meaning: 'the agent id belongs to another merchant or mode' },

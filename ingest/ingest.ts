@@ -76,20 +76,27 @@ export function createIngest (deps: IngestDeps): Ingest {
     return merchantId
   }
 
+  /** What every settled message gets, however it came in: its log line, and the caller's hook. */
+  function settled (sms: CompleteSms, settlement: Settlement): void {
+    const m = settlement.match
+    const r = settlement.reversal
+    deps.logger.info({
+      sms_id: sms.id,
+      modem: sms.modemId,
+      outcome: settlement.outcome,
+      credit: m?.credit.public_id ?? (r?.kind === 'reversed' ? r.credit.public_id : undefined),
+      payment: m?.kind === 'applied' ? m.payment.reference : (r?.kind === 'reversed' ? r.payment?.reference : undefined),
+      match_method: m?.kind === 'applied' ? m.method : undefined,
+      reversal: r?.kind
+    }, 'sms settled')
+    // Money a merchant may have shipped for is gone: worth an operator's attention, not only a line.
+    if (r?.kind === 'reversed' && r.payment !== null) deps.logger.warn({ sms_id: sms.id, credit: r.credit.public_id, payment: r.payment.reference }, 'the telco reversed a credit that had paid a payment; the payment is in MANUAL_REVIEW')
+    deps.onSettled?.(sms, settlement)
+  }
+
   async function process (sms: CompleteSms, merchantId?: string): Promise<Settlement | null> {
     const settlement = await ledger.transact(async (tx) => await settleInTransaction(tx, sms, merchantId ?? await merchantOf(tx, sms)))
-    if (settlement !== null) {
-      const m = settlement.match
-      deps.logger.info({
-        sms_id: sms.id,
-        modem: sms.modemId,
-        outcome: settlement.outcome,
-        credit: m?.credit.public_id,
-        payment: m?.kind === 'applied' ? m.payment.reference : undefined,
-        match_method: m?.kind === 'applied' ? m.method : undefined
-      }, 'sms settled')
-      deps.onSettled?.(sms, settlement)
-    }
+    if (settlement !== null) settled(sms, settlement)
     return settlement
   }
 
@@ -117,7 +124,7 @@ export function createIngest (deps: IngestDeps): Ingest {
         const stored = await tx.smsInbox.storeText(text, now)
         return { sms: stored, settlement: await settleInTransaction(tx, stored, merchantId) }
       })
-      if (settlement !== null) deps.onSettled?.(sms, settlement)
+      if (settlement !== null) settled(sms, settlement)
       return { sms, settlement }
     }
   }

@@ -1,8 +1,8 @@
 import { parseTelcoAmount } from '../core/money.js'
-import type { MatchOutcome } from '../ledger/credits.js'
+import type { MatchOutcome, ReversalOutcome } from '../ledger/credits.js'
 import type { LedgerStores } from '../ledger/ledger.js'
 import type { Mode } from '../ledger/modes.js'
-import type { ParsedSms, SmsParser } from '../parsers/index.js'
+import { reversedTransactionId, type ParsedSms, type SmsParser } from '../parsers/index.js'
 import { NETWORK_INFO, type Network } from '../core/networks.js'
 import { MPESA_CODE_DATE_FLAG, checkMpesaCodeDate } from '../parsers/mpesa-code.js'
 
@@ -29,6 +29,8 @@ export interface Settlement {
   outcome: SmsOutcome
   parsed: ParsedSms
   match: MatchOutcome | null
+  /** A debit that took back an earlier incoming transaction: what became of its credit. */
+  reversal?: ReversalOutcome
 }
 
 export interface SettleDeps {
@@ -69,7 +71,13 @@ export async function settleSms (deps: SettleDeps, tx: Pick<LedgerStores, 'credi
   const balance = minor(parsed.balance)
   if (parsed.kind === 'debit') {
     await tx.balances.observe(sms.wallet, sms.mode, amount === null ? null : -(amount + fee), balance)
-    return { outcome: 'debit', parsed, match: null }
+    const reversed = reversedTransactionId(parsed, sms.text)
+    if (reversed === null) return { outcome: 'debit', parsed, match: null }
+    const reversal = await tx.credits.reverse({
+      merchantId: sms.merchantId, mode: sms.mode, network: sms.network, telcoTransactionId: reversed,
+      reversalTransactionId: parsed.transaction_id, smsId: sms.smsId, receivedAt: sms.receivedAt
+    })
+    return { outcome: 'debit', parsed, match: null, reversal }
   }
   if (parsed.kind === 'other') {
     await tx.balances.observe(sms.wallet, sms.mode, null, balance)

@@ -4,6 +4,7 @@ import { randomHex } from '../core/ids.js'
 import { NETWORK_INFO, isNetwork } from '../core/networks.js'
 import { isoSeconds } from '../core/time.js'
 import { findCodeCandidates, nearbyValidCodes } from './hpn-code.js'
+import { ConflictError } from './errors.js'
 import type { Owner } from './modes.js'
 import { pageOf } from './page.js'
 import { PAYMENT_COLUMNS, amountDue, statusForAmount, type PaymentRow } from './payment-model.js'
@@ -92,6 +93,30 @@ export type MatchOutcome =
 
 export type ReconcileOutcome = 'VERIFIED' | 'ALREADY_CONFIRMED' | 'NOT_FOUND' | 'AMOUNT_MISMATCH'
 
+/** A trusted telco message saying it took back an earlier incoming transaction (parsers/reversal.ts). */
+export interface ReversalInput {
+  merchantId: string
+  mode: Mode
+  network: string
+  /** The transaction taken back: a credit's `telco_transaction_id`. */
+  telcoTransactionId: string
+  /** The reversal's own code, when the message has one. */
+  reversalTransactionId: string | null
+  smsId: number | null
+  receivedAt: number
+}
+
+export type ReversalOutcome =
+  /** The same reversal was recorded before (a resent message): nothing more happens. */
+  | { kind: 'repeated' }
+  /** No credit of that transaction yet: kept, so the credit goes to review when it comes. */
+  | { kind: 'awaiting_credit' }
+  /** The credit is flagged `reversed`; its payment, if it had one, is in MANUAL_REVIEW. */
+  | { kind: 'reversed', credit: CreditRow, payment: PaymentRow | null }
+
+/** The risk flag of a credit whose money the telco took back. */
+export const REVERSED_FLAG = 'reversed'
+
 
 const MATCHED = literal('matched' satisfies CreditStatus)
 const UNMATCHED = literal('unmatched' satisfies CreditStatus)
@@ -99,6 +124,11 @@ const DUPLICATE = literal('duplicate' satisfies CreditStatus)
 const PENDING = literal('PENDING' satisfies PaymentStatus)
 const PAYABLE = literal(PAYABLE_STATUSES)
 const OPEN_OR_EXPIRED = literal(['PENDING', 'EXPIRED'] as const satisfies readonly PaymentStatus[])
+
+/** Whether the telco took this credit's money back. */
+export function isReversed (credit: CreditRow): boolean {
+  return (JSON.parse(credit.risk_flags) as string[]).includes(REVERSED_FLAG)
+}
 
 /**
  * Whether the payer's name on a receipt fits the customer's name given at initialize: true when
@@ -161,6 +191,13 @@ export interface CreditStore {
    */
   reconcile: (owner: Owner, payment: PaymentRow, telcoTransactionId: string, amountMinor: number | null, note: string | null) => Promise<{ outcome: ReconcileOutcome, payment: PaymentRow }>
   paymentOf: (credit: CreditRow) => Promise<PaymentRow | undefined>
+  /**
+   * The telco took an incoming transaction back (SPEC §6 is silent; README "Reversals"): its credit is
+   * flagged `reversed` and never counts for an order again, and the payment it paid goes to
+   * MANUAL_REVIEW (`transaction.disputed`), since the merchant may ship for money that is gone.
+   * Inside the ingest transaction.
+   */
+  reverse: (input: ReversalInput) => Promise<ReversalOutcome>
   /** The payment the newest counted credit with this telco transaction id went to (operator lookup). */
   paymentIdOfTelcoTransaction: (owner: Owner, telcoTransactionId: string) => Promise<number | undefined>
 }
@@ -194,6 +231,12 @@ export class SqlCreditStore implements CreditStore {
     const { credit, duplicate, flags } = await this.#insert(input)
     // Rule 1: a telco transaction counts once (per mode), whatever SMS carries it.
     if (duplicate) return { kind: 'duplicate', credit }
+    // Its reversal came first: the money was gone before it could pay anything, so it pays nothing
+    // and nobody is told of money to claim; GET /v1/credits shows it, flagged.
+    if (await this.#claimReversal(credit)) {
+      await ex.run(sql`UPDATE credits SET risk_flags = ${JSON.stringify([...flags, REVERSED_FLAG])} WHERE id = ${credit.id}`)
+      return { kind: 'unmatched', credit: await this.getById(credit.id) as CreditRow }
+    }
 
     const found = await this.#findPayment(input)
     if (found === null || 'ambiguous' in found) {
@@ -225,6 +268,7 @@ export class SqlCreditStore implements CreditStore {
 
   async assign (credit: CreditRow, payment: PaymentRow, note: string | null = null): Promise<PaymentRow> {
     this.#s.inTransaction('assigning a credit')
+    if (isReversed(credit)) throw new ConflictError('credit_reversed', `the telco reversed ${credit.network} transaction ${credit.telco_transaction_id}: its money can pay no payment`)
     return await this.#applyTo(payment, credit, 'assigned', { note })
   }
 
@@ -234,7 +278,8 @@ export class SqlCreditStore implements CreditStore {
       WHERE telco_transaction_id = ${telcoTransactionId.trim()} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND status <> ${DUPLICATE}
       ORDER BY id LIMIT 2`)
     const credit = found[0]
-    if (credit === undefined || found.length > 1) return { outcome: 'NOT_FOUND', payment }
+    // A reversed credit is money the telco took back: there is nothing to count.
+    if (credit === undefined || found.length > 1 || isReversed(credit)) return { outcome: 'NOT_FOUND', payment }
     if (credit.status === 'matched') return { outcome: 'ALREADY_CONFIRMED', payment }
     if (amountMinor !== null && amountMinor !== credit.amount_minor) return { outcome: 'AMOUNT_MISMATCH', payment }
     return { outcome: 'VERIFIED', payment: await this.#applyTo(payment, credit, 'reconciled', { note }) }
@@ -244,11 +289,41 @@ export class SqlCreditStore implements CreditStore {
     return credit.payment_id === null ? undefined : await this.#s.payments.getById(credit.payment_id)
   }
 
+  async reverse (input: ReversalInput): Promise<ReversalOutcome> {
+    this.#s.inTransaction('recording a reversal')
+    const ex = this.#s.ex
+    const id = input.telcoTransactionId
+    const recorded = await ex.value<number>(sql`INSERT INTO credit_reversals (merchant_id, mode, network, telco_transaction_id, reversal_transaction_id, sms_id, received_at)
+      VALUES (${input.merchantId}, ${input.mode}, ${input.network}, ${id}, ${input.reversalTransactionId}, ${input.smsId}, ${input.receivedAt})
+      ON CONFLICT (mode, network, telco_transaction_id) DO NOTHING RETURNING id`)
+    if (recorded === undefined) return { kind: 'repeated' }
+    // Only this merchant's own wallet can have received the money its SIM now sees taken back.
+    const credit = await ex.get<CreditRow>(sql`SELECT ${CREDIT_COLUMNS} FROM credits
+      WHERE mode = ${input.mode} AND network = ${input.network} AND telco_transaction_id = ${id} AND merchant_id = ${input.merchantId} AND status <> ${DUPLICATE}`)
+    if (credit === undefined || !await this.#claimReversal(credit)) return { kind: 'awaiting_credit' }
+    const flags = [...JSON.parse(credit.risk_flags) as string[], REVERSED_FLAG]
+    await ex.run(sql`UPDATE credits SET risk_flags = ${JSON.stringify(flags)} WHERE id = ${credit.id}`)
+    const after = await this.getById(credit.id) as CreditRow
+    const payment = await this.paymentOf(after)
+    if (payment === undefined) return { kind: 'reversed', credit: after, payment: null }
+    // Already in review: the status stays, but the merchant still hears that more went wrong.
+    const changed = await this.#s.paymentStatus.change(payment, { status: 'MANUAL_REVIEW', event: 'transaction.disputed' })
+    return { kind: 'reversed', credit: after, payment: changed }
+  }
+
   async paymentIdOfTelcoTransaction (owner: Owner, telcoTransactionId: string): Promise<number | undefined> {
     return await this.#s.ex.value<number>(sql`SELECT payment_id FROM credits
       WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND telco_transaction_id = ${telcoTransactionId}
         AND payment_id IS NOT NULL AND status <> ${DUPLICATE}
       ORDER BY id DESC LIMIT 1`)
+  }
+
+  /** Ties a recorded reversal of this credit's transaction to it; false when there is none (or it is tied already). */
+  async #claimReversal (credit: CreditRow): Promise<boolean> {
+    const { changes } = await this.#s.ex.run(sql`UPDATE credit_reversals SET credit_id = ${credit.id}
+      WHERE mode = ${credit.mode} AND network = ${credit.network} AND telco_transaction_id = ${credit.telco_transaction_id}
+        AND merchant_id = ${credit.merchant_id} AND credit_id IS NULL`)
+    return changes === 1
   }
 
   /**

@@ -6,3 +6,4 @@ export {
   FIELD_NAMES, FORMAT_KINDS, NETWORKS, SMS_KINDS, isNetwork,
   type FieldName, type FormatEntry, type FormatKind, type Network, type ParseOptions, type ParsedSms, type SmsInput, type SmsKind
 } from './types.js'
+export { reversedTransactionId } from './reversal.js'

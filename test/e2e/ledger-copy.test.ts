@@ -135,6 +135,8 @@ INSERT INTO webhook_attempts (id, delivery_id, outcome, status_code, error, resp
   VALUES (1, 'dlv_2', 'delivered', 200, NULL, 'ok', 35, ${T + 110}),
          (2, 'dlv_10', 'failed', 503, 'HTTP 503', '<html>busy</html>', 1200, ${T + 401}),
          (3, 'dlv_1', 'abandoned', NULL, 'connect ECONNREFUSED', NULL, 2, ${T + 1001});
+INSERT INTO credit_reversals (id, merchant_id, mode, network, telco_transaction_id, reversal_transaction_id, sms_id, credit_id, received_at)
+  VALUES (1, 'default', 'live', 'mtn', '51234567890', 'R-1', 3, 1, ${T + 800}), (2, 'ama-kitchen', 'test', 'mpesa', 'UF3LA1B2E1', NULL, NULL, NULL, ${T + 801});
 INSERT INTO wallet_balances (wallet, mode, balance_minor, updated_at)
   VALUES ('modem-1', 'live', 4294967296000, ${T + 90}), ('modem-1', 'test', 0, ${T + 96}), ('virtual:telecel', 'live', 600000, ${T + 390});
 INSERT INTO agents (id, merchant_id, mode, key_id, version, first_seen_at, last_contact_at, backlog, oldest_pending_at)
