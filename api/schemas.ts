@@ -139,6 +139,17 @@ export const RefundBody = Type.Object({
   amount: Type.Optional(AmountInput('pay this much back through a channel that can (its disbursement credentials); without amount, or without such a channel for the whole amount, the refund is only recorded'))
 }, { additionalProperties: false })
 
+export const SettleRefundBody = Type.Object({
+  status: literals(['SUCCESSFUL', 'FAILED'] as const),
+  note: Type.String({ minLength: 1, maxLength: 1000, description: 'what the provider\'s own records showed, for the audit trail' }),
+  provider_transaction_id: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'the provider\'s id of the refund, when its portal shows one' }))
+}, { additionalProperties: false })
+
+export const RefundIdParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 200 }),
+  refund: Type.String({ minLength: 1, maxLength: 64 })
+})
+
 export const ResolveBody = Type.Object({
   status: literals(RESOLVED_STATUSES),
   note: Type.Optional(Type.String({ maxLength: 1000 }))

@@ -11,6 +11,12 @@ import type { ChannelType, Mode } from '../core/enums.js'
  */
 
 /** What the provider says about one transaction, in the channel's own words mapped to four states. */
+/**
+ * A refund the provider may have paid but cannot confirm: iPay has no refund-status call, so after a
+ * lost answer nothing but an operator (looking at the provider's portal) can say what happened.
+ */
+export const REFUND_UNCONFIRMED = 'REFUND_UNCONFIRMED'
+
 export type ProviderVerdict =
   | { state: 'pending', providerStatus: string }
   | {

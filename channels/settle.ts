@@ -1,7 +1,8 @@
 import { COMPLETED_STATUSES } from '../core/enums.js'
 import type { ChannelTransactionRow } from '../ledger/channel-transactions.js'
 import type { LedgerTx } from '../ledger/ledger.js'
-import type { ChannelInfo, ProviderVerdict } from './channel.js'
+import { ConflictError } from '../ledger/errors.js'
+import { REFUND_UNCONFIRMED, type ChannelInfo, type ProviderVerdict } from './channel.js'
 
 /**
  * What a provider's verdict does to the ledger, inside the transaction that records the verdict on
@@ -19,9 +20,9 @@ type Succeeded = Extract<ProviderVerdict, { state: 'succeeded' }>
  * money paid back to the whole amount paid makes the payment REFUNDED.
  */
 export async function settleSucceeded (tx: LedgerTx, channel: Pick<ChannelInfo, 'network' | 'type'>, row: ChannelTransactionRow, verdict: Succeeded, now: number): Promise<void> {
-  const payment = await tx.payments.getById(row.payment_id)
-  if (payment === undefined) return
   if (row.kind === 'collection') {
+    const payment = await tx.payments.getById(row.payment_id)
+    if (payment === undefined) return
     const amountMinor = verdict.amountMinor ?? row.amount_minor
     const currency = verdict.currency ?? row.currency
     const amountHeld = amountMinor !== row.amount_minor && verdict.amountDifference !== 'as_paid'
@@ -40,6 +41,16 @@ export async function settleSucceeded (tx: LedgerTx, channel: Pick<ChannelInfo, 
     })
     return
   }
+  await settleRefunded(tx, row)
+}
+
+/**
+ * A refund is paid (the provider said so, or an operator who checked with it): once the money paid
+ * back reaches the whole amount paid, the payment is REFUNDED (`transaction.refunded`).
+ */
+export async function settleRefunded (tx: LedgerTx, row: ChannelTransactionRow): Promise<void> {
+  const payment = await tx.payments.getById(row.payment_id)
+  if (payment === undefined) return
   const refunded = await tx.channelTransactions.refundedMinor(payment.id)
   if (COMPLETED_STATUSES.includes(payment.status) && payment.actual_minor !== null && refunded >= payment.actual_minor) {
     await tx.paymentStatus.change(payment, { status: 'REFUNDED', note: row.note ?? payment.note })
@@ -68,4 +79,27 @@ export async function expireIfDue (tx: LedgerTx, row: ChannelTransactionRow, now
   if (payment?.status !== 'PENDING' || payment.expires_at > now) return false
   await tx.paymentStatus.change(payment, { status: 'EXPIRED' })
   return true
+}
+
+/**
+ * Whether only a person can still say what became of a refund: its provider cannot confirm it (iPay
+ * after a lost answer) or never gave a final word before the outbox stopped asking (`abandoned`).
+ */
+export function refundAwaitsOperator (row: ChannelTransactionRow): boolean {
+  return row.kind === 'refund' && (row.outcome === 'abandoned' || (row.outcome === null && row.provider_status === REFUND_UNCONFIRMED))
+}
+
+/**
+ * An operator, having checked the provider's own records, says whether such a refund was paid. Paid,
+ * it counts as the provider's SUCCESSFUL would (the payment may become REFUNDED); not paid, it is
+ * FAILED and the money can be refunded again. Inside the caller's transaction.
+ */
+export async function settleRefundByOperator (tx: LedgerTx, row: ChannelTransactionRow, paid: boolean, providerTransactionId: string | null): Promise<ChannelTransactionRow> {
+  if (!refundAwaitsOperator(row)) {
+    throw new ConflictError('refund_not_unconfirmed', `refund ${row.public_id} is ${row.outcome ?? 'pending'}${row.provider_status === null ? '' : ` (${row.provider_status})`}: only a refund its provider cannot confirm, or never confirmed, is settled by hand`)
+  }
+  const after = await tx.channelTransactions.settleByOperator(row, paid, providerTransactionId)
+  if (after === undefined) throw new ConflictError('refund_in_flight', `refund ${row.public_id} is being sent or checked right now; try again in a minute`)
+  if (paid) await settleRefunded(tx, after)
+  return after
 }

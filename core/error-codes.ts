@@ -47,6 +47,8 @@ export const ERROR_CODES = {
   credit_not_unmatched: { status: 409, meaning: 'the credit is already assigned to a payment' },
   credit_reversed: { status: 409, meaning: 'the telco took this credit\'s money back: it can pay no payment' },
   not_on_channel: { status: 409, meaning: 'the payment is not collected through a channel' },
+  refund_not_unconfirmed: { status: 409, meaning: 'the refund is final, or its provider can still confirm it: only an unconfirmed or abandoned refund is settled by hand' },
+  refund_in_flight: { status: 409, meaning: 'the refund is being sent or checked right now' },
   refund_not_possible: { status: 409, meaning: 'the payment cannot be refunded (no channel refund, or nothing left to refund)' },
   agent_conflict: { status: 409, meaning: 'the agent id belongs to another merchant or mode' },
   // The daemon's own state.

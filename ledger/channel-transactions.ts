@@ -126,6 +126,12 @@ export interface ChannelTransactionStore {
    * `notBefore`, so a flood of callbacks cannot flood the provider with status reads).
    */
   wake: (channelId: string, referenceId: string, notBefore: number) => Promise<ChannelTransactionRow | undefined>
+  /**
+   * An operator's final word on a refund (paid or not), after checking with the provider: the row is
+   * done with `provider_status` OPERATOR. Undefined when the row changed since `row` was read or a
+   * sender holds it right now (its answer may be on the way). Inside a transaction.
+   */
+  settleByOperator: (row: ChannelTransactionRow, paid: boolean, providerTransactionId: string | null) => Promise<ChannelTransactionRow | undefined>
 }
 
 export class SqlChannelTransactionStore implements ChannelTransactionStore {
@@ -216,6 +222,17 @@ export class SqlChannelTransactionStore implements ChannelTransactionStore {
     return changes === 1
   }
 
+  async settleByOperator (row: ChannelTransactionRow, paid: boolean, providerTransactionId: string | null): Promise<ChannelTransactionRow | undefined> {
+    this.#s.inTransaction('settling a refund by hand')
+    const t = this.#s.now()
+    return await this.#s.ex.get<ChannelTransactionRow>(sql`UPDATE channel_transactions SET phase = ${DONE}, next_at = NULL,
+        outcome = ${paid ? SUCCEEDED : FAILED}, provider_status = ${SETTLED_BY_OPERATOR},
+        provider_transaction_id = COALESCE(${providerTransactionId}, provider_transaction_id),
+        failure_reason = ${paid ? null : 'NOT_PAID'}, finished_at = ${t}, updated_at = ${t}, lease_owner = NULL, lease_expires_at = NULL
+      WHERE id = ${row.id} AND kind = ${REFUND} AND updated_at = ${row.updated_at} AND (lease_expires_at IS NULL OR lease_expires_at <= ${t})
+      RETURNING ${COLUMNS}`)
+  }
+
   async wake (channelId: string, referenceId: string, notBefore: number): Promise<ChannelTransactionRow | undefined> {
     return await this.#s.write(async (tx) => await tx.ex.get<ChannelTransactionRow>(sql`UPDATE channel_transactions
       SET next_at = CASE WHEN next_at IS NULL OR next_at > CAST(${notBefore} AS BIGINT) THEN CAST(${notBefore} AS BIGINT) ELSE next_at END
@@ -223,6 +240,9 @@ export class SqlChannelTransactionStore implements ChannelTransactionStore {
       RETURNING ${COLUMNS}`), SELF_GUARDED)
   }
 }
+
+/** What an operator's settling writes as the provider's status: the provider never said. */
+export const SETTLED_BY_OPERATOR = 'OPERATOR'
 
 function refundData (r: ChannelTransactionRow): RefundData {
   const request = JSON.parse(r.request) as { payeePhone?: string }

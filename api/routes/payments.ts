@@ -4,7 +4,8 @@ import { typed } from '../typed.js'
 import { formatAmount, parseAmount } from '../../core/money.js'
 import { isoMillis } from '../../core/time.js'
 import { startRefund } from '../../channels/collect.js'
-import { ConflictError } from '../../ledger/errors.js'
+import { settleRefundByOperator } from '../../channels/settle.js'
+import { ConflictError, NotFoundError } from '../../ledger/errors.js'
 import { paymentViewer, type Wallet, type Wallets } from '../payment-view.js'
 import type { PaymentService } from '../payment-service.js'
 import { auditAppRequest } from '../audit-legs.js'
@@ -15,7 +16,8 @@ import { okList, type FieldProblem } from '../envelope.js'
 import { validationFailed } from '../http-errors.js'
 import { commitResponse } from '../idempotency.js'
 import {
-  AMOUNT_RULE, AuditSchema, ErrorSchema, InitializeBody, ListPaymentsQuery, PaymentIdParams, PaymentSchema, RefundBody, ResolveBody, envelope, listEnvelope
+  AMOUNT_RULE, AuditSchema, ErrorSchema, InitializeBody, ListPaymentsQuery, PaymentIdParams, PaymentSchema, RefundBody, RefundIdParams, ResolveBody,
+  SettleRefundBody, envelope, listEnvelope
 } from '../schemas.js'
 import { fieldProblems } from '../validation.js'
 
@@ -163,6 +165,32 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
         status = 202
         auditAppRequest(request, payment.id, channel.id, 'refund')
         return await view(tx, payment)
+      })
+    })
+
+    app.post('/payments/:id/refunds/:refund/settle', {
+      config: { scope: 'operator', audit: { action: 'refund.settle', target: 'payment' } },
+      schema: {
+        tags: ['payments'],
+        summary: 'Say, from the provider\'s own records, whether a refund it cannot confirm was paid',
+        description: 'For a refund listed PENDING whose provider cannot confirm it (iPay has no refund-status call: after a lost answer its refunds wait here) or FAILED with failure_reason NO_FINAL_STATUS (the provider never gave a final word). SUCCESSFUL counts as the provider\'s own would: the payment becomes REFUNDED once the whole amount paid is refunded. FAILED frees the amount to be refunded again. 409 refund_not_unconfirmed for any other refund.',
+        params: RefundIdParams,
+        body: SettleRefundBody,
+        response: { 200: envelope(PaymentSchema), ...errors }
+      }
+    }, async (request, reply) => {
+      const auth = caller(request)
+      const { id, refund } = request.params
+      const body = request.body
+      return await commitResponse(ledger, request, reply, 200, async (tx, audit) => {
+        const payment = await service.get(tx, auth, id)
+        const row = await tx.channelTransactions.byPublicId(auth, refund)
+        if (row === undefined || row.kind !== 'refund' || row.payment_id !== payment.id) throw new NotFoundError('refund')
+        const settled = await settleRefundByOperator(tx, row, body.status === 'SUCCESSFUL', body.provider_transaction_id ?? null)
+        const after = await tx.payments.getById(payment.id) ?? payment
+        notePayment(audit, payment)
+        audit.after = { ...paymentState(after), refund: { id: settled.public_id, status: body.status, note: body.note } }
+        return await view(tx, after)
       })
     })
 

@@ -2,7 +2,7 @@ import { randomHex } from '../../core/ids.js'
 import type { Mode } from '../../core/enums.js'
 import { kenyaInternational, normaliseKenyaPhone } from '../../core/phone.js'
 import {
-  ChannelCallError, type CallbackHint, type CallbackRequest, type CallbackVerification, type Channel, type ChannelSession, type ManualPayTo,
+  ChannelCallError, REFUND_UNCONFIRMED, type CallbackHint, type CallbackRequest, type CallbackVerification, type Channel, type ChannelSession, type ManualPayTo,
   type ProviderLeg, type ProviderRequest, type ProviderVerdict
 } from '../channel.js'
 import { IpayClient, type IpayConfig, type StkMethod } from './client.js'
@@ -162,14 +162,14 @@ export class IpayChannel implements Channel {
       if (!r.ok) return { state: 'failed', providerStatus: `${r.status ?? ''} ${r.text}`.trim().slice(0, 200), reason: `REFUND_REFUSED_${r.status ?? 'UNKNOWN'}` }
       return { state: 'succeeded', providerStatus: r.text.slice(0, 200), amountMinor: r.amountMinor, currency: request.currency, providerTransactionId: null, partyPhone: null }
     } catch (err) {
-      if (err instanceof IpayError && err.retry === 'after_check') return { state: 'pending', providerStatus: 'REFUND_UNCONFIRMED' }
+      if (err instanceof IpayError && err.retry === 'after_check') return { state: 'pending', providerStatus: REFUND_UNCONFIRMED }
       throw channelError(err)
     }
   }
 
   /** iPay has no refund status: a refund without a final answer waits for an operator (logged by the outbox when it gives up). */
   async refundStatus (): Promise<ProviderVerdict> {
-    return { state: 'pending', providerStatus: 'REFUND_UNCONFIRMED' }
+    return { state: 'pending', providerStatus: REFUND_UNCONFIRMED }
   }
 
   /** iPay's callback is a GET whose `id` (and `ivm`) is our oid, the collection's reference. */

@@ -30,7 +30,7 @@ interface Payment {
   failure_reason: string | null
   channel: { id: string, type: string, reference_id: string } | null
   credits: Array<{ telco_transaction_id: string, amount: string, match_method: string, payer_name: string | null, telco_provider: string }>
-  refunds: Array<{ amount: string, status: string }>
+  refunds: Array<{ id: string, amount: string, status: string, failure_reason: string | null, provider_transaction_id: string | null }>
   pay_to: Array<{ network: string, msisdn: string, paybill?: string, account?: string, instructions: string }>
 }
 interface Leg { kind: string, operation: string | null, method: string, url: string, status_code: number | null, request_body: string | null, response_body: string | null }
@@ -199,5 +199,58 @@ describe('iPay channel end to end: the daemon process, the iPay simulator as a s
     const refundCalls = (await legs(p.reference)).filter((l) => l.kind === 'provider_call' && l.operation === 'refund')
     expect(refundCalls.map((l) => l.request_body)).toEqual([`code=${tx.payment?.txncd ?? ''}&vid=demo&amount=20&hash=[redacted]`, `code=${tx.payment?.txncd ?? ''}&vid=demo&amount=100&hash=[redacted]`])
     await waitFor(() => webhooks(p.reference).find((w) => w.event === 'transaction.refunded'), 'the transaction.refunded webhook')
+  })
+
+  it('refund whose answer iPay lost: PENDING until an operator settles it from iPay\'s records (iPay has no refund-status call)', async () => {
+    const p = await initialize(CUSTOMER.pays, '80.00')
+    const tx = await pushed(p)
+    await customerAnswers()
+    await settled(p.reference)
+    const pending = async (): Promise<Payment> => await waitFor(async () => {
+      const x = await payment(p.reference)
+      return x.refunds.length > 0 && legsOf(await legs(p.reference)) > 0 ? x : undefined
+    }, 'the refund call')
+    const legsOf = (all: Leg[]): number => all.filter((l) => l.kind === 'provider_call' && l.operation === 'refund').length
+
+    // iPay pays the first refund back but the answer never arrives.
+    expect((await control('POST', '/_sim/faults', { endpoint: 'refund', mode: 'lose_answer', count: 1 })).status).toBe(200)
+    expect((await raw('POST', `/v1/payments/${p.reference}/refund`, { amount: '80.00', note: 'order cancelled' })).status).toBe(202)
+    const lost = (await pending()).refunds[0] as Payment['refunds'][number]
+    expect(lost).toMatchObject({ amount: '80.00', status: 'PENDING' })
+    expect(tx.refunds.map((r) => r.amountMinor)).toEqual([8_000])
+    // Nothing is sent twice (it could pay out twice), and the amount stays held: no second refund.
+    expect((await raw('POST', `/v1/payments/${p.reference}/refund`, { amount: '80.00' })).status).toBe(422)
+
+    const settle = async (body: unknown, refund = lost.id): Promise<{ status: number, body: any }> => await raw('POST', `/v1/payments/${p.reference}/refunds/${refund}/settle`, body)
+    expect((await settle({ status: 'SUCCESSFUL' })).body.error.details).toEqual([expect.objectContaining({ field: 'note' })])
+    expect((await settle({ status: 'SUCCESSFUL', note: 'x' }, 'chx_nope')).status).toBe(404)
+    const done = await settle({ status: 'SUCCESSFUL', note: 'iPay portal shows the refund paid', provider_transaction_id: 'IPAY-R-1' })
+    expect(done.status, JSON.stringify(done.body)).toBe(200)
+    expect(done.body.data).toMatchObject({ status: 'REFUNDED', refunds: [{ id: lost.id, status: 'SUCCESSFUL', provider_transaction_id: 'IPAY-R-1' }] })
+    await waitFor(() => webhooks(p.reference).find((w) => w.event === 'transaction.refunded'), 'the transaction.refunded webhook')
+    // Settled once: the second word is refused, and so is settling a refund the provider itself confirmed.
+    const again = await settle({ status: 'FAILED', note: 'changed my mind' })
+    expect([again.status, again.body.error.code]).toEqual([409, 'refund_not_unconfirmed'])
+    // Who said so, and why, is in the audit trail.
+    const trail = await call<Array<{ action: string, after: { status: string, refund?: { status: string, note: string } } }>>('GET', `/v1/audit?target_type=payment&target=${p.reference}`)
+    expect(trail.filter((r) => r.action === 'refund.settle').map((r) => [r.after.status, r.after.refund])).toEqual([['REFUNDED', { id: lost.id, status: 'SUCCESSFUL', note: 'iPay portal shows the refund paid' }]])
+  })
+
+  it('refund that iPay never got (500): settled FAILED by an operator, the money can be refunded again', async () => {
+    const p = await initialize(CUSTOMER.pays, '60.00')
+    const tx = await pushed(p)
+    await customerAnswers()
+    await settled(p.reference)
+    expect((await control('POST', '/_sim/faults', { endpoint: 'refund', mode: 'error_500', count: 1 })).status).toBe(200)
+    expect((await raw('POST', `/v1/payments/${p.reference}/refund`, { amount: '60.00' })).status).toBe(202)
+    const lost = await waitFor(async () => (await payment(p.reference)).refunds.find((r) => r.status === 'PENDING' && r.failure_reason === null), 'the unconfirmed refund')
+    await waitFor(async () => (await legs(p.reference)).some((l) => l.operation === 'refund' && l.status_code === 500) ? true : undefined, 'the failed refund call')
+    expect(tx.refunds).toEqual([])
+    const failed = await raw('POST', `/v1/payments/${p.reference}/refunds/${lost.id}/settle`, { status: 'FAILED', note: 'not in the iPay portal' })
+    expect(failed.status, JSON.stringify(failed.body)).toBe(200)
+    expect(failed.body.data).toMatchObject({ status: 'SUCCESS', refunds: [{ id: lost.id, status: 'FAILED', failure_reason: 'NOT_PAID' }] })
+    expect((await raw('POST', `/v1/payments/${p.reference}/refund`, { amount: '60.00' })).status).toBe(202)
+    await waitFor(async () => { const x = await payment(p.reference); return x.status === 'REFUNDED' ? x : undefined }, 'REFUNDED by the second refund')
+    expect(tx.refunds.map((r) => r.amountMinor)).toEqual([6_000])
   })
 })
