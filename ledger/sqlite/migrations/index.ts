@@ -13,7 +13,7 @@ import { agents } from './011-agents.js'
 import { uniqueAmounts } from './012-unique-amounts.js'
 import { auditTrail } from './013-audit-trail.js'
 import { assembledParts } from './014-assembled-parts.js'
-import { creditReversals } from './015-credit-reversals.js'
+import { creditReversals } from './016-credit-reversals.js'
 
 /**
  * Every schema step, in order. Numbers are never reused or edited once released: a new change is a

@@ -1,8 +1,8 @@
 import type { Migration } from '../../migration.js'
 
-/** A telco taking back money that had come in, its credit known yet or not (see the SQLite 015). */
+/** A telco taking back money that had come in, its credit known yet or not (see the SQLite 016). */
 export const creditReversals: Migration = {
-  version: 15,
+  version: 16,
   name: 'credit-reversals',
   up: `
 CREATE TABLE credit_reversals (

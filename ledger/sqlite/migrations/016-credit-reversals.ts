@@ -7,7 +7,7 @@ import type { Migration } from './migration.js'
  * here, so the credit, when it comes, goes to review instead of paying an order (ledger/credits.ts).
  */
 export const creditReversals: Migration = {
-  version: 15,
+  version: 16,
   name: 'credit-reversals',
   up: `
 CREATE TABLE credit_reversals (
