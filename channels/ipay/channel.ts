@@ -1,20 +1,16 @@
 import { randomHex } from '../../core/ids.js'
-import type { Mode } from '../../core/enums.js'
 import { kenyaInternational, normaliseKenyaPhone } from '../../core/phone.js'
 import {
   ChannelCallError, REFUND_UNCONFIRMED, type CallbackHint, type CallbackRequest, type CallbackVerification, type Channel, type ChannelSession, type ManualPayTo,
   type ProviderLeg, type ProviderRequest, type ProviderVerdict
 } from '../channel.js'
+import { ConfiguredChannel, type ChannelIdentity } from '../configured-channel.js'
 import { IpayClient, type IpayConfig, type StkMethod } from './client.js'
 import { IpayError } from './errors.js'
 import { isFinal, type FailureKind, type IpayOutcome } from './outcomes.js'
 
 /** What an iPay channel is made from: the validated config entry (config/load.ts ChannelSettings). */
-export interface IpayChannelSettings extends IpayConfig {
-  id: string
-  mode: Mode
-  /** Null: every merchant's test payments (the embedded simulator). */
-  merchant: string | null
+export interface IpayChannelSettings extends IpayConfig, Omit<ChannelIdentity, 'currency'> {
   /** Where iPay calls back (`/v1/channels/{id}/callback`, at most 100 characters); null until known (embedded). */
   callback_url: string | null
 }
@@ -53,30 +49,19 @@ const OPERATOR_PROBLEM = /hash|vendor|vid/i
  * own signed reads (`transact/mobilemoney`, then `transaction/search` for why a prompt failed), and
  * a callback is believed only as far as the IPN confirms it. channels/ipay/README.md has the rest.
  */
-export class IpayChannel implements Channel {
-  readonly id: string
+export class IpayChannel extends ConfiguredChannel implements Channel {
   readonly type = 'ipay' as const
-  readonly mode: Mode
-  readonly merchantId: string | null
-  readonly currency: string
   readonly country = 'KE'
   readonly environment: string
   /** M-Pesa unless iPay says the money came by Airtel Money (per payment: the verdict's network). */
   readonly network = 'mpesa'
   readonly methods: readonly StkMethod[] = ['mpesa', 'airtel']
   readonly canRefund = true
-  readonly embedded: boolean
   readonly #client: IpayClient
-  #callbackUrl: string | null
 
   constructor (settings: IpayChannelSettings, options: IpayChannelOptions) {
-    this.id = settings.id
-    this.mode = settings.mode
-    this.merchantId = settings.merchant
-    this.currency = settings.currency
+    super(settings, options.embedded)
     this.environment = settings.live ? 'live' : 'test'
-    this.embedded = options.embedded ?? false
-    this.#callbackUrl = settings.callback_url
     this.#client = new IpayClient(settings, {
       timeoutMs: options.timeoutMs,
       onLeg: (leg) => {
@@ -89,11 +74,6 @@ export class IpayChannel implements Channel {
     })
   }
 
-  get callbacks (): boolean { return this.#callbackUrl !== null }
-
-  /** The embedded simulator learns the daemon's own URL only once the API listens. */
-  setCallbackUrl (url: string | null): void { this.#callbackUrl = url }
-
   displayPhone (input: string): string | null { return normaliseKenyaPhone(input) }
 
   providerPhone (display: string): string | null {
@@ -105,7 +85,7 @@ export class IpayChannel implements Channel {
 
   /** `transact`: the sid the push and the status reads use, and the paybill account for paying by hand. */
   async openSession (request: Omit<ProviderRequest, 'session' | 'originalTransactionId'>): Promise<ChannelSession> {
-    const callbackUrl = this.#callbackUrl
+    const callbackUrl = this.callbackUrl
     if (callbackUrl === null) throw new ChannelCallError(`${this.id} does not know its callback URL yet`, { disposition: 'retry', operatorProblem: true })
     try {
       const session = await this.#client.transact({ oid: request.referenceId, amountMinor: request.amountMinor, phone: request.party, callbackUrl })
@@ -189,7 +169,7 @@ export class IpayChannel implements Channel {
     }
   }
 
-  callbackUrlFor (): string | null { return this.#callbackUrl }
+  callbackUrlFor (): string | null { return this.callbackUrl }
 
   async close (): Promise<void> { await this.#client.close() }
 

@@ -1,27 +1,21 @@
 import { randomUUID } from 'node:crypto'
-import type { Mode } from '../../core/enums.js'
 import { formatAmount, parseAmount } from '../../core/money.js'
 import { internationalPhone, normaliseAnyInternational, normalisePhone } from '../../core/phone.js'
 import type { Clock } from '../../core/time.js'
 import { ChannelCallError, type CallbackHint, type CallbackRequest, type Channel, type ProviderLeg, type ProviderRequest, type ProviderVerdict } from '../channel.js'
+import { ConfiguredChannel, type ChannelIdentity } from '../configured-channel.js'
 import { MtnMomoClient, type MtnProductCredentials } from './client.js'
 import { isMtnError } from './errors.js'
 import type { MtnTransactionState } from './transaction.js'
 import { isUuidV4, safeMtnNote } from './wire.js'
 
 /** What an MTN channel is made from: the validated config entry (config/load.ts ChannelSettings). */
-export interface MtnChannelSettings {
-  id: string
-  mode: Mode
-  /** Null: every merchant's test payments (the embedded simulator). */
-  merchant: string | null
+export interface MtnChannelSettings extends ChannelIdentity {
   base_url: string
   target_environment: string
-  currency: string
   country: string | null
   collection: MtnProductCredentials
   disbursement?: MtnProductCredentials | undefined
-  callback_url: string | null
 }
 
 export interface MtnChannelOptions {
@@ -40,31 +34,20 @@ export const CALLBACK_REFERENCE_PARAM = 'reference'
  * transfers to the payer's number) through MtnMomoClient. Sources and decisions:
  * channels/mtn-momo/README.md.
  */
-export class MtnMomoChannel implements Channel {
-  readonly id: string
+export class MtnMomoChannel extends ConfiguredChannel implements Channel {
   readonly type = 'mtn_momo' as const
-  readonly mode: Mode
-  readonly merchantId: string | null
-  readonly currency: string
   readonly country: string | null
   readonly environment: string
   readonly network = 'mtn'
   readonly methods: readonly string[] = []
   readonly canRefund: boolean
-  readonly embedded: boolean
   readonly #client: MtnMomoClient
-  #callbackUrl: string | null
 
   constructor (settings: MtnChannelSettings, options: MtnChannelOptions) {
-    this.id = settings.id
-    this.mode = settings.mode
-    this.merchantId = settings.merchant
-    this.currency = settings.currency
+    super(settings, options.embedded)
     this.country = settings.country
     this.environment = settings.target_environment
     this.canRefund = settings.disbursement !== undefined
-    this.embedded = options.embedded ?? false
-    this.#callbackUrl = settings.callback_url
     this.#client = new MtnMomoClient(settings, {
       timeoutMs: options.timeoutMs,
       ...(options.clock === undefined ? {} : { clock: options.clock }),
@@ -72,11 +55,6 @@ export class MtnMomoChannel implements Channel {
       onLeg: async (leg) => { await options.onLeg({ ...leg, operation: leg.operation === 'token' ? `${leg.product}-token` : leg.operation }) }
     })
   }
-
-  get callbacks (): boolean { return this.#callbackUrl !== null }
-
-  /** The embedded simulator learns the daemon's own URL only once the API listens. */
-  setCallbackUrl (url: string | null): void { this.#callbackUrl = url }
 
   displayPhone (input: string): string | null {
     return this.country === null ? normaliseAnyInternational(input) : normalisePhone(this.country, input)
@@ -134,8 +112,8 @@ export class MtnMomoChannel implements Channel {
   }
 
   callbackUrlFor (referenceId: string): string | null {
-    if (this.#callbackUrl === null) return null
-    const url = new URL(this.#callbackUrl)
+    if (this.callbackUrl === null) return null
+    const url = new URL(this.callbackUrl)
     url.searchParams.set(CALLBACK_REFERENCE_PARAM, referenceId)
     return url.href
   }
