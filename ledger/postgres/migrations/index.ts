@@ -13,6 +13,7 @@ import { agents } from './011-agents.js'
 import { uniqueAmounts } from './012-unique-amounts.js'
 import { auditTrail } from './013-audit-trail.js'
 import { assembledParts } from './014-assembled-parts.js'
+import { codeIndex } from './015-code-index.js'
 
 /**
  * The PostgreSQL schema, step for step the SQLite one: the same numbers, names, tables, columns
@@ -45,5 +46,6 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   agents,
   uniqueAmounts,
   auditTrail,
-  assembledParts
+  assembledParts,
+  codeIndex
 ]

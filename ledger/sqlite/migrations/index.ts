@@ -13,6 +13,7 @@ import { agents } from './011-agents.js'
 import { uniqueAmounts } from './012-unique-amounts.js'
 import { auditTrail } from './013-audit-trail.js'
 import { assembledParts } from './014-assembled-parts.js'
+import { codeIndex } from './015-code-index.js'
 
 /**
  * Every schema step, in order. Numbers are never reused or edited once released: a new change is a
@@ -32,5 +33,6 @@ export const MIGRATIONS: readonly Migration[] = [
   agents,
   uniqueAmounts,
   auditTrail,
-  assembledParts
+  assembledParts,
+  codeIndex
 ]
