@@ -111,7 +111,7 @@ export async function rerunGetPayment (run: ApiRun, api: Record<string, unknown>
 }
 
 /** POST /v1/payments/initialize, each request a new durable payment (synchronous = FULL as in production; on PostgreSQL, its default fsync at commit). */
-export async function runInitialize (run: ApiRun, durationS = 5): Promise<LoadResult> {
+export async function runInitialize (run: Pick<ApiRun, 'daemon' | 'key'>, durationS = 5): Promise<LoadResult> {
   const r = await load({
     url: `${run.daemon.url}/v1/payments/initialize`,
     method: 'POST',

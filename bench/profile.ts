@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { runGetPayment } from './api.js'
+import { runGetPayment, runInitialize, startGetPayment } from './api.js'
 import { Cleanup, round, tempDir } from './harness.js'
 import { runBurst, runFanout } from './sms.js'
 
 /**
- * `node dist/bench/profile.js [api_get_payment|webhook_fanout|burst_ingest]`: that bench's load once
+ * `node dist/bench/profile.js [api_get_payment|api_initialize|webhook_fanout|burst_ingest]`: that bench's load once
  * more with the daemon under `node --cpu-prof`, then the heaviest frames by self time and the heaviest
  * modules by total self time. Not part of `npm run bench` (profiling slows the figure it explains).
  */
@@ -22,13 +22,20 @@ try {
     const run = await runGetPayment(100_000, cleanup, { nodeArgs })
     await run.daemon.stop()
     figure = `${round(run.get.rps, 0)} req/s`
+  } else if (bench === 'api_initialize') {
+    // As `npm run bench api` loads it: new payments on the 100k database, after a second of warm-up.
+    const run = await startGetPayment(100_000, cleanup, { nodeArgs })
+    await runInitialize(run, 1)
+    const init = await runInitialize(run)
+    await run.daemon.stop()
+    figure = `${round(init.rps, 0)} req/s`
   } else if (bench === 'webhook_fanout') {
     const run = await runFanout(cleanup, 5000, nodeArgs)
     figure = `${round(run.perSecond, 0)} deliveries/s (raw undici ${round(5000 / run.bareSeconds, 0)}/s)`
   } else if (bench === 'burst_ingest') {
     const run = await runBurst(cleanup, 500, nodeArgs)
     figure = `${round(run.perSecond, 1)} msg/s (bare client ${round(500 / run.bareSeconds, 1)} msg/s)`
-  } else throw new Error(`no profile for ${bench}; known: api_get_payment, webhook_fanout, burst_ingest`)
+  } else throw new Error(`no profile for ${bench}; known: api_get_payment, api_initialize, webhook_fanout, burst_ingest`)
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))
   if (file === undefined) throw new Error('no .cpuprofile written')
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { randomBase62, randomHex } from './ids.js'
+import { randomBase62, randomHex, timeOrderedHex } from './ids.js'
 
 describe('randomHex', () => {
   it('gives 2 hex characters a byte, never the same bytes twice across refills of its pool', () => {
@@ -24,5 +24,18 @@ describe('randomHex', () => {
 describe('randomBase62', () => {
   it('gives the asked length from the base62 alphabet', () => {
     expect(randomBase62(43)).toMatch(/^[0-9A-Za-z]{43}$/)
+  })
+})
+
+describe('timeOrderedHex', () => {
+  it('is 32 hex characters that sort as their times do, unique within one millisecond', () => {
+    const t = Date.UTC(2026, 11, 2, 5, 0, 0, 123)
+    const same = Array.from({ length: 1000 }, () => timeOrderedHex(t))
+    expect(new Set(same).size).toBe(1000)
+    for (const id of same) expect(id).toMatch(/^[0-9a-f]{32}$/)
+    expect(same.every((id) => id.startsWith(t.toString(16).padStart(12, '0')))).toBe(true)
+    const later = timeOrderedHex(t + 1)
+    expect(same.every((id) => id < later)).toBe(true)
+    expect(timeOrderedHex(1) < timeOrderedHex(0x10)).toBe(true)
   })
 })

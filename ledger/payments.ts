@@ -1,5 +1,5 @@
 import { COMPLETED_STATUSES, PAYABLE_STATUSES, type PaymentStatus, type ResolvedStatus } from '../core/enums.js'
-import { randomHex } from '../core/ids.js'
+import { timeOrderedHex } from '../core/ids.js'
 import { formatAmount } from '../core/money.js'
 import { ConflictError, InvalidFieldError, NotFoundError } from './errors.js'
 import { isValidCode, normaliseCode } from './hpn-code.js'
@@ -187,7 +187,7 @@ export class SqlPaymentStore implements PaymentStore {
         // nothing (PostgreSQL: or loses the serialization race and runs again) and draws again.
         const payment = await tx.ex.get<PaymentRow>(sql`INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency,
             client_reference, customer_phone, meta, expires_at, created_at, updated_at, channel_id, channel_type, channel_reference, amount_to_pay_minor)
-          VALUES (${`hpn_trx_${randomHex(16)}`}, ${owner.merchantId}, ${owner.mode}, ${code}, ${PENDING}, ${input.amountMinor}, ${input.currency},
+          VALUES (${`hpn_trx_${timeOrderedHex(t)}`}, ${owner.merchantId}, ${owner.mode}, ${code}, ${PENDING}, ${input.amountMinor}, ${input.currency},
             ${input.clientReference}, ${input.customerPhone}, ${input.meta === null ? null : JSON.stringify(input.meta)},
             ${t + input.expiresInSeconds * 1000}, ${t}, ${t}, ${channel?.id ?? null}, ${channel?.type ?? null}, ${channel?.reference ?? null}, ${toPay})
           ON CONFLICT DO NOTHING

@@ -13,6 +13,7 @@ import { agents } from './011-agents.js'
 import { uniqueAmounts } from './012-unique-amounts.js'
 import { auditTrail } from './013-audit-trail.js'
 import { assembledParts } from './014-assembled-parts.js'
+import { codeIndex } from './015-code-index.js'
 import { creditReversals } from './016-credit-reversals.js'
 
 /**
@@ -34,5 +35,6 @@ export const MIGRATIONS: readonly Migration[] = [
   uniqueAmounts,
   auditTrail,
   assembledParts,
+  codeIndex,
   creditReversals
 ]
