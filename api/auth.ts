@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { ApiKeyStore, AuthContext, Scope } from '../ledger/api-keys.js'
+import { SecretHashMemo, type ApiKeyStore, type AuthContext, type Scope } from '../ledger/api-keys.js'
 import { forbidden, unauthorized } from './http-errors.js'
 import { keyAccessRefusal } from './key-access.js'
 
@@ -39,6 +39,10 @@ export function registerAuth (app: FastifyInstance, keys: ApiKeyStore): void {
   app.decorateRequest('auth', null)
   app.decorateRequest('authProblem', null)
 
+  // The last secret's hash per connection: a client sends the same key on every request of its
+  // keep-alive connection. Per connection, so no client's secret is ever compared with another's.
+  const hashes = new WeakMap<object, SecretHashMemo>()
+
   // Callback style: a cached key is answered without waiting (ledger/api-key-cache.ts), and an
   // async hook would cost every request a promise and a tick. Only a key not cached waits for the ledger.
   app.addHook('onRequest', (request, _reply, done) => {
@@ -47,7 +51,10 @@ export function registerAuth (app: FastifyInstance, keys: ApiKeyStore): void {
     const m = BEARER.exec(header)
     if (m === null) { request.authProblem = 'the Authorization header must be "Bearer <key>"'; done(); return }
     const secret = m[1] as string
-    const cached = keys.authenticateCached(secret)
+    const socket = request.raw.socket
+    let memo = hashes.get(socket)
+    if (memo === undefined) { memo = new SecretHashMemo(); hashes.set(socket, memo) }
+    const cached = keys.authenticateCached(secret, memo)
     if (cached !== undefined) { settle(request, cached); done(); return }
     keys.authenticate(secret).then((auth) => { settle(request, auth); done() }, done)
   })

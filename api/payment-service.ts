@@ -9,6 +9,7 @@ import { ConflictError, InvalidFieldError, NotFoundError } from '../ledger/error
 import type { Ledger, LedgerStores, LedgerTx } from '../ledger/ledger.js'
 import type { Mode } from '../ledger/modes.js'
 import type { PaymentRow } from '../ledger/payment-model.js'
+import type { CreditsAndRefunds } from '../ledger/payment-status.js'
 import type { ReconcileOutcome } from '../ledger/credits.js'
 import type { InitializeInput, UniqueAmountRule } from '../ledger/payments.js'
 import { isValidCode, normaliseCode } from '../ledger/hpn-code.js'
@@ -264,6 +265,17 @@ export class PaymentService {
     }
     if (row === undefined) throw new NotFoundError('payment')
     return row
+  }
+
+  /**
+   * `get` by any id, with the payment's credits and refund flag read in the same statement when the
+   * caller may read by any id (a secret key): what a read that shows the payment needs, in one read.
+   */
+  async getWithCredits (stores: Pick<LedgerStores, 'payments' | 'paymentDetails'>, auth: AuthContext, id: string): Promise<{ row: PaymentRow, attached?: CreditsAndRefunds }> {
+    if (auth.type === 'publishable') return { row: await this.get(stores, auth, id) }
+    const found = await stores.payments.findWithCredits(auth, id)
+    if (found === undefined) throw new NotFoundError('payment')
+    return found
   }
 
   /** PENDING → CANCELLED (409 `invalid_status` otherwise), with the caller's reason as its note. Inside the caller's transaction. */

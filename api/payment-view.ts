@@ -7,6 +7,7 @@ import { manualPayTo } from '../channels/collect.js'
 import type { LedgerStores } from '../ledger/ledger.js'
 import type { Owner } from '../ledger/modes.js'
 import { amountDue, type PaymentRow } from '../ledger/payment-model.js'
+import type { CreditsAndRefunds } from '../ledger/payment-status.js'
 import type { PaymentSchema } from './schemas.js'
 
 /** A wallet customers can pay: a modem's SIM number on its network, and the currency it holds. */
@@ -29,13 +30,14 @@ export function payableCurrencies (wallets: Wallets, networkCurrencies: readonly
 
 /**
  * The payment as the API returns it: the ledger's data plus `pay_to` instructions. `stores` is the
- * transaction the row was read or changed in (its credits are read there too), or the ledger.
+ * transaction the row was read or changed in (its credits are read there too), or the ledger;
+ * `attached`: its credits and refund flag when they were read with the row (`findWithCredits`).
  */
-export type PaymentView = (stores: Pick<LedgerStores, 'paymentStatus' | 'channelTransactions'>, row: PaymentRow) => Promise<Static<typeof PaymentSchema>>
+export type PaymentView = (stores: Pick<LedgerStores, 'paymentStatus' | 'channelTransactions'>, row: PaymentRow, attached?: CreditsAndRefunds) => Promise<Static<typeof PaymentSchema>>
 
 export function paymentViewer (wallets: Wallets): PaymentView {
-  return async function view (stores, row) {
-    const data = await stores.paymentStatus.dataOf(row)
+  return async function view (stores, row, attached) {
+    const data = await stores.paymentStatus.dataOf(row, attached)
     const amount = `${row.currency} ${formatAmount(amountDue(row))}`
     // A channel payment is collected by its provider's prompt: no wallet to pay by SMS is offered;
     // nor is a wallet in another currency.

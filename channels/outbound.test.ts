@@ -126,7 +126,12 @@ describe('the outbox of provider calls (MTN simulator over HTTP, real ledger)', 
     r.simClock.advance(3_000)
     expect((await r.until(p.id, (x) => x.status === 'REFUNDED', 'the whole refund')).status).toBe('REFUNDED')
     expect(await events(r, p.id)).toEqual(['transaction.completed', 'transaction.refunded'])
-    expect((await r.ledger.paymentStatus.dataOf(await r.payment(p.id))).refunds.map((x) => [x.amount, x.status])).toEqual([['50.00', 'SUCCESSFUL'], ['100.00', 'SUCCESSFUL']])
+    const data = await r.ledger.paymentStatus.dataOf(await r.payment(p.id))
+    expect(data.refunds.map((x) => [x.amount, x.status])).toEqual([['50.00', 'SUCCESSFUL'], ['100.00', 'SUCCESSFUL']])
+    // The same, its refund flag read with the row in one statement (the GET's read).
+    const found = await r.ledger.payments.findWithCredits({ merchantId: 'default', mode: 'test' }, p.reference)
+    expect(found?.attached.hasRefunds).toBe(true)
+    expect(await r.ledger.paymentStatus.dataOf(found?.row ?? await r.payment(p.id), found?.attached)).toEqual(data)
   })
 })
 

@@ -159,6 +159,23 @@ describe('matching a telco credit to a payment (SPEC §6)', () => {
     expect(await events(p.reference)).toEqual(['transaction.completed', 'transaction.completed', 'transaction.completed'])
   })
 
+  it('shows every credit, oldest first, on a GET by reference, code or client_reference, as the event of the last change carries them', async () => {
+    const p = await initialize({ amount: 100, client_reference: 'order-credits' })
+    await api.sms({ text: mtnText({ amount: '40.00', reference: p.hpn_code, txnId: '70000000001' }) })
+    await api.sms({ text: mtnText({ amount: '60.00', reference: p.hpn_code, txnId: '70000000002', balance: 106_000 }) })
+    const byReference = await payment(p.reference)
+    expect(byReference.credits.map((c: Record<string, unknown>) => [c['telco_transaction_id'], c['amount'], c['payer_name'], c['risk_flags']]))
+      .toEqual([['70000000001', '40.00', 'AMA MENSAH', []], ['70000000002', '60.00', 'AMA MENSAH', []]])
+    expect(byReference.refunds).toEqual([])
+    const spelled = `${(p.hpn_code as string).slice(0, 3).toLowerCase()} ${(p.hpn_code as string).slice(3).toLowerCase()}`
+    expect(await payment(spelled)).toEqual(byReference)
+    expect(await payment('order-credits')).toEqual(byReference)
+    // The webhook event of the last change was built by the ledger's own read of the credits.
+    const [last] = await api.rows.all<{ data: string }>(sql`SELECT e.data FROM events e JOIN payments p ON p.id = e.payment_id WHERE p.reference = ${p.reference as string} ORDER BY e.id DESC LIMIT 1`)
+    const { pay_to: _, ...withoutPayTo } = byReference
+    expect(JSON.parse(last?.data ?? '{}')).toEqual(withoutPayTo)
+  })
+
   it('keeps a PARTIAL payment payable after its expiry time', async () => {
     const p = await initialize({ amount: 100, expires_in: 60 })
     await api.sms({ text: mtnText({ amount: '40.00', reference: p.hpn_code }) })

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openTestLedger, type TestLedger } from '../test/helpers/ledger.js'
+import { SecretHashMemo } from './api-keys.js'
 
 let t: TestLedger
 beforeEach(async () => {
@@ -84,6 +85,27 @@ describe('authentication without waiting (authenticateCached)', () => {
     expect(await keys.revoke(key.id, 'shop')).toBe(true)
     expect(keys.authenticateCached(key.secret)).toBeUndefined()
     expect(await keys.authenticate(key.secret)).toBeNull()
+  })
+
+  it('with a connection\'s memo of the last hash, still tells keys apart and refuses a key revoked since', async () => {
+    const keys = t.ledger.apiKeys
+    const one = await keys.create({ ...base, scopes: ['payments:read'] })
+    const two = await keys.create({ ...base, scopes: ['payments:write'] })
+    await keys.authenticate(one.secret)
+    await keys.authenticate(two.secret)
+    const memo = new SecretHashMemo()
+    expect(keys.authenticateCached(one.secret, memo)?.keyId).toBe(one.id)
+    expect(keys.authenticateCached(one.secret, memo)?.keyId).toBe(one.id)
+    // Another secret on the same connection is hashed afresh, and the first again after it.
+    expect(keys.authenticateCached(two.secret, memo)?.keyId).toBe(two.id)
+    expect(keys.authenticateCached(`${one.secret.slice(0, -1)}${one.secret.endsWith('A') ? 'B' : 'A'}`, memo)).toBeUndefined()
+    expect(keys.authenticateCached(one.secret, memo)?.keyId).toBe(one.id)
+    // The memo holds a hash, never a verdict: the revocation counts on the very next request.
+    expect(await keys.revoke(one.id, 'shop')).toBe(true)
+    expect(keys.authenticateCached(one.secret, memo)).toBeUndefined()
+    expect(await keys.authenticate(one.secret)).toBeNull()
+    // Refused from the cache, or sent to the ledger (on PostgreSQL the change's notice may still be on its way).
+    expect(keys.authenticateCached(one.secret, memo) ?? null).toBeNull()
   })
 
   it('stops a cached key at its expiry without any change to announce', async () => {

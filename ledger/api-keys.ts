@@ -81,6 +81,28 @@ function hashSecret (secret: string): Buffer {
   return hash('sha256', secret, 'buffer')
 }
 
+/**
+ * A secret's hash, remembered for the next request of one connection (api/auth.ts keeps one per
+ * socket): a client polling with one key is hashed once per connection instead of once a request.
+ * Only the hash of a secret already presented on that connection is kept, never a verdict: the key
+ * is looked up (revocation, expiry, other processes' changes) on every request as before.
+ */
+export class SecretHashMemo {
+  #secret: string | null = null
+  #hash: Buffer = Buffer.alloc(0)
+  #base64 = ''
+
+  /** The secret's SHA-256 and its base64 (the key cache's index). */
+  of (secret: string): { hash: Buffer, base64: string } {
+    if (secret !== this.#secret) {
+      this.#hash = hashSecret(secret)
+      this.#base64 = this.#hash.toString('base64')
+      this.#secret = secret
+    }
+    return { hash: this.#hash, base64: this.#base64 }
+  }
+}
+
 function toKey (r: KeyRow): ApiKey {
   return {
     id: r.id,
@@ -178,7 +200,7 @@ export interface ApiKeyStore {
    * ledger can (a key not cached, the cache's watch not running, inside a transaction, a
    * `last_used_at` due): then call `authenticate`.
    */
-  authenticateCached: (secret: string) => AuthContext | null | undefined
+  authenticateCached: (secret: string, memo?: SecretHashMemo) => AuthContext | null | undefined
   get: (id: string, merchantId?: string) => Promise<ApiKey | undefined>
   list: (merchantId?: string) => Promise<ApiKey[]>
   /** Revokes at once. Returns false when the key does not exist (for this merchant). */
@@ -281,16 +303,16 @@ export class SqlApiKeyStore implements ApiKeyStore {
     return auth
   }
 
-  authenticateCached (secret: string): AuthContext | null | undefined {
+  authenticateCached (secret: string, memo: SecretHashMemo = new SecretHashMemo()): AuthContext | null | undefined {
     if (!SECRET.test(secret)) return null
     const cache = this.#s.tx === null ? this.#s.shared.keyCache : null
     // Null: changes cannot be seen right now, so nothing is cached.
     if (cache === null || (cache.versionNow() ?? null) === null) return undefined
-    const presented = hashSecret(secret)
-    const key = cache.get(presented.toString('base64'))
+    const presented = memo.of(secret)
+    const key = cache.get(presented.base64)
     if (key === undefined) return undefined
     const t = this.#s.now()
-    const auth = usable(key, presented, t)
+    const auth = usable(key, presented.hash, t)
     return auth !== null && touchDue(this.#s.shared.keyTouched, auth, t) ? undefined : auth
   }
 

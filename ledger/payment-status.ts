@@ -1,7 +1,7 @@
-import { COMPLETED_STATUSES, type CreditStatus, type EventType, type PaymentStatus } from '../core/enums.js'
+import { COMPLETED_STATUSES, type ChannelTransactionKind, type CreditStatus, type EventType, type PaymentStatus } from '../core/enums.js'
 import { toPaymentData, type AppliedCreditRow, type PaymentData, type PaymentRow, type RefundData } from './payment-model.js'
 import type { LedgerScope } from './scope.js'
-import { literal, sql } from './sql.js'
+import { literal, sql, SqlLiteral, type Dialect } from './sql.js'
 
 export interface PaymentChange {
   status: PaymentStatus
@@ -34,6 +34,57 @@ export function eventFor (before: PaymentRow, after: PaymentRow): EventType | nu
 }
 
 const MATCHED = literal('matched' satisfies CreditStatus)
+const REFUND = literal('refund' satisfies ChannelTransactionKind)
+
+/**
+ * What a payment's data needs beyond its row, read with it in one statement: its applied credits
+ * (oldest first) and whether any refund was asked for (the refunds themselves are read only then).
+ */
+export interface CreditsAndRefunds {
+  credits: AppliedCreditRow[]
+  hasRefunds: boolean
+}
+
+/** The two columns `CREDITS_AND_REFUNDS` adds to a row of `payments`. */
+export interface CreditsAndRefundsColumns {
+  /** JSON: an array per credit, its fields in CREDIT_FIELDS' order. */
+  applied_credits: string
+  /** 1 when the payment has a refund (of any outcome), else 0. */
+  has_refunds: number
+}
+
+const CREDIT_FIELDS = ['network', 'telco_transaction_id', 'amount_minor', 'payer_phone', 'payer_name', 'received_at', 'match_method', 'risk_flags'] as const satisfies ReadonlyArray<keyof AppliedCreditRow>
+type R = AppliedCreditRow
+type CreditTuple = [R['network'], R['telco_transaction_id'], R['amount_minor'], R['payer_phone'], R['payer_name'], R['received_at'], R['match_method'], R['risk_flags']]
+
+/**
+ * Select-list text for a statement over `payments`: its credits as one JSON array and a refund flag,
+ * correlated on `payments.id`, so a read of the payment brings them without two more statements
+ * (each one a read transaction of its own on SQLite, a round trip on PostgreSQL). The JSON is text
+ * on both engines.
+ */
+function creditsAndRefundsSql (aggregate: (tuple: string) => string): SqlLiteral {
+  const tuple = CREDIT_FIELDS.map((f) => `c.${f}`).join(', ')
+  return new SqlLiteral(`(SELECT ${aggregate(tuple)} FROM credits c WHERE c.payment_id = payments.id AND c.status = ${MATCHED.text}) AS applied_credits,
+    CASE WHEN EXISTS (SELECT 1 FROM channel_transactions r WHERE r.payment_id = payments.id AND r.kind = ${REFUND.text}) THEN 1 ELSE 0 END AS has_refunds`)
+}
+
+const CREDITS_AND_REFUNDS: Readonly<Record<Dialect, SqlLiteral>> = {
+  sqlite: creditsAndRefundsSql((tuple) => `json_group_array(json_array(${tuple}) ORDER BY c.id)`),
+  postgres: creditsAndRefundsSql((tuple) => `COALESCE(json_agg(json_build_array(${tuple}) ORDER BY c.id), '[]')::text`)
+}
+
+/** `SELECT ${creditsAndRefundsColumns(dialect)} FROM payments …`: the columns of CreditsAndRefundsColumns. */
+export function creditsAndRefundsColumns (dialect: Dialect): SqlLiteral { return CREDITS_AND_REFUNDS[dialect] }
+
+/** The two columns, decoded. */
+export function creditsAndRefunds (columns: CreditsAndRefundsColumns): CreditsAndRefunds {
+  const credits = columns.applied_credits === '[]'
+    ? []
+    : (JSON.parse(columns.applied_credits) as CreditTuple[]).map(([network, telco_transaction_id, amount_minor, payer_phone, payer_name, received_at, match_method, risk_flags]) =>
+        ({ network, telco_transaction_id, amount_minor, payer_phone, payer_name, received_at, match_method, risk_flags }))
+  return { credits, hasRefunds: Number(columns.has_refunds) === 1 }
+}
 const MAY_HAVE_REFUNDS: ReadonlySet<PaymentStatus> = new Set([...COMPLETED_STATUSES, 'REFUNDED', 'MANUAL_REVIEW'])
 
 /**
@@ -47,8 +98,11 @@ export interface PaymentStatusStore {
   creditsOf: (paymentId: number) => Promise<AppliedCreditRow[]>
   /** Refunds paid back through a channel, oldest first (only paid payments can have them). */
   refundsOf: (row: PaymentRow) => Promise<RefundData[]>
-  /** The payment as the API returns it and webhooks carry it. */
-  dataOf: (row: PaymentRow) => Promise<PaymentData>
+  /**
+   * The payment as the API returns it and webhooks carry it. `known`: its credits and refund flag
+   * when they were read with the row in the same transaction (PaymentStore `findWithCredits`).
+   */
+  dataOf: (row: PaymentRow, known?: CreditsAndRefunds) => Promise<PaymentData>
   /**
    * Applies `change` to `before` (the row as read in this transaction) and records its event. Only
    * inside a transaction; throws when the row changed since it was read.
@@ -71,8 +125,15 @@ export class SqlPaymentStatus implements PaymentStatusStore {
     return await this.#s.channelTransactions.refundsOf(row.id)
   }
 
-  async dataOf (row: PaymentRow): Promise<PaymentData> {
-    return toPaymentData(row, await this.creditsOf(row.id), await this.refundsOf(row))
+  async dataOf (row: PaymentRow, known?: CreditsAndRefunds): Promise<PaymentData> {
+    // One statement for both (and only then the refunds), where it was a statement each.
+    const attached = known ?? await this.#creditsAndRefunds(row.id)
+    return toPaymentData(row, attached.credits, attached.hasRefunds ? await this.#s.channelTransactions.refundsOf(row.id) : [])
+  }
+
+  async #creditsAndRefunds (paymentId: number): Promise<CreditsAndRefunds> {
+    const columns = await this.#s.ex.get<CreditsAndRefundsColumns>(sql`SELECT ${creditsAndRefundsColumns(this.#s.ex.dialect)} FROM payments WHERE id = ${paymentId}`)
+    return columns === undefined ? { credits: [], hasRefunds: false } : creditsAndRefunds(columns)
   }
 
   async change (before: PaymentRow, change: PaymentChange): Promise<PaymentRow> {

@@ -6,6 +6,7 @@ import { isValidCode, normaliseCode } from './hpn-code.js'
 import type { Owner } from './modes.js'
 import { pageOf } from './page.js'
 import { PAYMENT_COLUMNS, type PaymentRow } from './payment-model.js'
+import { creditsAndRefunds, creditsAndRefundsColumns, type CreditsAndRefunds, type CreditsAndRefundsColumns } from './payment-status.js'
 import type { LedgerScope } from './scope.js'
 import { literal, sql } from './sql.js'
 
@@ -85,9 +86,24 @@ export function decodeCursor (cursor: string, field = 'cursor'): number {
 const PENDING = literal('PENDING' satisfies PaymentStatus)
 const PAYABLE = literal(PAYABLE_STATUSES)
 
+/** A payment with what its data needs beyond the row, read in the same statement. */
+export interface PaymentWithCredits { row: PaymentRow, attached: CreditsAndRefunds }
+
+/** How `find` looks an id up, as a reference, an HPN code or a client_reference. */
+interface Lookups<T> {
+  reference: (reference: string) => Promise<T | undefined>
+  code: (code: string) => Promise<T | undefined>
+  clientReference: (clientReference: string) => Promise<T | undefined>
+}
+
 export interface PaymentStore {
   /** A payment of this owner by reference, HPN code (any spelling a person types) or client_reference. */
   find: (owner: Owner, id: string) => Promise<PaymentRow | undefined>
+  /**
+   * `find` with the payment's credits and refund flag in the same statement, for PaymentStatusStore
+   * `dataOf`: the polling GET's one read where it took three.
+   */
+  findWithCredits: (owner: Owner, id: string) => Promise<PaymentWithCredits | undefined>
   /** The newest payment of this owner with a canonical HPN code (codes are reused only after 180 days). */
   findByCode: (owner: Owner, code: string) => Promise<PaymentRow | undefined>
   /** By the `hpn_trx_…` reference only. */
@@ -140,13 +156,28 @@ export class SqlPaymentStore implements PaymentStore {
   }
 
   async find (owner: Owner, id: string): Promise<PaymentRow | undefined> {
-    if (id.startsWith('hpn_trx_')) return await this.findByReference(owner, id)
-    const code = normaliseCode(id)
-    if (code !== null && isValidCode(code)) {
-      const row = await this.findByCode(owner, code)
-      if (row !== undefined) return row
-    }
-    return await this.findByClientReference(owner, id)
+    return await lookUp(id, {
+      reference: async (reference) => await this.findByReference(owner, reference),
+      code: async (code) => await this.findByCode(owner, code),
+      clientReference: async (clientReference) => await this.findByClientReference(owner, clientReference)
+    })
+  }
+
+  async findWithCredits (owner: Owner, id: string): Promise<PaymentWithCredits | undefined> {
+    const { ex } = this.#s
+    const attached = creditsAndRefundsColumns(ex.dialect)
+    type Row = PaymentRow & CreditsAndRefundsColumns
+    const row = await lookUp(id, {
+      reference: async (reference) => await ex.get<Row>(sql`SELECT ${PAYMENT_COLUMNS}, ${attached} FROM payments
+        WHERE reference = ${reference} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}`),
+      code: async (code) => await ex.get<Row>(sql`SELECT ${PAYMENT_COLUMNS}, ${attached} FROM payments
+        WHERE hpn_code = ${code} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode} ORDER BY id DESC LIMIT 1`),
+      clientReference: async (clientReference) => await ex.get<Row>(sql`SELECT ${PAYMENT_COLUMNS}, ${attached} FROM payments
+        WHERE client_reference = ${clientReference} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode} ORDER BY id DESC LIMIT 1`)
+    })
+    if (row === undefined) return undefined
+    const { applied_credits, has_refunds, ...payment } = row
+    return { row: payment, attached: creditsAndRefunds({ applied_credits, has_refunds }) }
   }
 
   async get (owner: Owner, id: string): Promise<PaymentRow> {
@@ -278,6 +309,17 @@ export class SqlPaymentStore implements PaymentStore {
   async #mutate (owner: Owner, id: string, fn: (tx: LedgerScope, row: PaymentRow) => Promise<PaymentRow>): Promise<PaymentRow> {
     return await this.#s.write(async (tx) => await fn(tx, await tx.payments.get(owner, id)))
   }
+}
+
+/** `find`'s order: a reference by its prefix, then an HPN code (any spelling), then a client_reference. */
+async function lookUp<T> (id: string, by: Lookups<T>): Promise<T | undefined> {
+  if (id.startsWith('hpn_trx_')) return await by.reference(id)
+  const code = normaliseCode(id)
+  if (code !== null && isValidCode(code)) {
+    const found = await by.code(code)
+    if (found !== undefined) return found
+  }
+  return await by.clientReference(id)
 }
 
 /**

@@ -94,8 +94,8 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
         response: { 200: envelope(PaymentSchema), ...errors }
       }
     }, async (request) => {
-      const { id } = request.params
-      return { success: true, data: await view(ledger, await service.get(ledger, caller(request), id)) }
+      const { row, attached } = await service.getWithCredits(ledger, caller(request), request.params.id)
+      return { success: true, data: await view(ledger, row, attached) }
     })
 
     app.get('/payments', {
