@@ -1,5 +1,5 @@
 import { COMPLETED_STATUSES, type ChannelTransactionKind, type CreditStatus, type EventType, type PaymentStatus } from '../core/enums.js'
-import { toPaymentData, type AppliedCreditRow, type PaymentData, type PaymentRow, type RefundData } from './payment-model.js'
+import { toPaymentData, type AppliedCreditRow, type PaymentData, type PaymentRow } from './payment-model.js'
 import type { LedgerScope } from './scope.js'
 import { literal, sql, SqlLiteral, type Dialect } from './sql.js'
 
@@ -85,7 +85,6 @@ export function creditsAndRefunds (columns: CreditsAndRefundsColumns): CreditsAn
         ({ network, telco_transaction_id, amount_minor, payer_phone, payer_name, received_at, match_method, risk_flags }))
   return { credits, hasRefunds: Number(columns.has_refunds) === 1 }
 }
-const MAY_HAVE_REFUNDS: ReadonlySet<PaymentStatus> = new Set([...COMPLETED_STATUSES, 'REFUNDED', 'MANUAL_REVIEW'])
 
 /**
  * The one function through which a payment changes. It writes the new state and, in the same
@@ -96,8 +95,6 @@ const MAY_HAVE_REFUNDS: ReadonlySet<PaymentStatus> = new Set([...COMPLETED_STATU
 export interface PaymentStatusStore {
   /** The credits applied to a payment, oldest first. */
   creditsOf: (paymentId: number) => Promise<AppliedCreditRow[]>
-  /** Refunds paid back through a channel, oldest first (only paid payments can have them). */
-  refundsOf: (row: PaymentRow) => Promise<RefundData[]>
   /**
    * The payment as the API returns it and webhooks carry it. `known`: its credits and refund flag
    * when they were read with the row in the same transaction (PaymentStore `findWithCredits`).
@@ -117,12 +114,6 @@ export class SqlPaymentStatus implements PaymentStatusStore {
   async creditsOf (paymentId: number): Promise<AppliedCreditRow[]> {
     return await this.#s.ex.all<AppliedCreditRow>(sql`SELECT network, telco_transaction_id, amount_minor, payer_phone, payer_name, received_at, match_method, risk_flags
       FROM credits WHERE payment_id = ${paymentId} AND status = ${MATCHED} ORDER BY id`)
-  }
-
-  async refundsOf (row: PaymentRow): Promise<RefundData[]> {
-    // Only a paid payment can have refunds: the hot path (pending payments, SMS settling) skips the read.
-    if (!MAY_HAVE_REFUNDS.has(row.status)) return []
-    return await this.#s.channelTransactions.refundsOf(row.id)
   }
 
   async dataOf (row: PaymentRow, known?: CreditsAndRefunds): Promise<PaymentData> {
