@@ -84,6 +84,17 @@ export interface CompleteInput {
   alsoRecord?: (tx: LedgerTx) => Promise<void>
 }
 
+/** A 2xx attempt to record with others of its batch (recordDelivered). */
+export interface DeliveredAttempt {
+  id: string
+  startedAt: number
+  statusCode: number
+  responseBody: string
+  durationMs: number
+  /** The endpoint whose health this success refreshes; null when the row went to its own URL (a payment's webhook_url). */
+  healthOf: string | null
+}
+
 export interface DeliveryQuery { endpointId: string, status?: DeliveryStatus | undefined, limit: number, cursor?: string | undefined }
 
 export interface DeliveryAttempt {
@@ -118,6 +129,12 @@ export interface WebhookDeliveryStore {
    * took longer than the lease and another claimed the row): then nothing is written.
    */
   complete: (input: CompleteInput) => Promise<boolean>
+  /**
+   * `complete` for many delivered attempts of one lease owner at once: one transaction, one
+   * statement for the rows, one for their attempts, one health update per endpoint. Returns the ids
+   * recorded; a row whose lease was lost is left as it is, like `complete` leaves it.
+   */
+  recordDelivered: (leaseOwner: string, attempts: readonly DeliveredAttempt[]) => Promise<Set<string>>
   /** The owner's delivery, or NotFoundError. */
   get: (owner: Owner, id: string) => Promise<Delivery>
   byId: (id: string) => Promise<Delivery | undefined>
@@ -186,6 +203,7 @@ function toDelivery (r: DeliveryRow): Delivery {
 }
 
 const PENDING = literal('pending' satisfies DeliveryStatus)
+const DELIVERED = literal('delivered' satisfies DeliveryStatus & AttemptOutcome)
 
 /**
  * Claims, releases and outcomes guard themselves: each UPDATE names the lease it expects in its WHERE
@@ -263,6 +281,44 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
         VALUES (${delivery.id}, ${outcome}, ${result.statusCode}, ${result.error}, ${result.responseBody}, ${result.durationMs}, ${input.startedAt})`)
       await input.alsoRecord?.(tx)
       return true
+    }, SELF_GUARDED)
+  }
+
+  async recordDelivered (leaseOwner: string, attempts: readonly DeliveredAttempt[]): Promise<Set<string>> {
+    if (attempts.length === 0) return new Set()
+    return await this.#s.write(async (tx) => {
+      const t = tx.now()
+      // One JSON array parameter a statement, each attempt [id, started_at, status_code, response_body, duration_ms]:
+      // the statements are prepared once whatever the batch's size.
+      const rowsOf = (list: readonly DeliveredAttempt[]): string => JSON.stringify(list.map((a) => [a.id, a.startedAt, a.statusCode, a.responseBody, a.durationMs]))
+      const updated = await tx.ex.all<{ id: string }>(tx.ex.dialect === 'postgres'
+        ? sql`UPDATE webhook_deliveries AS d SET status = ${DELIVERED}, attempts = d.attempts + 1, next_attempt_at = NULL, lease_owner = NULL,
+              lease_expires_at = NULL, last_attempt_at = (a.e->>1)::bigint, last_status_code = (a.e->>2)::bigint, last_error = NULL,
+              delivered_at = ${t}, dead_at = NULL
+            FROM json_array_elements(${rowsOf(attempts)}::json) AS a(e)
+            WHERE d.id = a.e->>0 AND d.lease_owner = ${leaseOwner}
+            RETURNING d.id`
+        : sql`UPDATE webhook_deliveries SET status = ${DELIVERED}, attempts = attempts + 1, next_attempt_at = NULL, lease_owner = NULL,
+              lease_expires_at = NULL, last_attempt_at = json_extract(a.value, '$[1]'), last_status_code = json_extract(a.value, '$[2]'),
+              last_error = NULL, delivered_at = ${t}, dead_at = NULL
+            FROM json_each(${rowsOf(attempts)}) AS a
+            WHERE webhook_deliveries.id = json_extract(a.value, '$[0]') AND webhook_deliveries.lease_owner = ${leaseOwner}
+            RETURNING webhook_deliveries.id`)
+      const recorded = new Set(updated.map((r) => r.id))
+      if (recorded.size === 0) return recorded
+      const kept = recorded.size === attempts.length ? attempts : attempts.filter((a) => recorded.has(a.id))
+      await tx.ex.run(tx.ex.dialect === 'postgres'
+        ? sql`INSERT INTO webhook_attempts (delivery_id, outcome, status_code, error, response_body, duration_ms, started_at)
+            SELECT a.e->>0, ${DELIVERED}, (a.e->>2)::bigint, NULL, a.e->>3, (a.e->>4)::bigint, (a.e->>1)::bigint
+            FROM json_array_elements(${rowsOf(kept)}::json) WITH ORDINALITY AS a(e, n) ORDER BY a.n`
+        : sql`INSERT INTO webhook_attempts (delivery_id, outcome, status_code, error, response_body, duration_ms, started_at)
+            SELECT json_extract(value, '$[0]'), ${DELIVERED}, json_extract(value, '$[2]'), NULL, json_extract(value, '$[3]'),
+              json_extract(value, '$[4]'), json_extract(value, '$[1]')
+            FROM json_each(${rowsOf(kept)}) ORDER BY key`)
+      for (const endpointId of new Set(kept.map((a) => a.healthOf))) {
+        if (endpointId !== null) await tx.webhookEndpoints.recordSuccess(endpointId)
+      }
+      return recorded
     }, SELF_GUARDED)
   }
 

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream'
 import { Agent, request } from 'undici'
 import { checkTargetUrl, guardedLookup, systemResolver, type Resolver } from './ssrf.js'
 
@@ -52,6 +53,28 @@ function describe (err: unknown, timeoutMs: number): string {
 }
 
 /**
+ * The first RESPONSE_LIMIT bytes of a response, as text; the stream is destroyed there, so a huge or
+ * endless body costs 16 KiB, no more. Read by its events rather than an async iterator, which cost
+ * a promise and an end-of-stream watcher per response (README, Performance: webhook_fanout).
+ */
+async function firstBytes (body: Readable): Promise<string> {
+  return await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const text = (): string => chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')
+    body.on('data', (chunk: Buffer) => {
+      const take = Math.min(chunk.length, RESPONSE_LIMIT - size)
+      chunks.push(take === chunk.length ? chunk : chunk.subarray(0, take))
+      size += take
+      if (size >= RESPONSE_LIMIT) { body.destroy(); resolve(text()) }
+    })
+    body.once('end', () => { resolve(text()) })
+    // The overall deadline's abort, a reset: the attempt failed (after a resolve, this changes nothing).
+    body.once('error', reject)
+  })
+}
+
+/**
  * POSTs one signed body. One shared undici Agent for every endpoint: keep-alive where receivers
  * allow it, the SSRF guard inside connect (so the checked address is the connected one), and
  * timeouts at every stage plus one overall deadline, so a hanging or trickling receiver frees its
@@ -95,22 +118,13 @@ export class HttpSender {
         signal: AbortSignal.timeout(this.#timeoutMs)
       })
       statusCode = res.statusCode
-      const chunks: Buffer[] = []
-      let size = 0
-      // Leaving the loop early destroys the stream: a huge or endless body costs 16 KiB, no more.
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        const take = Math.min(chunk.length, RESPONSE_LIMIT - size)
-        chunks.push(chunk.subarray(0, take))
-        size += take
-        if (size >= RESPONSE_LIMIT) break
-      }
-      if (!res.body.destroyed && size >= RESPONSE_LIMIT) res.body.destroy()
+      const responseBody = await firstBytes(res.body)
       const ok = statusCode >= 200 && statusCode < 300
       const retryAfterMs = statusCode === 429 || statusCode === 503 ? parseRetryAfter(res.headers['retry-after'], this.#now()) : null
       let error: string | null = null
       if (statusCode >= 300 && statusCode < 400) error = `HTTP ${statusCode}: redirects are not followed; register the final URL`
       else if (!ok) error = `HTTP ${statusCode}`
-      return done({ delivered: ok, statusCode, error, retryAfterMs, responseBody: Buffer.concat(chunks).toString('utf8') })
+      return done({ delivered: ok, statusCode, error, retryAfterMs, responseBody })
     } catch (err) {
       return done({ delivered: false, statusCode, error: describe(err, this.#timeoutMs), retryAfterMs: null, responseBody: '' })
     }
