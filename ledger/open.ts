@@ -45,10 +45,7 @@ export async function openEngine (settings: DatabaseSettings, options: Omit<Open
   const kind = engineKind(settings)
   switch (kind) {
     case 'sqlite': {
-      const engine = new SqliteEngine(settings.path, {
-        backgroundCheckpoints: true,
-        ...(options.onAfterCommitError === undefined ? {} : { onAfterCommitError: options.onAfterCommitError })
-      })
+      const engine = new SqliteEngine(settings.path, options.onAfterCommitError === undefined ? {} : { onAfterCommitError: options.onAfterCommitError })
       try {
         migrate(engine.connection)
       } catch (err) {

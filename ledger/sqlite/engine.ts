@@ -5,7 +5,6 @@ import { HarpoonError } from '../../core/errors.js'
 import { ensurePrivateDir, ensurePrivateFile, restrictFile } from '../../core/private-files.js'
 import { NestingGuard, type ChangeWatch, type Engine, type RunResult, type Transaction, type TransactionOptions } from '../engine.js'
 import { parameters, StatementCache, type SqlStatement } from '../sql.js'
-import { BackgroundCheckpointer } from './checkpointer.js'
 
 type Connection = Database.Database
 
@@ -21,12 +20,6 @@ export interface SqliteEngineOptions {
   checkNesting?: boolean
   /** Told after each group commit how many transactions it carried (metrics, tests). */
   onGroupCommit?: (transactions: number) => void
-  /**
-   * Checkpoint the WAL from a thread of its own once the engine is busy (ledger/sqlite/checkpointer.ts)
-   * rather than in the writer's COMMIT, on the thread that answers requests; default false (the
-   * daemon's ledger turns it on, ledger/open.ts).
-   */
-  backgroundCheckpoints?: boolean
 }
 
 /**
@@ -156,7 +149,6 @@ export class SqliteEngine implements Engine {
   #externalCommits = 0
   /** Per watched topic, this engine's own committed changes (the writer's commits do not move data_version). */
   readonly #topicChanges = new Map<string, number>()
-  readonly #checkpointer: BackgroundCheckpointer | null
 
   constructor (path: string, options: SqliteEngineOptions = {}) {
     this.path = path
@@ -177,10 +169,6 @@ export class SqliteEngine implements Engine {
     this.#dataVersion = this.#writer.prepare('PRAGMA data_version').pluck()
     this.#savepoint = { open: this.#writer.prepare('SAVEPOINT harpoon_tx'), release: this.#writer.prepare('RELEASE harpoon_tx') }
     this.#lastDataVersion = this.#dataVersion.get()
-    this.#checkpointer = memory || options.backgroundCheckpoints !== true
-      ? null
-      // A checkpoint that failed is no loss (the WAL holds every commit); the writer takes over.
-      : new BackgroundCheckpointer(path, this.#writer, (err) => { if (options.onAfterCommitError !== undefined) options.onAfterCommitError(err); else process.emitWarning(err as Error) })
   }
 
   /** The writer connection, for the migrator and the SQLite-only tools (backup) in `ledger/sqlite/`. */
@@ -281,7 +269,6 @@ export class SqliteEngine implements Engine {
     }
     // Past the COMMIT nothing may throw out of here: the group's work is on disk and is answered as done.
     try { this.#options.onGroupCommit?.(done.length) } catch (err) { this.#reportAfterCommit(err) }
-    try { this.#checkpointer?.committed() } catch (err) { this.#reportAfterCommit(err) }
     for (const d of done) {
       for (const cb of d.callbacks) {
         try { cb() } catch (err) { this.#reportAfterCommit(err) }
@@ -357,7 +344,6 @@ export class SqliteEngine implements Engine {
     }
     if (this.#closed) return
     this.#closed = true
-    await this.#checkpointer?.close()
     if (this.#reader !== this.#writer && this.#reader.open) this.#reader.close()
     if (this.#writer.open) this.#writer.close()
   }
