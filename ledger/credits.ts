@@ -109,7 +109,7 @@ export interface ReversalInput {
 export type ReversalOutcome =
   /** The same reversal was recorded before (a resent message): nothing more happens. */
   | { kind: 'repeated' }
-  /** No credit of that transaction yet: kept, so the credit goes to review when it comes. */
+  /** No credit of that transaction yet: kept, so the credit, when it comes, pays nothing. */
   | { kind: 'awaiting_credit' }
   /** The credit is flagged `reversed`; its payment, if it had one, is in MANUAL_REVIEW. */
   | { kind: 'reversed', credit: CreditRow, payment: PaymentRow | null }
@@ -227,27 +227,24 @@ export class SqlCreditStore implements CreditStore {
 
   async record (input: CreditInput): Promise<MatchOutcome> {
     this.#s.inTransaction('recording a credit')
-    const ex = this.#s.ex
     const { credit, duplicate, flags } = await this.#insert(input)
     // Rule 1: a telco transaction counts once (per mode), whatever SMS carries it.
     if (duplicate) return { kind: 'duplicate', credit }
     // Its reversal came first: the money was gone before it could pay anything, so it pays nothing
     // and nobody is told of money to claim; GET /v1/credits shows it, flagged.
-    if (await this.#claimReversal(credit)) {
-      await ex.run(sql`UPDATE credits SET risk_flags = ${JSON.stringify([...flags, REVERSED_FLAG])} WHERE id = ${credit.id}`)
-      return { kind: 'unmatched', credit: await this.getById(credit.id) as CreditRow }
-    }
+    const reversed = await this.#markReversed(credit)
+    if (reversed !== null) return { kind: 'unmatched', credit: reversed }
 
     const found = await this.#findPayment(input)
     if (found === null || 'ambiguous' in found) {
-      if (found !== null) await ex.run(sql`UPDATE credits SET risk_flags = ${JSON.stringify([...flags, found.ambiguous])} WHERE id = ${credit.id}`)
+      if (found !== null) await this.#addRiskFlag(credit.id, flags, found.ambiguous)
       await this.#s.events.append({ merchantId: input.merchantId, mode: input.mode, type: 'credit.unmatched', paymentId: null, creditId: credit.id, data: creditData(credit) })
       return { kind: 'unmatched', credit: await this.getById(credit.id) as CreditRow }
     }
     // An amount says nothing about who paid: where both names are known they must agree, else review.
     let holdForReview = input.holdForReview
     if (found.method === 'unique_amount' && !namesAgree(input.payerName, (await this.#s.paymentDetails.of(found.payment.id))?.customerName ?? null)) {
-      await ex.run(sql`UPDATE credits SET risk_flags = ${JSON.stringify([...flags, 'payer_name_mismatch'])} WHERE id = ${credit.id}`)
+      await this.#addRiskFlag(credit.id, flags, 'payer_name_mismatch')
       holdForReview = true
     }
     const payment = await this.#applyTo(found.payment, credit, found.method, { holdForReview })
@@ -300,10 +297,8 @@ export class SqlCreditStore implements CreditStore {
     // Only this merchant's own wallet can have received the money its SIM now sees taken back.
     const credit = await ex.get<CreditRow>(sql`SELECT ${CREDIT_COLUMNS} FROM credits
       WHERE mode = ${input.mode} AND network = ${input.network} AND telco_transaction_id = ${id} AND merchant_id = ${input.merchantId} AND status <> ${DUPLICATE}`)
-    if (credit === undefined || !await this.#claimReversal(credit)) return { kind: 'awaiting_credit' }
-    const flags = [...JSON.parse(credit.risk_flags) as string[], REVERSED_FLAG]
-    await ex.run(sql`UPDATE credits SET risk_flags = ${JSON.stringify(flags)} WHERE id = ${credit.id}`)
-    const after = await this.getById(credit.id) as CreditRow
+    const after = credit === undefined ? null : await this.#markReversed(credit)
+    if (after === null) return { kind: 'awaiting_credit' }
     const payment = await this.paymentOf(after)
     if (payment === undefined) return { kind: 'reversed', credit: after, payment: null }
     // Already in review: the status stays, but the merchant still hears that more went wrong.
@@ -318,12 +313,23 @@ export class SqlCreditStore implements CreditStore {
       ORDER BY id DESC LIMIT 1`)
   }
 
-  /** Ties a recorded reversal of this credit's transaction to it; false when there is none (or it is tied already). */
-  async #claimReversal (credit: CreditRow): Promise<boolean> {
+  /**
+   * Ties a recorded reversal of this credit's transaction to it and flags the credit `reversed`: the
+   * credit as it is now, or null when no reversal of it waits (or one is tied already). Both ways a
+   * reversal meets its credit (the notice first, or the credit first) go through here.
+   */
+  async #markReversed (credit: CreditRow): Promise<CreditRow | null> {
     const { changes } = await this.#s.ex.run(sql`UPDATE credit_reversals SET credit_id = ${credit.id}
       WHERE mode = ${credit.mode} AND network = ${credit.network} AND telco_transaction_id = ${credit.telco_transaction_id}
         AND merchant_id = ${credit.merchant_id} AND credit_id IS NULL`)
-    return changes === 1
+    if (changes !== 1) return null
+    await this.#addRiskFlag(credit.id, JSON.parse(credit.risk_flags) as string[], REVERSED_FLAG)
+    return await this.getById(credit.id) as CreditRow
+  }
+
+  /** Adds one risk flag to a credit whose flags are `flags`. */
+  async #addRiskFlag (creditId: number, flags: readonly string[], flag: string): Promise<void> {
+    await this.#s.ex.run(sql`UPDATE credits SET risk_flags = ${JSON.stringify([...flags, flag])} WHERE id = ${creditId}`)
   }
 
   /**
