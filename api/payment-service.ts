@@ -9,7 +9,7 @@ import { ConflictError, InvalidFieldError, NotFoundError } from '../ledger/error
 import type { Ledger, LedgerStores, LedgerTx } from '../ledger/ledger.js'
 import type { Mode } from '../ledger/modes.js'
 import type { PaymentRow } from '../ledger/payment-model.js'
-import type { CreditsAndRefunds } from '../ledger/payment-status.js'
+import { nothingAttached, type CreditsAndRefunds } from '../ledger/payment-status.js'
 import type { ReconcileOutcome } from '../ledger/credits.js'
 import type { InitializeInput, UniqueAmountRule } from '../ledger/payments.js'
 import { isValidCode, normaliseCode } from '../ledger/hpn-code.js'
@@ -86,6 +86,8 @@ export interface Initialized {
   created: boolean
   /** The hosted checkout link's token, when one was asked for. */
   checkoutToken: string | null
+  /** Its credits and refund flag for the view when known without a read (a payment just created has none); else undefined. */
+  attached: CreditsAndRefunds | undefined
 }
 
 export type Lookup = 'any' | 'reference' | 'code' | 'client_reference'
@@ -236,7 +238,7 @@ export class PaymentService {
       })
     }
     const checkoutToken = options.checkout ? await tx.checkoutTokens.issue(payment.id) : null
-    return { payment, created, checkoutToken }
+    return { payment, created, checkoutToken, attached: created ? nothingAttached() : undefined }
   }
 
   /**

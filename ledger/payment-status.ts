@@ -77,6 +77,12 @@ const CREDITS_AND_REFUNDS: Readonly<Record<Dialect, SqlLiteral>> = {
 /** `SELECT ${creditsAndRefundsColumns(dialect)} FROM payments …`: the columns of CreditsAndRefundsColumns. */
 export function creditsAndRefundsColumns (dialect: Dialect): SqlLiteral { return CREDITS_AND_REFUNDS[dialect] }
 
+/**
+ * A payment created in the running transaction has no credits and no refunds yet (both point at a
+ * payment that did not exist before it): what its view needs, known without reading it back.
+ */
+export function nothingAttached (): CreditsAndRefunds { return { credits: [], hasRefunds: false } }
+
 /** The two columns, decoded. */
 export function creditsAndRefunds (columns: CreditsAndRefundsColumns): CreditsAndRefunds {
   const credits = columns.applied_credits === '[]'

@@ -81,7 +81,7 @@ export function paymentRoutes (deps: PaymentRouteDeps) {
         notePayment(note, null, result.payment)
         note.unchanged = !result.created
         if (checked.collectVia !== null) auditAppRequest(request, result.payment.id, checked.collectVia.id, 'initialize')
-        return await view(tx, result.payment)
+        return await view(tx, result.payment, result.attached)
       })
     })
 

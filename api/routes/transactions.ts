@@ -123,7 +123,7 @@ export function transactionRoutes (deps: TransactionRouteDeps) {
         notePayment(note, null, result.payment)
         note.unchanged = !result.created
         if (checked.collectVia !== null) auditAppRequest(request, result.payment.id, checked.collectVia.id, 'initialize')
-        const p = await payTo(tx, result.payment)
+        const p = await payTo(tx, result.payment, result.attached)
         return {
           reference: p.reference,
           hpn_code: p.hpn_code,

@@ -19,6 +19,13 @@ function engine (options: Partial<ConformanceOptions> & SqliteEngineOptions = {}
 describeEngineConformance('SQLite', async (options) => engine(options))
 
 describe('SqliteEngine', () => {
+  it('commits durably (WAL, synchronous=FULL) and keeps the writer\'s savepoint journal in memory (temp_store=MEMORY)', () => {
+    const e = engine()
+    expect(e.connection.pragma('journal_mode', { simple: true })).toBe('wal')
+    expect(e.connection.pragma('synchronous', { simple: true })).toBe(2)
+    expect(e.connection.pragma('temp_store', { simple: true })).toBe(2)
+  })
+
   it('moves a watched version when another connection commits (PRAGMA data_version), not for its own writes', async () => {
     const e = engine()
     const watch = await e.watch('t_rows')
