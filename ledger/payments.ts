@@ -211,16 +211,19 @@ export class SqlPaymentStore implements PaymentStore {
       const channel = input.channel ?? null
       for (let i = 0; i < CODE_ATTEMPTS; i++) {
         const code = tx.shared.drawCode()
-        if (await codeInUse(tx, code, t)) continue
         const toPay = input.uniqueAmount == null ? null : await freeAmount(tx, owner, input.currency, input.amountMinor, input.uniqueAmount, t)
-        // The partial unique indexes payments_open_code and payments_open_amount are the guards: two
+        // The code's reuse check rides in the INSERT (NOT EXISTS), one statement where it took two: a
+        // code someone may still pay with (payable, or within CODE_REUSE_WINDOW_MS) inserts nothing
+        // and is drawn again. The partial unique
+        // indexes payments_open_code and payments_open_amount are the guards against a race: two
         // nodes that drew the same free code or amount at once both get here, and the second inserts
         // nothing (PostgreSQL: or loses the serialization race and runs again) and draws again.
         const payment = await tx.ex.get<PaymentRow>(sql`INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency,
             client_reference, customer_phone, meta, expires_at, created_at, updated_at, channel_id, channel_type, channel_reference, amount_to_pay_minor)
-          VALUES (${`hpn_trx_${timeOrderedHex(t)}`}, ${owner.merchantId}, ${owner.mode}, ${code}, ${PENDING}, ${input.amountMinor}, ${input.currency},
+          SELECT ${`hpn_trx_${timeOrderedHex(t)}`}, ${owner.merchantId}, ${owner.mode}, ${code}, ${PENDING}, ${input.amountMinor}, ${input.currency},
             ${input.clientReference}, ${input.customerPhone}, ${input.meta === null ? null : JSON.stringify(input.meta)},
-            ${t + input.expiresInSeconds * 1000}, ${t}, ${t}, ${channel?.id ?? null}, ${channel?.type ?? null}, ${channel?.reference ?? null}, ${toPay})
+            ${t + input.expiresInSeconds * 1000}, ${t}, ${t}, ${channel?.id ?? null}, ${channel?.type ?? null}, ${channel?.reference ?? null}, ${toPay}
+          WHERE NOT EXISTS (SELECT 1 FROM payments WHERE hpn_code = ${code} AND (status IN ${PAYABLE} OR created_at > ${t - CODE_REUSE_WINDOW_MS}))
           ON CONFLICT DO NOTHING
           RETURNING ${PAYMENT_COLUMNS}`)
         if (payment !== undefined) return { payment, created: true }
@@ -339,7 +342,3 @@ async function freeAmount (tx: LedgerScope, owner: Owner, currency: string, amou
   throw new ConflictError('unique_amounts_exhausted', `every amount from ${formatAmount(amountMinor)} to ${formatAmount(top)} ${currency} is taken by an open payment of this merchant (or one closed recently); raise matching.unique_amount.max_offset or wait for payments to settle or expire`)
 }
 
-/** True while someone may still pay with `code` (see CODE_REUSE_WINDOW_MS). */
-async function codeInUse (tx: LedgerScope, code: string, t: number): Promise<boolean> {
-  return await tx.ex.value(sql`SELECT 1 FROM payments WHERE hpn_code = ${code} AND (status IN ${PAYABLE} OR created_at > ${t - CODE_REUSE_WINDOW_MS}) LIMIT 1`) !== undefined
-}

@@ -58,6 +58,8 @@ export interface TestLedgerOptions {
   now?: () => number
   /** Use this directory (kept at cleanup); default: a fresh temporary one. */
   dir?: string
+  /** Draws each new payment's HPN code (ledger/ledger.ts LedgerOptions); default: at random. */
+  drawCode?: () => string
 }
 
 /** A migrated ledger on a fresh database of the run's engine. */
@@ -67,7 +69,7 @@ export async function openTestLedger (options: TestLedgerOptions = {}): Promise<
   const database = await testDatabase(dir)
   const open = async (): Promise<TestLedger> => {
     // A small pool: a test ledger serves one test, and a run holds many at once on one server.
-    const ledger = await openLedger(database, { secretKey: testSecretKey(), now: options.now, ...(engineKind(database) === 'postgres' ? { poolSize: 5 } : {}) })
+    const ledger = await openLedger(database, { secretKey: testSecretKey(), now: options.now, drawCode: options.drawCode, ...(engineKind(database) === 'postgres' ? { poolSize: 5 } : {}) })
     let closed = false
     const close = async (): Promise<void> => {
       if (closed) return

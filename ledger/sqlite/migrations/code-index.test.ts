@@ -41,7 +41,7 @@ describe('migration 015: one index on the HPN code', () => {
     const plan = engine.connection.prepare(`EXPLAIN QUERY PLAN SELECT * FROM payments WHERE hpn_code = ? AND merchant_id = ? AND mode = ?
       ORDER BY id DESC LIMIT 1`).all('HKMVR2', 'a', 'live') as Array<{ detail: string }>
     expect(plan.map((p) => p.detail)).toEqual(['SEARCH payments USING INDEX payments_by_code (hpn_code=? AND merchant_id=? AND mode=?)'])
-    // ledger/payments.ts codeInUse: the open code's unique index, or the code's rows of any owner.
+    // The reuse check inside ledger/payments.ts initialize's INSERT: the open code's unique index, or the code's rows of any owner.
     const inUse = engine.connection.prepare(`EXPLAIN QUERY PLAN SELECT 1 FROM payments WHERE hpn_code = ? AND (status IN ('PENDING', 'PARTIAL') OR created_at > ?) LIMIT 1`)
       .all('HKMVR2', 0) as Array<{ detail: string }>
     expect(inUse.map((p) => p.detail).join(' | ')).toMatch(/payments_by_code \(hpn_code=\?\)/)

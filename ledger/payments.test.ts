@@ -1,0 +1,38 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { openTestLedger, type TestLedger } from '../test/helpers/ledger.js'
+import { generateCode } from './hpn-code.js'
+
+const OWNER = { merchantId: 'default', mode: 'live' as const }
+const DAY = 86_400_000
+
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
+
+describe('SqlPaymentStore.initialize: the HPN code', () => {
+  it('draws again a code someone may still pay with, or that closed within 180 days, and hands one out again after that', async () => {
+    const clock = { now: Date.now() }
+    // The codes the ledger draws, in order: the test queues them.
+    const draws: string[] = []
+    const t: TestLedger = await openTestLedger({ now: () => clock.now, drawCode: () => draws.shift() ?? generateCode() })
+    cleanups.push(t.cleanup)
+    const { ledger } = t
+    await ledger.merchants.create({ id: 'default', name: 'Shop' })
+    const initialize = async (...codes: string[]): Promise<string> => {
+      draws.splice(0, draws.length, ...codes)
+      const { payment } = await ledger.payments.initialize(OWNER, { amountMinor: 1_000, currency: 'GHS', clientReference: null, customerPhone: null, meta: null, expiresInSeconds: 600 })
+      expect(draws).toEqual([])
+      return payment.hpn_code
+    }
+    const [first, second, third] = [generateCode(), generateCode(), generateCode()]
+    const firstPayment = await initialize(first as string)
+    expect(firstPayment).toBe(first)
+    // PENDING: payable, so its code is drawn again.
+    expect(await initialize(first as string, second as string)).toBe(second)
+    // Cancelled a moment ago: late money may still come for it.
+    await ledger.payments.cancel(OWNER, first as string)
+    expect(await initialize(first as string, third as string)).toBe(third)
+    // 181 days later the code is free again.
+    clock.now += 181 * DAY
+    expect(await initialize(first as string)).toBe(first)
+  })
+})
