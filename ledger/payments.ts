@@ -214,10 +214,10 @@ export class SqlPaymentStore implements PaymentStore {
         const toPay = input.uniqueAmount == null ? null : await freeAmount(tx, owner, input.currency, input.amountMinor, input.uniqueAmount, t)
         // The code's reuse check rides in the INSERT (NOT EXISTS), one statement where it took two: a
         // code someone may still pay with (payable, or within CODE_REUSE_WINDOW_MS) inserts nothing
-        // and is drawn again. The partial unique
-        // indexes payments_open_code and payments_open_amount are the guards against a race: two
-        // nodes that drew the same free code or amount at once both get here, and the second inserts
-        // nothing (PostgreSQL: or loses the serialization race and runs again) and draws again.
+        // and is drawn again. The partial unique indexes payments_open_code and payments_open_amount
+        // are the guards against a race: two nodes that drew the same free code or amount at once
+        // both get here, and the second inserts nothing (PostgreSQL: or loses the serialization race
+        // and runs again) and draws again.
         const payment = await tx.ex.get<PaymentRow>(sql`INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency,
             client_reference, customer_phone, meta, expires_at, created_at, updated_at, channel_id, channel_type, channel_reference, amount_to_pay_minor)
           SELECT ${`hpn_trx_${timeOrderedHex(t)}`}, ${owner.merchantId}, ${owner.mode}, ${code}, ${PENDING}, ${input.amountMinor}, ${input.currency},

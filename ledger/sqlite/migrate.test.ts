@@ -76,4 +76,13 @@ describe('SQLite migrations', () => {
     cleanups.push(async () => { await check.close() })
     expect(await check.value(sql`SELECT MAX(version) FROM schema_migrations`)).toBe(999)
   })
+
+  it('migrates with temp files (a migration may journal or sort a whole table), then gives the writer its in-memory journals back', async () => {
+    const engine = new SqliteEngine(database())
+    cleanups.push(async () => { await engine.close() })
+    // A step that records the temp_store it ran under (1: FILE).
+    migrate(engine.connection, [...MIGRATIONS, { version: 999, name: 'records-temp-store', up: 'CREATE TABLE seen AS SELECT temp_store FROM pragma_temp_store;' }])
+    expect(await engine.value(sql`SELECT temp_store FROM seen`)).toBe(1)
+    expect(engine.connection.pragma('temp_store', { simple: true })).toBe(2)
+  })
 })

@@ -17,11 +17,22 @@ export function migrate (db: Database.Database, migrations: readonly Migration[]
   const sorted = [...migrations].sort((a, b) => a.version - b.version)
   assertKnownVersions(applied, sorted)
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
-  for (const m of sorted) {
-    if (applied.has(m.version)) continue
-    db.transaction(() => {
-      db.exec(m.up)
-      record.run(m.version, m.name, Date.now())
-    }).immediate()
+  const pending = sorted.filter((m) => !applied.has(m.version))
+  if (pending.length === 0) return
+  // The engine's writer keeps its statement and savepoint journals in memory (temp_store = MEMORY,
+  // ledger/sqlite/engine.ts), right for its small transactions. A migration may rewrite a whole table
+  // (an UPDATE of every payment journals every page it touches) or sort one into a new index: that
+  // goes to temp files, as SQLite's default has it, and not into the daemon's memory.
+  const inMemory = db.pragma('temp_store', { simple: true }) === 2
+  if (inMemory) db.pragma('temp_store = FILE')
+  try {
+    for (const m of pending) {
+      db.transaction(() => {
+        db.exec(m.up)
+        record.run(m.version, m.name, Date.now())
+      }).immediate()
+    }
+  } finally {
+    if (inMemory) db.pragma('temp_store = MEMORY')
   }
 }
