@@ -30,6 +30,9 @@ export type Lookup =
   | { kind: 'new', claim: number }
   | { kind: 'replay', response: StoredResponse }
 
+/** Expired records removed per transaction by `purgeExpired`. */
+export const PURGE_BATCH = 1000
+
 const IN_FLIGHT = literal('in_flight' satisfies IdempotencyState)
 const DONE = literal('done' satisfies IdempotencyState)
 
@@ -100,7 +103,20 @@ export class SqlIdempotencyStore implements IdempotencyStore {
       WHERE merchant_id = ${owner.merchantId} AND mode = ${owner.mode} AND key = ${key} AND state = ${IN_FLIGHT} AND created_at = ${claim}`)
   }
 
+  /**
+   * Removes the records past their 24 hours, PURGE_BATCH to a transaction: an hour of a busy
+   * merchant's keys (the daemon purges hourly) never holds the writer long, nor has SQLite keep every
+   * page it touches for rollback in one transaction's journal, which the writer keeps in memory
+   * (ledger/sqlite/engine.ts).
+   */
   async purgeExpired (): Promise<number> {
-    return (await this.#s.ex.run(sql`DELETE FROM idempotency_keys WHERE created_at <= ${this.#s.now() - IDEMPOTENCY_TTL_MS}`)).changes
+    const before = this.#s.now() - IDEMPOTENCY_TTL_MS
+    let total = 0
+    for (;;) {
+      const { changes } = await this.#s.ex.run(sql`DELETE FROM idempotency_keys WHERE (merchant_id, mode, key) IN
+        (SELECT merchant_id, mode, key FROM idempotency_keys WHERE created_at <= ${before} LIMIT ${PURGE_BATCH})`)
+      total += changes
+      if (changes < PURGE_BATCH) return total
+    }
   }
 }
