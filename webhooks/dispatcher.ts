@@ -9,7 +9,7 @@ import { enqueueTest } from './outbox.js'
 import { PollLoop } from '../core/poll-loop.js'
 import { RepeatedFailureLog } from '../core/repeated-failure.js'
 import { retryDelayMs } from './retry-policy.js'
-import { momoProxyHeaders, signedHeaders } from './signer.js'
+import { momoProxyHeaders, signedHeaders, signingKeys } from './signer.js'
 
 export interface DispatcherOptions {
   ledger: Ledger
@@ -62,8 +62,8 @@ function notSent (delivery: Delivery, error: string): AttemptOutcome {
   return { delivery, result: { delivered: false, statusCode: null, error, retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' }
 }
 
-/** An endpoint as read right after its rows were claimed: what signs and where to send. */
-interface Target { endpoint: Endpoint, secrets: string[] }
+/** An endpoint as read right after its rows were claimed: where to send, and the headers of an attempt (signed with its secrets then). */
+interface Target { endpoint: Endpoint, headers: (delivery: Delivery, startedAt: number) => Record<string, string> }
 
 /** A claimed row waiting for a slot; `target` null when its endpoint is disabled, deleted or has no secret. */
 interface Held {
@@ -218,7 +218,13 @@ export class Dispatcher {
     const endpoint = await ledger.webhookEndpoints.byId(endpointId)
     if (endpoint === undefined || !endpoint.isActive) return null
     const secrets = await ledger.webhookEndpoints.secretsOf(endpoint.id)
-    return secrets.length === 0 ? null : { endpoint, secrets }
+    const newest = secrets[0]
+    if (newest === undefined) return null
+    // The timestamp is the attempt's, taken at send time: a retry is signed afresh. A MoMo proxy
+    // client's forward is signed the proxy's way, with its key (the endpoint's one secret).
+    if (endpoint.kind === 'momo_proxy') return { endpoint, headers: (d) => momoProxyHeaders(newest, d.body) }
+    const keys = signingKeys(secrets)
+    return { endpoint, headers: (d, startedAt) => signedHeaders({ webhookId: d.webhookId, timestamp: Math.floor(startedAt / 1000), body: d.body, keys }) }
   }
 
   /** Claims what is due, as room allows, and starts sending it; never rejects. */
@@ -398,12 +404,8 @@ export class Dispatcher {
         o.logger.warn({ delivery: d.id, webhook_id: d.webhookId }, 'webhook attempt not started: too little of its lease was left; it is sent again later')
         return notSent(d, 'lease too short to send')
       }
-      const { endpoint, secrets } = target
-      // The timestamp is this attempt's, taken at send time: a retry is signed afresh. A MoMo proxy
-      // client's forward is signed the proxy's way, with its key (the endpoint's one secret).
-      const headers = endpoint.kind === 'momo_proxy'
-        ? momoProxyHeaders(secrets[0] as string, d.body)
-        : signedHeaders({ webhookId: d.webhookId, timestamp: Math.floor(startedAt / 1000), body: d.body, secrets })
+      const { endpoint } = target
+      const headers = target.headers(d, startedAt)
       // A payment's own webhook_url (or a proxy request's callbackUrl): the endpoint only lends its
       // secrets and its concurrency slots.
       const ownUrl = d.targetUrl !== null
