@@ -35,8 +35,9 @@ export interface AttemptOutcome {
 }
 
 /**
- * A lease outlives the longest attempt (the sender's overall deadline) by this margin, so a live
- * process never loses a row it is still sending; a crashed one's rows come back soon after.
+ * A lease outlives the attempt's timeout by this margin, so a live process never loses a row it is
+ * still sending (the sender's deadline may pass the timeout by one of its slots, at most 100 ms:
+ * `sender.longestAttemptMs`, which #attempt checks); a crashed one's rows come back soon after.
  */
 const LEASE_MARGIN_MS = 2_000
 
@@ -398,7 +399,7 @@ export class Dispatcher {
       // An attempt must end inside its lease, or another node could take the row over and send it while
       // this one still is. A claim that waited too long (a slow database before the send) is let go
       // instead: given back (or, with the database away, left to lapse) for whoever claims it next.
-      if (d.leaseExpiresAt !== null && startedAt + o.timeoutMs > d.leaseExpiresAt) {
+      if (d.leaseExpiresAt !== null && startedAt + o.sender.longestAttemptMs > d.leaseExpiresAt) {
         release(0)
         await ledger.webhookDeliveries.release(d.id, this.#owner).catch(() => {})
         o.logger.warn({ delivery: d.id, webhook_id: d.webhookId }, 'webhook attempt not started: too little of its lease was left; it is sent again later')
