@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import { Counter, type Registry } from 'prom-client'
 import { randomHex } from '../core/ids.js'
 import type { Ledger } from '../ledger/ledger.js'
-import type { AttemptVerdict, DeliveredAttempt, Delivery } from '../ledger/webhook-deliveries.js'
+import type { AttemptVerdict, ClaimedDelivery, DeliveredAttempt, Delivery } from '../ledger/webhook-deliveries.js'
 import type { Endpoint } from '../ledger/webhook-endpoints.js'
 import type { HttpSender, SendResult } from './http-sender.js'
 import { enqueueTest } from './outbox.js'
@@ -28,10 +28,15 @@ export interface DispatcherOptions {
   registry?: Registry
 }
 
+/** What one attempt came to. */
 export interface AttemptOutcome {
-  delivery: Delivery
   result: SendResult
   verdict: AttemptVerdict['kind'] | 'skipped'
+}
+
+/** The test call's attempt, with its delivery row as it stands after the attempt. */
+export interface TestOutcome extends AttemptOutcome {
+  delivery: Delivery
 }
 
 /**
@@ -59,16 +64,16 @@ const OUTCOME_BATCH = 512
 const OUTCOME_LINGER_MS = 250
 
 /** The outcome of a claimed row that was not sent (its endpoint disabled, its lease too short): no attempt. */
-function notSent (delivery: Delivery, error: string): AttemptOutcome {
-  return { delivery, result: { delivered: false, statusCode: null, error, retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' }
+function notSent (error: string): AttemptOutcome {
+  return { result: { delivered: false, statusCode: null, error, retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' }
 }
 
 /** An endpoint as read right after its rows were claimed: where to send, and the headers of an attempt (signed with its secrets then). */
-interface Target { endpoint: Endpoint, headers: (delivery: Delivery, startedAt: number) => Record<string, string> }
+interface Target { endpoint: Endpoint, headers: (delivery: ClaimedDelivery, startedAt: number) => Record<string, string> }
 
 /** A claimed row waiting for a slot; `target` null when its endpoint is disabled, deleted or has no secret. */
 interface Held {
-  delivery: Delivery
+  delivery: ClaimedDelivery
   target: Target | null
   /** sendTest waits for its attempt's recorded outcome. */
   waiter?: { resolve: (o: AttemptOutcome) => void, reject: (err: unknown) => void }
@@ -149,14 +154,15 @@ export class Dispatcher {
   }
 
   /** Sends `webhook.test` to one endpoint now (ahead of its lane's other rows) and waits for the attempt. */
-  async sendTest (endpoint: Endpoint): Promise<AttemptOutcome> {
+  async sendTest (endpoint: Endpoint): Promise<TestOutcome> {
     const { ledger } = this.#o
     const claimed = await enqueueTest(ledger, endpoint, this.#o.now(), { owner: this.#owner, leaseMs: this.leaseMs })
     const target = await this.#target(claimed.endpointId)
-    return await new Promise<AttemptOutcome>((resolve, reject) => {
+    const outcome = await new Promise<AttemptOutcome>((resolve, reject) => {
       this.#lane(claimed.endpointId).ready.unshift({ delivery: claimed, target, waiter: { resolve, reject } })
       this.#pump()
     })
+    return { ...outcome, delivery: await ledger.webhookDeliveries.byId(claimed.id) ?? claimed }
   }
 
   /**
@@ -394,7 +400,7 @@ export class Dispatcher {
         release(0)
         // Disabled or deleted since the claim: not an attempt. The row waits, as SPEC §5 keeps it.
         await ledger.webhookDeliveries.release(d.id, this.#owner)
-        return notSent(d, 'endpoint disabled')
+        return notSent('endpoint disabled')
       }
       // An attempt must end inside its lease, or another node could take the row over and send it while
       // this one still is. A claim that waited too long (a slow database before the send) is let go
@@ -403,7 +409,7 @@ export class Dispatcher {
         release(0)
         await ledger.webhookDeliveries.release(d.id, this.#owner).catch(() => {})
         o.logger.warn({ delivery: d.id, webhook_id: d.webhookId }, 'webhook attempt not started: too little of its lease was left; it is sent again later')
-        return notSent(d, 'lease too short to send')
+        return notSent('lease too short to send')
       }
       const { endpoint } = target
       const headers = target.headers(d, startedAt)
@@ -412,7 +418,7 @@ export class Dispatcher {
       const ownUrl = d.targetUrl !== null
       const result = await o.sender.send({ url: d.targetUrl ?? endpoint.url, headers, body: d.body, requireHttps: endpoint.mode === 'live' && !o.allowPrivateTargets })
       release(result.durationMs)
-      if (this.#closed) return { delivery: d, result, verdict: 'skipped' }
+      if (this.#closed) return { result, verdict: 'skipped' }
       return await this.#record(held, endpoint, ownUrl, startedAt, result)
     } finally {
       release(0)
@@ -480,11 +486,9 @@ export class Dispatcher {
       // Its rows claimed ahead are not sent: they wait with the endpoint, as SPEC §5 keeps them.
       for (const h of this.#lanes.get(endpoint.id)?.ready.splice(0) ?? []) {
         await ledger.webhookDeliveries.release(h.delivery.id, this.#owner).catch(() => {})
-        h.waiter?.resolve(notSent(h.delivery, 'endpoint disabled'))
+        h.waiter?.resolve(notSent('endpoint disabled'))
       }
     }
-    // Only a caller waiting for this attempt (sendTest) needs the row as it is now.
-    const after = held.waiter === undefined ? d : await ledger.webhookDeliveries.byId(d.id) ?? d
-    return { delivery: after, result, verdict: verdict.kind }
+    return { result, verdict: verdict.kind }
   }
 }
