@@ -50,9 +50,9 @@ const LEASE_MARGIN_MS = 2_000
  * A quick endpoint's rows claimed ahead: at most this many times its `perEndpointConcurrency`, and no
  * more than it sends in half of LEASE_MARGIN_MS (the time a claimed row has to start its attempt).
  */
-const AHEAD = 128
+const AHEAD = 256
 /** Rows held (claimed, sending or about to) across endpoints: at most this many times `concurrency`. */
-const HELD_PER_SLOT = 64
+const HELD_PER_SLOT = 128
 
 /**
  * Outcomes are written together: up to this many, or whatever ended within OUTCOME_LINGER_MS, or
@@ -60,7 +60,7 @@ const HELD_PER_SLOT = 64
  * of one each (an outcome is no promise to anyone: one lost to a crash is an attempt sent again,
  * with its webhook_id, and its lease is the attempt's timeout plus LEASE_MARGIN_MS away).
  */
-const OUTCOME_BATCH = 512
+const OUTCOME_BATCH = 1024
 const OUTCOME_LINGER_MS = 250
 
 /** The outcome of a claimed row that was not sent (its endpoint disabled, its lease too short): no attempt. */
