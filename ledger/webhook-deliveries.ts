@@ -36,6 +36,9 @@ export interface Delivery {
   createdAt: number
 }
 
+/** What a claim returns of a row: what to send and where, its retry state and its lease (the rest the sender never reads). */
+export type ClaimedDelivery = Pick<Delivery, 'id' | 'webhookId' | 'endpointId' | 'eventType' | 'body' | 'targetUrl' | 'retryIndex' | 'maxRetries' | 'leaseExpiresAt'>
+
 /** One outbox row to write: the body is the exact bytes every attempt will send. */
 export interface NewDelivery {
   id: string
@@ -75,7 +78,7 @@ export interface AttemptResult {
 }
 
 export interface CompleteInput {
-  delivery: Delivery
+  delivery: Pick<Delivery, 'id' | 'retryIndex'>
   leaseOwner: string
   startedAt: number
   result: AttemptResult
@@ -121,7 +124,7 @@ export interface WebhookDeliveryStore {
    * previous lease lapsed was abandoned mid-attempt by a stopped or crashed process; that attempt is
    * logged as abandoned (its outcome is unknown) and is not counted as a failure.
    */
-  claimDue: (leaseOwner: string, leaseMs: number, limit: number, room: (endpointId: string) => number) => Promise<Delivery[]>
+  claimDue: (leaseOwner: string, leaseMs: number, limit: number, room: (endpointId: string) => number) => Promise<ClaimedDelivery[]>
   /** Gives a claimed row back untouched (its endpoint went away between claim and send). */
   release: (id: string, leaseOwner: string) => Promise<void>
   /**
@@ -176,22 +179,36 @@ const DELIVERY_COLUMNS = columns<DeliveryRow>()(['id', 'webhook_id', 'endpoint_i
   'retry_index', 'max_retries', 'next_attempt_at', 'lease_owner', 'lease_expires_at', 'last_attempt_at', 'last_status_code', 'last_error',
   'delivered_at', 'dead_at', 'replays', 'created_at'])
 
-function toDelivery (r: DeliveryRow): Delivery {
+type ClaimedRow = Pick<DeliveryRow, 'id' | 'webhook_id' | 'endpoint_id' | 'event_type' | 'body' | 'target_url' | 'retry_index' | 'max_retries' | 'lease_expires_at'>
+
+/**
+ * A claim returns these alone: the 13 other columns of each row cost the claim's statement and
+ * its row objects for nothing the sender reads (README, Performance: webhook_fanout).
+ */
+const CLAIMED_COLUMNS = columns<ClaimedRow>()(['id', 'webhook_id', 'endpoint_id', 'event_type', 'body', 'target_url', 'retry_index', 'max_retries', 'lease_expires_at'])
+
+function toClaimed (r: ClaimedRow): ClaimedDelivery {
   return {
     id: r.id,
     webhookId: r.webhook_id,
     endpointId: r.endpoint_id,
-    merchantId: r.merchant_id,
-    mode: r.mode,
     eventType: r.event_type,
     body: r.body,
     targetUrl: r.target_url,
-    status: r.status,
-    attempts: r.attempts,
     retryIndex: r.retry_index,
     maxRetries: r.max_retries,
+    leaseExpiresAt: r.lease_expires_at
+  }
+}
+
+function toDelivery (r: DeliveryRow): Delivery {
+  return {
+    ...toClaimed(r),
+    merchantId: r.merchant_id,
+    mode: r.mode,
+    status: r.status,
+    attempts: r.attempts,
     nextAttemptAt: r.next_attempt_at,
-    leaseExpiresAt: r.lease_expires_at,
     lastAttemptAt: r.last_attempt_at,
     lastStatusCode: r.last_status_code,
     lastError: r.last_error,
@@ -239,13 +256,13 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
     })
   }
 
-  async claimDue (leaseOwner: string, leaseMs: number, limit: number, room: (endpointId: string) => number): Promise<Delivery[]> {
+  async claimDue (leaseOwner: string, leaseMs: number, limit: number, room: (endpointId: string) => number): Promise<ClaimedDelivery[]> {
     return await this.#s.write(async (tx) => {
       const t = tx.now()
       const found = await due(tx, { now: t, limit, room })
       if (found.length === 0) return []
       const rows = new Map((await claimRows(tx, found.map((c) => c.id), leaseOwner, t + leaseMs, t)).map((r) => [r.id, r]))
-      const claimed: Delivery[] = []
+      const claimed: ClaimedDelivery[] = []
       // In due()'s order (endpoints taken in turn), whatever order the UPDATE returned its rows in.
       for (const c of found) {
         const row = rows.get(c.id)
@@ -254,7 +271,7 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
           await tx.ex.run(sql`INSERT INTO webhook_attempts (delivery_id, outcome, status_code, error, response_body, duration_ms, started_at)
             VALUES (${c.id}, ${'abandoned' satisfies AttemptOutcome}, NULL, ${ABANDONED}, NULL, NULL, ${t})`)
         }
-        claimed.push(toDelivery(row))
+        claimed.push(toClaimed(row))
       }
       return claimed
     }, SELF_GUARDED)
@@ -412,15 +429,15 @@ async function due (tx: LedgerScope, q: { now: number, limit: number, room: (end
  * claimers of the same row only one changes it (on PostgreSQL, at READ COMMITTED, the second
  * re-checks the row after the first commits and finds it leased).
  */
-async function claimRows (tx: LedgerScope, ids: readonly string[], owner: string, until: number, now: number): Promise<DeliveryRow[]> {
+async function claimRows (tx: LedgerScope, ids: readonly string[], owner: string, until: number, now: number): Promise<ClaimedRow[]> {
   const list = JSON.stringify(ids)
   return tx.ex.dialect === 'postgres'
-    ? await tx.ex.all<DeliveryRow>(sql`UPDATE webhook_deliveries SET lease_owner = ${owner}, lease_expires_at = ${until}
+    ? await tx.ex.all<ClaimedRow>(sql`UPDATE webhook_deliveries SET lease_owner = ${owner}, lease_expires_at = ${until}
         WHERE id IN (SELECT jsonb_array_elements_text(${list}::jsonb)) AND status = ${PENDING} AND next_attempt_at <= ${now}
           AND (lease_expires_at IS NULL OR lease_expires_at <= ${now})
-        RETURNING ${DELIVERY_COLUMNS}`)
-    : await tx.ex.all<DeliveryRow>(sql`UPDATE webhook_deliveries SET lease_owner = ${owner}, lease_expires_at = ${until}
+        RETURNING ${CLAIMED_COLUMNS}`)
+    : await tx.ex.all<ClaimedRow>(sql`UPDATE webhook_deliveries SET lease_owner = ${owner}, lease_expires_at = ${until}
         WHERE id IN (SELECT value FROM json_each(${list})) AND status = ${PENDING} AND next_attempt_at <= ${now}
           AND (lease_expires_at IS NULL OR lease_expires_at <= ${now})
-        RETURNING ${DELIVERY_COLUMNS}`)
+        RETURNING ${CLAIMED_COLUMNS}`)
 }

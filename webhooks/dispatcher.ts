@@ -2,14 +2,14 @@ import type { Logger } from 'pino'
 import { Counter, type Registry } from 'prom-client'
 import { randomHex } from '../core/ids.js'
 import type { Ledger } from '../ledger/ledger.js'
-import type { AttemptVerdict, DeliveredAttempt, Delivery } from '../ledger/webhook-deliveries.js'
+import type { AttemptVerdict, ClaimedDelivery, DeliveredAttempt, Delivery } from '../ledger/webhook-deliveries.js'
 import type { Endpoint } from '../ledger/webhook-endpoints.js'
 import type { HttpSender, SendResult } from './http-sender.js'
 import { enqueueTest } from './outbox.js'
 import { PollLoop } from '../core/poll-loop.js'
 import { RepeatedFailureLog } from '../core/repeated-failure.js'
 import { retryDelayMs } from './retry-policy.js'
-import { momoProxyHeaders, signedHeaders } from './signer.js'
+import { momoProxyHeaders, signedHeaders, signingKeys } from './signer.js'
 
 export interface DispatcherOptions {
   ledger: Ledger
@@ -28,15 +28,21 @@ export interface DispatcherOptions {
   registry?: Registry
 }
 
+/** What one attempt came to. */
 export interface AttemptOutcome {
-  delivery: Delivery
   result: SendResult
   verdict: AttemptVerdict['kind'] | 'skipped'
 }
 
+/** The test call's attempt, with its delivery row as it stands after the attempt. */
+export interface TestOutcome extends AttemptOutcome {
+  delivery: Delivery
+}
+
 /**
- * A lease outlives the longest attempt (the sender's overall deadline) by this margin, so a live
- * process never loses a row it is still sending; a crashed one's rows come back soon after.
+ * A lease outlives the attempt's timeout by this margin, so a live process never loses a row it is
+ * still sending (the sender's deadline may pass the timeout by one of its slots, at most 100 ms:
+ * `sender.longestAttemptMs`, which #attempt checks); a crashed one's rows come back soon after.
  */
 const LEASE_MARGIN_MS = 2_000
 
@@ -44,9 +50,9 @@ const LEASE_MARGIN_MS = 2_000
  * A quick endpoint's rows claimed ahead: at most this many times its `perEndpointConcurrency`, and no
  * more than it sends in half of LEASE_MARGIN_MS (the time a claimed row has to start its attempt).
  */
-const AHEAD = 128
+const AHEAD = 256
 /** Rows held (claimed, sending or about to) across endpoints: at most this many times `concurrency`. */
-const HELD_PER_SLOT = 64
+const HELD_PER_SLOT = 128
 
 /**
  * Outcomes are written together: up to this many, or whatever ended within OUTCOME_LINGER_MS, or
@@ -54,20 +60,20 @@ const HELD_PER_SLOT = 64
  * of one each (an outcome is no promise to anyone: one lost to a crash is an attempt sent again,
  * with its webhook_id, and its lease is the attempt's timeout plus LEASE_MARGIN_MS away).
  */
-const OUTCOME_BATCH = 512
+const OUTCOME_BATCH = 1024
 const OUTCOME_LINGER_MS = 250
 
 /** The outcome of a claimed row that was not sent (its endpoint disabled, its lease too short): no attempt. */
-function notSent (delivery: Delivery, error: string): AttemptOutcome {
-  return { delivery, result: { delivered: false, statusCode: null, error, retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' }
+function notSent (error: string): AttemptOutcome {
+  return { result: { delivered: false, statusCode: null, error, retryAfterMs: null, responseBody: '', durationMs: 0 }, verdict: 'skipped' }
 }
 
-/** An endpoint as read right after its rows were claimed: what signs and where to send. */
-interface Target { endpoint: Endpoint, secrets: string[] }
+/** An endpoint as read right after its rows were claimed: where to send, and the headers of an attempt (signed with its secrets then). */
+interface Target { endpoint: Endpoint, headers: (delivery: ClaimedDelivery, startedAt: number) => Record<string, string> }
 
 /** A claimed row waiting for a slot; `target` null when its endpoint is disabled, deleted or has no secret. */
 interface Held {
-  delivery: Delivery
+  delivery: ClaimedDelivery
   target: Target | null
   /** sendTest waits for its attempt's recorded outcome. */
   waiter?: { resolve: (o: AttemptOutcome) => void, reject: (err: unknown) => void }
@@ -148,14 +154,15 @@ export class Dispatcher {
   }
 
   /** Sends `webhook.test` to one endpoint now (ahead of its lane's other rows) and waits for the attempt. */
-  async sendTest (endpoint: Endpoint): Promise<AttemptOutcome> {
+  async sendTest (endpoint: Endpoint): Promise<TestOutcome> {
     const { ledger } = this.#o
     const claimed = await enqueueTest(ledger, endpoint, this.#o.now(), { owner: this.#owner, leaseMs: this.leaseMs })
     const target = await this.#target(claimed.endpointId)
-    return await new Promise<AttemptOutcome>((resolve, reject) => {
+    const outcome = await new Promise<AttemptOutcome>((resolve, reject) => {
       this.#lane(claimed.endpointId).ready.unshift({ delivery: claimed, target, waiter: { resolve, reject } })
       this.#pump()
     })
+    return { ...outcome, delivery: await ledger.webhookDeliveries.byId(claimed.id) ?? claimed }
   }
 
   /**
@@ -218,7 +225,13 @@ export class Dispatcher {
     const endpoint = await ledger.webhookEndpoints.byId(endpointId)
     if (endpoint === undefined || !endpoint.isActive) return null
     const secrets = await ledger.webhookEndpoints.secretsOf(endpoint.id)
-    return secrets.length === 0 ? null : { endpoint, secrets }
+    const newest = secrets[0]
+    if (newest === undefined) return null
+    // The timestamp is the attempt's, taken at send time: a retry is signed afresh. A MoMo proxy
+    // client's forward is signed the proxy's way, with its key (the endpoint's one secret).
+    if (endpoint.kind === 'momo_proxy') return { endpoint, headers: (d) => momoProxyHeaders(newest, d.body) }
+    const keys = signingKeys(secrets)
+    return { endpoint, headers: (d, startedAt) => signedHeaders({ webhookId: d.webhookId, timestamp: Math.floor(startedAt / 1000), body: d.body, keys }) }
   }
 
   /** Claims what is due, as room allows, and starts sending it; never rejects. */
@@ -387,29 +400,25 @@ export class Dispatcher {
         release(0)
         // Disabled or deleted since the claim: not an attempt. The row waits, as SPEC §5 keeps it.
         await ledger.webhookDeliveries.release(d.id, this.#owner)
-        return notSent(d, 'endpoint disabled')
+        return notSent('endpoint disabled')
       }
       // An attempt must end inside its lease, or another node could take the row over and send it while
       // this one still is. A claim that waited too long (a slow database before the send) is let go
       // instead: given back (or, with the database away, left to lapse) for whoever claims it next.
-      if (d.leaseExpiresAt !== null && startedAt + o.timeoutMs > d.leaseExpiresAt) {
+      if (d.leaseExpiresAt !== null && startedAt + o.sender.longestAttemptMs > d.leaseExpiresAt) {
         release(0)
         await ledger.webhookDeliveries.release(d.id, this.#owner).catch(() => {})
         o.logger.warn({ delivery: d.id, webhook_id: d.webhookId }, 'webhook attempt not started: too little of its lease was left; it is sent again later')
-        return notSent(d, 'lease too short to send')
+        return notSent('lease too short to send')
       }
-      const { endpoint, secrets } = target
-      // The timestamp is this attempt's, taken at send time: a retry is signed afresh. A MoMo proxy
-      // client's forward is signed the proxy's way, with its key (the endpoint's one secret).
-      const headers = endpoint.kind === 'momo_proxy'
-        ? momoProxyHeaders(secrets[0] as string, d.body)
-        : signedHeaders({ webhookId: d.webhookId, timestamp: Math.floor(startedAt / 1000), body: d.body, secrets })
+      const { endpoint } = target
+      const headers = target.headers(d, startedAt)
       // A payment's own webhook_url (or a proxy request's callbackUrl): the endpoint only lends its
       // secrets and its concurrency slots.
       const ownUrl = d.targetUrl !== null
       const result = await o.sender.send({ url: d.targetUrl ?? endpoint.url, headers, body: d.body, requireHttps: endpoint.mode === 'live' && !o.allowPrivateTargets })
       release(result.durationMs)
-      if (this.#closed) return { delivery: d, result, verdict: 'skipped' }
+      if (this.#closed) return { result, verdict: 'skipped' }
       return await this.#record(held, endpoint, ownUrl, startedAt, result)
     } finally {
       release(0)
@@ -477,11 +486,9 @@ export class Dispatcher {
       // Its rows claimed ahead are not sent: they wait with the endpoint, as SPEC §5 keeps them.
       for (const h of this.#lanes.get(endpoint.id)?.ready.splice(0) ?? []) {
         await ledger.webhookDeliveries.release(h.delivery.id, this.#owner).catch(() => {})
-        h.waiter?.resolve(notSent(h.delivery, 'endpoint disabled'))
+        h.waiter?.resolve(notSent('endpoint disabled'))
       }
     }
-    // Only a caller waiting for this attempt (sendTest) needs the row as it is now.
-    const after = held.waiter === undefined ? d : await ledger.webhookDeliveries.byId(d.id) ?? d
-    return { delivery: after, result, verdict: verdict.kind }
+    return { result, verdict: verdict.kind }
   }
 }

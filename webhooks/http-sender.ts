@@ -1,5 +1,6 @@
-import type { Readable } from 'node:stream'
-import { Agent, request } from 'undici'
+import type { IncomingHttpHeaders } from 'node:http'
+import { Agent, type Dispatcher } from 'undici'
+import { SharedDeadlines, type DeadlineSlot, type Expiring } from './deadlines.js'
 import { checkTargetUrl, guardedLookup, systemResolver, type Resolver } from './ssrf.js'
 
 /** At most this much of a response is read and kept; the rest is never downloaded (SPEC §5). */
@@ -52,26 +53,97 @@ function describe (err: unknown, timeoutMs: number): string {
   return text.slice(0, 500)
 }
 
+/** What an attempt saw, before its duration is added. */
+type Seen = Omit<SendResult, 'durationMs'>
+
+/** A URL as undici dispatches it, with its judgement (checkTargetUrl): the refusal, or null. */
+interface Target { refused: string | null, origin: string, path: string }
+
 /**
- * The first RESPONSE_LIMIT bytes of a response, as text; the stream is destroyed there, so a huge or
- * endless body costs 16 KiB, no more. Read by its events rather than an async iterator, which cost
- * a promise and an end-of-stream watcher per response (README, Performance: webhook_fanout).
+ * One POST, as undici's dispatch handler: the status, the first RESPONSE_LIMIT bytes of the body
+ * (there the request is aborted, so a huge or endless body costs 16 KiB, no more), or the error.
+ * Dispatching directly instead of through undici's `request` spares a response stream, an async
+ * resource and an abort listener per attempt, about 25 µs of a delivery's CPU (README, Performance:
+ * webhook_fanout). Settles once; whatever undici reports after that changes nothing.
  */
-async function firstBytes (body: Readable): Promise<string> {
-  return await new Promise<string>((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    const text = (): string => chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')
-    body.on('data', (chunk: Buffer) => {
-      const take = Math.min(chunk.length, RESPONSE_LIMIT - size)
-      chunks.push(take === chunk.length ? chunk : chunk.subarray(0, take))
-      size += take
-      if (size >= RESPONSE_LIMIT) { body.destroy(); resolve(text()) }
-    })
-    body.once('end', () => { resolve(text()) })
-    // The overall deadline's abort, a reset: the attempt failed (after a resolve, this changes nothing).
-    body.once('error', reject)
-  })
+class Attempt implements Dispatcher.DispatchHandler, Expiring {
+  readonly #timeoutMs: number
+  readonly #now: () => number
+  readonly #slot: DeadlineSlot
+  readonly #settle: (seen: Seen) => void
+  #controller: Dispatcher.DispatchController | null = null
+  /** The deadline passed before undici started the request: it is aborted as it starts. */
+  #expired: Error | null = null
+  #statusCode: number | null = null
+  #retryAfter: string | string[] | undefined = undefined
+  readonly #chunks: Buffer[] = []
+  #size = 0
+  #settled = false
+
+  constructor (timeoutMs: number, now: () => number, slot: DeadlineSlot, settle: (seen: Seen) => void) {
+    this.#timeoutMs = timeoutMs
+    this.#now = now
+    this.#slot = slot
+    this.#settle = settle
+    slot.add(this)
+  }
+
+  expire (reason: Error): void {
+    if (this.#controller === null) this.#expired = reason
+    else this.#controller.abort(reason)
+  }
+
+  onRequestStart (controller: Dispatcher.DispatchController): void {
+    this.#controller = controller
+    if (this.#expired !== null) controller.abort(this.#expired)
+  }
+
+  onResponseStart (_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    // 1xx are informational: the final status follows.
+    if (statusCode < 200) return
+    this.#statusCode = statusCode
+    if (statusCode === 429 || statusCode === 503) this.#retryAfter = headers['retry-after']
+  }
+
+  onResponseData (controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const take = Math.min(chunk.length, RESPONSE_LIMIT - this.#size)
+    this.#chunks.push(take === chunk.length ? chunk : chunk.subarray(0, take))
+    this.#size += take
+    if (this.#size < RESPONSE_LIMIT) return
+    this.#answered()
+    controller.abort(new Error('response read up to its limit'))
+  }
+
+  onResponseEnd (): void {
+    this.#answered()
+  }
+
+  onResponseError (_controller: Dispatcher.DispatchController, err: Error): void {
+    this.failed(err)
+  }
+
+  /** The overall deadline, a reset, a refused connection: the attempt failed (after it settled, this changes nothing). */
+  failed (err: unknown): void {
+    this.#finish({ delivered: false, statusCode: this.#statusCode, error: describe(err, this.#timeoutMs), retryAfterMs: null, responseBody: '' })
+  }
+
+  #answered (): void {
+    const statusCode = this.#statusCode ?? 0
+    const ok = statusCode >= 200 && statusCode < 300
+    let error: string | null = null
+    if (statusCode >= 300 && statusCode < 400) error = `HTTP ${statusCode}: redirects are not followed; register the final URL`
+    else if (!ok) error = `HTTP ${statusCode}`
+    const chunks = this.#chunks
+    const responseBody = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')
+    this.#finish({ delivered: ok, statusCode, error, retryAfterMs: this.#retryAfter === undefined ? null : parseRetryAfter(this.#retryAfter, this.#now()), responseBody })
+  }
+
+  #finish (seen: Seen): void {
+    if (this.#settled) return
+    this.#settled = true
+    this.#slot.delete(this)
+    this.#settle(seen)
+  }
 }
 
 /**
@@ -86,11 +158,14 @@ export class HttpSender {
   readonly #timeoutMs: number
   readonly #allowPrivateTargets: boolean
   readonly #now: () => number
-  /** URLs already judged by checkTargetUrl (with the https rule in the key): the refusal, or null. */
-  readonly #judged = new Map<string, string | null>()
+  /** URLs already judged by checkTargetUrl (with the https rule in the key). */
+  readonly #judged = new Map<string, Target>()
+  /** Each attempt's overall deadline: timeoutMs from its start (plus at most one slot, see SharedDeadlines). */
+  readonly #deadlines: SharedDeadlines
 
   constructor (options: HttpSenderOptions) {
     this.#timeoutMs = options.timeoutMs
+    this.#deadlines = new SharedDeadlines(options.timeoutMs)
     this.#allowPrivateTargets = options.allowPrivateTargets
     this.#now = options.now ?? Date.now
     this.#agent = new Agent({
@@ -102,57 +177,54 @@ export class HttpSender {
     })
   }
 
+  /** The longest an attempt runs before it is aborted: what its lease must outlast. */
+  get longestAttemptMs (): number { return this.#deadlines.longestMs }
+
   async send (req: SendRequest): Promise<SendResult> {
     const started = performance.now()
     const done = (r: Omit<SendResult, 'durationMs'>): SendResult => ({ ...r, durationMs: Math.round(performance.now() - started) })
     // IP-literal hosts never reach connect.lookup, so the URL is judged again here, before every send.
-    const refused = this.#refusal(req.url, req.requireHttps)
-    if (refused !== null) return done({ delivered: false, statusCode: null, error: refused, retryAfterMs: null, responseBody: '' })
-    let statusCode: number | null = null
-    try {
-      const res = await request(req.url, {
-        method: 'POST',
-        headers: req.headers,
-        body: req.body,
-        dispatcher: this.#agent,
-        signal: AbortSignal.timeout(this.#timeoutMs)
-      })
-      statusCode = res.statusCode
-      const responseBody = await firstBytes(res.body)
-      const ok = statusCode >= 200 && statusCode < 300
-      const retryAfterMs = statusCode === 429 || statusCode === 503 ? parseRetryAfter(res.headers['retry-after'], this.#now()) : null
-      let error: string | null = null
-      if (statusCode >= 300 && statusCode < 400) error = `HTTP ${statusCode}: redirects are not followed; register the final URL`
-      else if (!ok) error = `HTTP ${statusCode}`
-      return done({ delivered: ok, statusCode, error, retryAfterMs, responseBody })
-    } catch (err) {
-      return done({ delivered: false, statusCode, error: describe(err, this.#timeoutMs), retryAfterMs: null, responseBody: '' })
-    }
+    const target = this.#target(req.url, req.requireHttps)
+    if (target.refused !== null) return done({ delivered: false, statusCode: null, error: target.refused, retryAfterMs: null, responseBody: '' })
+    const slot = this.#deadlines.slot()
+    const seen = await new Promise<Seen>((resolve) => {
+      const attempt = new Attempt(this.#timeoutMs, this.#now, slot, resolve)
+      try {
+        this.#agent.dispatch({ origin: target.origin, path: target.path, method: 'POST', headers: req.headers, body: req.body }, attempt)
+      } catch (err) {
+        // Refused before anything was sent (a header undici will not write, the agent closed).
+        attempt.failed(err)
+      }
+    })
+    return done(seen)
   }
 
   /**
-   * Why the URL is refused, or null. The judgement depends on the URL's text and the policy alone
-   * (names are resolved and judged in connect.lookup), so it is kept per URL: parsing and classifying
-   * cost 35 µs, a tenth of a whole attempt to a local receiver (README, Performance: webhook_fanout).
+   * The URL judged (its refusal, or null) and split as undici dispatches it. The judgement depends
+   * on the URL's text and the policy alone (names are resolved and judged in connect.lookup), so it
+   * is kept per URL: parsing and classifying cost 35 µs, a tenth of a whole attempt to a local
+   * receiver (README, Performance: webhook_fanout).
    */
-  #refusal (url: string, requireHttps: boolean): string | null {
+  #target (url: string, requireHttps: boolean): Target {
     const key = `${requireHttps ? 's' : 'p'}${url}`
     const known = this.#judged.get(key)
     if (known !== undefined) return known
-    let refused: string | null = null
+    let target: Target
     try {
-      checkTargetUrl(url, { allowPrivateTargets: this.#allowPrivateTargets, requireHttps })
+      const parsed = checkTargetUrl(url, { allowPrivateTargets: this.#allowPrivateTargets, requireHttps })
+      target = { refused: null, origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` }
     } catch (err) {
-      refused = (err as Error).message
+      target = { refused: (err as Error).message, origin: '', path: '' }
     }
     // Bounded: a payment's own webhook_url makes many distinct URLs; the oldest is forgotten first.
     if (this.#judged.size >= JUDGED_URLS) this.#judged.delete(this.#judged.keys().next().value as string)
-    this.#judged.set(key, refused)
-    return refused
+    this.#judged.set(key, target)
+    return target
   }
 
   /** Abandons sockets in hand: the outbox leases make an abandoned attempt safe to repeat. */
   async close (): Promise<void> {
     await this.#agent.destroy()
+    this.#deadlines.close()
   }
 }

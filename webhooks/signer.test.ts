@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
 import { describe, expect, it } from 'vitest'
-import { generateSecret, harpoonSignature, isSecret, signedHeaders, standardSignature } from './signer.js'
+import { generateSecret, harpoonSignature, isSecret, signedHeaders, signingKeys, standardSignature } from './signer.js'
 
 // Fixed vectors. The expected values were computed outside this code base (openssl dgst -hmac and
 // Python's hmac module) and are re-derived below with node:crypto, so a change in our signer cannot
@@ -28,7 +28,7 @@ describe('webhook signer', () => {
 
   it('emits every SPEC §5 header, signing with the newest secret and listing all valid ones', () => {
     const old = generateSecret()
-    const h = signedHeaders({ webhookId: ID, timestamp: TS, body: BODY, secrets: [SECRET, old] })
+    const h = signedHeaders({ webhookId: ID, timestamp: TS, body: BODY, keys: signingKeys([SECRET, old]) })
     expect(h).toMatchObject({
       'content-type': 'application/json',
       'user-agent': 'Harpoon-Webhook/1.0',
@@ -45,11 +45,11 @@ describe('webhook signer', () => {
     const oldSecret = generateSecret()
     const newSecret = generateSecret()
     const ts = Math.floor(Date.now() / 1000)
-    const both = signedHeaders({ webhookId: ID, timestamp: ts, body: BODY, secrets: [newSecret, oldSecret] })
+    const both = signedHeaders({ webhookId: ID, timestamp: ts, body: BODY, keys: signingKeys([newSecret, oldSecret]) })
     expect(new Webhook(newSecret).verify(BODY, both)).toMatchObject({ event: 'webhook.test' })
     expect(new Webhook(oldSecret).verify(BODY, both)).toMatchObject({ event: 'webhook.test' })
     // After the overlap only the new secret signs: a receiver still on the old one is refused.
-    const after = signedHeaders({ webhookId: ID, timestamp: ts, body: BODY, secrets: [newSecret] })
+    const after = signedHeaders({ webhookId: ID, timestamp: ts, body: BODY, keys: signingKeys([newSecret]) })
     expect(new Webhook(newSecret).verify(BODY, after)).toBeTruthy()
     expect(() => new Webhook(oldSecret).verify(BODY, after)).toThrow()
     // The id is covered: a captured delivery replayed under another id fails.

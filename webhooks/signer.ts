@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto'
+import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto'
 
 /**
  * SPEC §5 signing. Two schemes over the same stored body bytes:
@@ -22,13 +22,37 @@ export function isSecret (value: string): boolean {
   return Buffer.from(value.slice(SECRET_PREFIX.length), 'base64').length >= 24
 }
 
-export function harpoonSignature (secret: string, timestamp: number, body: string): string {
+export function harpoonSignature (secret: string | KeyObject, timestamp: number, body: string): string {
   return 'sha256=' + createHmac('sha256', secret).update(`${timestamp}.`).update(body, 'utf8').digest('hex')
 }
 
-export function standardSignature (secret: string, webhookId: string, timestamp: number, body: string): string {
-  const key = Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64')
+/** The HMAC key of a `whsec_` secret for Standard Webhooks: the bytes its base64 encodes. */
+function standardKey (secret: string): Buffer {
+  return Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64')
+}
+
+export function standardSignature (secret: string | KeyObject, webhookId: string, timestamp: number, body: string): string {
+  const key = typeof secret === 'string' ? standardKey(secret) : secret
   return 'v1,' + createHmac('sha256', key).update(`${webhookId}.${timestamp}.`).update(body, 'utf8').digest('base64')
+}
+
+/**
+ * An endpoint's still-valid secrets as HMAC keys, made once and used for many attempts (the
+ * dispatcher makes them for each claim batch, from the secrets valid then, so a rotation reaches the
+ * next batch): decoding a secret and preparing its key for each signature cost a few µs a delivery.
+ */
+export interface SigningKeys {
+  /** X-Harpoon-Signature's key: the newest secret's whole string. */
+  readonly harpoon: KeyObject
+  /** webhook-signature's keys, newest first: every still-valid secret's decoded bytes. */
+  readonly standard: readonly KeyObject[]
+}
+
+/** `secrets`: still-valid secrets, newest first. */
+export function signingKeys (secrets: readonly string[]): SigningKeys {
+  const newest = secrets[0]
+  if (newest === undefined) throw new Error('an endpoint without a valid secret cannot be signed for')
+  return { harpoon: createSecretKey(Buffer.from(newest, 'utf8')), standard: secrets.map((s) => createSecretKey(standardKey(s))) }
 }
 
 export interface SignInput {
@@ -36,26 +60,24 @@ export interface SignInput {
   /** Unix seconds of this attempt (never of the event: a retry carries a fresh timestamp). */
   timestamp: number
   body: string
-  /** Still-valid secrets, newest first. */
-  secrets: readonly string[]
+  /** The endpoint's still-valid secrets (signingKeys). */
+  keys: SigningKeys
 }
 
 export const USER_AGENT = 'Harpoon-Webhook/1.0'
 
 /** Every header of one attempt. The values are signatures: never log them. */
 export function signedHeaders (input: SignInput): Record<string, string> {
-  const newest = input.secrets[0]
-  if (newest === undefined) throw new Error('an endpoint without a valid secret cannot be signed for')
   const ts = input.timestamp
   return {
     'content-type': 'application/json',
     'user-agent': USER_AGENT,
     'x-harpoon-webhook-id': input.webhookId,
     'x-harpoon-timestamp': String(ts),
-    'x-harpoon-signature': harpoonSignature(newest, ts, input.body),
+    'x-harpoon-signature': harpoonSignature(input.keys.harpoon, ts, input.body),
     'webhook-id': input.webhookId,
     'webhook-timestamp': String(ts),
-    'webhook-signature': input.secrets.map((s) => standardSignature(s, input.webhookId, ts, input.body)).join(' ')
+    'webhook-signature': input.keys.standard.map((k) => standardSignature(k, input.webhookId, ts, input.body)).join(' ')
   }
 }
 
