@@ -85,6 +85,9 @@ describe('iPay channel end to end: the daemon process, the iPay simulator as a s
     }
     // A method on a channel with one way to pay, or without a channel, is refused too.
     expect((await raw('POST', '/v1/payments/initialize', { amount: '10.00', method: 'mpesa' })).body.error.details[0].field).toBe('method')
+    const dropIn = await raw('POST', '/v1/transactions/initialize', { amount: '10.00', channel: 'ipay-ke', phone_number: '0712345678', method: 'bitcoin' })
+    expect(dropIn.status).toBe(422)
+    expect(dropIn.body.error.details).toEqual([expect.objectContaining({ field: 'method', message: expect.stringMatching(/"mpesa" or "airtel"/) })])
   })
 
   it('paid: the STK push after the commit; the callback, verified by the IPN, and iPay\'s status settle it SUCCESS with the M-Pesa receipt and the payer', async () => {
@@ -118,7 +121,9 @@ describe('iPay channel end to end: the daemon process, the iPay simulator as a s
 
   it('cancelled and insufficient funds: FAILED with the reason iPay\'s search gives, and a transaction.failed webhook', async () => {
     const cancelled = await initialize(CUSTOMER.cancels)
-    const broke = await initialize(CUSTOMER.broke, '90.00', { method: 'airtel' })
+    // Through the drop-in for Harpoon's hosted API too: `method` is taken there as on /v1/payments.
+    const made = await call<{ reference: string }>('POST', '/v1/transactions/initialize', { amount: '90.00', channel: 'ipay-ke', phone_number: CUSTOMER.broke, method: 'airtel' })
+    const broke = await payment(made.reference)
     await pushed(cancelled)
     expect((await pushed(broke)).push?.method).toBe('airtel')
     await customerAnswers()
