@@ -85,7 +85,7 @@ export async function expireIfDue (tx: LedgerTx, row: ChannelTransactionRow, now
  * Whether only a person can still say what became of a refund: its provider cannot confirm it (iPay
  * after a lost answer) or never gave a final word before the outbox stopped asking (`abandoned`).
  */
-export function refundAwaitsOperator (row: ChannelTransactionRow): boolean {
+function refundAwaitsOperator (row: ChannelTransactionRow): boolean {
   return row.kind === 'refund' && (row.outcome === 'abandoned' || (row.outcome === null && row.provider_status === REFUND_UNCONFIRMED))
 }
 

@@ -242,7 +242,7 @@ export class SqlChannelTransactionStore implements ChannelTransactionStore {
 }
 
 /** What an operator's settling writes as the provider's status: the provider never said. */
-export const SETTLED_BY_OPERATOR = 'OPERATOR'
+const SETTLED_BY_OPERATOR = 'OPERATOR'
 
 function refundData (r: ChannelTransactionRow): RefundData {
   const request = JSON.parse(r.request) as { payeePhone?: string }

@@ -15,6 +15,7 @@ export const TransactionInitializeBody = Type.Object({
   amount: AmountInput('"150.00": greater than 0, at most 2 decimals, at most payments.max_amount'),
   phone_number: Type.String({ maxLength: 20, description: 'the customer\'s phone: 0XXXXXXXXX, +233XXXXXXXXX or 233XXXXXXXXX (with a channel: a number of its country)' }),
   channel: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'this daemon\'s extension: collect through this channel (GET /v1/channels), a prompt on phone_number; "sms" or absent: the customer pays with the HPN code' })),
+  method: Type.Optional(Type.String({ minLength: 1, maxLength: 20, description: 'this daemon\'s extension: how the customer pays, on a channel with several ways (iPay: "mpesa" or "airtel"; default its first)' })),
   currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', description: 'default: the channel\'s currency with a channel, else GHS' })),
   customer_name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   description: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),

@@ -105,6 +105,7 @@ export function transactionRoutes (deps: TransactionRouteDeps) {
       const checked = await service.checkInitialize(auth, {
         amount: body.amount,
         channel: body.channel,
+        method: body.method,
         currency: body.currency,
         clientReference: body.client_reference,
         customerPhone: body.phone_number,
@@ -114,7 +115,7 @@ export function transactionRoutes (deps: TransactionRouteDeps) {
         description: body.description,
         redirectUrl: body.redirect_url,
         webhookUrl: body.webhook_url
-      }, { amount: 'amount', channel: 'channel', currency: 'currency', customerPhone: 'phone_number', meta: 'meta', redirectUrl: 'redirect_url', webhookUrl: 'webhook_url' }, problems)
+      }, { amount: 'amount', channel: 'channel', currency: 'currency', customerPhone: 'phone_number', meta: 'meta', redirectUrl: 'redirect_url', webhookUrl: 'webhook_url', method: 'method' }, problems)
 
       let created = true
       return await commitResponse(ledger, request, reply, () => created ? 201 : 200, async (tx, note) => {
