@@ -89,7 +89,10 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     trustProxy: trustProxyOption(deps.trustProxy),
-    logController: new AccessLog(deps.accessLog),
+    // The access log, and the request metrics, which it is told of for every answered request.
+    logController: new AccessLog(deps.accessLog, (request, reply) => {
+      deps.metrics.http.record(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
+    }),
     // A request's child logger is made only if the request logs (api/request-logger.ts).
     childLoggerFactory: lazyRequestLogger,
     // JSON bodies are validated without type coercion; query strings and path parameters with it.
@@ -128,13 +131,6 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`))
-  })
-
-  // Callback style: it never waits, and an async hook costs every request a promise and a tick.
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched'
-    deps.metrics.http.record(request.method, route, reply.statusCode, reply.elapsedTime / 1000)
-    done()
   })
 
   // Authentication, CORS headers, the rate limit (per key; API requests without a valid key share
