@@ -24,6 +24,9 @@ declare module 'fastify' {
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i
 
+/** A connection's last well-formed Authorization header and its secret. */
+interface PresentedKey { header: string, secret: string, hashes: SecretHashMemo }
+
 /** The authenticated caller; for routes that declared a scope, never null after the auth hooks. */
 export function caller (request: FastifyRequest): AuthContext {
   if (request.auth === null) throw unauthorized('missing API key')
@@ -50,21 +53,26 @@ export function registerRequestGate (app: FastifyInstance, keys: ApiKeyStore, ra
   app.decorateRequest('authProblem', null)
   registerRateLimits(app, rateLimit)
 
-  // The last secret's hash per connection: a client sends the same key on every request of its
-  // keep-alive connection. Per connection, so no client's secret is ever compared with another's.
-  const hashes = new WeakMap<object, SecretHashMemo>()
+  // The last Authorization header per connection, its secret and the secret's hash: a client sends
+  // the same key on every request of its keep-alive connection. Per connection, so no client's
+  // secret is ever compared with another's.
+  const presented = new WeakMap<object, PresentedKey>()
 
   /** Records who calls; a promise only when the ledger must be asked. */
   function authenticate (request: FastifyRequest): Promise<void> | undefined {
     const header = request.headers.authorization
     if (header === undefined || header === '') { request.authProblem = 'missing API key: send Authorization: Bearer <key>'; return undefined }
-    const m = BEARER.exec(header)
-    if (m === null) { request.authProblem = 'the Authorization header must be "Bearer <key>"'; return undefined }
-    const secret = m[1] as string
     const socket = request.raw.socket
-    let memo = hashes.get(socket)
-    if (memo === undefined) { memo = new SecretHashMemo(); hashes.set(socket, memo) }
-    const cached = keys.authenticateCached(secret, memo)
+    let last = presented.get(socket)
+    if (last === undefined) { last = { header: '', secret: '', hashes: new SecretHashMemo() }; presented.set(socket, last) }
+    if (header !== last.header) {
+      const m = BEARER.exec(header)
+      if (m === null) { request.authProblem = 'the Authorization header must be "Bearer <key>"'; return undefined }
+      last.header = header
+      last.secret = m[1] as string
+    }
+    const secret = last.secret
+    const cached = keys.authenticateCached(secret, last.hashes)
     if (cached !== undefined) { settle(request, cached); return undefined }
     return keys.authenticate(secret).then((auth) => { settle(request, auth) })
   }
