@@ -11,6 +11,12 @@ export interface AccessLogSettings {
 
 export const DEFAULT_ACCESS_LOG: AccessLogSettings = { reads: false, slowMs: 500 }
 
+/**
+ * Sees every answered request, where Fastify hands it to the log controller once the response is
+ * finished (or failed), as an `onResponse` hook would, without a turn through the hook runner.
+ */
+export type RequestObserver = (request: FastifyRequest, reply: FastifyReply) => void
+
 const READS = new Set(['GET', 'HEAD', 'OPTIONS'])
 /** pino's number for `info`. */
 const INFO = 30
@@ -32,17 +38,21 @@ const INFO = 30
  */
 export class AccessLog extends LogController {
   readonly #settings: AccessLogSettings
+  readonly #observe: RequestObserver
   /** The server's logger without redaction, made at the first line (the logger is the server's, known only then). */
   #lines: { root: FastifyBaseLogger, logger: Logger } | null = null
 
-  constructor (settings: AccessLogSettings = DEFAULT_ACCESS_LOG) {
+  /** `observe`: told of every answered request before its line is decided (the request metrics). */
+  constructor (settings: AccessLogSettings = DEFAULT_ACCESS_LOG, observe: RequestObserver = () => {}) {
     super()
     this.#settings = settings
+    this.#observe = observe
   }
 
   override incomingRequest (): void {}
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    this.#observe(request, reply)
     if (this.isLogDisabled(request)) return
     const failed = error !== null && error !== undefined
     if (!failed && !this.#wanted(request, reply)) return

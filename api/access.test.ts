@@ -1,3 +1,4 @@
+import { Agent, request as httpRequest } from 'node:http'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sql } from '../ledger/testing.js'
 import { startTestApi, type TestApi } from '../test/helpers/api-server.js'
@@ -27,6 +28,30 @@ describe('authentication', () => {
     expect(revoked.status).toBe(200)
     expect(revoked.body.data.revoked_at).not.toBeNull()
     expect((await api.request('GET', '/v1/payments', { key })).status).toBe(401)
+  })
+
+  it('judges each request of one keep-alive connection by its own Authorization header', async () => {
+    // api/auth.ts remembers a connection's last header and secret: a client that changes key, or
+    // sends a malformed header, on the same connection must get what that header deserves.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    const reader = await api.key({ scopes: ['payments:read'] })
+    const writer = await api.key({ scopes: ['payments:write'] })
+    const get = async (authorization: string): Promise<{ status: number, reused: boolean }> => await new Promise((resolve, reject) => {
+      const req = httpRequest(`${api.url}/v1/payments`, { agent, headers: { authorization } }, (res) => {
+        res.resume()
+        res.on('end', () => { resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }) })
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    try {
+      const answers = []
+      for (const header of [`Bearer ${reader}`, `Bearer ${reader}`, `Bearer ${writer}`, 'Token abc', `Bearer ${reader}`, `Bearer  ${writer} `]) answers.push(await get(header))
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 403, 401, 200, 403])
+      expect(answers.slice(1).every((a) => a.reused)).toBe(true)
+    } finally {
+      agent.destroy()
+    }
   })
 
   it('keeps public routes public', async () => {

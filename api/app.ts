@@ -1,14 +1,13 @@
 import { auditTrailRoutes } from './routes/audit-trail.js'
-import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Ledger } from '../ledger/ledger.js'
 import { AccessLog, type AccessLogSettings } from './access-log.js'
-import { registerAuth } from './auth.js'
+import { registerRequestGate } from './auth.js'
 import { lazyRequestLogger } from './request-logger.js'
-import { corsForPublishableKeys, publishableRoutes } from './key-access.js'
+import { publishableRoutes } from './key-access.js'
 import { errorBody } from './envelope.js'
 import { clientErrorHandler, errorHandler } from './error-handler.js'
 import { HttpError, validationFailed } from './http-errors.js'
@@ -90,7 +89,10 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     trustProxy: trustProxyOption(deps.trustProxy),
-    logController: new AccessLog(deps.accessLog),
+    // The access log, and the request metrics, which it is told of for every answered request.
+    logController: new AccessLog(deps.accessLog, (request, reply) => {
+      deps.metrics.http.record(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
+    }),
     // A request's child logger is made only if the request logs (api/request-logger.ts).
     childLoggerFactory: lazyRequestLogger,
     // JSON bodies are validated without type coercion; query strings and path parameters with it.
@@ -131,31 +133,10 @@ export async function buildApi (deps: ApiDeps): Promise<FastifyInstance> {
     void reply.code(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`))
   })
 
-  // Callback style: it never waits, and an async hook costs every request a promise and a tick.
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched'
-    deps.metrics.http.record(request.method, route, reply.statusCode, reply.elapsedTime / 1000)
-    done()
-  })
-
-  registerAuth(app, deps.ledger.apiKeys)
-  // Before the rate limiter, so a 429 to an allowed page carries the CORS headers too.
-  app.addHook('onRequest', corsForPublishableKeys)
+  // Authentication, CORS headers, the rate limit (per key; API requests without a valid key share
+  // their client address's own budget) and the verdict, in one hook (api/auth.ts).
+  registerRequestGate(app, deps.ledger.apiKeys, { max: deps.rateLimit.max, timeWindow: deps.rateLimit.windowMs })
   const browserRoutes = publishableRoutes(app)
-  await app.register(rateLimit, {
-    global: true,
-    max: deps.rateLimit.max,
-    timeWindow: deps.rateLimit.windowMs,
-    // Per key; API requests without a valid key share their client address's own budget.
-    keyGenerator: (request) => request.auth?.keyId ?? `keyless:${request.ip}`,
-    // Routes without a scope (health, OpenAPI, docs, the dashboard's files) are public and cheap:
-    // limiting them with the API let a flood of bad keys fail a load balancer's health check. Public
-    // routes that write (providers' callbacks, the MoMo proxy's API) are limited per client address.
-    allowList: (request) => request.routeOptions.config.scope === undefined && request.routeOptions.config.publicLimited !== true,
-    addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },
-    addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true, 'retry-after': true },
-    errorResponseBuilder: (_request, context) => new HttpError(429, 'rate_limited', `rate limit of ${context.max} requests per ${context.after} exceeded; retry after ${Math.ceil(context.ttl / 1000)} s`)
-  })
   registerIdempotency(app, deps.ledger.idempotency)
   registerAppRequestAudit(app, deps.ledger.audit)
 

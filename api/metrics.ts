@@ -21,15 +21,20 @@ interface RouteSeries {
  * (api/metrics.test.ts).
  */
 export class HttpMetrics {
-  readonly #series = new Map<string, RouteSeries>()
+  /** In the order first seen (the exposition's order). */
+  readonly #series: RouteSeries[] = []
+  /** The same series by method, then route: found without building a key string per request. */
+  readonly #byMethod = new Map<string, Map<string, RouteSeries>>()
 
   /** One answered request: `route` is its route's pattern (never the raw URL: the label set stays small). */
   record (method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${route}`
-    let s = this.#series.get(key)
+    let routes = this.#byMethod.get(method)
+    if (routes === undefined) { routes = new Map(); this.#byMethod.set(method, routes) }
+    let s = routes.get(route)
     if (s === undefined) {
       s = { method, route, statuses: new Map(), buckets: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 }
-      this.#series.set(key, s)
+      routes.set(route, s)
+      this.#series.push(s)
     }
     s.statuses.set(status, (s.statuses.get(status) ?? 0) + 1)
     s.sum += seconds

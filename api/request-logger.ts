@@ -50,5 +50,11 @@ class LazyRequestLogger implements FastifyBaseLogger {
  * once (Fastify passes them as options); every other request gets the lazy one.
  */
 export function lazyRequestLogger (logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
-  return Object.keys(options).length > 0 ? logger.child(bindings, options) : new LazyRequestLogger(logger, bindings)
+  return hasAny(options) ? logger.child(bindings, options) : new LazyRequestLogger(logger, bindings)
+}
+
+/** Whether the object has an enumerable property (without building the array of its keys, as every request would). */
+function hasAny (options: object): boolean {
+  for (const _ in options) return true
+  return false
 }

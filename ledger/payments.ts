@@ -86,7 +86,11 @@ export function decodeCursor (cursor: string, field = 'cursor'): number {
 const PENDING = literal('PENDING' satisfies PaymentStatus)
 const PAYABLE = literal(PAYABLE_STATUSES)
 
-/** A payment with what its data needs beyond the row, read in the same statement. */
+/**
+ * A payment with what its data needs beyond the row, read in the same statement. The row object
+ * also carries that statement's two extra columns (`applied_credits`, `has_refunds`): read it by
+ * field, never copy it whole into something stored or sent.
+ */
 export interface PaymentWithCredits { row: PaymentRow, attached: CreditsAndRefunds }
 
 /** How `find` looks an id up, as a reference, an HPN code or a client_reference. */
@@ -176,8 +180,9 @@ export class SqlPaymentStore implements PaymentStore {
         WHERE client_reference = ${clientReference} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode} ORDER BY id DESC LIMIT 1`)
     })
     if (row === undefined) return undefined
-    const { applied_credits, has_refunds, ...payment } = row
-    return { row: payment, attached: creditsAndRefunds({ applied_credits, has_refunds }) }
+    // The row keeps the two extra columns rather than being copied without them: a copy of 26
+    // columns was the largest piece of JavaScript in the polling GET after SQLite itself.
+    return { row, attached: creditsAndRefunds(row) }
   }
 
   async get (owner: Owner, id: string): Promise<PaymentRow> {
