@@ -5,6 +5,8 @@ import { prepareLedger, seedPayments, seededCode } from './seed.js'
 /** No modems, no virtual modems: the API alone, with production pragmas and logging. */
 export const API_ONLY = { modems: [], virtual_modems: false }
 
+const INITIALIZE_BODY = JSON.stringify({ amount: '150.00', customer_phone: '0244123456' })
+
 export interface ApiRun {
   /** requests/s and latency for GET /v1/payments/{hpn_code}. */
   get: LoadResult
@@ -68,39 +70,51 @@ async function loadGetPayment (url: string, key: string, n: number, durationS: n
   return get
 }
 
-/**
- * The GET load on two running daemons in alternate rounds (a b, b a, a b, …), each warmed up first: a
- * shared machine's drift over the run then falls on both alike instead of on whichever ran second.
- * Each side's req/s, p50 and p99 are the medians of its rounds' (a burst of other work on the
- * machine spoils one round, not the figure); `rounds` lists each round's req/s, a then b.
- */
-export async function alternateGetPayment (a: Omit<ApiRun, 'get'>, b: Omit<ApiRun, 'get'>, rounds = 5, roundS = 3): Promise<{ a: LoadResult, b: LoadResult, rounds: Array<[number, number]> }> {
-  const results: [LoadResult[], LoadResult[]] = [[], []]
-  for (const run of [a, b]) await loadGetPayment(run.daemon.url, run.key, run.n, 1, 1)
-  // a then b, then b then a: neither side always runs right after the other.
-  for (let r = 0; r < rounds; r++) {
-    for (const i of r % 2 === 0 ? [0, 1] : [1, 0]) {
-      const run = i === 0 ? a : b
-      results[i]?.push(await loadGetPayment(run.daemon.url, run.key, run.n, roundS, 0))
-    }
-  }
-  const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number
-  const merged = (list: LoadResult[]): LoadResult => ({
+/** Each side's req/s, p50 and p99 as the medians of its rounds' (a burst of other work spoils one round, not the figure). */
+export function medianOfRounds (list: LoadResult[]): LoadResult {
+  return {
     rps: median(list.map((l) => l.rps)),
     p50: median(list.map((l) => l.p50)),
     p99: median(list.map((l) => l.p99)),
     requests: list.reduce((sum, l) => sum + l.requests, 0),
     errors: list.reduce((sum, l) => sum + l.errors, 0),
     non2xx: list.reduce((sum, l) => sum + l.non2xx, 0)
-  })
-  return { a: merged(results[0]), b: merged(results[1]), rounds: results[0].map((l, i) => [l.rps, results[1][i]?.rps ?? Number.NaN]) }
+  }
+}
+
+export const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number
+
+/**
+ * Loads in alternate rounds (a b, b a, a b, …): a shared machine's drift over the run then falls on
+ * both sides alike instead of on whichever ran second. Each round's results, per side.
+ */
+export async function alternateRounds<A, B> (a: () => Promise<A>, b: () => Promise<B>, rounds: number): Promise<{ a: A[], b: B[] }> {
+  const out: { a: A[], b: B[] } = { a: [], b: [] }
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2 === 0) { out.a.push(await a()); out.b.push(await b()) } else { out.b.push(await b()); out.a.push(await a()) }
+  }
+  return out
+}
+
+/** The GET load on two running daemons in alternate rounds, each warmed up first; `rounds` lists each round's req/s, a then b. */
+export async function alternateGetPayment (a: Omit<ApiRun, 'get'>, b: Omit<ApiRun, 'get'>, rounds = 5, roundS = 3): Promise<{ a: LoadResult, b: LoadResult, rounds: Array<[number, number]> }> {
+  for (const run of [a, b]) await loadGetPayment(run.daemon.url, run.key, run.n, 1, 1)
+  const r = await alternateRounds(
+    async () => await loadGetPayment(a.daemon.url, a.key, a.n, roundS, 0),
+    async () => await loadGetPayment(b.daemon.url, b.key, b.n, roundS, 0), rounds)
+  return { a: medianOfRounds(r.a), b: medianOfRounds(r.b), rounds: r.a.map((l, i) => [l.rps, r.b[i]?.rps ?? Number.NaN]) }
+}
+
+/** One round of `GET /v1/payments/{hpn_code}` on a running daemon, no warm-up. */
+export async function loadGetPaymentRound (run: Omit<ApiRun, 'get'>, durationS: number): Promise<LoadResult> {
+  return await loadGetPayment(run.daemon.url, run.key, run.n, durationS, 0)
 }
 
 /**
  * The same load on the same database with the daemon started on other `api` settings (`run`'s
  * daemon stopped first): what one configuration choice costs, measured beside the default.
  */
-export async function rerunGetPayment (run: ApiRun, api: Record<string, unknown>, cleanup: Cleanup, durationS = 5): Promise<LoadResult> {
+export async function rerunGetPayment (run: Omit<ApiRun, 'get'>, api: Record<string, unknown>, cleanup: Cleanup, durationS = 5): Promise<LoadResult> {
   await run.daemon.stop()
   const daemon = await spawnDaemon(run.dir, { ...API_ONLY, api: { port: 0, rate_limit: { max: 1_000_000, window_ms: 1000 }, ...api } }, cleanup)
   try {
@@ -116,22 +130,22 @@ export async function runInitialize (run: Pick<ApiRun, 'daemon' | 'key'>, durati
     url: `${run.daemon.url}/v1/payments/initialize`,
     method: 'POST',
     headers: { authorization: `Bearer ${run.key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ amount: '150.00', customer_phone: '0244123456' }),
+    body: INITIALIZE_BODY,
     durationS
   })
   if (r.errors > 0 || r.non2xx > 0) throw new Error(`api_initialize: ${r.non2xx} non-2xx answers and ${r.errors} errors`)
   return r
 }
 
-export interface BareRun { get: LoadResult, post: LoadResult }
 
-/** The baseline: the bare Fastify process, GET and POST, same connections and duration. */
-export async function runBare (cleanup: Cleanup, durationS = 5): Promise<BareRun> {
-  const dir = tempDir(cleanup)
-  const bare = await spawnBare(dir, cleanup)
-  await load({ url: `${bare.url}/bare`, durationS: 1 })
-  const get = await load({ url: `${bare.url}/bare`, durationS })
-  const post = await load({ url: `${bare.url}/bare`, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ amount: '150.00', customer_phone: '0244123456' }), durationS })
-  await bare.stop()
-  return { get, post }
+/** The bare Fastify baseline, left running for alternate rounds: a GET round and a POST round, as ours are loaded. */
+export interface BareServer { get: (durationS: number) => Promise<LoadResult>, post: (durationS: number) => Promise<LoadResult> }
+
+export async function startBare (cleanup: Cleanup): Promise<BareServer> {
+  const bare = await spawnBare(tempDir(cleanup), cleanup)
+  return {
+    get: async (durationS) => await load({ url: `${bare.url}/bare`, durationS }),
+    post: async (durationS) => await load({ url: `${bare.url}/bare`, method: 'POST', headers: { 'content-type': 'application/json' }, body: INITIALIZE_BODY, durationS })
+  }
 }
+
