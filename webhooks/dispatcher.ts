@@ -71,6 +71,9 @@ function notSent (error: string): AttemptOutcome {
 /** An endpoint as read right after its rows were claimed: where to send, and the headers of an attempt (signed with its secrets then). */
 interface Target { endpoint: Endpoint, headers: (delivery: ClaimedDelivery, startedAt: number) => Record<string, string> }
 
+/** A delivered attempt waiting for its batch's write: told whether its lease still held, or the write's failure. */
+interface WaitingDelivered { attempt: DeliveredAttempt, recorded: (yes: boolean) => void, failed: (err: unknown) => void }
+
 /** A claimed row waiting for a slot; `target` null when its endpoint is disabled, deleted or has no secret. */
 interface Held {
   delivery: ClaimedDelivery
@@ -116,12 +119,10 @@ export class Dispatcher {
   /** Failed attempts' outcomes waiting to be written with the batch (each resolves to write its own transaction). */
   readonly #outcomes: Array<() => void> = []
   /** Delivered attempts waiting to be written with the batch: one statement for them all (recordDelivered). */
-  readonly #delivered: Array<{ attempt: DeliveredAttempt, recorded: (yes: boolean) => void, failed: (err: unknown) => void }> = []
+  readonly #delivered: WaitingDelivered[] = []
   /** A lane ran low and its claim is asked for: no second ask (nor early write of outcomes) until it ran. */
   #claimAsked = false
   #outcomeTimer: NodeJS.Timeout | null = null
-  /** A lane ran low while outcomes waited: its claim is asked for with them, to share their commit. */
-  #claimWithOutcomes = false
   #stopped = true
   /** Claims fail every poll while the database is away: said every 30 s, and their recovery once. */
   readonly #claimLog: RepeatedFailureLog
@@ -299,8 +300,9 @@ export class Dispatcher {
     if (!low || this.#stopped || this.#claimAsked) return
     this.#claimAsked = true
     // Every commit blocks the event loop for its fsync, and a loaded disk makes that milliseconds:
-    // the waiting outcomes are written now, with the claim, so both share one commit.
-    this.#claimWithOutcomes = true
+    // the waiting outcomes are written now, with the claim, so both share one commit. The claim's
+    // wake comes first: it runs before the engine's next group starts, and joins the outcomes' commit.
+    this.#loop.wake()
     this.#writeOutcomes()
   }
 
@@ -346,8 +348,6 @@ export class Dispatcher {
   #writeOutcomes (): void {
     if (this.#outcomeTimer !== null) clearTimeout(this.#outcomeTimer)
     this.#outcomeTimer = null
-    // The claim's wake runs before the engine's next group starts: it joins the outcomes' commit.
-    if (this.#claimWithOutcomes) { this.#claimWithOutcomes = false; this.#loop.wake() }
     const delivered = this.#delivered.splice(0)
     if (delivered.length > 0) {
       const p = this.#writeDelivered(delivered).finally(() => { this.#running.delete(p) })
@@ -357,7 +357,7 @@ export class Dispatcher {
   }
 
   /** Writes delivered attempts in one statement; if that fails, each on its own, so one bad row costs only itself. */
-  async #writeDelivered (batch: Array<{ attempt: DeliveredAttempt, recorded: (yes: boolean) => void, failed: (err: unknown) => void }>): Promise<void> {
+  async #writeDelivered (batch: WaitingDelivered[]): Promise<void> {
     const deliveries = this.#o.ledger.webhookDeliveries
     try {
       const recorded = await deliveries.recordDelivered(this.#owner, batch.map((b) => b.attempt))
