@@ -61,9 +61,9 @@ export class AccessLog extends LogController {
     } else if (reply.statusCode >= 500) {
       reply.log.error({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
     } else {
-      const log = reply.log
-      if ((this.#lineLogger(request.server.log).levels.values[log.level] ?? INFO) > INFO) return
-      this.#lineLogger(request.server.log).info({ reqId: request.id, req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed')
+      const lines = this.#lineLogger(request.server.log)
+      if ((lines.levels.values[reply.log.level] ?? INFO) > INFO) return
+      lines.info({ reqId: request.id, req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed')
     }
   }
 

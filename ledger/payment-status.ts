@@ -130,7 +130,7 @@ export class SqlPaymentStatus implements PaymentStatusStore {
 
   async #creditsAndRefunds (paymentId: number): Promise<CreditsAndRefunds> {
     const columns = await this.#s.ex.get<CreditsAndRefundsColumns>(sql`SELECT ${creditsAndRefundsColumns(this.#s.ex.dialect)} FROM payments WHERE id = ${paymentId}`)
-    return columns === undefined ? { credits: [], hasRefunds: false } : creditsAndRefunds(columns)
+    return columns === undefined ? nothingAttached() : creditsAndRefunds(columns)
   }
 
   async change (before: PaymentRow, change: PaymentChange): Promise<PaymentRow> {

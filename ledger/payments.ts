@@ -171,6 +171,8 @@ export class SqlPaymentStore implements PaymentStore {
     const { ex } = this.#s
     const attached = creditsAndRefundsColumns(ex.dialect)
     type Row = PaymentRow & CreditsAndRefundsColumns
+    // find's three statements again, with two more columns: call sites of their own, since the
+    // statement cache keys by call site and one site with two select lists compiles on every call.
     const row = await lookUp(id, {
       reference: async (reference) => await ex.get<Row>(sql`SELECT ${PAYMENT_COLUMNS}, ${attached} FROM payments
         WHERE reference = ${reference} AND merchant_id = ${owner.merchantId} AND mode = ${owner.mode}`),
