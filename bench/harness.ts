@@ -143,14 +143,36 @@ export interface LoadOptions {
   path?: () => string
   connections?: number
   durationS?: number
+  /** The server's process: its CPU time over the run, per request answered, goes in `cpuUs`. */
+  pid?: number
 }
 
-export interface LoadResult { rps: number, p50: number, p99: number, requests: number, errors: number, non2xx: number }
+export interface LoadResult {
+  rps: number
+  p50: number
+  p99: number
+  requests: number
+  errors: number
+  non2xx: number
+  /** The server's CPU time (user + system, all its threads) per request, in µs; null when its pid was not given. */
+  cpuUs: number | null
+}
+
+/** A process's CPU time so far (user + system, all threads), in µs, from /proc (Linux). */
+export function cpuTimeUs (pid: number): number {
+  // The fields after the command name, which is in parentheses and may hold spaces: utime and stime are 14th and 15th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+  return (Number(fields[11]) + Number(fields[12])) * (1_000_000 / CLOCK_TICKS)
+}
+
+/** Linux's USER_HZ, what /proc/<pid>/stat counts CPU time in: 100 on every architecture Node runs on. */
+const CLOCK_TICKS = 100
 
 /** autocannon against one URL; the caller decides whether errors or non-2xx answers spoil the figure. */
 export async function load (o: LoadOptions): Promise<LoadResult> {
   const base = new URL(o.url)
   const pathOf = o.path
+  const cpuBefore = o.pid === undefined ? 0 : cpuTimeUs(o.pid)
   const result = await autocannon({
     url: base.origin,
     connections: o.connections ?? 10,
@@ -169,7 +191,8 @@ export async function load (o: LoadOptions): Promise<LoadResult> {
     p99: result.latency.p99,
     requests: result.requests.total,
     errors: result.errors + result.timeouts,
-    non2xx: result.non2xx
+    non2xx: result.non2xx,
+    cpuUs: o.pid === undefined || result.requests.total === 0 ? null : (cpuTimeUs(o.pid) - cpuBefore) / result.requests.total
   }
 }
 

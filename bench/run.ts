@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startPostgresServer } from '../fixtures/postgres-server.js'
-import { alternateGetPayment, alternateRounds, loadGetPaymentRound, medianOfRounds, rerunGetPayment, runGetPayment, runInitialize, startBare, startGetPayment } from './api.js'
+import { alternateGetPayment, loadGetPaymentRound, medianOfRounds, rerunGetPayment, roundsInTurn, runGetPayment, runInitialize, startBare, startGetPayment } from './api.js'
 import { Cleanup, DIST, result, round, rssMb, type BenchResult, type LoadResult } from './harness.js'
 import { runBurst, runFanout, runSmsToWebhook } from './sms.js'
 import { runAgentRss } from './agent.js'
@@ -28,41 +28,53 @@ function diskRows (disk: DiskBaseline): BenchResult[] {
 
 const benches: Record<string, Bench> = {
   async api (cleanup) {
-    // Ours and bare Fastify both running, loaded in alternate rounds, each side's median round: the
-    // machine is shared, and drift or a burst of other work then falls on both alike.
-    const bare = await startBare(cleanup)
+    // Ours and bare Fastify both running, loaded in rounds in turn, each side's median round: the
+    // machine is shared, and drift or a burst of other work then falls on both alike. Bare Fastify
+    // gets the very requests ours get; a third side, one fixed request, is how it was loaded before.
     const run = await startGetPayment(100_000, cleanup)
+    const bare = await startBare(cleanup, run)
     await bare.get(1)
+    await bare.fixedGet(1)
     await loadGetPaymentRound(run, 1)
-    const gets = await alternateRounds(async () => await bare.get(API_ROUND_S), async () => await loadGetPaymentRound(run, API_ROUND_S), API_ROUNDS)
+    const [bareGets, ourGets, fixedGets] = await roundsInTurn([
+      async () => await bare.get(API_ROUND_S),
+      async () => await loadGetPaymentRound(run, API_ROUND_S),
+      async () => await bare.fixedGet(API_ROUND_S)] as const, API_ROUNDS)
     // Initialize: a bare POST round, then ours followed at once by a second of the disk's
     // durable-commit loop, so each initialize round has its physical baseline from the same minute.
     await bare.post(1)
     await runInitialize(run, 1)
-    const posts = await alternateRounds(async () => await bare.post(API_ROUND_S), async () => {
-      const init = await runInitialize(run, API_ROUND_S)
-      return { init, disk: measureDisk(cleanup, 1) }
-    }, API_ROUNDS)
+    const [barePosts, ourPosts] = await roundsInTurn([
+      async () => await bare.post(API_ROUND_S),
+      async () => ({ init: await runInitialize(run, API_ROUND_S), disk: measureDisk(cleanup, 1) })] as const, API_ROUNDS)
     // The access-log choice (api.access_log.reads), measured on the same database.
     const readsLogged = await rerunGetPayment(run, { access_log: { reads: true } }, cleanup)
-    const bareGet = medianOfRounds(gets.a)
-    const ourGet = medianOfRounds(gets.b)
-    const barePost = medianOfRounds(posts.a)
-    const init = medianOfRounds(posts.b.map((p) => p.init))
-    const disk = [...posts.b].sort((x, y) => x.disk.commits.perSecond - y.disk.commits.perSecond)[Math.floor(posts.b.length / 2)]?.disk as DiskBaseline
+    const bareGet = medianOfRounds(bareGets)
+    const ourGet = medianOfRounds(ourGets)
+    const fixedGet = medianOfRounds(fixedGets)
+    const barePost = medianOfRounds(barePosts)
+    const inits = ourPosts.map((p) => p.init)
+    const init = medianOfRounds(inits)
+    const disk = [...ourPosts].sort((x, y) => x.disk.commits.perSecond - y.disk.commits.perSecond)[Math.floor(ourPosts.length / 2)]?.disk as DiskBaseline
     const rounds = (xs: LoadResult[], ys: LoadResult[]): string => xs.map((x, i) => `${round(x.rps, 0)} / ${round(ys[i]?.rps ?? Number.NaN, 0)}`).join(', ')
+    const cpuByRound = (xs: LoadResult[], ys: LoadResult[]): string => xs.map((x, i) => `${round(x.cpuUs ?? Number.NaN, 1)} / ${round(ys[i]?.cpuUs ?? Number.NaN, 1)}`).join(', ')
     const resolution = (bare: number): string => bare === 0 ? '; bare p99 is under autocannon\'s 1 ms resolution, so no ratio' : ''
-    const each = `${API_ROUNDS} alternate rounds of ${API_ROUND_S} s, each side's median round`
+    const each = `${API_ROUNDS} rounds in turn of ${API_ROUND_S} s, each side's median round`
+    const cpuNote = 'CPU time of the server process (all threads, /proc) per request answered, the medians of the rounds; ratio is ours / bare (higher costs more). While each server saturates a core, req/s goes as its inverse; the req/s ratio is the target'
     return [
-      result('api_get_payment', ourGet.rps, 'req/s', { name: 'bare Fastify GET, constant JSON', value: bareGet.rps },
-        `100k payments, random hpn_code per request, 10 connections, ${each} (bare / ours req/s by round: ${rounds(gets.a, gets.b)}); target ratio >= 0.5`),
-      result('api_get_payment_reads_logged', readsLogged.rps, 'req/s', { name: 'bare Fastify GET, constant JSON', value: bareGet.rps },
+      result('api_get_payment', ourGet.rps, 'req/s', { name: 'bare Fastify GET, constant JSON, same requests', value: bareGet.rps },
+        `100k payments, random hpn_code per request, 10 connections, the same requests (path, Authorization) to both, ${each} (bare / ours req/s by round: ${rounds(bareGets, ourGets)}); bare Fastify loaded with one fixed request instead (as before 2 December 2026): ${round(fixedGet.rps, 0)} req/s, ratio ${round(ourGet.rps / fixedGet.rps, 3)}; target ratio >= 0.5`),
+      result('api_get_payment_cpu', ourGet.cpuUs ?? Number.NaN, 'µs/request', { name: 'bare Fastify CPU per GET, same requests', value: bareGet.cpuUs ?? Number.NaN },
+        `${cpuNote} (bare / ours µs by round: ${cpuByRound(bareGets, ourGets)}; bare on one fixed request ${round(fixedGet.cpuUs ?? Number.NaN, 1)} µs)`),
+      result('api_get_payment_reads_logged', readsLogged.rps, 'req/s', { name: 'bare Fastify GET, constant JSON, same requests', value: bareGet.rps },
         `as api_get_payment with api.access_log.reads true (an access-log line for every successful read too; the default logs errors, writes and slow requests only), one run of 5 s: ${round(readsLogged.rps, 0)} vs ${round(ourGet.rps, 0)} req/s`),
       result('api_get_payment_p99', ourGet.p99, 'ms', { name: 'bare Fastify GET p99', value: bareGet.p99 }, `p50 ${ourGet.p50} ms; ratio is ours / bare (higher is slower)${resolution(bareGet.p99)}`),
-      result('api_initialize', init.rps, 'req/s', { name: 'bare Fastify POST, constant JSON', value: barePost.rps },
-        `new PENDING payment per request, synchronous=FULL, requests arriving together share one commit (group commit), on the 100k database, ${each} (bare / ours req/s by round: ${rounds(posts.a, posts.b.map((p) => p.init))})`),
+      result('api_initialize', init.rps, 'req/s', { name: 'bare Fastify POST, constant JSON, same requests', value: barePost.rps },
+        `new PENDING payment per request, synchronous=FULL, requests arriving together share one commit (group commit), on the 100k database, ${each} (bare / ours req/s by round: ${rounds(barePosts, inits)})`),
+      result('api_initialize_cpu', init.cpuUs ?? Number.NaN, 'µs/request', { name: 'bare Fastify CPU per POST, same requests', value: barePost.cpuUs ?? Number.NaN },
+        `${cpuNote} (bare / ours µs by round: ${cpuByRound(barePosts, inits)}); ours includes the commits and their fsyncs, made on the event loop`),
       result('api_initialize_durable', init.rps, 'req/s', { name: 'one-row synchronous=FULL commit loop, same run', value: disk.commits.perSecond },
-        `api_initialize against the disk's own durable-commit rate, a second of it right after each initialize round (commits/s by round: ${posts.b.map((p) => round(p.disk.commits.perSecond, 0)).join(', ')}; the median round is disk_durable_commit); above 1 means group commit shares fsyncs; target ratio >= 0.5`),
+        `api_initialize against the disk's own durable-commit rate, a second of it right after each initialize round (commits/s by round: ${ourPosts.map((p) => round(p.disk.commits.perSecond, 0)).join(', ')}; the median round is disk_durable_commit); above 1 means group commit shares fsyncs; target ratio >= 0.5`),
       ...diskRows(disk),
       result('api_initialize_p99', init.p99, 'ms', { name: 'bare Fastify POST p99', value: barePost.p99 }, `p50 ${init.p50} ms; ratio is ours / bare (higher is slower)${resolution(barePost.p99)}`)
     ]
