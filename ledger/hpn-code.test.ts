@@ -118,4 +118,38 @@ describe('reading a typed reference', () => {
     expect(normaliseCode('HKMVRU')).toBeNull()
     expect(normaliseCode('HKMVR')).toBeNull()
   })
+
+  it('reads every six characters as the character-by-character definition does (the table-driven common case included)', () => {
+    // The definition: separators removed, each character case-folded (toUpperCase, so also the
+    // non-ASCII letters that fold to one: dotless ı is I), O read as 0, I and L as 1.
+    const byDefinition = (typed: string): string | null => {
+      const compact = typed.replace(/[\s\-_.:,;/]/g, '')
+      if (compact.length !== CODE_LENGTH) return null
+      let out = ''
+      for (const c of compact) {
+        const u = c.toUpperCase()
+        const k = u === 'O' ? '0' : u === 'I' || u === 'L' ? '1' : u
+        if (!ALPHABET.includes(k) || k.length !== 1) return null
+        out += k
+      }
+      return out
+    }
+    const validByDefinition = (code: string): boolean => {
+      if (code.length !== CODE_LENGTH || [...code].some((c) => !ALPHABET.includes(c))) return false
+      let s = 24
+      for (const c of code) s = step(s, ALPHABET.indexOf(c))
+      return s === 0
+    }
+    const chars = [...ALPHABET, ...ALPHABET.toLowerCase(), 'o', 'O', 'i', 'I', 'l', 'L', 'u', 'U', ' ', '-', '!', 'ı', 'ſ', 'é', '\u00a0', '0']
+    let seed = 7
+    const random = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n }
+    const samples = ['HKMVR2', 'hkmvr2', 'HK MVR2', 'HKMVRU', 'ıKMVR2', 'AOI1L0', 'hkmvr', 'HKMVR2X']
+    for (let k = 0; k < 20_000; k++) samples.push(Array.from({ length: 5 + random(3) }, () => chars[random(chars.length)]).join(''))
+    for (let k = 0; k < 2_000; k++) samples.push(generateCode())
+    for (const typed of samples) {
+      expect(normaliseCode(typed), typed).toBe(byDefinition(typed))
+      expect(isValidCode(typed), typed).toBe(validByDefinition(typed))
+    }
+    expect(samples.filter((t) => isValidCode(t)).length).toBeGreaterThan(2_000)
+  })
 })

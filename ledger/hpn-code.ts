@@ -54,16 +54,34 @@ export function checkCharacter (data: string): string {
   return ALPHABET[gfMul(ALPHA, s)] as string
 }
 
+/** α·s for every state: a code's check is then six table reads (it runs on every lookup by code). */
+const TIMES_ALPHA = Uint8Array.from({ length: SYMBOL_COUNT }, (_, s) => gfMul(ALPHA, s))
+
+/** By character code (ASCII): a canonical character's value, else -1. */
+const CANONICAL_VALUE = asciiTable((c) => VALUE.get(c))
+/** By character code (ASCII): the value a typed character reads as (canonicalChar), else -1. */
+const TYPED_VALUE = asciiTable((c) => { const k = canonicalChar(c); return k === null ? undefined : VALUE.get(k) })
+
+function asciiTable (valueOf: (c: string) => number | undefined): Int8Array {
+  return Int8Array.from({ length: 128 }, (_, code) => valueOf(String.fromCharCode(code)) ?? -1)
+}
+
+/** The value `table` gives the i-th character of `text`; -1 for none (and for any non-ASCII character). */
+function valueAt (table: Int8Array, text: string, i: number): number {
+  const c = text.charCodeAt(i)
+  return c < 128 ? table[c] as number : -1
+}
+
 /** True when `code` is six canonical characters whose check character is right. */
 export function isValidCode (code: string): boolean {
   if (code.length !== CODE_LENGTH) return false
-  const values: number[] = []
-  for (const c of code) {
-    const v = VALUE.get(c)
-    if (v === undefined) return false
-    values.push(v)
+  let s = START
+  for (let i = 0; i < CODE_LENGTH; i++) {
+    const v = valueAt(CANONICAL_VALUE, code, i)
+    if (v < 0) return false
+    s = (TIMES_ALPHA[s] as number) ^ v
   }
-  return finalState(values) === 0
+  return s === 0
 }
 
 /** A fresh random code; uniqueness is the ledger's job. */
@@ -86,6 +104,28 @@ function canonicalChar (c: string): string | null {
 
 /** Canonical form of a code typed by a person ("hk mvr2" → "HKMVR2"), or null if not six code characters. */
 export function normaliseCode (typed: string): string | null {
+  return typedAsIs(typed) ?? normaliseTyped(typed)
+}
+
+/**
+ * The common case without a regular expression or a string a character: six ASCII characters that
+ * each read as a code character (no separator to remove). The canonical code is `typed` itself when
+ * it was typed so (a merchant polling with the code it was given). Null: not that case.
+ */
+function typedAsIs (typed: string): string | null {
+  if (typed.length !== CODE_LENGTH) return null
+  let canonical = true
+  let out = ''
+  for (let i = 0; i < CODE_LENGTH; i++) {
+    const v = valueAt(TYPED_VALUE, typed, i)
+    if (v < 0) return null
+    if (valueAt(CANONICAL_VALUE, typed, i) !== v) canonical = false
+    out += ALPHABET[v] as string
+  }
+  return canonical ? typed : out
+}
+
+function normaliseTyped (typed: string): string | null {
   const compact = typed.replace(/[\s\-_.:,;/]/g, '')
   if (compact.length !== CODE_LENGTH) return null
   let out = ''

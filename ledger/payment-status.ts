@@ -47,7 +47,7 @@ export interface CreditsAndRefunds {
 
 /** The two columns `CREDITS_AND_REFUNDS` adds to a row of `payments`. */
 export interface CreditsAndRefundsColumns {
-  /** JSON: an array per credit, its fields in CREDIT_FIELDS' order. */
+  /** JSON: an array per credit, its id then its fields in CREDIT_FIELDS' order, in no particular order. */
   applied_credits: string
   /** 1 when the payment has a refund (of any outcome), else 0. */
   has_refunds: number
@@ -55,23 +55,25 @@ export interface CreditsAndRefundsColumns {
 
 const CREDIT_FIELDS = ['network', 'telco_transaction_id', 'amount_minor', 'payer_phone', 'payer_name', 'received_at', 'match_method', 'risk_flags'] as const satisfies ReadonlyArray<keyof AppliedCreditRow>
 type R = AppliedCreditRow
-type CreditTuple = [R['network'], R['telco_transaction_id'], R['amount_minor'], R['payer_phone'], R['payer_name'], R['received_at'], R['match_method'], R['risk_flags']]
+type CreditTuple = [id: number, R['network'], R['telco_transaction_id'], R['amount_minor'], R['payer_phone'], R['payer_name'], R['received_at'], R['match_method'], R['risk_flags']]
 
 /**
  * Select-list text for a statement over `payments`: its credits as one JSON array and a refund flag,
  * correlated on `payments.id`, so a read of the payment brings them without two more statements
  * (each one a read transaction of its own on SQLite, a round trip on PostgreSQL). The JSON is text
- * on both engines.
+ * on both engines. Each credit carries its id and the array is left unordered: an `ORDER BY` inside
+ * the aggregate made SQLite build a temporary B-tree on every read, even of a payment with no
+ * credit (1.5 µs of a 17 µs statement); `creditsAndRefunds` orders them, the rare time there are two.
  */
 function creditsAndRefundsSql (aggregate: (tuple: string) => string): SqlLiteral {
-  const tuple = CREDIT_FIELDS.map((f) => `c.${f}`).join(', ')
+  const tuple = ['id', ...CREDIT_FIELDS].map((f) => `c.${f}`).join(', ')
   return new SqlLiteral(`(SELECT ${aggregate(tuple)} FROM credits c WHERE c.payment_id = payments.id AND c.status = ${MATCHED.text}) AS applied_credits,
     CASE WHEN EXISTS (SELECT 1 FROM channel_transactions r WHERE r.payment_id = payments.id AND r.kind = ${REFUND.text}) THEN 1 ELSE 0 END AS has_refunds`)
 }
 
 const CREDITS_AND_REFUNDS: Readonly<Record<Dialect, SqlLiteral>> = {
-  sqlite: creditsAndRefundsSql((tuple) => `json_group_array(json_array(${tuple}) ORDER BY c.id)`),
-  postgres: creditsAndRefundsSql((tuple) => `COALESCE(json_agg(json_build_array(${tuple}) ORDER BY c.id), '[]')::text`)
+  sqlite: creditsAndRefundsSql((tuple) => `json_group_array(json_array(${tuple}))`),
+  postgres: creditsAndRefundsSql((tuple) => `COALESCE(json_agg(json_build_array(${tuple})), '[]')::text`)
 }
 
 /** `SELECT ${creditsAndRefundsColumns(dialect)} FROM payments …`: the columns of CreditsAndRefundsColumns. */
@@ -83,12 +85,15 @@ export function creditsAndRefundsColumns (dialect: Dialect): SqlLiteral { return
  */
 export function nothingAttached (): CreditsAndRefunds { return { credits: [], hasRefunds: false } }
 
-/** The two columns, decoded. */
+/** The two columns, decoded: the credits oldest first (by id, as `creditsOf`). */
 export function creditsAndRefunds (columns: CreditsAndRefundsColumns): CreditsAndRefunds {
-  const credits = columns.applied_credits === '[]'
-    ? []
-    : (JSON.parse(columns.applied_credits) as CreditTuple[]).map(([network, telco_transaction_id, amount_minor, payer_phone, payer_name, received_at, match_method, risk_flags]) =>
-        ({ network, telco_transaction_id, amount_minor, payer_phone, payer_name, received_at, match_method, risk_flags }))
+  let credits: AppliedCreditRow[] = []
+  if (columns.applied_credits !== '[]') {
+    const tuples = JSON.parse(columns.applied_credits) as CreditTuple[]
+    if (tuples.length > 1) tuples.sort((a, b) => a[0] - b[0])
+    credits = tuples.map(([, network, telco_transaction_id, amount_minor, payer_phone, payer_name, received_at, match_method, risk_flags]) =>
+      ({ network, telco_transaction_id, amount_minor, payer_phone, payer_name, received_at, match_method, risk_flags }))
+  }
   return { credits, hasRefunds: Number(columns.has_refunds) === 1 }
 }
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { openTestLedger, type TestLedger } from '../test/helpers/ledger.js'
 import { generateCode } from './hpn-code.js'
+import { sql } from './testing.js'
 
 const OWNER = { merchantId: 'default', mode: 'live' as const }
 const DAY = 86_400_000
@@ -34,5 +35,35 @@ describe('SqlPaymentStore.initialize: the HPN code', () => {
     // 181 days later the code is free again.
     clock.now += 181 * DAY
     expect(await initialize(first as string)).toBe(first)
+  })
+})
+
+describe('SqlPaymentStore.findWithCredits', () => {
+  it('brings the applied credits oldest first, as creditsOf, whatever order the engine visits them in', async () => {
+    const t: TestLedger = await openTestLedger()
+    cleanups.push(t.cleanup)
+    const { ledger } = t
+    await ledger.merchants.create({ id: 'default', name: 'Shop' })
+    const { payment } = await ledger.payments.initialize(OWNER, { amountMinor: 10_000, currency: 'GHS', clientReference: null, customerPhone: null, meta: null, expiresInSeconds: 600 })
+    const pay = async (telcoTransactionId: string, amountMinor: number, receivedAt: number): Promise<void> => {
+      const outcome = await ledger.transact(async (tx) => await tx.credits.record({
+        merchantId: 'default', mode: 'live', network: 'mtn', telcoTransactionId, amountMinor, currency: 'GHS', payerPhone: '0244000000',
+        payerName: null, reference: payment.hpn_code, text: '', balanceMinor: null, feeMinor: null, receivedAt, smsId: null, riskFlags: [], holdForReview: false
+      }))
+      expect(outcome.kind).not.toBe('unmatched')
+    }
+    // Received out of order: "oldest" is the order they were applied in (their ids), as creditsOf.
+    await pay('10000000003', 1_000, 3_000)
+    await pay('10000000001', 2_000, 1_000)
+    await pay('10000000002', 3_000, 2_000)
+    // PostgreSQL writes a row whose indexed column changed at the end of the table, with new index
+    // entries: a scan of either then visits the first credit last.
+    for (const status of ['unmatched', 'matched']) await t.rows.run(sql`UPDATE credits SET status = ${status} WHERE telco_transaction_id = ${'10000000003'}`)
+    const found = await ledger.payments.findWithCredits(OWNER, payment.hpn_code)
+    const applied = await ledger.paymentStatus.creditsOf(payment.id)
+    expect(applied.map((c) => c.telco_transaction_id)).toEqual(['10000000003', '10000000001', '10000000002'])
+    expect(found?.attached).toEqual({ credits: applied, hasRefunds: false })
+    expect(JSON.stringify(await ledger.paymentStatus.dataOf(found?.row ?? payment, found?.attached)))
+      .toBe(JSON.stringify(await ledger.paymentStatus.dataOf(await ledger.payments.get(OWNER, payment.hpn_code))))
   })
 })

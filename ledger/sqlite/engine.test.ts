@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { describeEngineConformance, type ConformanceOptions } from '../engine.conformance.js'
 import { literal, sql } from '../sql.js'
-import { SqliteEngine, type SqliteEngineOptions } from './engine.js'
+import { rowMaker, SqliteEngine, type SqliteEngineOptions } from './engine.js'
 import { tempDir } from '../../test/helpers/temp-dir.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
@@ -154,5 +154,37 @@ describe('SqliteEngine', () => {
     const e = engine()
     await expect(e.get(sql`INSERT INTO t (status, n) VALUES (${'x'}, ${1}) RETURNING id`)).rejects.toThrow(/writing statement outside a transaction/)
     expect(await e.transaction(async (t) => await t.value(sql`INSERT INTO t (status, n) VALUES (${'x'}, ${1}) RETURNING id`))).toBe(1)
+  })
+
+  it('names a row\'s values as better-sqlite3 would: a later duplicate name wins, in the place of the first', async () => {
+    const e = engine()
+    await e.run(sql`INSERT INTO t (status, n) VALUES (${'x'}, ${7})`)
+    const statement = sql`SELECT status AS a, n AS b, id AS a, 'q"\\' AS "we""ird", 1 AS "0" FROM t`
+    const ours = await e.get<Record<string, unknown>>(statement)
+    const theirs = e.connection.prepare(`SELECT status AS a, n AS b, id AS a, 'q"\\' AS "we""ird", 1 AS "0" FROM t`).get() as Record<string, unknown>
+    expect(ours).toEqual({ a: 1, b: 7, 'we"ird': 'q"\\', 0: 1 })
+    expect(Object.keys(ours ?? {})).toEqual(Object.keys(theirs))
+    expect(ours).toEqual(theirs)
+  })
+
+  it('names the columns a statement has after a schema change (a SELECT * prepared again by SQLite)', async () => {
+    const e = engine()
+    await e.run(sql`INSERT INTO t (status, n) VALUES (${'x'}, ${7})`)
+    const all = (): Promise<Array<Record<string, unknown>>> => e.all(sql`SELECT * FROM t`)
+    expect(await all()).toEqual([{ id: 1, status: 'x', n: 7, b: null }])
+    e.connection.exec("ALTER TABLE t ADD COLUMN extra TEXT NOT NULL DEFAULT 'later'")
+    expect(await all()).toEqual([{ id: 1, status: 'x', n: 7, b: null, extra: 'later' }])
+    expect(await e.get(sql`SELECT * FROM t`)).toEqual({ id: 1, status: 'x', n: 7, b: null, extra: 'later' })
+  })
+
+  it('leaves a __proto__ column an own property, never the row\'s prototype', async () => {
+    const e = engine()
+    const row = await e.get<Record<string, unknown>>(sql`SELECT 1 AS one, 'p' AS __proto__`)
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype)
+    // Made by rowMaker (a column that appears only after a schema change): an own property.
+    const made = rowMaker(['one', '__proto__'])([1, { polluted: true }])
+    expect(Object.getPrototypeOf(made)).toBe(Object.prototype)
+    expect(Object.getOwnPropertyDescriptor(made, '__proto__')?.value).toEqual({ polluted: true })
+    expect(Object.keys(made)).toEqual(['one', '__proto__'])
   })
 })
