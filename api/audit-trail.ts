@@ -11,9 +11,12 @@ declare module 'fastify' {
      * The audit trail's name for what a state-changing route does (`payment.cancel`) and the kind
      * of object it acts on: every route that changes state through commitResponse is recorded.
      */
-    audit?: { readonly action: string, readonly target: string }
+    audit?: AuditedRoute
   }
 }
+
+/** A route's `config.audit`. */
+export interface AuditedRoute { readonly action: string, readonly target: string }
 
 /**
  * What a route tells the audit trail about its change, filled inside the transaction: the object
@@ -31,13 +34,43 @@ export interface AuditNote {
 /** Fields that hold a secret or a link that works like one: never in the trail. */
 const SECRET_FIELDS = new Set(['key', 'secret', 'previous_secret', 'checkout_url', 'token', 'password', 'api_key', 'subscription_key'])
 
-/** A deep copy of a JSON-able value with every secret field replaced by "[redacted]". */
+/**
+ * A JSON-able value with every secret field replaced by "[redacted]": a deep copy, or the value
+ * itself when a copy would serialise the same (plain objects and arrays only, no secret field set;
+ * what a change records, most of the time), which saves a copy of every record's snapshot.
+ */
 export function redactSecrets (value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactSecrets)
+  return holdsNothingToRedact(value) ? value : redactedCopy(value)
+}
+
+function redactedCopy (value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactedCopy)
   if (typeof value !== 'object' || value === null) return value
   const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(value)) out[k] = SECRET_FIELDS.has(k) && v !== null ? '[redacted]' : redactSecrets(v)
+  for (const [k, v] of Object.entries(value)) out[k] = SECRET_FIELDS.has(k) && v !== null ? '[redacted]' : redactedCopy(v)
   return out
+}
+
+/**
+ * True when redactedCopy(value) would give the same JSON: no secret field with a value, and
+ * nothing but plain objects and arrays inside (the copy turns any other object, a Date, into `{}`).
+ */
+function holdsNothingToRedact (value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!holdsNothingToRedact(value[i])) return false
+    return true
+  }
+  const proto = Object.getPrototypeOf(value) as unknown
+  if (proto !== Object.prototype && proto !== null) return false
+  const fields = value as Record<string, unknown>
+  for (const k in fields) {
+    if (!Object.hasOwn(fields, k)) return false
+    const v = fields[k]
+    // An own `__proto__` (JSON.parse makes one) is lost by the copy's assignment: copy it as before.
+    if ((SECRET_FIELDS.has(k) && v !== null) || k === '__proto__' || !holdsNothingToRedact(v)) return false
+  }
+  return true
 }
 
 /** A payment as the trail keeps it: what a change can move, not the whole view. */
@@ -66,10 +99,9 @@ const ID_PARAMS = ['id', 'reference', 'delivery_id', 'hpn_code', 'client_ref'] a
 
 /**
  * Appends the record of one API call to the trail, inside the transaction of its change (called by
- * commitResponse for every route that declares `config.audit`).
+ * commitResponse, with the route's `config.audit`, for every route that declares one).
  */
-export async function recordApiChange (tx: LedgerTx, request: FastifyRequest, note: AuditNote, data: unknown): Promise<void> {
-  const audit = request.routeOptions.config.audit
+export async function recordApiChange (tx: LedgerTx, request: FastifyRequest, audit: AuditedRoute | undefined, note: AuditNote, data: unknown): Promise<void> {
   const auth = request.auth
   if (audit === undefined || auth === null || note.unchanged === true) return
   const params = (request.params ?? {}) as Record<string, unknown>

@@ -100,15 +100,17 @@ async function recordOutcome (store: IdempotencyStore, request: FastifyRequest, 
 export async function commitResponse<T> (ledger: Ledger, request: FastifyRequest, reply: FastifyReply,
   statusCode: number | (() => number), change: (tx: LedgerTx, note: AuditNote) => Promise<T>, shape: (data: T) => unknown = ok): Promise<FastifyReply> {
   const claim = request.idempotency
+  // Read once: Fastify builds `routeOptions` afresh at each read.
+  const audit = request.routeOptions.config.audit
   const response = await ledger.transact(async (tx) => {
     // A route that records its change takes the audit chain first (a no-op on SQLite; on PostgreSQL
     // audited changes of every node then queue rather than collide on the chain's head).
-    if (request.routeOptions.config.audit !== undefined) await tx.auditTrail.lockChain()
+    if (audit !== undefined) await tx.auditTrail.lockChain()
     // A fresh note per run: on PostgreSQL the body may run again after a lost race.
     const note: AuditNote = {}
     const data = await change(tx, note)
     // The audit record commits with the change or not at all (issue 16's audit trail).
-    await recordApiChange(tx, request, note, data)
+    await recordApiChange(tx, request, audit, note, data)
     const body = JSON.stringify(shape(data))
     const status = typeof statusCode === 'function' ? statusCode() : statusCode
     if (claim !== null) await tx.idempotency.complete(claim.owner, claim.key, claim.claim, { statusCode: status, body })

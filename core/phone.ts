@@ -46,10 +46,22 @@ export const NUMBERING: Readonly<Record<string, Numbering>> = {
 
 const SEPARATORS = /[\s\-.()]/g
 
+/** A country's international forms (+CC…, 00CC…, CC…) by calling code: made once, not on every number read. */
+const INTERNATIONAL_FORMS = new Map<string, RegExp>()
+
+function internationalForm (n: Numbering): RegExp {
+  let form = INTERNATIONAL_FORMS.get(n.callingCode)
+  if (form === undefined) {
+    form = new RegExp(`^(?:\\+${n.callingCode}|00${n.callingCode}|${n.callingCode})(\\d{6,12})$`)
+    INTERNATIONAL_FORMS.set(n.callingCode, form)
+  }
+  return form
+}
+
 /** The national significant number of `input` in `country`, or null. */
 function nationalNumber (input: string, n: Numbering): string | null {
   const digits = input.trim().replace(SEPARATORS, '')
-  const international = new RegExp(`^(?:\\+${n.callingCode}|00${n.callingCode}|${n.callingCode})(\\d{6,12})$`).exec(digits)
+  const international = internationalForm(n).exec(digits)
   let rest: string | undefined
   if (international !== null) rest = international[1]
   else if (n.trunkZero && /^0\d{6,12}$/.test(digits)) rest = digits.slice(1)

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { openTestLedger, testEngine, type TestLedger } from '../test/helpers/ledger.js'
 import { testSecretKey } from '../test/secret-key.js'
-import type { AuditChange } from './audit-trail.js'
+import { recordHash, type AuditChange } from './audit-trail.js'
 import { openLedger } from './open.js'
 import { sql } from './sql.js'
 
@@ -128,5 +128,17 @@ describe('audit trail (migration 014)', () => {
     }
     expect(await t.ledger.auditTrail.verify()).toMatchObject({ ok: true, records: 40 })
     expect(await t.rows.value(sql`SELECT count(DISTINCT prev_hash) FROM audit_trail`)).toBe(40)
+  })
+})
+
+describe('recordHash', () => {
+  it('gives the digest records were stored with: a fixed record, non-ASCII text in its snapshot, hashes to the value of the first release', () => {
+    // Computed by the release before issue 17's fifth round (a node:crypto Hash object fed the UTF-8 text):
+    // records already in a trail must keep verifying.
+    expect(recordHash({
+      prev_hash: '0'.repeat(64), seq: 7, at: 1764633600000, actor_type: 'key', actor_id: 'key_01', address: '127.0.0.1', merchant_id: 'shop',
+      mode: 'live', action: 'payment.initialize', target_type: 'payment', target_id: 'hpn_trx_0001', before_state: null,
+      after_state: JSON.stringify({ note: 'Kɔfi’s order ✓', amount: '150.00' })
+    })).toBe('56d3beba4edc415c61a20472dfce999a23a3682d6848aae3b1432f1080b1d5bb')
   })
 })

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash as digest } from 'node:crypto'
 import { columns } from './columns.js'
 import type { Mode } from './modes.js'
 import { pageOf } from './page.js'
@@ -97,7 +97,8 @@ const TRAIL_COLUMNS = columns<TrailRow>()(['seq', 'at', 'actor_type', 'actor_id'
 export function recordHash (r: Omit<TrailRow, 'hash'>): string {
   const fields = [r.prev_hash, r.seq, r.at, r.actor_type, r.actor_id, r.address, r.merchant_id, r.mode, r.action, r.target_type, r.target_id,
     r.before_state, r.after_state]
-  return createHash('sha256').update(JSON.stringify(fields), 'utf8').digest('hex')
+  // One-shot hash of the UTF-8 text: the same digest as a Hash object fed it, without making one.
+  return digest('sha256', JSON.stringify(fields), 'hex')
 }
 
 const snapshot = (value: unknown): string | null => value === undefined || value === null ? null : JSON.stringify(value)
@@ -116,7 +117,7 @@ export interface AuditTrailStore {
    */
   lockChain: () => Promise<void>
   /** Appends one record to the chain; inside the change's transaction only, so neither exists without the other. */
-  append: (change: AuditChange) => Promise<AuditRecord>
+  append: (change: AuditChange) => Promise<void>
   /** An owner's records (and the box-wide ones), newest first, keyset-paged. */
   list: (query: AuditQuery) => Promise<{ items: AuditRecord[], hasMore: boolean, nextCursor: string | null }>
   /** Walks the whole chain from the first record: every seq present, every hash recomputed, the head matching. */
@@ -146,7 +147,7 @@ export class SqlAuditTrailStore implements AuditTrailStore {
     this.#head = head ?? { seq: 0, hash: GENESIS_HASH }
   }
 
-  async append (change: AuditChange): Promise<AuditRecord> {
+  async append (change: AuditChange): Promise<void> {
     const tx = this.#s.inTransaction('an audit record')
     // The head is read and moved in this transaction: SQLite has one writer; on PostgreSQL two
     // appends that read the same head cannot both commit (the second is serialised and run again),
@@ -181,7 +182,6 @@ export class SqlAuditTrailStore implements AuditTrailStore {
     ])
     if (moved.changes !== 1) throw new Error('the audit trail head moved under this transaction')
     this.#head = { seq: row.seq, hash }
-    return toRecord({ ...row, hash })
   }
 
   async list (q: AuditQuery): Promise<{ items: AuditRecord[], hasMore: boolean, nextCursor: string | null }> {

@@ -67,3 +67,25 @@ describe('SqlPaymentStore.findWithCredits', () => {
       .toBe(JSON.stringify(await ledger.paymentStatus.dataOf(await ledger.payments.get(OWNER, payment.hpn_code))))
   })
 })
+
+describe('SqlPaymentStore.initialize: the row it returns', () => {
+  it('is the row as stored: every column, in a read\'s order, for an SMS payment, a unique-amount one and a channel one', async () => {
+    const t: TestLedger = await openTestLedger()
+    cleanups.push(t.cleanup)
+    const { ledger } = t
+    await ledger.merchants.create({ id: 'default', name: 'Shop' })
+    const inputs = [
+      { amountMinor: 1_050, currency: 'GHS', clientReference: null, customerPhone: null, meta: null, expiresInSeconds: 600 },
+      { amountMinor: 2_000, currency: 'KES', clientReference: 'order-7', customerPhone: '0712345678', meta: { cart: [1, 'ü'], note: null }, expiresInSeconds: 3_600,
+        uniqueAmount: { stepMinor: 100, maxOffsetMinor: 5_000, holdMs: 3_600_000 } },
+      { amountMinor: 99, currency: 'UGX', clientReference: 'order-8', customerPhone: '+256772123456', meta: { a: '"quoted"' }, expiresInSeconds: 1,
+        channel: { id: 'mtn-ug', type: 'mtn_momo', reference: 'a1b2c3' } }
+    ]
+    for (const input of inputs) {
+      const { payment, created } = await ledger.payments.initialize(OWNER, input)
+      expect(created).toBe(true)
+      const read = await ledger.payments.getById(payment.id)
+      expect(Object.entries(payment)).toEqual(Object.entries(read ?? {}))
+    }
+  })
+})

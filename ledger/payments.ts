@@ -215,7 +215,6 @@ export class SqlPaymentStore implements PaymentStore {
         }
       }
       const t = tx.now()
-      const channel = input.channel ?? null
       for (let i = 0; i < CODE_ATTEMPTS; i++) {
         const code = tx.shared.drawCode()
         const toPay = input.uniqueAmount == null ? null : await freeAmount(tx, owner, input.currency, input.amountMinor, input.uniqueAmount, t)
@@ -225,15 +224,21 @@ export class SqlPaymentStore implements PaymentStore {
         // are the guards against a race: two nodes that drew the same free code or amount at once
         // both get here, and the second inserts nothing (PostgreSQL: or loses the serialization race
         // and runs again) and draws again.
-        const payment = await tx.ex.get<PaymentRow>(sql`INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency,
+        const row = newPaymentRow(owner, input, code, toPay, t)
+        // RETURNING the id alone: every other column is what this INSERT wrote or its default, so the
+        // row is built here rather than read back (26 values a payment; a test holds it to a read).
+        const id = await tx.ex.value<number>(sql`INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency,
             client_reference, customer_phone, meta, expires_at, created_at, updated_at, channel_id, channel_type, channel_reference, amount_to_pay_minor)
-          SELECT ${`hpn_trx_${timeOrderedHex(t)}`}, ${owner.merchantId}, ${owner.mode}, ${code}, ${PENDING}, ${input.amountMinor}, ${input.currency},
-            ${input.clientReference}, ${input.customerPhone}, ${input.meta === null ? null : JSON.stringify(input.meta)},
-            ${t + input.expiresInSeconds * 1000}, ${t}, ${t}, ${channel?.id ?? null}, ${channel?.type ?? null}, ${channel?.reference ?? null}, ${toPay}
+          SELECT ${row.reference}, ${row.merchant_id}, ${row.mode}, ${row.hpn_code}, ${PENDING}, ${row.expected_minor}, ${row.currency},
+            ${row.client_reference}, ${row.customer_phone}, ${row.meta}, ${row.expires_at}, ${row.created_at}, ${row.updated_at},
+            ${row.channel_id}, ${row.channel_type}, ${row.channel_reference}, ${row.amount_to_pay_minor}
           WHERE NOT EXISTS (SELECT 1 FROM payments WHERE hpn_code = ${code} AND (status IN ${PAYABLE} OR created_at > ${t - CODE_REUSE_WINDOW_MS}))
           ON CONFLICT DO NOTHING
-          RETURNING ${PAYMENT_COLUMNS}`)
-        if (payment !== undefined) return { payment, created: true }
+          RETURNING id`)
+        if (id !== undefined) {
+          row.id = Number(id)
+          return { payment: row, created: true }
+        }
       }
       // 25 collisions in a row means the code space is nearly exhausted: say so rather than loop.
       throw new Error(`could not find a free HPN code after ${CODE_ATTEMPTS} attempts`)
@@ -318,6 +323,43 @@ export class SqlPaymentStore implements PaymentStore {
   /** Runs `fn` on the payment's latest state inside one transaction. */
   async #mutate (owner: Owner, id: string, fn: (tx: LedgerScope, row: PaymentRow) => Promise<PaymentRow>): Promise<PaymentRow> {
     return await this.#s.write(async (tx) => await fn(tx, await tx.payments.get(owner, id)))
+  }
+}
+
+/**
+ * The row `initialize` inserts, as a read of it gives it (PAYMENT_COLUMNS' order): what it writes,
+ * and the columns' defaults for the rest (`sequence` 1, no money yet, no note). The id is the
+ * database's, set once inserted.
+ */
+function newPaymentRow (owner: Owner, input: InitializeInput, code: string, toPay: number | null, t: number): PaymentRow {
+  const channel = input.channel ?? null
+  return {
+    id: 0,
+    reference: `hpn_trx_${timeOrderedHex(t)}`,
+    merchant_id: owner.merchantId,
+    mode: owner.mode,
+    hpn_code: code,
+    status: 'PENDING',
+    expected_minor: input.amountMinor,
+    actual_minor: null,
+    currency: input.currency,
+    client_reference: input.clientReference,
+    customer_phone: input.customerPhone,
+    payer_phone: null,
+    telco_provider: null,
+    telco_transaction_id: null,
+    meta: input.meta === null ? null : JSON.stringify(input.meta),
+    note: null,
+    expires_at: t + input.expiresInSeconds * 1000,
+    verified_at: null,
+    created_at: t,
+    updated_at: t,
+    sequence: 1,
+    channel_id: channel?.id ?? null,
+    channel_type: channel?.type ?? null,
+    channel_reference: channel?.reference ?? null,
+    failure_reason: null,
+    amount_to_pay_minor: toPay
   }
 }
 
