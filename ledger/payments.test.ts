@@ -9,15 +9,21 @@ const DAY = 86_400_000
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
 
+/** A test ledger with OWNER's merchant, closed after the test. */
+async function shopLedger (options?: Parameters<typeof openTestLedger>[0]): Promise<TestLedger> {
+  const t = await openTestLedger(options)
+  cleanups.push(t.cleanup)
+  await t.ledger.merchants.create({ id: 'default', name: 'Shop' })
+  return t
+}
+
 describe('SqlPaymentStore.initialize: the HPN code', () => {
   it('draws again a code someone may still pay with, or that closed within 180 days, and hands one out again after that', async () => {
     const clock = { now: Date.now() }
     // The codes the ledger draws, in order: the test queues them.
     const draws: string[] = []
-    const t: TestLedger = await openTestLedger({ now: () => clock.now, drawCode: () => draws.shift() ?? generateCode() })
-    cleanups.push(t.cleanup)
+    const t = await shopLedger({ now: () => clock.now, drawCode: () => draws.shift() ?? generateCode() })
     const { ledger } = t
-    await ledger.merchants.create({ id: 'default', name: 'Shop' })
     const initialize = async (...codes: string[]): Promise<string> => {
       draws.splice(0, draws.length, ...codes)
       const { payment } = await ledger.payments.initialize(OWNER, { amountMinor: 1_000, currency: 'GHS', clientReference: null, customerPhone: null, meta: null, expiresInSeconds: 600 })
@@ -40,10 +46,8 @@ describe('SqlPaymentStore.initialize: the HPN code', () => {
 
 describe('SqlPaymentStore.findWithCredits', () => {
   it('brings the applied credits oldest first, as creditsOf, whatever order the engine visits them in', async () => {
-    const t: TestLedger = await openTestLedger()
-    cleanups.push(t.cleanup)
+    const t = await shopLedger()
     const { ledger } = t
-    await ledger.merchants.create({ id: 'default', name: 'Shop' })
     const { payment } = await ledger.payments.initialize(OWNER, { amountMinor: 10_000, currency: 'GHS', clientReference: null, customerPhone: null, meta: null, expiresInSeconds: 600 })
     const pay = async (telcoTransactionId: string, amountMinor: number, receivedAt: number): Promise<void> => {
       const outcome = await ledger.transact(async (tx) => await tx.credits.record({
@@ -70,10 +74,8 @@ describe('SqlPaymentStore.findWithCredits', () => {
 
 describe('SqlPaymentStore.initialize: the row it returns', () => {
   it('is the row as stored: every column, in a read\'s order, for an SMS payment, a unique-amount one and a channel one', async () => {
-    const t: TestLedger = await openTestLedger()
-    cleanups.push(t.cleanup)
+    const t = await shopLedger()
     const { ledger } = t
-    await ledger.merchants.create({ id: 'default', name: 'Shop' })
     const inputs = [
       { amountMinor: 1_050, currency: 'GHS', clientReference: null, customerPhone: null, meta: null, expiresInSeconds: 600 },
       { amountMinor: 2_000, currency: 'KES', clientReference: 'order-7', customerPhone: '0712345678', meta: { cart: [1, 'ü'], note: null }, expiresInSeconds: 3_600,
