@@ -29,8 +29,9 @@ export type DifferenceType = typeof DIFFERENCE_TYPES[number]
 export const REFUND_STATUSES = ['PENDING', 'SUCCESSFUL', 'FAILED'] as const
 export type RefundStatus = typeof REFUND_STATUSES[number]
 /**
- * Statuses whose code still pays the payment (SPEC §6 rule 2). The order is the one of the partial
- * index `payments_open_code`: SQLite uses it only for a query that spells the same list.
+ * Statuses whose code still pays the payment (SPEC §6 rule 2). The order is the one of PostgreSQL's
+ * partial index `payments_open_code` and of SQLite's triggers in its place (migration 017): spelled
+ * the same everywhere, so a planner matches a query's list to the index's.
  */
 export const PAYABLE_STATUSES = ['PENDING', 'PARTIAL'] as const satisfies readonly PaymentStatus[]
 /** Statuses whose code, when paid again, sends the money to review (SPEC §6 rule 3). */

@@ -44,6 +44,44 @@ describe('SqlPaymentStore.initialize: the HPN code', () => {
   })
 })
 
+describe('the database: one payable payment per HPN code', () => {
+  // The guard under initialize's reuse check, for a writer that does not ask: PostgreSQL's partial
+  // unique index payments_open_code, SQLite's triggers in its place (migration 017). Each refusal
+  // leaves the table as it was.
+  it('refuses a second payable payment with a code, and a closed payment made payable again while another holds its code', async () => {
+    const t = await shopLedger()
+    const { rows } = t
+    let n = 0
+    const insert = async (code: string, status: string): Promise<void> => {
+      n++
+      await rows.run(sql`INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency, expires_at, created_at, updated_at)
+        VALUES (${`hpn_trx_guard_${n}`}, 'default', 'live', ${code}, ${status}, 100, 'GHS', 0, ${n}, ${n})`)
+    }
+    const statuses = async (): Promise<string[]> => (await rows.all<{ status: string }>(sql`SELECT status FROM payments ORDER BY id`)).map((r) => r.status)
+    const code = generateCode()
+    await insert(code, 'PENDING')
+    await expect(insert(code, 'PENDING')).rejects.toThrow()
+    await expect(insert(code, 'PARTIAL')).rejects.toThrow()
+    // Closed payments may share a code with each other and with the payable one.
+    await insert(code, 'EXPIRED')
+    await insert(code, 'SUCCESS')
+    expect(await statuses()).toEqual(['PENDING', 'EXPIRED', 'SUCCESS'])
+    // The payable one moving to PARTIAL is no second holder.
+    await rows.run(sql`UPDATE payments SET status = 'PARTIAL' WHERE reference = 'hpn_trx_guard_1'`)
+    // An expired one made payable again while the PARTIAL one holds the code: refused.
+    await expect(rows.run(sql`UPDATE payments SET status = 'PENDING' WHERE status = 'EXPIRED'`)).rejects.toThrow()
+    // Another payable payment moved onto the code: refused.
+    const other = generateCode()
+    await insert(other, 'PENDING')
+    await expect(rows.run(sql`UPDATE payments SET hpn_code = ${code} WHERE hpn_code = ${other}`)).rejects.toThrow()
+    expect(await statuses()).toEqual(['PARTIAL', 'EXPIRED', 'SUCCESS', 'PENDING'])
+    // Once the code's payable payment closed, the expired one may be made payable again.
+    await rows.run(sql`UPDATE payments SET status = 'SUCCESS' WHERE status = 'PARTIAL'`)
+    await rows.run(sql`UPDATE payments SET status = 'PENDING' WHERE status = 'EXPIRED'`)
+    expect(await statuses()).toEqual(['SUCCESS', 'PENDING', 'SUCCESS', 'PENDING'])
+  })
+})
+
 describe('SqlPaymentStore.findWithCredits', () => {
   it('brings the applied credits oldest first, as creditsOf, whatever order the engine visits them in', async () => {
     const t = await shopLedger()

@@ -220,10 +220,11 @@ export class SqlPaymentStore implements PaymentStore {
         const toPay = input.uniqueAmount == null ? null : await freeAmount(tx, owner, input.currency, input.amountMinor, input.uniqueAmount, t)
         // The code's reuse check rides in the INSERT (NOT EXISTS), one statement where it took two: a
         // code someone may still pay with (payable, or within CODE_REUSE_WINDOW_MS) inserts nothing
-        // and is drawn again. The partial unique indexes payments_open_code and payments_open_amount
-        // are the guards against a race: two nodes that drew the same free code or amount at once
-        // both get here, and the second inserts nothing (PostgreSQL: or loses the serialization race
-        // and runs again) and draws again.
+        // and is drawn again. On PostgreSQL the partial unique indexes payments_open_code and
+        // payments_open_amount are the guards against a race: two nodes that drew the same free code
+        // or amount at once both get here, and the second inserts nothing (or loses the serialization
+        // race and runs again) and draws again. SQLite has one writer, so no race: there triggers
+        // guard an open code (migration 017) and this NOT EXISTS is what keeps them from firing.
         const row = newPaymentRow(owner, input, code, toPay, t)
         // RETURNING the id alone: every other column is what this INSERT wrote or its default, so the
         // row is built here rather than read back (26 values a payment; a test holds it to a read).

@@ -45,7 +45,11 @@ async function sqliteSchema (): Promise<Record<string, TableShape>> {
         .filter((i) => i.origin !== 'pk')
         .map((i) => indexKey(i.origin === 'c' ? i.name : null, i.unique === 1, i.partial === 1,
           (db.pragma(`index_info(${i.name})`) as Array<{ name: string }>).map((c) => c.name)))
-        .sort()
+      // The one deliberate difference (SQLite migration 017): SQLite guards an open HPN code with two
+      // triggers where PostgreSQL, with no single writer, keeps the unique index. Both present count as the index.
+      const triggers = db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? ORDER BY name").pluck().all(t)
+      if (t === 'payments' && triggers.join() === 'payments_open_code_insert,payments_open_code_update') indexes.push(indexKey('payments_open_code', true, true, ['hpn_code']))
+      indexes.sort()
       return [t, { columns, indexes }]
     }))
   } finally {

@@ -15,6 +15,7 @@ import { auditTrail } from './013-audit-trail.js'
 import { assembledParts } from './014-assembled-parts.js'
 import { codeIndex } from './015-code-index.js'
 import { creditReversals } from './016-credit-reversals.js'
+import { openCodeGuard } from './017-open-code-guard.js'
 
 /**
  * The PostgreSQL schema, step for step the SQLite one: the same numbers, names, tables, columns
@@ -49,5 +50,6 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   auditTrail,
   assembledParts,
   codeIndex,
-  creditReversals
+  creditReversals,
+  openCodeGuard
 ]

@@ -15,6 +15,7 @@ import { auditTrail } from './013-audit-trail.js'
 import { assembledParts } from './014-assembled-parts.js'
 import { codeIndex } from './015-code-index.js'
 import { creditReversals } from './016-credit-reversals.js'
+import { openCodeGuard } from './017-open-code-guard.js'
 
 /**
  * Every schema step, in order. Numbers are never reused or edited once released: a new change is a
@@ -36,5 +37,6 @@ export const MIGRATIONS: readonly Migration[] = [
   auditTrail,
   assembledParts,
   codeIndex,
-  creditReversals
+  creditReversals,
+  openCodeGuard
 ]
