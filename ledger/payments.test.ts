@@ -57,11 +57,13 @@ describe('the database: one payable payment per HPN code', () => {
       await rows.run(sql`INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency, expires_at, created_at, updated_at)
         VALUES (${`hpn_trx_guard_${n}`}, 'default', 'live', ${code}, ${status}, 100, 'GHS', 0, ${n}, ${n})`)
     }
+    // SQLite's trigger says open_code_taken, PostgreSQL names the index its unique violation hit.
+    const refused = /open_code_taken|payments_open_code/
     const statuses = async (): Promise<string[]> => (await rows.all<{ status: string }>(sql`SELECT status FROM payments ORDER BY id`)).map((r) => r.status)
     const code = generateCode()
     await insert(code, 'PENDING')
-    await expect(insert(code, 'PENDING')).rejects.toThrow()
-    await expect(insert(code, 'PARTIAL')).rejects.toThrow()
+    await expect(insert(code, 'PENDING')).rejects.toThrow(refused)
+    await expect(insert(code, 'PARTIAL')).rejects.toThrow(refused)
     // Closed payments may share a code with each other and with the payable one.
     await insert(code, 'EXPIRED')
     await insert(code, 'SUCCESS')
@@ -69,11 +71,11 @@ describe('the database: one payable payment per HPN code', () => {
     // The payable one moving to PARTIAL is no second holder.
     await rows.run(sql`UPDATE payments SET status = 'PARTIAL' WHERE reference = 'hpn_trx_guard_1'`)
     // An expired one made payable again while the PARTIAL one holds the code: refused.
-    await expect(rows.run(sql`UPDATE payments SET status = 'PENDING' WHERE status = 'EXPIRED'`)).rejects.toThrow()
+    await expect(rows.run(sql`UPDATE payments SET status = 'PENDING' WHERE status = 'EXPIRED'`)).rejects.toThrow(refused)
     // Another payable payment moved onto the code: refused.
     const other = generateCode()
     await insert(other, 'PENDING')
-    await expect(rows.run(sql`UPDATE payments SET hpn_code = ${code} WHERE hpn_code = ${other}`)).rejects.toThrow()
+    await expect(rows.run(sql`UPDATE payments SET hpn_code = ${code} WHERE hpn_code = ${other}`)).rejects.toThrow(refused)
     expect(await statuses()).toEqual(['PARTIAL', 'EXPIRED', 'SUCCESS', 'PENDING'])
     // Once the code's payable payment closed, the expired one may be made payable again.
     await rows.run(sql`UPDATE payments SET status = 'SUCCESS' WHERE status = 'PARTIAL'`)
