@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startPtyModem } from '../fixtures/modem-harness/pty.js'
 import { telcoCreditText } from '../ingest/telco-wording.js'
@@ -16,13 +16,24 @@ export interface AgentRss {
 }
 
 /**
+ * The Node options deploy/harpoon-agent.service gives the agent (its `Environment=NODE_OPTIONS=` line),
+ * so the bench measures the agent as it is deployed: its heap ceiling decides when V8 collects.
+ */
+export function agentServiceNodeOptions (): string[] {
+  const unit = readFileSync(new URL('../../deploy/harpoon-agent.service', import.meta.url), 'utf8')
+  const line = unit.split('\n').find((l) => l.startsWith('Environment=NODE_OPTIONS='))
+  return line === undefined ? [] : line.slice('Environment=NODE_OPTIONS='.length).trim().split(/\s+/)
+}
+
+/**
  * The agent's memory over 10,000 forwarded messages: a central daemon and `harpoon agent` as their
  * own processes, the agent's modem a simulator on a pty fed 2-part MTN credits as fast as the agent
  * reads them (the SIM never holds more than a few hundred). The agent's RSS is read from /proc after
  * every thousand messages the central acknowledged. Flat means the agent keeps nothing per message
- * in memory: the queue lives in its store, read one item at a time.
+ * in memory: the queue lives in its store, read one item at a time. It also needs V8 to collect the
+ * garbage each message leaves in time, which the service's heap ceiling sees to (agentServiceNodeOptions).
  */
-export async function runAgentRss (cleanup: Cleanup, messages = 10_000, nodeArgs: readonly string[] = []): Promise<AgentRss> {
+export async function runAgentRss (cleanup: Cleanup, messages = 10_000, nodeArgs: readonly string[] = agentServiceNodeOptions()): Promise<AgentRss> {
   const dir = tempDir(cleanup, 'harpoon-bench-agent-')
   const { ledger } = await prepareLedger({ path: join(dir, 'harpoon.db') })
   const agentKey = (await ledger.apiKeys.create({ merchantId: 'default', name: 'bench agent', mode: 'live', scopes: ['agent'] })).secret
