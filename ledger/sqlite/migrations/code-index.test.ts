@@ -1,20 +1,12 @@
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { tempDir } from '../../../test/helpers/temp-dir.js'
+import { upgradedFrom } from '../../../test/helpers/sqlite-upgrade.js'
 import { testSecretKey } from '../../../test/secret-key.js'
 import { createLedger } from '../../ledger.js'
 import { sql } from '../../sql.js'
-import { SqliteEngine } from '../engine.js'
-import { migrate } from '../migrate.js'
-import { MIGRATIONS } from './index.js'
 
 describe('migration 015: one index on the HPN code', () => {
   it('replaces the two indexes led by the HPN code with one that serves the in-use check and each owner\'s lookup', async () => {
-    const dir = tempDir()
-    const path = join(dir.path, 'h.db')
-    const before = new SqliteEngine(path)
-    migrate(before.connection, MIGRATIONS.filter((m) => m.version < 15))
-    await before.transaction(async (tx) => {
+    const { engine, cleanup } = await upgradedFrom(15, async (before) => await before.transaction(async (tx) => {
       await tx.run(sql`INSERT INTO merchants (id, name, created_at) VALUES ('a', 'Shop A', 0), ('b', 'Shop B', 0)`)
       const insert = async (reference: string, merchant: string, status: string, createdAt: number): Promise<void> => {
         await tx.run(sql`INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency, expires_at, created_at, updated_at)
@@ -24,11 +16,7 @@ describe('migration 015: one index on the HPN code', () => {
       await insert('hpn_trx_a_old', 'a', 'EXPIRED', 1)
       await insert('hpn_trx_b', 'b', 'EXPIRED', 2)
       await insert('hpn_trx_a_new', 'a', 'PENDING', 3)
-    })
-    await before.close()
-
-    const engine = new SqliteEngine(path)
-    migrate(engine.connection)
+    }))
     const indexes = engine.connection.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'payments'").pluck().all()
     expect(indexes).not.toContain('payments_owner_code')
     expect(indexes).not.toContain('payments_code')
@@ -47,6 +35,6 @@ describe('migration 015: one index on the HPN code', () => {
     expect(inUse.map((p) => p.detail).join(' | ')).toMatch(/payments_by_code \(hpn_code=\?\)/)
     expect(inUse.map((p) => p.detail).join(' | ')).not.toMatch(/SCAN/)
     await ledger.close()
-    dir.cleanup()
+    await cleanup()
   })
 })

@@ -1,28 +1,19 @@
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { tempDir } from '../../../test/helpers/temp-dir.js'
+import { upgradedFrom } from '../../../test/helpers/sqlite-upgrade.js'
 import { sql } from '../../sql.js'
-import { SqliteEngine } from '../engine.js'
-import { migrate } from '../migrate.js'
-import { MIGRATIONS } from './index.js'
+import type { SqliteEngine } from '../engine.js'
 
 describe('migration 017: triggers guard an open HPN code in place of its unique index', () => {
   it('keeps every payment, drops payments_open_code, refuses a second payable holder of a code, and searches payments_by_code to do so', async () => {
-    const dir = tempDir()
-    const path = join(dir.path, 'h.db')
-    const before = new SqliteEngine(path)
-    migrate(before.connection, MIGRATIONS.filter((m) => m.version < 17))
     const insert = async (engine: SqliteEngine, reference: string, status: string): Promise<void> => {
       await engine.run(sql`INSERT INTO payments (reference, merchant_id, mode, hpn_code, status, expected_minor, currency, expires_at, created_at, updated_at)
         VALUES (${reference}, 'a', 'live', 'HKMVR2', ${status}, 100, 'GHS', 0, 1, 1)`)
     }
-    await before.run(sql`INSERT INTO merchants (id, name, created_at) VALUES ('a', 'Shop A', 0)`)
-    await insert(before, 'hpn_trx_old', 'EXPIRED')
-    await insert(before, 'hpn_trx_open', 'PENDING')
-    await before.close()
-
-    const engine = new SqliteEngine(path)
-    migrate(engine.connection)
+    const { engine, cleanup } = await upgradedFrom(17, async (before) => {
+      await before.run(sql`INSERT INTO merchants (id, name, created_at) VALUES ('a', 'Shop A', 0)`)
+      await insert(before, 'hpn_trx_old', 'EXPIRED')
+      await insert(before, 'hpn_trx_open', 'PENDING')
+    })
     const db = engine.connection
     expect(db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'payments'").pluck().all()).not.toContain('payments_open_code')
     expect(db.prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'payments' ORDER BY name").pluck().all())
@@ -43,7 +34,6 @@ describe('migration 017: triggers guard an open HPN code in place of its unique 
     const matcher = plan("SELECT * FROM payments WHERE hpn_code = ? AND merchant_id = ? AND mode = ? AND status IN ('PENDING', 'PARTIAL')", 'HKMVR2', 'a', 'live')
     expect(matcher).toMatch(/SEARCH payments USING INDEX payments_by_code \(hpn_code=\? AND merchant_id=\? AND mode=\?\)/)
     expect(`${guard} | ${matcher}`).not.toMatch(/SCAN/)
-    await engine.close()
-    dir.cleanup()
+    await cleanup()
   })
 })

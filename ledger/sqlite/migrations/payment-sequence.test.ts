@@ -1,18 +1,10 @@
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { tempDir } from '../../../test/helpers/temp-dir.js'
+import { upgradedFrom } from '../../../test/helpers/sqlite-upgrade.js'
 import { sql } from '../../sql.js'
-import { SqliteEngine } from '../engine.js'
-import { migrate } from '../migrate.js'
-import { MIGRATIONS } from './index.js'
 
 describe('migration 008: payment sequence', () => {
   it('starts an existing payment one past the events it already had, and a new one at 1', async () => {
-    const dir = tempDir()
-    const path = join(dir.path, 'h.db')
-    const before = new SqliteEngine(path)
-    migrate(before.connection, MIGRATIONS.filter((m) => m.version < 8))
-    await before.transaction(async (tx) => {
+    const { engine: after, cleanup } = await upgradedFrom(8, async (before) => await before.transaction(async (tx) => {
       await tx.run(sql`INSERT INTO merchants (id, name, created_at) VALUES ('default', 'Shop', 0)`)
       const insert = async (reference: string, code: string, status: string): Promise<number> => await tx.value<number>(sql`INSERT INTO payments
           (reference, merchant_id, mode, hpn_code, status, expected_minor, currency, expires_at, created_at, updated_at)
@@ -22,13 +14,8 @@ describe('migration 008: payment sequence', () => {
       for (const type of ['transaction.cancelled', 'transaction.disputed']) {
         await tx.run(sql`INSERT INTO events (merchant_id, mode, type, payment_id, data, created_at) VALUES ('default', 'live', ${type}, ${changed}, '{}', 0)`)
       }
-    })
-    await before.close()
-
-    const after = new SqliteEngine(path)
-    migrate(after.connection)
+    }))
     expect(await after.all(sql`SELECT reference, sequence FROM payments ORDER BY reference`)).toEqual([{ reference: 'hpn_trx_a', sequence: 3 }, { reference: 'hpn_trx_b', sequence: 1 }])
-    await after.close()
-    dir.cleanup()
+    await cleanup()
   })
 })
