@@ -13,6 +13,8 @@ export interface AgentRss {
   samples: Array<{ forwarded: number, rssMb: number }>
   messages: number
   seconds: number
+  /** The Node options the agent ran with. */
+  nodeArgs: readonly string[]
 }
 
 /**
@@ -79,5 +81,5 @@ export async function runAgentRss (cleanup: Cleanup, messages = 10_000, nodeArgs
   }
   const seconds = (performance.now() - started) / 1000
   await waitUntil(async () => (await store.backlog()).pending === 0 ? true : undefined, 'the agent to drain', 60_000, 100)
-  return { samples, messages, seconds }
+  return { samples, messages, seconds, nodeArgs }
 }

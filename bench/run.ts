@@ -4,7 +4,7 @@ import { startPostgresServer } from '../fixtures/postgres-server.js'
 import { alternateGetPayment, loadGetPaymentRound, medianOfRounds, rerunGetPayment, roundsInTurn, runGetPayment, runInitialize, startBare, startGetPayment } from './api.js'
 import { Cleanup, DIST, result, round, rssMb, type BenchResult, type LoadResult } from './harness.js'
 import { runBurst, runFanout, runSmsToWebhook } from './sms.js'
-import { agentServiceNodeOptions, runAgentRss } from './agent.js'
+import { runAgentRss } from './agent.js'
 import { measureDisk, type DiskBaseline } from './disk.js'
 
 /**
@@ -112,7 +112,7 @@ const benches: Record<string, Bench> = {
     const last = r.samples.at(-1) as { forwarded: number, rssMb: number }
     const figures = r.samples.map((s) => `${s.forwarded}: ${round(s.rssMb, 1)}`).join(', ')
     return [result('agent_rss_10k', last.rssMb, 'MB', { name: 'agent RSS after the first 1,000 forwarded', value: at(1_000) },
-      `harpoon agent RSS (MB) by messages the central acknowledged: ${figures}; ${r.messages} 2-part MTN credits through a pty modem, forwarded in ${round(r.seconds, 1)} s (${round(r.messages / r.seconds, 0)} msg/s); the agent run with deploy/harpoon-agent.service's NODE_OPTIONS (${agentServiceNodeOptions().join(' ')}); flat means ratio ~1`)]
+      `harpoon agent RSS (MB) by messages the central acknowledged: ${figures}; ${r.messages} 2-part MTN credits through a pty modem, forwarded in ${round(r.seconds, 1)} s (${round(r.messages / r.seconds, 0)} msg/s); the agent run with deploy/harpoon-agent.service's NODE_OPTIONS (${r.nodeArgs.join(' ')}); flat means ratio ~1`)]
   },
 
   async scale_1m (cleanup) {
