@@ -57,6 +57,39 @@ describe('SqliteEngine', () => {
     expect(watch.version()).not.toBe(start)
   })
 
+  it('reads of one turn share one snapshot: another connection\'s commit is seen from the next turn', async () => {
+    const e = engine()
+    const count = async (): Promise<number | undefined> => await e.value<number>(sql`SELECT COUNT(*) FROM t`)
+    await e.run(sql`INSERT INTO t (status, n) VALUES (${'first'}, ${1})`)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(await count()).toBe(1)
+    const cli = new SqliteEngine(e.path)
+    cleanups.push(async () => { await cli.close() })
+    // Committed within this very turn (synchronously, on the other connection): this turn's reads
+    // began before it, as if it had come a moment later.
+    cli.connection.exec("INSERT INTO t (status, n) VALUES ('from the cli', 2)")
+    expect(await count()).toBe(1)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(await count()).toBe(2)
+  })
+
+  it('a read after its own process\'s commit sees it, even when an earlier read of the turn took a snapshot', async () => {
+    const e = engine()
+    const count = async (): Promise<number | undefined> => await e.value<number>(sql`SELECT COUNT(*) FROM t`)
+    expect(await count()).toBe(0)
+    // Another caller reads while the group runs (inside its transaction body): a snapshot without the group's rows.
+    let during: number | undefined
+    await e.transaction(async (tx) => {
+      await tx.run(sql`INSERT INTO t (status, n) VALUES (${'mine'}, ${1})`)
+      during = await count()
+    })
+    expect(during).toBe(0)
+    expect(await count()).toBe(1)
+    // A change made through the connection itself (a migration, a schema change) is seen at once too.
+    e.connection.exec("INSERT INTO t (status, n) VALUES ('direct', 2)")
+    expect(await count()).toBe(2)
+  })
+
   it('runs transactions one at a time, in the order they were asked for', async () => {
     const e = engine()
     const order: string[] = []
