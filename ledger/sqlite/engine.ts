@@ -236,9 +236,11 @@ export class SqliteEngine implements Engine {
     if (!this.#reader.inTransaction) return
     try {
       this.#snapshot.end.run()
-    } catch {
+    } catch (err) {
       // A read transaction left open would show this turn's snapshot for good: never leave one.
-      this.#reader.exec('ROLLBACK')
+      // Called right after a group's COMMIT too, where nothing may throw: report, do not throw.
+      try { this.#reader.exec('ROLLBACK') } catch { /* the next BEGIN reports a connection gone bad */ }
+      this.#reportAfterCommit(err)
     }
   }
 
