@@ -70,7 +70,7 @@ describe(`kill -9 at random points while SMS and API traffic flow (seed ${SEED})
     const watch = await openTestLedger({ dir: dir.path })
     const db = watch.rows
     await waitFor(async () => await traffic.settled(db, [sim]) ? true : undefined,
-      'the SIM to empty, every SMS to settle and every delivery to arrive', 90_000)
+      'the SIM to empty, every SMS to settle and every delivery to arrive', 90_000, async () => await traffic.describe(db, [sim]))
     await traffic.replayPending([await daemon.url])
     await daemon.stop()
 

@@ -144,8 +144,9 @@ async function expectSettledCluster (c: Cluster, label: string, extra: string): 
   await Promise.all(c.nodes.map(async (n) => await n.daemon.url))
   const db = testExecutor(c.ledger)
   const backlog = Number(await db.value(sql`SELECT count(*) FROM webhook_deliveries WHERE status <> 'delivered'`))
-  await waitFor(async () => await c.traffic.settled(db, c.nodes.map((n) => n.sim)) ? true : undefined,
-    'both SIMs to empty, every SMS to settle and every delivery to arrive', 90_000)
+  const sims = c.nodes.map((n) => n.sim)
+  await waitFor(async () => await c.traffic.settled(db, sims) ? true : undefined,
+    'both SIMs to empty, every SMS to settle and every delivery to arrive', 90_000, async () => await c.traffic.describe(db, sims))
   const settledS = ((Date.now() - t0) / 1000).toFixed(1)
   await c.traffic.replayPending(c.nodes.flatMap((n) => n.url === undefined ? [] : [n.url]))
   for (const n of c.nodes) await n.daemon.stop()

@@ -63,7 +63,11 @@ export function mtnCreditPdus (p: { amountMinor: number, reference: string, tran
 
 export async function sleep (ms: number): Promise<void> { await new Promise((r) => setTimeout(r, ms)) }
 
-/** Fault runs restart the daemon under load: allow a minute. */
-export async function waitFor<T> (fn: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  return await pollFor(fn, what, timeoutMs)
+/**
+ * Fault runs restart the daemon under load: allow a minute. `describe` says what is still outstanding
+ * when the wait times out, and its text goes into the error.
+ */
+export async function waitFor<T> (fn: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 60_000,
+  describe?: () => string | Promise<string>): Promise<T> {
+  return await pollFor(fn, what, timeoutMs, undefined, describe)
 }

@@ -5,6 +5,70 @@ import { harpoonSignature } from '../../webhooks/signer.js'
 import type { Receiver } from '../webhooks/receiver.js'
 import { mtnCreditPdus, sleep } from './support.js'
 
+/** What `Traffic.settled` looks at of a SIM. */
+export interface Sim { messages: () => readonly unknown[] }
+
+/** Rows listed of each kind in `Traffic.outstanding` (the counts are whole). */
+const OUTSTANDING_ROWS = 10
+
+/** What keeps `Traffic.settled` false; times are relative to when it was read (negative: in the past). */
+export interface Outstanding {
+  /** SIMs (by their index in the list given) still holding messages. */
+  sims: Array<{ sim: number, messages: number }>
+  unprocessedSms: {
+    count: number
+    rows: Array<{ id: number, modemId: string, outcome: string | null, complete: boolean, parts: string, receivedMsAgo: number }>
+  }
+  undelivered: {
+    count: number
+    rows: Array<{
+      id: string, eventType: string, status: string, attempts: number, retryIndex: number, maxRetries: number | null,
+      nextAttemptInMs: number | null, leaseOwner: string | null, leaseExpiresInMs: number | null, lastAttemptMsAgo: number | null,
+      lastStatusCode: number | null, lastError: string | null, createdMsAgo: number, endpointActive: boolean, endpointDisabledReason: string | null
+    }>
+  }
+  /** Telco transaction ids sent with no (non-duplicate) credit. */
+  uncounted: string[]
+  /** Credits whose telco transaction the traffic never sent. */
+  unexpected: number
+  /** Context, not a condition: multipart groups still open while a transaction is uncounted (its message may wait in one). */
+  openGroups: {
+    count: number
+    rows: Array<{ id: number, modemId: string, ref: number, parts: string, firstPartMsAgo: number, lastPartMsAgo: number }>
+  }
+}
+
+/** Nothing outstanding: `Traffic.settled`'s answer. */
+export function isSettled (o: Outstanding): boolean {
+  return o.sims.length === 0 && o.unprocessedSms.count === 0 && o.undelivered.count === 0 && o.uncounted.length === 0 && o.unexpected === 0
+}
+
+/** `Traffic.outstanding` as one line for an error message. */
+export function describeOutstanding (o: Outstanding): string {
+  if (isSettled(o)) return 'nothing (settled since)'
+  const s = (ms: number | null): string => ms === null ? '-' : `${(ms / 1000).toFixed(1)}s`
+  const more = (shown: number, count: number): string => count > shown ? ` (+${count - shown} more)` : ''
+  const parts: string[] = []
+  if (o.sims.length > 0) parts.push(`SIM messages: ${o.sims.map((x) => `SIM ${x.sim} holds ${x.messages}`).join(', ')}`)
+  if (o.unprocessedSms.count > 0) {
+    parts.push(`${o.unprocessedSms.count} sms_messages unprocessed: ${o.unprocessedSms.rows.map((r) =>
+      `#${r.id} ${r.modemId} parts ${r.parts}${r.complete ? '' : ' incomplete'} outcome ${r.outcome ?? 'null'} received ${s(r.receivedMsAgo)} ago`).join('; ')}${more(o.unprocessedSms.rows.length, o.unprocessedSms.count)}`)
+  }
+  if (o.undelivered.count > 0) {
+    parts.push(`${o.undelivered.count} webhook_deliveries not delivered: ${o.undelivered.rows.map((r) =>
+      `${r.id} ${r.eventType} ${r.status} attempts ${r.attempts} retry ${r.retryIndex}/${r.maxRetries ?? 'schedule'} next ${r.nextAttemptInMs === null ? 'none' : `in ${s(r.nextAttemptInMs)}`} ` +
+      `lease ${r.leaseOwner === null ? 'none' : `${r.leaseOwner} expires in ${s(r.leaseExpiresInMs)}`} last attempt ${s(r.lastAttemptMsAgo)} ago (${r.lastStatusCode ?? '-'} ${r.lastError ?? ''}) ` +
+      `created ${s(r.createdMsAgo)} ago${r.endpointActive ? '' : ` endpoint inactive: ${r.endpointDisabledReason ?? '?'}`}`).join('; ')}${more(o.undelivered.rows.length, o.undelivered.count)}`)
+  }
+  if (o.uncounted.length > 0) parts.push(`${o.uncounted.length} telco transactions sent but not counted: ${o.uncounted.slice(0, OUTSTANDING_ROWS).join(', ')}${more(Math.min(OUTSTANDING_ROWS, o.uncounted.length), o.uncounted.length)}`)
+  if (o.unexpected > 0) parts.push(`${o.unexpected} credits for transactions never sent`)
+  if (o.openGroups.count > 0) {
+    parts.push(`${o.openGroups.count} multipart groups open: ${o.openGroups.rows.map((g) =>
+      `#${g.id} ${g.modemId} ref ${g.ref} holds ${g.parts} first part ${s(g.firstPartMsAgo)} ago, last ${s(g.lastPartMsAgo)} ago`).join('; ')}${more(o.openGroups.rows.length, o.openGroups.count)}`)
+  }
+  return parts.join(' | ')
+}
+
 /** Seeded so a failing run can be replayed with HARPOON_FAULT_SEED. */
 export function rng (seed: number): () => number {
   let x = seed || 1
@@ -155,12 +219,83 @@ export class Traffic {
   }
 
   /** Settled: every SIM empty, every stored SMS processed, every delivery delivered, every telco transaction counted. */
-  async settled (db: Executor, sims: ReadonlyArray<{ messages: () => readonly unknown[] }>): Promise<boolean> {
+  async settled (db: Executor, sims: readonly Sim[]): Promise<boolean> {
+    return isSettled(await this.outstanding(db, sims))
+  }
+
+  /** `outstanding` as one line: for a wait on `settled` to put into its timeout's error. */
+  async describe (db: Executor, sims: readonly Sim[]): Promise<string> {
+    return describeOutstanding(await this.outstanding(db, sims))
+  }
+
+  /**
+   * What keeps `settled` false, row by row (the first OUTSTANDING_ROWS of each kind, with their
+   * counts): for the error of a wait that timed out, so it says what was stuck. `describeOutstanding`
+   * makes it one line.
+   */
+  async outstanding (db: Executor, sims: readonly Sim[]): Promise<Outstanding> {
+    const now = Date.now()
     const count = async (statement: ReturnType<typeof sql>): Promise<number> => Number(await db.value(statement))
-    return sims.every((s) => s.messages().length === 0) &&
-      await count(sql`SELECT count(*) FROM sms_messages WHERE processed = 0`) === 0 &&
-      await count(sql`SELECT count(*) FROM webhook_deliveries WHERE status <> 'delivered'`) === 0 &&
-      await count(sql`SELECT count(DISTINCT telco_transaction_id) FROM credits WHERE status <> 'duplicate'`) === new Set(this.sent.map((s) => s.txId)).size
+    const rows = async <T>(n: number, statement: ReturnType<typeof sql>): Promise<T[]> => n === 0 ? [] : await db.all<T>(statement)
+    const ago = (at: unknown): number | null => at === null || at === undefined ? null : now - Number(at)
+
+    const unprocessed = await count(sql`SELECT count(*) FROM sms_messages WHERE processed = 0`)
+    const sms = await rows<Record<string, unknown>>(unprocessed, sql`SELECT id, modem_id, outcome, complete, parts, parts_expected, received_at
+      FROM sms_messages WHERE processed = 0 ORDER BY id LIMIT ${OUTSTANDING_ROWS}`)
+    const undelivered = await count(sql`SELECT count(*) FROM webhook_deliveries WHERE status <> 'delivered'`)
+    const deliveries = await rows<Record<string, unknown>>(undelivered, sql`SELECT d.id, d.event_type, d.status, d.attempts, d.retry_index, d.max_retries,
+        d.next_attempt_at, d.lease_owner, d.lease_expires_at, d.last_attempt_at, d.last_status_code, d.last_error, d.created_at,
+        e.is_active, e.disabled_reason
+      FROM webhook_deliveries d LEFT JOIN webhook_endpoints e ON e.id = d.endpoint_id
+      WHERE d.status <> 'delivered' ORDER BY d.created_at, d.id LIMIT ${OUTSTANDING_ROWS}`)
+    // The cheap count first; the ids only when it disagrees with the traffic.
+    const sent = new Set(this.sent.map((s) => s.txId))
+    const counted = await count(sql`SELECT count(DISTINCT telco_transaction_id) FROM credits WHERE status <> 'duplicate'`)
+    let uncounted: string[] = []
+    let unexpected = 0
+    if (counted !== sent.size) {
+      const ids = new Set((await db.all<{ tx: string }>(sql`SELECT DISTINCT telco_transaction_id AS tx FROM credits WHERE status <> 'duplicate'`)).map((r) => r.tx))
+      uncounted = [...sent].filter((tx) => !ids.has(tx))
+      unexpected = [...ids].filter((tx) => !sent.has(tx)).length
+    }
+    // Not a condition of `settled`, but what an uncounted transaction may be waiting in: a multipart group missing a part.
+    const open = uncounted.length === 0 ? 0 : await count(sql`SELECT count(*) FROM sms_part_groups WHERE message_id IS NULL`)
+    const openGroups = await rows<Record<string, unknown>>(open, sql`SELECT g.id, g.modem_id, g.ref, g.total, g.first_part_at, g.last_part_at,
+        (SELECT count(*) FROM sms_pdus p WHERE p.group_id = g.id AND p.status = 'part') AS held
+      FROM sms_part_groups g WHERE g.message_id IS NULL ORDER BY g.id LIMIT ${OUTSTANDING_ROWS}`)
+
+    return {
+      sims: sims.map((s, i) => ({ sim: i, messages: s.messages().length })).filter((s) => s.messages > 0),
+      unprocessedSms: {
+        count: unprocessed,
+        rows: sms.map((r) => ({
+          id: Number(r['id']), modemId: String(r['modem_id']), outcome: r['outcome'] as string | null, complete: Number(r['complete']) === 1,
+          parts: `${Number(r['parts'])}/${Number(r['parts_expected'])}`, receivedMsAgo: ago(r['received_at']) as number
+        }))
+      },
+      undelivered: {
+        count: undelivered,
+        rows: deliveries.map((r) => ({
+          id: String(r['id']), eventType: String(r['event_type']), status: String(r['status']), attempts: Number(r['attempts']),
+          retryIndex: Number(r['retry_index']), maxRetries: r['max_retries'] === null ? null : Number(r['max_retries']),
+          nextAttemptInMs: r['next_attempt_at'] === null ? null : -(ago(r['next_attempt_at']) as number),
+          leaseOwner: r['lease_owner'] as string | null,
+          leaseExpiresInMs: r['lease_expires_at'] === null ? null : -(ago(r['lease_expires_at']) as number),
+          lastAttemptMsAgo: ago(r['last_attempt_at']), lastStatusCode: r['last_status_code'] === null ? null : Number(r['last_status_code']),
+          lastError: r['last_error'] as string | null, createdMsAgo: ago(r['created_at']) as number,
+          endpointActive: Number(r['is_active']) === 1, endpointDisabledReason: r['disabled_reason'] as string | null
+        }))
+      },
+      uncounted,
+      unexpected,
+      openGroups: {
+        count: open,
+        rows: openGroups.map((r) => ({
+          id: Number(r['id']), modemId: String(r['modem_id']), ref: Number(r['ref']), parts: `${Number(r['held'])}/${Number(r['total'])}`,
+          firstPartMsAgo: ago(r['first_part_at']) as number, lastPartMsAgo: ago(r['last_part_at']) as number
+        }))
+      }
+    }
   }
 
   /**
